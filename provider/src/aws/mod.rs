@@ -1,0 +1,126 @@
+//! The only code that links the AWS SDK: client set-up here, one file per service.
+
+pub mod ec2;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::config::ProviderConfig;
+use crate::diag::AttrPath;
+use crate::error::{is_not_found_code, Error, Result};
+
+/// The AWS side of a configured provider: clients built once and shared by every resource.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub region: String,
+    pub default_tags: BTreeMap<String, String>,
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+impl Aws {
+    pub async fn connect(config: &ProviderConfig) -> Result<Aws> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),
+        );
+        if let Some(region) = &config.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let (Some(access_key), Some(secret_key)) = (&config.access_key, &config.secret_key) {
+            loader = loader.credentials_provider(Credentials::new(
+                access_key,
+                secret_key,
+                None,
+                None,
+                "fansite-provider-block",
+            ));
+        }
+        if let Some(profile) = &config.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &config.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        let Some(region) = shared.region().map(|r| r.to_string()) else {
+            return Err(Error::Invalid {
+                path: AttrPath::attr("region"),
+                why: "No AWS region: set `region` in the provider block, or AWS_REGION.".into(),
+            });
+        };
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared);
+        if let Some(url) = config.endpoints.get("ec2") {
+            ec2 = ec2.endpoint_url(url);
+        }
+        Ok(Aws {
+            region,
+            default_tags: config.default_tags.clone(),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        })
+    }
+}
+
+/// Turns an SDK error into ours: the action, the part, AWS's code and message.
+pub fn aws_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug,
+{
+    match err.code() {
+        Some(code) if is_not_found_code(code) => Error::NotFound {
+            action: action.to_string(),
+            part: part.to_string(),
+        },
+        Some(code) => Error::Aws {
+            action: action.to_string(),
+            part: part.to_string(),
+            code: code.to_string(),
+            message: err.message().unwrap_or_default().to_string(),
+        },
+        None => Error::Aws {
+            action: action.to_string(),
+            part: part.to_string(),
+            code: "RequestFailed".to_string(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+    }
+}
+
+/// How often a call that AWS refuses only because a part it just made is not
+/// visible yet is tried again. EC2 and IAM document "eventual consistency" of a
+/// few seconds; 8 tries over about 25 s covers it.
+pub const EVENTUAL_CONSISTENCY_TRIES: u32 = 8;
+const EVENTUAL_CONSISTENCY_FIRST_DELAY: Duration = Duration::from_millis(200);
+
+/// Runs `op` again while it fails with one of `codes` (or not found, when the
+/// part was just made), at most [`EVENTUAL_CONSISTENCY_TRIES`] times.
+pub async fn retry_eventual<T, F, Fut>(codes: &[&str], mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut delay = EVENTUAL_CONSISTENCY_FIRST_DELAY;
+    let mut tries = 1;
+    loop {
+        match op().await {
+            Err(e)
+                if tries < EVENTUAL_CONSISTENCY_TRIES
+                    && (e.is_not_found() || e.code().is_some_and(|c| codes.contains(&c))) =>
+            {
+                tracing::debug!(error = %e, tries, "retrying while AWS catches up");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The committed docs match the schema. `make docs` (UPDATE_DOCS=1) rewrites them.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::config::provider_schema;
+use crate::resources;
+use crate::tf::served_resource_names;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn check(path: PathBuf, want: String) {
+    if std::env::var("UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().expect("docs path has a parent"))
+            .expect("create docs dir");
+        std::fs::write(&path, want).expect("write docs");
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{} is stale: run `make docs` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
+fn docs_are_generated_from_the_current_schema() {
+    let all = resources::all();
+    for r in &all {
+        let name = r.name();
+        let example = std::fs::read_to_string(repo().join(format!("examples/{name}/main.tf")))
+            .unwrap_or_else(|_| panic!("examples/{name}/main.tf is missing"));
+        let id = match name {
+            "network" => "VPC ID",
+            _ => "ID",
+        };
+        check(
+            repo().join(format!("docs/resources/{name}.md")),
+            render_resource(&format!("fansite_{name}"), &r.schema(), &example, id),
+        );
+    }
+    let example = std::fs::read_to_string(repo().join("examples/provider/provider.tf"))
+        .expect("examples/provider/provider.tf");
+    check(
+        repo().join("docs/index.md"),
+        render_provider(&provider_schema(), &example, &served_resource_names(&all)),
+    );
+}
+
+#[test]
+fn every_attribute_has_a_description() {
+    fn walk(b: &Block, path: &str) {
+        for a in &b.attributes {
+            assert!(
+                a.description.len() > 10,
+                "{path}.{} has no real description",
+                a.name
+            );
+        }
+        for nb in &b.blocks {
+            assert!(
+                !nb.block.description.is_empty(),
+                "{path}.{} block has no description",
+                nb.name
+            );
+            walk(&nb.block, &format!("{path}.{}", nb.name));
+        }
+    }
+    walk(&provider_schema().block, "provider");
+    for r in resources::all() {
+        walk(&r.schema().block, r.name());
+    }
+}

@@ -1,0 +1,222 @@
+//! The interface every composite resource implements, and the plan engine that
+//! is the same for all of them. Nothing here knows the plugin protocol.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::Aws;
+use crate::diag::{AttrPath, Diags};
+use crate::schema::{Mode, Schema};
+use crate::value::Dyn;
+
+/// One composite resource: `fansite_<name>`.
+///
+/// Every method gets and returns whole objects of the resource's schema.
+/// `create` and `update` return `Some(state)` whenever anything was made,
+/// even with errors in `diags`: that partial state is what lets the next
+/// apply resume and `terraform destroy` clean up.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The name after `fansite_`.
+    fn name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Checks the configuration without calling AWS. Unknown values pass.
+    fn validate(&self, config: &Dyn, diags: &mut Diags);
+
+    /// Fills in what the plan can know: defaults that need AWS (may be `None`
+    /// when the provider is not configured yet), derived inputs, and which
+    /// outputs become unknown. `planned` already has schema defaults applied,
+    /// prior computed values carried over, and new computed values unknown.
+    async fn plan(
+        &self,
+        aws: Option<&Aws>,
+        prior: Option<&Dyn>,
+        planned: Dyn,
+        config: &Dyn,
+        diags: &mut Diags,
+    ) -> Dyn;
+
+    /// Replace triggers beyond the `force_new` attributes (a change inside a map, say).
+    fn replace_paths(&self, prior: &Dyn, planned: &Dyn) -> Vec<AttrPath> {
+        let _ = (prior, planned);
+        Vec::new()
+    }
+
+    /// Checks a planned destroy (e.g. deletion protection). Default: allowed.
+    fn plan_destroy(&self, prior: &Dyn, diags: &mut Diags) {
+        let _ = (prior, diags);
+    }
+
+    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn>;
+
+    /// `None`: the primary part is gone, and the resource leaves state.
+    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn>;
+
+    async fn update(&self, aws: &Aws, prior: &Dyn, planned: &Dyn, diags: &mut Diags)
+        -> Option<Dyn>;
+
+    /// Removes every part; parts already gone are not an error.
+    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags);
+
+    /// A state from an import id; `read` then refreshes it.
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn>;
+}
+
+pub type SharedResource = Arc<dyn Resource>;
+
+/// The result of planning one change.
+pub struct Plan {
+    pub planned: Dyn,
+    pub requires_replace: Vec<AttrPath>,
+}
+
+/// Plans a create (`prior` is `None`) or an update, the same way for every resource:
+/// schema defaults, prior computed values kept, new computed values unknown,
+/// then the resource's own `plan`, then the replace triggers from `force_new`.
+pub async fn plan_change(
+    resource: &dyn Resource,
+    aws: Option<&Aws>,
+    prior: Option<&Dyn>,
+    proposed: &Dyn,
+    config: &Dyn,
+    diags: &mut Diags,
+) -> Plan {
+    let schema = resource.schema();
+    let mut planned = schema.block.conform(proposed);
+    for a in &schema.block.attributes {
+        let configured = config.get(a.name);
+        if a.mode == Mode::OptionalComputed && configured.is_null() {
+            if let Some(default) = &a.default {
+                planned.set(a.name, default.clone());
+            }
+        }
+    }
+    // Replacing: the outputs of the new object are not known yet.
+    let replacing = prior.is_some_and(|prior| {
+        schema
+            .block
+            .attributes
+            .iter()
+            .any(|a| a.force_new && planned.get(a.name) != prior.get(a.name))
+    });
+    let prior_for_plan = if replacing { None } else { prior };
+    for a in &schema.block.attributes {
+        if a.mode == Mode::Computed && prior_for_plan.is_none() {
+            planned.set(a.name, Dyn::Unknown);
+        }
+    }
+    let mut planned = resource
+        .plan(aws, prior_for_plan, planned, config, diags)
+        .await;
+    // What the resource's plan left null but can compute becomes unknown.
+    for a in &schema.block.attributes {
+        if a.is_computed()
+            && config.get(a.name).is_null()
+            && planned.get(a.name).is_null()
+            && prior_for_plan.is_none()
+        {
+            planned.set(a.name, Dyn::Unknown);
+        }
+    }
+    let requires_replace = match prior {
+        Some(prior) => {
+            let mut paths: Vec<AttrPath> = schema
+                .block
+                .attributes
+                .iter()
+                .filter(|a| a.force_new && planned.get(a.name) != prior.get(a.name))
+                .map(|a| AttrPath::attr(a.name))
+                .collect();
+            paths.extend(resource.replace_paths(prior, &planned));
+            paths
+        }
+        None => Vec::new(),
+    };
+    Plan {
+        planned: schema.block.conform(&planned),
+        requires_replace,
+    }
+}
+
+/// The `timeouts` block's value for `op` (`create`, `update`, `delete`), or the default.
+pub fn timeout(state: &Dyn, op: &str, default: Duration) -> Duration {
+    state
+        .get("timeouts")
+        .as_list()
+        .and_then(|l| l.first())
+        .and_then(|t| t.get(op).as_str())
+        .and_then(|s| parse_duration(s).ok())
+        .unwrap_or(default)
+}
+
+/// Parses Go-style durations as Terraform users write them: `90s`, `30m`, `1h30m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    let mut saw_unit = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("{s:?} is not a duration like \"30m\" or \"1h30m\""))?;
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => {
+                return Err(format!(
+                    "{s:?} has unit {c:?}; use h, m or s, as in \"1h30m\""
+                ))
+            }
+        };
+        total = total.saturating_add(n.saturating_mul(unit));
+        num.clear();
+        saw_unit = true;
+    }
+    if !num.is_empty() || !saw_unit {
+        return Err(format!("{s:?} is not a duration like \"30m\" or \"1h30m\""));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Validates the `timeouts` block's values.
+pub fn validate_timeouts(config: &Dyn, diags: &mut Diags) {
+    let Some(blocks) = config.get("timeouts").as_list() else {
+        return;
+    };
+    for (i, block) in blocks.iter().enumerate() {
+        for op in ["create", "update", "delete"] {
+            if let Some(s) = block.get(op).as_str() {
+                if let Err(why) = parse_duration(s) {
+                    diags.attr_error(
+                        AttrPath::attr("timeouts").then_index(i).then_attr(op),
+                        "Invalid duration",
+                        why,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `tags_all`: the provider's default tags overlaid with the resource's own.
+pub fn merge_tags(default_tags: &BTreeMap<String, String>, tags: &Dyn) -> Dyn {
+    if tags.has_unknown() {
+        return Dyn::Unknown;
+    }
+    let mut all = default_tags.clone();
+    all.extend(tags.string_map());
+    Dyn::from_string_map(all.iter())
+}
+
+#[cfg(test)]
+#[path = "resource_tests.rs"]
+mod tests;

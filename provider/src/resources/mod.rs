@@ -1,0 +1,12 @@
+//! The composite resources, one folder each.
+
+pub mod network;
+
+use std::sync::Arc;
+
+use crate::resource::SharedResource;
+
+/// Every resource this provider serves.
+pub fn all() -> Vec<SharedResource> {
+    vec![Arc::new(network::NetworkResource)]
+}

@@ -1,0 +1,201 @@
+//! The provider's own schema description. `tf.rs` turns it into the protocol's,
+//! `docs.rs` into Markdown, and the plan engine (`resource.rs`) reads
+//! `force_new` and `default` from it.
+
+use crate::value::Dyn;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    String,
+    Number,
+    Bool,
+    List(Box<Ty>),
+    Set(Box<Ty>),
+    Map(Box<Ty>),
+    Object(Vec<(&'static str, Ty)>),
+}
+
+impl Ty {
+    pub fn list_of_strings() -> Ty {
+        Ty::List(Box::new(Ty::String))
+    }
+
+    pub fn map_of_strings() -> Ty {
+        Ty::Map(Box::new(Ty::String))
+    }
+
+    /// Terraform's type expression, as the docs show it.
+    pub fn hcl(&self) -> String {
+        match self {
+            Ty::String => "string".into(),
+            Ty::Number => "number".into(),
+            Ty::Bool => "bool".into(),
+            Ty::List(t) => format!("list({})", t.hcl()),
+            Ty::Set(t) => format!("set({})", t.hcl()),
+            Ty::Map(t) => format!("map({})", t.hcl()),
+            Ty::Object(fields) => format!(
+                "object({{ {} }})",
+                fields
+                    .iter()
+                    .map(|(n, t)| format!("{n} = {}", t.hcl()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Optional,
+    /// Optional; the provider fills it in when it is not set.
+    OptionalComputed,
+    /// Output only.
+    Computed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub mode: Mode,
+    pub description: String,
+    pub sensitive: bool,
+    /// A change replaces the whole resource.
+    pub force_new: bool,
+    /// The value planned when the configuration leaves it out (OptionalComputed only).
+    pub default: Option<Dyn>,
+}
+
+impl Attribute {
+    fn new(name: &'static str, ty: Ty, mode: Mode, description: &str) -> Self {
+        Attribute {
+            name,
+            ty,
+            mode,
+            description: description.to_string(),
+            sensitive: false,
+            force_new: false,
+            default: None,
+        }
+    }
+
+    pub fn required(name: &'static str, ty: Ty, description: &str) -> Self {
+        Self::new(name, ty, Mode::Required, description)
+    }
+
+    pub fn optional(name: &'static str, ty: Ty, description: &str) -> Self {
+        Self::new(name, ty, Mode::Optional, description)
+    }
+
+    pub fn optional_computed(name: &'static str, ty: Ty, description: &str) -> Self {
+        Self::new(name, ty, Mode::OptionalComputed, description)
+    }
+
+    pub fn computed(name: &'static str, ty: Ty, description: &str) -> Self {
+        Self::new(name, ty, Mode::Computed, description)
+    }
+
+    pub fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// A default makes the attribute optional-and-computed: the plan shows the default.
+    pub fn default(mut self, value: impl Into<Dyn>) -> Self {
+        self.mode = Mode::OptionalComputed;
+        self.default = Some(value.into());
+        self
+    }
+
+    pub fn is_computed(&self) -> bool {
+        matches!(self.mode, Mode::Computed | Mode::OptionalComputed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// Zero or one block; on the wire a list of at most one object.
+    OptionalSingle,
+    List,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub name: &'static str,
+    pub nesting: Nesting,
+    pub block: Block,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub description: String,
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+}
+
+impl Block {
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The value with every attribute and block present, as Terraform expects an
+    /// object of this block's type to be: missing attributes become null, missing
+    /// blocks an empty list.
+    pub fn conform(&self, value: &Dyn) -> Dyn {
+        if value.is_unknown() {
+            return Dyn::Unknown;
+        }
+        let mut out = Dyn::obj();
+        for a in &self.attributes {
+            out.set(a.name, value.get(a.name).clone());
+        }
+        for b in &self.blocks {
+            let items = match value.get(b.name) {
+                Dyn::List(items) => Dyn::List(items.iter().map(|i| b.block.conform(i)).collect()),
+                Dyn::Unknown => Dyn::Unknown,
+                _ => Dyn::List(Vec::new()),
+            };
+            out.set(b.name, items);
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+/// The standard `timeouts` block: how long create, update and delete may wait.
+pub fn timeouts_block(create: &str, update: &str, delete: &str) -> NestedBlock {
+    let attr = |name: &'static str, default: &str| {
+        Attribute::optional(
+            name,
+            Ty::String,
+            &format!(
+                "How long {name} may take, as a duration such as `30m` or `1h30m` (default `{default}`)."
+            ),
+        )
+    };
+    NestedBlock {
+        name: "timeouts",
+        nesting: Nesting::OptionalSingle,
+        block: Block {
+            description: "How long each operation may wait before it gives up.".into(),
+            attributes: vec![
+                attr("create", create),
+                attr("update", update),
+                attr("delete", delete),
+            ],
+            blocks: vec![],
+        },
+    }
+}

@@ -1,0 +1,421 @@
+//! The plugin protocol, through the `tf-provider` crate. This is the only file
+//! that names its types: everything else speaks `Dyn`, `Diags` and `Schema`
+//! from this crate, so the protocol layer can be replaced here alone.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tf_provider::schema::{
+    Attribute as TfAttribute, AttributeConstraint, AttributeType, Block as TfBlock, Description,
+    NestedBlock as TfNestedBlock, Schema as TfSchema,
+};
+use tf_provider::value::ValueAny;
+use tf_provider::{
+    AttributePath, Diagnostic, Diagnostics, DynamicResource, Provider, Resource as TfResource,
+};
+use tokio::sync::RwLock;
+
+use crate::aws::Aws;
+use crate::config::{parse_provider_config, provider_schema};
+use crate::diag::{AttrPath, Diags, Severity, Step};
+use crate::resource::{plan_change, SharedResource};
+use crate::schema::{Block, Mode, Nesting, Schema, Ty};
+use crate::value::Dyn;
+
+/// The provider's name: resources are `fansite_<name>`.
+pub const PROVIDER_NAME: &str = "fansite";
+
+/// Serves the provider until Terraform stops it.
+pub async fn serve(resources: Vec<SharedResource>) -> Result<(), String> {
+    let aws = Arc::new(RwLock::new(None));
+    let provider = FansiteProvider { aws, resources };
+    tf_provider::serve(PROVIDER_NAME, provider)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+type SharedAws = Arc<RwLock<Option<Arc<Aws>>>>;
+
+struct FansiteProvider {
+    aws: SharedAws,
+    resources: Vec<SharedResource>,
+}
+
+fn to_dyn(v: ValueAny) -> Dyn {
+    match v {
+        ValueAny::Null => Dyn::Null,
+        ValueAny::Unknown => Dyn::Unknown,
+        ValueAny::Bool(b) => Dyn::Bool(b),
+        ValueAny::Number(n) => Dyn::Number(n),
+        ValueAny::String(s) => Dyn::String(s),
+        ValueAny::List(items) => Dyn::List(items.into_iter().map(to_dyn).collect()),
+        ValueAny::Map(m) => Dyn::Map(m.into_iter().map(|(k, v)| (k, to_dyn(v))).collect()),
+    }
+}
+
+fn from_dyn(v: &Dyn) -> ValueAny {
+    match v {
+        Dyn::Null => ValueAny::Null,
+        Dyn::Unknown => ValueAny::Unknown,
+        Dyn::Bool(b) => ValueAny::Bool(*b),
+        Dyn::Number(n) => ValueAny::Number(*n),
+        Dyn::String(s) => ValueAny::String(s.clone()),
+        Dyn::List(items) => ValueAny::List(items.iter().map(from_dyn).collect()),
+        Dyn::Map(m) => ValueAny::Map(m.iter().map(|(k, v)| (k.clone(), from_dyn(v))).collect()),
+    }
+}
+
+fn to_tf_type(t: &Ty) -> AttributeType {
+    match t {
+        Ty::String => AttributeType::String,
+        Ty::Number => AttributeType::Number,
+        Ty::Bool => AttributeType::Bool,
+        Ty::List(t) => AttributeType::List(Box::new(to_tf_type(t))),
+        Ty::Set(t) => AttributeType::Set(Box::new(to_tf_type(t))),
+        Ty::Map(t) => AttributeType::Map(Box::new(to_tf_type(t))),
+        Ty::Object(fields) => AttributeType::Object(
+            fields
+                .iter()
+                .map(|(n, t)| (n.to_string(), to_tf_type(t)))
+                .collect(),
+        ),
+    }
+}
+
+fn to_tf_block(b: &Block) -> TfBlock {
+    let attributes = b
+        .attributes
+        .iter()
+        .map(|a| {
+            let constraint = match a.mode {
+                Mode::Required => AttributeConstraint::Required,
+                Mode::Optional => AttributeConstraint::Optional,
+                Mode::OptionalComputed => AttributeConstraint::OptionalComputed,
+                Mode::Computed => AttributeConstraint::Computed,
+            };
+            (
+                a.name.to_string(),
+                TfAttribute {
+                    attr_type: to_tf_type(&a.ty),
+                    description: Description::markdown(&a.description),
+                    constraint,
+                    sensitive: a.sensitive,
+                    deprecated: false,
+                },
+            )
+        })
+        .collect();
+    let blocks = b
+        .blocks
+        .iter()
+        .map(|nb| {
+            let inner = to_tf_block(&nb.block);
+            let nested = match nb.nesting {
+                Nesting::OptionalSingle => TfNestedBlock::Optional(inner),
+                Nesting::List => TfNestedBlock::List(inner),
+            };
+            (nb.name.to_string(), nested)
+        })
+        .collect::<HashMap<_, _>>();
+    TfBlock {
+        version: 1,
+        attributes,
+        blocks,
+        description: Description::markdown(&b.description),
+        deprecated: false,
+    }
+}
+
+fn to_tf_schema(s: &Schema) -> TfSchema {
+    TfSchema {
+        version: s.version,
+        block: to_tf_block(&s.block),
+    }
+}
+
+fn to_tf_path(p: &AttrPath) -> AttributePath {
+    let mut out = AttributePath::root();
+    for step in &p.0 {
+        match step {
+            Step::Attr(a) => out.add_attribute(a.clone()),
+            Step::Key(k) => out.add_key(k.clone()),
+            Step::Index(i) => out.add_index(*i),
+        };
+    }
+    out
+}
+
+/// Our diagnostics into the protocol's: the one place they are converted.
+fn report(ours: Diags, diags: &mut Diagnostics) {
+    for d in ours.0 {
+        let path = d.path.as_ref().map(to_tf_path).unwrap_or_default();
+        let diag = Diagnostic::new(d.summary, d.detail, path);
+        match d.severity {
+            Severity::Error => diags.add_error(diag),
+            Severity::Warning => diags.add_warning(diag),
+        }
+    }
+}
+
+fn not_configured(diags: &mut Diagnostics) {
+    diags.root_error_short("The fansite provider is not configured yet: its configuration has values that are known only after apply");
+}
+
+#[async_trait]
+impl Provider for FansiteProvider {
+    type Config<'a> = ValueAny;
+    type MetaState<'a> = ValueAny;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<TfSchema> {
+        Some(to_tf_schema(&provider_schema()))
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: ValueAny) -> Option<()> {
+        let mut ours = Diags::default();
+        parse_provider_config(&to_dyn(config), &mut ours);
+        report(ours, diags);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: ValueAny,
+    ) -> Option<()> {
+        let config = to_dyn(config);
+        if config.has_unknown() {
+            tracing::info!("provider configuration has unknown values; configuring at apply");
+            return Some(());
+        }
+        let mut ours = Diags::default();
+        let parsed = parse_provider_config(&config, &mut ours);
+        if !ours.has_errors() {
+            match Aws::connect(&parsed).await {
+                Ok(aws) => {
+                    tracing::info!(%terraform_version, region = %aws.region, "provider configured");
+                    *self.aws.write().await = Some(Arc::new(aws));
+                }
+                Err(e) => e.report(&mut ours),
+            }
+        }
+        report(ours, diags);
+        Some(())
+    }
+
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        Some(
+            self.resources
+                .iter()
+                .map(|r| {
+                    let adapter: Box<dyn DynamicResource> = Box::new(ResourceAdapter {
+                        inner: r.clone(),
+                        aws: self.aws.clone(),
+                    });
+                    (r.name().to_string(), adapter)
+                })
+                .collect(),
+        )
+    }
+}
+
+struct ResourceAdapter {
+    inner: SharedResource,
+    aws: SharedAws,
+}
+
+impl ResourceAdapter {
+    async fn aws(&self) -> Option<Arc<Aws>> {
+        self.aws.read().await.clone()
+    }
+
+    /// A state to hand back: conformed to the schema, with no unknowns left.
+    fn state_out(&self, v: Dyn) -> ValueAny {
+        from_dyn(&self.inner.schema().block.conform(&v.known_or_null()))
+    }
+}
+
+#[async_trait]
+impl TfResource for ResourceAdapter {
+    type State<'a> = ValueAny;
+    type PrivateState<'a> = ValueAny;
+    type ProviderMetaState<'a> = ValueAny;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<TfSchema> {
+        Some(to_tf_schema(&self.inner.schema()))
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: ValueAny) -> Option<()> {
+        let mut ours = Diags::default();
+        self.inner.validate(&to_dyn(config), &mut ours);
+        report(ours, diags);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: ValueAny,
+        private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let Some(aws) = self.aws().await else {
+            not_configured(diags);
+            return Some((state, private));
+        };
+        let mut ours = Diags::default();
+        let found = self.inner.read(&aws, &to_dyn(state), &mut ours).await;
+        report(ours, diags);
+        found.map(|s| (self.state_out(s), private))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: ValueAny,
+        config: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let aws = self.aws().await;
+        let mut ours = Diags::default();
+        let plan = plan_change(
+            self.inner.as_ref(),
+            aws.as_deref(),
+            None,
+            &to_dyn(proposed),
+            &to_dyn(config),
+            &mut ours,
+        )
+        .await;
+        report(ours, diags);
+        Some((from_dyn(&plan.planned), ValueAny::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: ValueAny,
+        proposed: ValueAny,
+        config: ValueAny,
+        private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<(ValueAny, ValueAny, Vec<AttributePath>)> {
+        let aws = self.aws().await;
+        let mut ours = Diags::default();
+        let prior = to_dyn(prior);
+        let plan = plan_change(
+            self.inner.as_ref(),
+            aws.as_deref(),
+            Some(&prior),
+            &to_dyn(proposed),
+            &to_dyn(config),
+            &mut ours,
+        )
+        .await;
+        report(ours, diags);
+        let replace = plan.requires_replace.iter().map(to_tf_path).collect();
+        Some((from_dyn(&plan.planned), private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: ValueAny,
+        private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<ValueAny> {
+        let mut ours = Diags::default();
+        self.inner.plan_destroy(&to_dyn(prior), &mut ours);
+        report(ours, diags);
+        Some(private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: ValueAny,
+        _config: ValueAny,
+        private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let Some(aws) = self.aws().await else {
+            not_configured(diags);
+            return None;
+        };
+        let mut ours = Diags::default();
+        let made = self.inner.create(&aws, &to_dyn(planned), &mut ours).await;
+        let failed_with_nothing = made.is_none() && !ours.has_errors();
+        report(ours, diags);
+        if failed_with_nothing {
+            diags.root_error_short("create returned nothing");
+        }
+        made.map(|s| (self.state_out(s), private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: ValueAny,
+        planned: ValueAny,
+        _config: ValueAny,
+        private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let Some(aws) = self.aws().await else {
+            not_configured(diags);
+            return None;
+        };
+        let mut ours = Diags::default();
+        let updated = self
+            .inner
+            .update(&aws, &to_dyn(prior), &to_dyn(planned), &mut ours)
+            .await;
+        report(ours, diags);
+        updated.map(|s| (self.state_out(s), private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: ValueAny,
+        _private: ValueAny,
+        _meta: ValueAny,
+    ) -> Option<()> {
+        let Some(aws) = self.aws().await else {
+            not_configured(diags);
+            return Some(());
+        };
+        let mut ours = Diags::default();
+        self.inner.delete(&aws, &to_dyn(prior), &mut ours).await;
+        report(ours, diags);
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let Some(aws) = self.aws().await else {
+            not_configured(diags);
+            return None;
+        };
+        let mut ours = Diags::default();
+        let imported = self.inner.import(&aws, &id, &mut ours).await;
+        report(ours, diags);
+        imported.map(|s| (self.state_out(s), ValueAny::Null))
+    }
+}
+
+/// The schema of every resource and of the provider, as the plugin serves it;
+/// for the docs generator and tests, which must not start the server.
+pub fn served_resource_names(resources: &[SharedResource]) -> Vec<String> {
+    resources
+        .iter()
+        .map(|r| format!("{PROVIDER_NAME}_{}", r.name()))
+        .collect()
+}

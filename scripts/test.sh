@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make test`: format check, unit tests, and end-to-end tests that drive real
+# Terraform against one shared local AWS endpoint. Under CI=true a missing tool fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${CI:-}" = true ] && ! command -v cargo-nextest >/dev/null 2>&1; then
+  echo "test: cargo-nextest is missing (CI=true)" >&2
+  exit 1
+fi
+cargo fmt --all --check
+rm -rf target/e2e
+. scripts/endpoint.sh
+echo "test: local AWS endpoint $FANSITE_AWS_ENDPOINT"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi

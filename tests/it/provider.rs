@@ -1,0 +1,98 @@
+//! The provider as Terraform sees it: schema, process behaviour.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::{repo_root, terraforms, Workspace};
+
+const CONFIG: &str = r#"
+terraform {
+  required_providers {
+    fansite = { source = "fansite/fansite" }
+  }
+}
+variable "aws_endpoint" {
+  type = string
+}
+provider "fansite" {
+  region   = "us-east-1"
+  endpoint = var.aws_endpoint
+}
+"#;
+
+fn descriptions_missing(block: &Value, path: &str, out: &mut Vec<String>) {
+    if let Some(attrs) = block["attributes"].as_object() {
+        for (name, a) in attrs {
+            if a["description"].as_str().unwrap_or_default().len() < 10 {
+                out.push(format!("{path}.{name}"));
+            }
+        }
+    }
+    if let Some(blocks) = block["block_types"].as_object() {
+        for (name, b) in blocks {
+            descriptions_missing(&b["block"], &format!("{path}.{name}"), out);
+        }
+    }
+}
+
+#[test]
+fn provider_schema_has_a_description_on_every_attribute() {
+    for tf in terraforms() {
+        let ws = Workspace::new(tf, "provider-schema", CONFIG);
+        let json: Value =
+            serde_json::from_str(&ws.ok(&["providers", "schema", "-json"])).expect("schema json");
+        let p = &json["provider_schemas"]["registry.terraform.io/fansite/fansite"];
+        let provider = &p["provider"]["block"];
+        for attr in [
+            "region",
+            "access_key",
+            "secret_key",
+            "profile",
+            "endpoint",
+            "max_retries",
+        ] {
+            assert!(
+                provider["attributes"][attr].is_object(),
+                "provider.{attr} missing: {provider}"
+            );
+        }
+        assert_eq!(provider["attributes"]["secret_key"]["sensitive"], true);
+        assert!(provider["block_types"]["endpoints"].is_object());
+        assert!(provider["block_types"]["default_tags"].is_object());
+        let network = &p["resource_schemas"]["fansite_network"]["block"];
+        assert!(
+            network["attributes"]["vpc_id"]["computed"] == true,
+            "{network}"
+        );
+        let mut missing = Vec::new();
+        descriptions_missing(provider, "provider", &mut missing);
+        descriptions_missing(network, "fansite_network", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "attributes without a description: {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn provider_started_by_hand_explains_itself_and_exits() {
+    let bin =
+        std::fs::read_dir(repo_root().join(".tools/mirror/registry.terraform.io/fansite/fansite"))
+            .expect("the mirror exists: run `make mirror`")
+            .flatten()
+            .flat_map(|v| std::fs::read_dir(v.path()).into_iter().flatten().flatten())
+            .flat_map(|p| std::fs::read_dir(p.path()).into_iter().flatten().flatten())
+            .map(|f| f.path())
+            .next()
+            .expect("a provider binary in the mirror");
+    let out = Command::new(&bin)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run provider");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("is a Terraform plugin"), "{err}");
+    assert!(out.stdout.is_empty());
+}
