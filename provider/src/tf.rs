@@ -158,10 +158,6 @@ fn report(ours: Diags, diags: &mut Diagnostics) {
     }
 }
 
-fn not_configured(diags: &mut Diagnostics) {
-    diags.root_error_short("The fansite provider is not configured yet: its configuration has values that are known only after apply");
-}
-
 #[async_trait]
 impl Provider for FansiteProvider {
     type Config<'a> = ValueAny;
@@ -233,6 +229,17 @@ impl ResourceAdapter {
         self.aws.read().await.clone()
     }
 
+    /// The configured clients, or an error saying the provider is not configured.
+    async fn configured(&self, diags: &mut Diagnostics) -> Option<Arc<Aws>> {
+        let aws = self.aws().await;
+        if aws.is_none() {
+            diags.root_error_short(
+                "The fansite provider is not configured yet: its configuration has values that are known only after apply",
+            );
+        }
+        aws
+    }
+
     /// A state to hand back: conformed to the schema, with no unknowns left.
     fn state_out(&self, v: Dyn) -> ValueAny {
         from_dyn(&self.inner.schema().block.conform(&v.known_or_null()))
@@ -263,8 +270,7 @@ impl TfResource for ResourceAdapter {
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.aws().await else {
-            not_configured(diags);
+        let Some(aws) = self.configured(diags).await else {
             return Some((state, private));
         };
         let mut ours = Diags::default();
@@ -342,8 +348,7 @@ impl TfResource for ResourceAdapter {
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.aws().await else {
-            not_configured(diags);
+        let Some(aws) = self.configured(diags).await else {
             return None;
         };
         let mut ours = Diags::default();
@@ -365,8 +370,7 @@ impl TfResource for ResourceAdapter {
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.aws().await else {
-            not_configured(diags);
+        let Some(aws) = self.configured(diags).await else {
             return None;
         };
         let mut ours = Diags::default();
@@ -385,8 +389,7 @@ impl TfResource for ResourceAdapter {
         _private: ValueAny,
         _meta: ValueAny,
     ) -> Option<()> {
-        let Some(aws) = self.aws().await else {
-            not_configured(diags);
+        let Some(aws) = self.configured(diags).await else {
             return Some(());
         };
         let mut ours = Diags::default();
@@ -400,8 +403,7 @@ impl TfResource for ResourceAdapter {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.aws().await else {
-            not_configured(diags);
+        let Some(aws) = self.configured(diags).await else {
             return None;
         };
         let mut ours = Diags::default();

@@ -12,9 +12,31 @@ pub struct FaultProxy {
     failed: Arc<AtomicUsize>,
 }
 
+/// What the proxy answers instead of forwarding.
+#[derive(Clone, Copy)]
+pub struct Fault {
+    pub status: &'static str,
+    pub code: &'static str,
+    /// How many matching requests fail; the rest are forwarded.
+    pub times: usize,
+}
+
 impl FaultProxy {
-    /// Fails every request whose body has `Action=<action>` with `InjectedFault`.
+    /// Fails every request whose body has `Action=<action>` with `InjectedFault`,
+    /// a client error that is not retried.
     pub fn start(upstream: &str, action: &str) -> FaultProxy {
+        Self::start_with(
+            upstream,
+            action,
+            Fault {
+                status: "400 Bad Request",
+                code: "InjectedFault",
+                times: usize::MAX,
+            },
+        )
+    }
+
+    pub fn start_with(upstream: &str, action: &str, fault: Fault) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy addr"));
         let upstream = upstream
@@ -29,14 +51,14 @@ impl FaultProxy {
                 let (upstream, needle, counter) =
                     (upstream.clone(), needle.clone(), counter.clone());
                 std::thread::spawn(move || {
-                    let _ = handle(conn, &upstream, &needle, &counter);
+                    let _ = handle(conn, &upstream, &needle, &counter, fault);
                 });
             }
         });
         FaultProxy { url, failed }
     }
 
-    /// How many requests were failed on purpose.
+    /// How many matching requests came (failed on purpose, or forwarded after the faults ran out).
     pub fn failed(&self) -> usize {
         self.failed.load(Ordering::SeqCst)
     }
@@ -80,15 +102,19 @@ fn handle(
     upstream: &str,
     needle: &str,
     failed: &AtomicUsize,
+    fault: Fault,
 ) -> std::io::Result<()> {
     let (head, body) = read_request(&mut conn)?;
     let mut form = String::from_utf8_lossy(&body).into_owned();
     form.push('&');
-    if form.contains(needle) {
-        failed.fetch_add(1, Ordering::SeqCst);
-        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InjectedFault</Code><Message>the test proxy failed this call on purpose</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>";
+    if form.contains(needle) && failed.fetch_add(1, Ordering::SeqCst) < fault.times {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>the test proxy failed this call on purpose</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>",
+            fault.code
+        );
         let resp = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            "HTTP/1.1 {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            fault.status,
             xml.len()
         );
         conn.write_all(resp.as_bytes())?;

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::types::{Filter, NatGatewayState, Tag};
 use serde_json::Value;
 
-use crate::fault_proxy::FaultProxy;
+use crate::fault_proxy::{Fault, FaultProxy};
 use crate::harness::{ec2, endpoint, terraforms, Terraform, Workspace};
 
 /// One fansite_network configuration.
@@ -760,5 +760,50 @@ async fn network_fault_midway_keeps_ids_and_destroy_cleans_up() {
         let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
         assert!(plan.contains("tainted"), "{plan}");
         destroy_and_check(&ws, &net).await;
+    }
+}
+
+#[tokio::test]
+async fn network_throttling_is_retried_within_max_retries() {
+    for tf in terraforms() {
+        let throttle = Fault {
+            status: "400 Bad Request",
+            code: "RequestLimitExceeded",
+            times: 2,
+        };
+        // Throttled twice, then served: the SDK's retry gets through.
+        let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
+        let net = Net {
+            provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
+            ..Net::new("ca-central-1", "throttle", tf)
+        };
+        let ws = Workspace::new(tf, "network-throttle", &net.hcl());
+        ws.apply();
+        assert_eq!(
+            proxy.failed(),
+            3,
+            "two throttled CreateVpc calls, then the one that went through"
+        );
+        destroy_and_check(&ws, &net).await;
+
+        // With max_retries = 0 the same throttling fails the apply, naming AWS's code.
+        let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
+        let strict = Net {
+            provider_extra: format!(
+                "  max_retries = 0\n  endpoints {{\n    ec2 = {:?}\n  }}\n",
+                proxy.url
+            ),
+            name: format!("{}-strict", net.name),
+            ..net.clone()
+        };
+        ws.write(&strict.hcl());
+        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(out.contains("RequestLimitExceeded"), "{out}");
+        assert_eq!(proxy.failed(), 1, "no retry with max_retries = 0");
+        let left = live_parts(strict.region, &strict.name).await;
+        assert!(
+            left.is_empty(),
+            "a failed first call made nothing: {left:?}"
+        );
     }
 }

@@ -102,12 +102,25 @@ const EVENTUAL_CONSISTENCY_FIRST_DELAY: Duration = Duration::from_millis(200);
 
 /// Runs `op` again while it fails with one of `codes` (or not found, when the
 /// part was just made), at most [`EVENTUAL_CONSISTENCY_TRIES`] times.
-pub async fn retry_eventual<T, F, Fut>(codes: &[&str], mut op: F) -> Result<T>
+pub async fn retry_eventual<T, F, Fut>(codes: &[&str], op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut delay = EVENTUAL_CONSISTENCY_FIRST_DELAY;
+    retry_eventual_from(EVENTUAL_CONSISTENCY_FIRST_DELAY, codes, op).await
+}
+
+/// [`retry_eventual`] with the first delay given (doubling, at most 5 s).
+pub async fn retry_eventual_from<T, F, Fut>(
+    first_delay: Duration,
+    codes: &[&str],
+    mut op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut delay = first_delay;
     let mut tries = 1;
     loop {
         match op().await {
@@ -124,3 +137,7 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

@@ -77,44 +77,16 @@ pub async fn converge(
 
     // New zones: subnets and the private route table.
     for az in &want.availability_zones {
-        let parts = cur.azs.entry(az.clone()).or_default();
-        if parts.public_subnet_id.is_none() {
-            let cidr = want
-                .public_subnet_cidrs
-                .get(az)
-                .cloned()
-                .unwrap_or_default();
-            let id = ec2::create_subnet(
-                c,
-                &vpc_id,
-                az,
-                &cidr,
-                true,
-                &want.part_tags(PUBLIC_SUBNET, Some(az)),
-            )
-            .await?;
-            parts.public_subnet_id = Some(id.clone());
-            cur.public_subnet_cidrs.insert(az.clone(), cidr);
+        if cur.azs.get(az).is_none_or(|p| p.public_subnet_id.is_none()) {
+            let id = make_subnet(c, cur, want, &vpc_id, az, false).await?;
             associate(c, &public_rt, &id).await?;
         }
-        let parts = cur.azs.entry(az.clone()).or_default();
-        if parts.private_subnet_id.is_none() {
-            let cidr = want
-                .private_subnet_cidrs
-                .get(az)
-                .cloned()
-                .unwrap_or_default();
-            let id = ec2::create_subnet(
-                c,
-                &vpc_id,
-                az,
-                &cidr,
-                false,
-                &want.part_tags(PRIVATE_SUBNET, Some(az)),
-            )
-            .await?;
-            parts.private_subnet_id = Some(id);
-            cur.private_subnet_cidrs.insert(az.clone(), cidr);
+        if cur
+            .azs
+            .get(az)
+            .is_none_or(|p| p.private_subnet_id.is_none())
+        {
+            make_subnet(c, cur, want, &vpc_id, az, true).await?;
         }
         let parts = cur.azs.entry(az.clone()).or_default();
         if parts.private_route_table_id.is_none() {
@@ -233,6 +205,34 @@ pub async fn converge(
     cur.availability_zones = want.availability_zones.clone();
     cur.nat_strategy = want.nat_strategy.clone();
     Ok(())
+}
+
+/// Makes a zone's public or private subnet and records its id and CIDR in `cur`.
+async fn make_subnet(
+    c: &aws_sdk_ec2::Client,
+    cur: &mut NetworkState,
+    want: &NetworkState,
+    vpc_id: &str,
+    az: &str,
+    private: bool,
+) -> Result<String> {
+    let (cidrs, kind) = if private {
+        (&want.private_subnet_cidrs, PRIVATE_SUBNET)
+    } else {
+        (&want.public_subnet_cidrs, PUBLIC_SUBNET)
+    };
+    let cidr = cidrs.get(az).cloned().unwrap_or_default();
+    let tags = want.part_tags(kind, Some(az));
+    let id = ec2::create_subnet(c, vpc_id, az, &cidr, !private, &tags).await?;
+    let parts = cur.azs.entry(az.to_string()).or_default();
+    if private {
+        parts.private_subnet_id = Some(id.clone());
+        cur.private_subnet_cidrs.insert(az.to_string(), cidr);
+    } else {
+        parts.public_subnet_id = Some(id.clone());
+        cur.public_subnet_cidrs.insert(az.to_string(), cidr);
+    }
+    Ok(id)
 }
 
 async fn associate(c: &aws_sdk_ec2::Client, rt: &str, subnet: &str) -> Result<()> {

@@ -1,0 +1,176 @@
+"""Benchmark: our provider against a Go (terraform-plugin-framework) peer.
+
+For each provider, in one run and alternating between them:
+  - schema: plugin start + `terraform providers schema -json`
+  - validate: `terraform validate` of an example configuration
+Reports medians, the ratio ours/peer, and each plugin's peak RSS (measured by a
+wrapper that runs the plugin and reads getrusage of its child; the timed runs
+use the plugins directly). Writes target/bench/report.md.
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "target" / "bench"
+VERSION = "0.1.0"
+PLATFORM = f"{platform.system().lower()}_{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}"
+
+OURS_TF = """terraform {
+  required_providers {
+    fansite = { source = "fansite/fansite" }
+  }
+}
+"""
+PEER_TF = """terraform {
+  required_providers {
+    workato = { source = "local/workato" }
+  }
+}
+"""
+PEER_VALIDATE = """
+resource "workato_folder" "fans" {
+  name      = "fans"
+  folder_id = "1"
+}
+"""
+
+
+def mirror(name, host_path, binary, wrapper_python=None):
+    """A filesystem mirror holding one provider (or a wrapper that records peak RSS)."""
+    root = BENCH / name / "mirror"
+    if root.exists():
+        shutil.rmtree(root)
+    ns, typ, version = host_path
+    d = root / "registry.terraform.io" / ns / typ / version / PLATFORM
+    d.mkdir(parents=True)
+    exe = d / f"terraform-provider-{typ}_v{version}"
+    if wrapper_python:
+        rss_file = BENCH / name / "rss.txt"
+        exe.write_text(
+            f"#!{wrapper_python}\n"
+            "import resource, subprocess, sys\n"
+            f"p = subprocess.run([{str(binary)!r}] + sys.argv[1:])\n"
+            f"open({str(rss_file)!r}, 'a').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) + '\\n')\n"
+            "sys.exit(p.returncode)\n"
+        )
+    else:
+        shutil.copy(binary, exe)
+    exe.chmod(0o755)
+    rc = BENCH / name / "terraformrc"
+    rc.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{root}"\n    include = ["registry.terraform.io/{ns}/{typ}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["registry.terraform.io/{ns}/{typ}"]\n  }}\n'
+        "}\n"
+    )
+    return rc
+
+
+def workdir(name, config, rc, tf):
+    d = BENCH / name / "work"
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    (d / "main.tf").write_text(config)
+    run(tf, ["init", "-input=false", "-no-color"], d, rc)
+    return d
+
+
+def env(rc):
+    e = dict(os.environ)
+    e.update(TF_CLI_CONFIG_FILE=str(rc), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+             AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true")
+    e.pop("TF_LOG", None)
+    return e
+
+
+def run(tf, args, cwd, rc):
+    p = subprocess.run([tf] + args, cwd=cwd, env=env(rc), capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: terraform {' '.join(args)} failed in {cwd}:\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def timed(tf, args, cwd, rc):
+    start = time.perf_counter()
+    run(tf, args, cwd, rc)
+    return time.perf_counter() - start
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--terraform", required=True)
+    ap.add_argument("--ours", required=True)
+    ap.add_argument("--peer-payload", required=True)
+    ap.add_argument("--runs", type=int, default=15)
+    a = ap.parse_args()
+    BENCH.mkdir(parents=True, exist_ok=True)
+    tf = a.terraform
+    peer_bin = Path(a.peer_payload) / "registry.terraform.io/local/workato/0.16.0" / PLATFORM / "terraform-provider-workato_v0.16.0"
+    ours_example = (ROOT / "examples/network/main.tf").read_text()
+
+    sides = {
+        "ours": (("fansite", "fansite", VERSION), Path(a.ours), OURS_TF, ours_example),
+        "peer": (("local", "workato", "0.16.0"), peer_bin, PEER_TF, PEER_TF + PEER_VALIDATE),
+    }
+    dirs = {}
+    for name, (addr, binary, schema_tf, validate_tf) in sides.items():
+        rc = mirror(name, addr, binary)
+        dirs[name] = (rc, workdir(f"{name}-schema", schema_tf, rc, tf), workdir(f"{name}-validate", validate_tf, rc, tf))
+
+    times = {(n, k): [] for n in sides for k in ("schema", "validate")}
+    for _ in range(a.runs):
+        for name in sides:
+            rc, schema_dir, validate_dir = dirs[name]
+            times[(name, "schema")].append(timed(tf, ["providers", "schema", "-json"], schema_dir, rc))
+            times[(name, "validate")].append(timed(tf, ["validate", "-no-color"], validate_dir, rc))
+
+    # Peak RSS: the same two commands through the recording wrapper.
+    rss = {}
+    for name, (addr, binary, schema_tf, validate_tf) in sides.items():
+        rss_file = BENCH / f"{name}-rss" / "rss.txt"
+        (BENCH / f"{name}-rss").mkdir(parents=True, exist_ok=True)
+        rss_file.unlink(missing_ok=True)
+        rc = mirror(f"{name}-rss", addr, binary, wrapper_python=sys.executable)
+        w = workdir(f"{name}-rss-validate", validate_tf, rc, tf)
+        rss_file.unlink(missing_ok=True)
+        for _ in range(3):
+            run(tf, ["providers", "schema", "-json"], w, rc)
+            run(tf, ["validate", "-no-color"], w, rc)
+        values = [int(x) for x in rss_file.read_text().split()] if rss_file.exists() else []
+        rss[name] = max(values) / 1024 if values else float("nan")
+
+    tf_version = run(tf, ["version"], BENCH, dirs["ours"][0]).splitlines()[0]
+    size = {n: sides[n][1].stat().st_size / 1e6 for n in sides}
+    rows = []
+    for k in ("schema", "validate"):
+        o, p = statistics.median(times[("ours", k)]), statistics.median(times[("peer", k)])
+        rows.append((k, o * 1000, p * 1000, o / p))
+    lines = [
+        f"# Benchmark ({tf_version}, {a.runs} runs each, alternating; {os.cpu_count()} cores)",
+        "",
+        "| measure | fansite (Rust) | peer (Go, plugin-framework) | ours / peer |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    labels = {"schema": "plugin start + `providers schema -json`, median ms",
+              "validate": "`terraform validate` of an example, median ms"}
+    for k, o, p, r in rows:
+        lines.append(f"| {labels[k]} | {o:.0f} | {p:.0f} | {r:.2f} |")
+    lines.append(f"| plugin peak RSS, MiB | {rss['ours']:.1f} | {rss['peer']:.1f} | {rss['ours'] / rss['peer']:.2f} |")
+    lines.append(f"| plugin binary, MB | {size['ours']:.1f} | {size['peer']:.1f} | {size['ours'] / size['peer']:.2f} |")
+    lines.append("")
+    lines.append("Times include Terraform's own work, which is the same for both sides.")
+    report = "\n".join(lines) + "\n"
+    (BENCH / "report.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make bench`: our provider (release build) against a Go provider built on
+# terraform-plugin-framework, side by side in one run. See scripts/bench.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PEER_VERSION=0.16.0
+if ! .tools/venv/bin/pip show -q workato-terraform-provider 2>/dev/null | grep -q "Version: $PEER_VERSION"; then
+  echo "bench: installing the peer (PyPI workato-terraform-provider==$PEER_VERSION)"
+  .tools/venv/bin/pip install -q --disable-pip-version-check "workato-terraform-provider==$PEER_VERSION"
+fi
+cargo build --release -p terraform-provider-fansite
+OURS="${CARGO_TARGET_DIR:-target}/release/terraform-provider-fansite"
+PEER_DIR=$(.tools/venv/bin/python -c 'import workato_terraform_provider, os; print(os.path.dirname(workato_terraform_provider.__file__))')
+if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
+elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
+else TF=$PWD/.tools/bin/terraform
+fi
+exec .tools/venv/bin/python scripts/bench.py --terraform "$TF" --ours "$OURS" --peer-payload "$PEER_DIR/payload" --runs "${RUNS:-15}"
