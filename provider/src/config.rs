@@ -137,6 +137,11 @@ pub fn parse_provider_config(config: &Dyn, diags: &mut Diags) -> ProviderConfig 
     out.default_tags = first_block(config, "default_tags").get("tags").string_map();
     match config.get("max_retries") {
         Dyn::Number(n) if (0..=100).contains(n) => out.max_retries = u32::try_from(*n).unwrap_or(0),
+        Dyn::Float(f) => diags.attr_error(
+            AttrPath::attr("max_retries"),
+            "Invalid max_retries",
+            format!("{f} is not a whole number; use a number from 0 to 100."),
+        ),
         Dyn::Number(n) => diags.attr_error(
             AttrPath::attr("max_retries"),
             "Invalid max_retries",

@@ -23,6 +23,7 @@ fn bad_values_are_reported_on_their_attribute() {
         ("endpoint", "localhost:5000".into(), "Invalid endpoint URL"),
         ("max_retries", Dyn::Number(-1), "Invalid max_retries"),
         ("max_retries", Dyn::Number(1000), "Invalid max_retries"),
+        ("max_retries", Dyn::Float(1.5), "Invalid max_retries"),
     ];
     for (attr, value, summary) in cases {
         let mut diags = Diags::default();

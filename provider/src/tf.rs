@@ -2,15 +2,15 @@
 //! that names its types: everything else speaks `Dyn`, `Diags` and `Schema`
 //! from this crate, so the protocol layer can be replaced here alone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute as TfAttribute, AttributeConstraint, AttributeType, Block as TfBlock, Description,
     NestedBlock as TfNestedBlock, Schema as TfSchema,
 };
-use tf_provider::value::ValueAny;
 use tf_provider::{
     AttributePath, Diagnostic, Diagnostics, DynamicResource, Provider, Resource as TfResource,
 };
@@ -42,12 +42,53 @@ struct FansiteProvider {
     resources: Vec<SharedResource>,
 }
 
+/// A Terraform value on the wire (msgpack or JSON). tf-provider's own dynamic
+/// value has no fractional numbers, so a `1.5` would fail to decode before any
+/// attribute check could name it; this one keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ValueAny {
+    String(String),
+    Number(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<ValueAny>),
+    Map(BTreeMap<String, ValueAny>),
+    Null,
+    #[serde(with = "unknown")]
+    Unknown,
+}
+
+/// Terraform's "unknown" is msgpack extension 0, which rmp-serde presents as
+/// the newtype struct `_ExtStruct`.
+mod unknown {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "_ExtStruct")]
+    struct ExtStruct((i8, serde_bytes::ByteBuf));
+
+    pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
+        ExtStruct((0, serde_bytes::ByteBuf::new())).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+        ExtStruct::deserialize(d).map(|_| ())
+    }
+}
+
+/// Largest float that is still a whole i64 (2^63).
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
 fn to_dyn(v: ValueAny) -> Dyn {
     match v {
         ValueAny::Null => Dyn::Null,
         ValueAny::Unknown => Dyn::Unknown,
         ValueAny::Bool(b) => Dyn::Bool(b),
         ValueAny::Number(n) => Dyn::Number(n),
+        #[allow(clippy::cast_possible_truncation)]
+        ValueAny::Float(f) if f.fract() == 0.0 && f.abs() < I64_BOUND => Dyn::Number(f as i64),
+        ValueAny::Float(f) => Dyn::Float(f),
         ValueAny::String(s) => Dyn::String(s),
         ValueAny::List(items) => Dyn::List(items.into_iter().map(to_dyn).collect()),
         ValueAny::Map(m) => Dyn::Map(m.into_iter().map(|(k, v)| (k, to_dyn(v))).collect()),
@@ -60,6 +101,7 @@ fn from_dyn(v: &Dyn) -> ValueAny {
         Dyn::Unknown => ValueAny::Unknown,
         Dyn::Bool(b) => ValueAny::Bool(*b),
         Dyn::Number(n) => ValueAny::Number(*n),
+        Dyn::Float(f) => ValueAny::Float(*f),
         Dyn::String(s) => ValueAny::String(s.clone()),
         Dyn::List(items) => ValueAny::List(items.iter().map(from_dyn).collect()),
         Dyn::Map(m) => ValueAny::Map(m.iter().map(|(k, v)| (k.clone(), from_dyn(v))).collect()),
@@ -413,11 +455,14 @@ impl TfResource for ResourceAdapter {
     }
 }
 
-/// The schema of every resource and of the provider, as the plugin serves it;
-/// for the docs generator and tests, which must not start the server.
+/// The full Terraform names of the resources served (`fansite_network`, ...).
 pub fn served_resource_names(resources: &[SharedResource]) -> Vec<String> {
     resources
         .iter()
         .map(|r| format!("{PROVIDER_NAME}_{}", r.name()))
         .collect()
 }
+
+#[cfg(test)]
+#[path = "tf_tests.rs"]
+mod tests;

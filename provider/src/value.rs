@@ -11,6 +11,8 @@ pub enum Dyn {
     Unknown,
     Bool(bool),
     Number(i64),
+    /// A number with a fraction (Terraform numbers are arbitrary; whole ones are `Number`).
+    Float(f64),
     String(String),
     List(Vec<Dyn>),
     Map(BTreeMap<String, Dyn>),
