@@ -390,9 +390,7 @@ impl TfResource for ResourceAdapter {
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.configured(diags).await else {
-            return None;
-        };
+        let aws = self.configured(diags).await?;
         let mut ours = Diags::default();
         let made = self.inner.create(&aws, &to_dyn(planned), &mut ours).await;
         let failed_with_nothing = made.is_none() && !ours.has_errors();
@@ -412,9 +410,7 @@ impl TfResource for ResourceAdapter {
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.configured(diags).await else {
-            return None;
-        };
+        let aws = self.configured(diags).await?;
         let mut ours = Diags::default();
         let updated = self
             .inner
@@ -445,9 +441,7 @@ impl TfResource for ResourceAdapter {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(ValueAny, ValueAny)> {
-        let Some(aws) = self.configured(diags).await else {
-            return None;
-        };
+        let aws = self.configured(diags).await?;
         let mut ours = Diags::default();
         let imported = self.inner.import(&aws, &id, &mut ours).await;
         report(ours, diags);

@@ -99,6 +99,9 @@ resource "fansite_network" "test" {{
 
 const ADDR: &str = "fansite_network.test";
 
+/// One in-place change to a configuration.
+type Change = Box<dyn Fn(&mut Net)>;
+
 fn name_tag(tags: &[Tag]) -> String {
     tags.iter()
         .find(|t| t.key() == Some("Name"))
@@ -291,7 +294,7 @@ async fn network_in_place_changes_update_without_replacing() {
         let zone_a = format!("{}a", net.region);
         let zone_b = format!("{}b", net.region);
 
-        let steps: Vec<(&str, Box<dyn Fn(&mut Net)>)> = vec![
+        let steps: Vec<(&str, Change)> = vec![
             (
                 "tags",
                 Box::new(|n: &mut Net| n.tags = vec![("app", "fansite"), ("tier", "core")]),
