@@ -3,9 +3,9 @@
 For each provider, in one run and alternating between them:
   - schema: plugin start + `terraform providers schema -json`
   - validate: `terraform validate` of an example configuration
-Reports medians, the ratio ours/peer, and each plugin's peak RSS (measured by a
-wrapper that runs the plugin and reads getrusage of its child; the timed runs
-use the plugins directly). Writes target/bench/report.md.
+Reports medians, the ratio ours/peer, and each plugin's peak RSS (VmHWM read
+from /proc by a wrapper while the plugin runs; the timed runs use the plugins
+directly, without the wrapper). Writes target/bench/report.md.
 """
 import argparse
 import os
@@ -57,11 +57,22 @@ def mirror(name, host_path, binary, wrapper_python=None):
         real.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(binary, real)
         real.chmod(0o755)
+        # The plugin's own peak (VmHWM of its post-exec memory), sampled while it
+        # runs. getrusage of a child would count the forking wrapper's pages too.
         exe.write_text(
             f"#!{wrapper_python}\n"
-            "import resource, subprocess, sys\n"
-            f"p = subprocess.run([{str(real)!r}] + sys.argv[1:])\n"
-            f"open({str(rss_file)!r}, 'a').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) + '\\n')\n"
+            "import subprocess, sys, time\n"
+            f"p = subprocess.Popen([{str(real)!r}] + sys.argv[1:])\n"
+            "hwm = 0\n"
+            "while p.poll() is None:\n"
+            "    try:\n"
+            "        for line in open(f'/proc/{p.pid}/status'):\n"
+            "            if line.startswith('VmHWM:'):\n"
+            "                hwm = max(hwm, int(line.split()[1]))\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    time.sleep(0.002)\n"
+            f"open({str(rss_file)!r}, 'a').write(str(hwm) + '\\n')\n"
             "sys.exit(p.returncode)\n"
         )
     else:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: our provider (release build) against a Go provider built on
+# `make bench`: our provider (`dist` build) against a Go provider built on
 # terraform-plugin-framework, side by side in one run. See scripts/bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +9,9 @@ if [ "$have" != "$PEER_VERSION" ]; then
   echo "bench: installing the peer (PyPI workato-terraform-provider==$PEER_VERSION)"
   .tools/venv/bin/pip install -q --disable-pip-version-check "workato-terraform-provider==$PEER_VERSION"
 fi
-cargo build --release -p terraform-provider-fansite
-OURS="${CARGO_TARGET_DIR:-target}/release/terraform-provider-fansite"
+# The `dist` profile is what ships: release with fat LTO and size optimisation.
+cargo build --profile dist -p terraform-provider-fansite
+OURS="${CARGO_TARGET_DIR:-target}/dist/terraform-provider-fansite"
 PEER_DIR=$(.tools/venv/bin/python -c 'import workato_terraform_provider, os; print(os.path.dirname(workato_terraform_provider.__file__))')
 if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
 elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
