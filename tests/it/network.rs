@@ -430,19 +430,34 @@ async fn network_import_gives_an_empty_plan() {
         assert_eq!(ws.state_values(ADDR), applied);
         ws.assert_plan_empty();
 
-        let bad = ws.fails(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            "fansite_network.other",
-            "subnet-123",
-        ]);
-        assert!(
-            bad.contains("Invalid import ID")
-                || bad.contains("not a VPC ID")
-                || bad.contains("fansite_network.other"),
-            "{bad}"
-        );
+        // Bad ids: not a VPC id; a VPC that does not exist; a VPC that fansite_network did not make.
+        let other = "fansite_network.other";
+        let extra = "resource \"fansite_network\" \"other\" {\n  name       = \"other\"\n  cidr_block = \"10.40.0.0/16\"\n}\n";
+        ws.write(&format!("{}\n{extra}", net.hcl()));
+        let import = |id: &str| ws.fails(&["import", "-input=false", "-no-color", other, id]);
+        let bad = import("subnet-123");
+        assert!(bad.contains("Invalid import ID"), "{bad}");
+        let bad = import("vpc-0000000000000000f");
+        assert!(bad.contains("Cannot import non-existent network"), "{bad}");
+        let c = ec2(net.region).await;
+        let foreign = c
+            .create_vpc()
+            .cidr_block("10.50.0.0/16")
+            .send()
+            .await
+            .expect("vpc");
+        let foreign = foreign
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string();
+        let bad = import(&foreign);
+        assert!(bad.contains("did not make"), "{bad}");
+        c.delete_vpc()
+            .vpc_id(&foreign)
+            .send()
+            .await
+            .expect("delete the foreign VPC");
 
         ws.write(&net.hcl());
         destroy_and_check(&ws, &net).await;

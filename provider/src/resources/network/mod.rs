@@ -208,6 +208,16 @@ impl Resource for NetworkResource {
             ..hints
         };
         match find::find_network(aws, &hints).await {
+            Ok(Some(found)) if found.azs.is_empty() => {
+                diags.error(
+                    "Cannot import a VPC that fansite_network did not make",
+                    format!(
+                        "VPC {id} has no subnets tagged {}: only a network made by fansite_network can be imported, since its parts are found by those tags.",
+                        state::PART_TAG
+                    ),
+                );
+                None
+            }
             Ok(Some(found)) => Some(found.to_dyn()),
             Ok(None) => {
                 diags.error(
