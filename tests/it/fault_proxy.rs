@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 pub struct FaultProxy {
     pub url: String,
-    failed: Arc<AtomicUsize>,
+    matched: Arc<AtomicUsize>,
 }
 
 /// What the proxy answers instead of forwarding.
@@ -44,8 +44,8 @@ impl FaultProxy {
             .trim_end_matches('/')
             .to_string();
         let needle = format!("Action={action}&");
-        let failed = Arc::new(AtomicUsize::new(0));
-        let counter = failed.clone();
+        let matched = Arc::new(AtomicUsize::new(0));
+        let counter = matched.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 let (upstream, needle, counter) =
@@ -55,12 +55,12 @@ impl FaultProxy {
                 });
             }
         });
-        FaultProxy { url, failed }
+        FaultProxy { url, matched }
     }
 
     /// How many matching requests came (failed on purpose, or forwarded after the faults ran out).
-    pub fn failed(&self) -> usize {
-        self.failed.load(Ordering::SeqCst)
+    pub fn matched(&self) -> usize {
+        self.matched.load(Ordering::SeqCst)
     }
 }
 
@@ -101,13 +101,13 @@ fn handle(
     mut conn: TcpStream,
     upstream: &str,
     needle: &str,
-    failed: &AtomicUsize,
+    matched: &AtomicUsize,
     fault: Fault,
 ) -> std::io::Result<()> {
     let (head, body) = read_request(&mut conn)?;
     let mut form = String::from_utf8_lossy(&body).into_owned();
     form.push('&');
-    if form.contains(needle) && failed.fetch_add(1, Ordering::SeqCst) < fault.times {
+    if form.contains(needle) && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>the test proxy failed this call on purpose</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>",
             fault.code

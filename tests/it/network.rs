@@ -733,7 +733,7 @@ async fn network_fault_midway_keeps_ids_and_destroy_cleans_up() {
         };
         let ws = Workspace::new(tf, "network-fault", &net.hcl());
         let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(proxy.failed() >= 1, "the proxy failed CreateNatGateway");
+        assert!(proxy.matched() >= 1, "the proxy failed CreateNatGateway");
         assert!(
             out.contains("InjectedFault"),
             "the error names AWS's code: {out}"
@@ -798,7 +798,7 @@ async fn network_throttling_is_retried_within_max_retries() {
         let ws = Workspace::new(tf, "network-throttle", &net.hcl());
         ws.apply();
         assert_eq!(
-            proxy.failed(),
+            proxy.matched(),
             3,
             "two throttled CreateVpc calls, then the one that went through"
         );
@@ -817,7 +817,7 @@ async fn network_throttling_is_retried_within_max_retries() {
         ws.write(&strict.hcl());
         let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         assert!(out.contains("RequestLimitExceeded"), "{out}");
-        assert_eq!(proxy.failed(), 1, "no retry with max_retries = 0");
+        assert_eq!(proxy.matched(), 1, "no retry with max_retries = 0");
         let left = live_parts(strict.region, &strict.name).await;
         assert!(
             left.is_empty(),

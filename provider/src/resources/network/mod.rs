@@ -74,7 +74,10 @@ impl Resource for NetworkResource {
         diags: &mut Diags,
     ) -> Dyn {
         // The region's zones: the default, and the check of the configured ones.
-        let region_zones = match aws {
+        // Neither is needed when the zones are left out and already in state.
+        let wants_default = config.get("availability_zones").is_null() && prior.is_none();
+        let configured_zones = config.get("availability_zones").as_list().is_some();
+        let region_zones = match aws.filter(|_| wants_default || configured_zones) {
             Some(aws) => match ec2::availability_zones(&aws.ec2).await {
                 Ok(zones) => Some((zones, aws.region.clone())),
                 Err(e) => {
@@ -84,7 +87,7 @@ impl Resource for NetworkResource {
             },
             None => None,
         };
-        if config.get("availability_zones").is_null() && prior.is_none() {
+        if wants_default {
             let zones = match &region_zones {
                 Some((zones, _)) => Dyn::from_strings(zones.iter().take(2).cloned()),
                 None => Dyn::Unknown,
