@@ -7,7 +7,13 @@ use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema, Ty};
 use crate::value::Dyn;
 
 /// Services whose endpoint can be overridden one by one in `endpoints {}`.
-pub const SERVICES: &[&str] = &["ec2"];
+pub const SERVICES: &[(&str, &str)] = &[
+    ("application_autoscaling", "Application Auto Scaling"),
+    ("cognito_idp", "Cognito user pools (cognito-idp)"),
+    ("ec2", "EC2 (VPC, subnets, security groups)"),
+    ("rds", "RDS"),
+    ("secretsmanager", "Secrets Manager"),
+];
 
 /// Default for `max_retries`: enough for throttling bursts during a large apply.
 pub const DEFAULT_MAX_RETRIES: i64 = 10;
@@ -18,12 +24,8 @@ pub fn provider_schema() -> Schema {
             .into(),
         attributes: SERVICES
             .iter()
-            .map(|s| {
-                Attribute::optional(
-                    s,
-                    Ty::String,
-                    &format!("Endpoint URL for the {} API.", s.to_uppercase()),
-                )
+            .map(|(s, label)| {
+                Attribute::optional(s, Ty::String, &format!("Endpoint URL for the {label} API."))
             })
             .collect(),
         blocks: vec![],

@@ -35,6 +35,7 @@ fn docs_are_generated_from_the_current_schema() {
             .unwrap_or_else(|_| panic!("examples/{name}/main.tf is missing"));
         let id = match name {
             "network" => "VPC ID",
+            "auth" => "user pool ID",
             _ => "ID",
         };
         check(

@@ -47,6 +47,13 @@ pub trait Resource: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Checks a planned replacement before Terraform shows it: a warning when
+    /// the old object's data goes with it, an error when deletion protection
+    /// would stop the destroy half. `paths` are the attributes forcing it.
+    fn check_replace(&self, prior: &Dyn, planned: &Dyn, paths: &[AttrPath], diags: &mut Diags) {
+        let _ = (prior, planned, paths, diags);
+    }
+
     /// Checks a planned destroy (e.g. deletion protection). Default: allowed.
     fn plan_destroy(&self, prior: &Dyn, diags: &mut Diags) {
         let _ = (prior, diags);
@@ -137,6 +144,9 @@ pub async fn plan_change(
         }
         None => Vec::new(),
     };
+    if let (Some(prior), false) = (prior, requires_replace.is_empty()) {
+        resource.check_replace(prior, &planned, &requires_replace, diags);
+    }
     Plan {
         planned: schema.block.conform(&planned),
         requires_replace,

@@ -22,8 +22,10 @@ pub struct Fault {
 }
 
 impl FaultProxy {
-    /// Fails every request whose body has `Action=<action>` with `InjectedFault`,
-    /// a client error that is not retried.
+    /// Fails every request for `action` with `InjectedFault`, a client error
+    /// that is not retried. The action is `Action=<action>` in a query-protocol
+    /// body (EC2, RDS) or the `X-Amz-Target` header of a JSON-protocol call
+    /// (Cognito, Secrets Manager, Application Auto Scaling).
     pub fn start(upstream: &str, action: &str) -> FaultProxy {
         Self::start_with(
             upstream,
@@ -43,7 +45,7 @@ impl FaultProxy {
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_string();
-        let needle = format!("Action={action}&");
+        let needle = action.to_string();
         let matched = Arc::new(AtomicUsize::new(0));
         let counter = matched.clone();
         std::thread::spawn(move || {
@@ -105,17 +107,43 @@ fn handle(
     fault: Fault,
 ) -> std::io::Result<()> {
     let (head, body) = read_request(&mut conn)?;
-    let mut form = String::from_utf8_lossy(&body).into_owned();
-    form.push('&');
-    if form.contains(needle) && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
-        let xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>the test proxy failed this call on purpose</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>",
-            fault.code
-        );
+    let form = format!("{}&", String::from_utf8_lossy(&body));
+    let target = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("x-amz-target")
+            .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
+    });
+    let hit = match &target {
+        Some(op) => op == needle,
+        None => form.contains(&format!("Action={needle}&")),
+    };
+    if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
+        let message = "the test proxy failed this call on purpose";
+        let (content_type, payload) = if target.is_some() {
+            (
+                "application/x-amz-json-1.1",
+                format!(
+                    "{{\"__type\":\"{}\",\"message\":\"{message}\"}}",
+                    fault.code
+                ),
+            )
+        } else if form.contains("Version=2016-11-15&") {
+            // EC2's own error shape.
+            (
+                "text/xml",
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{message}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>", fault.code),
+            )
+        } else {
+            // The other query-protocol services (RDS, ...).
+            (
+                "text/xml",
+                format!("<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>", fault.code),
+            )
+        };
         let resp = format!(
-            "HTTP/1.1 {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            "HTTP/1.1 {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
             fault.status,
-            xml.len()
+            payload.len()
         );
         conn.write_all(resp.as_bytes())?;
         return Ok(());

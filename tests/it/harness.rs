@@ -321,13 +321,21 @@ pub async fn ec2(region: &str) -> aws_sdk_ec2::Client {
 }
 
 pub async fn ec2_at(region: &str, url: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_sdk_ec2::Client::new(&sdk_config(region, url).await)
+}
+
+/// A Cognito user pools client on the local endpoint.
+pub async fn cognito(region: &str) -> aws_sdk_cognitoidentityprovider::Client {
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(url)
         .credentials_provider(aws_credential_types::Credentials::new(
             "test", "test", None, None, "tests",
         ))
         .load()
-        .await;
-    aws_sdk_ec2::Client::new(&conf)
+        .await
 }

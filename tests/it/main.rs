@@ -1,6 +1,7 @@
 //! End-to-end tests: real Terraform, the provider from the local mirror, and a
 //! local AWS endpoint. Each test runs on every Terraform version found.
 
+mod auth;
 mod fault_proxy;
 mod harness;
 mod network;

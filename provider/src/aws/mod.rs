@@ -1,5 +1,6 @@
 //! The only code that links the AWS SDK: client set-up here, one file per service.
 
+pub mod cognito;
 pub mod ec2;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,10 @@ pub struct Aws {
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
     pub ec2: aws_sdk_ec2::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl Aws {
@@ -56,14 +61,24 @@ impl Aws {
                 why: "No AWS region: set `region` in the provider block, or AWS_REGION.".into(),
             });
         };
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared);
-        if let Some(url) = config.endpoints.get("ec2") {
-            ec2 = ec2.endpoint_url(url);
+        // One client per service, at its `endpoints {}` URL when given.
+        macro_rules! client {
+            ($sdk:ident, $key:literal) => {{
+                let mut b = $sdk::config::Builder::from(&shared);
+                if let Some(url) = config.endpoints.get($key) {
+                    b = b.endpoint_url(url);
+                }
+                $sdk::Client::from_conf(b.build())
+            }};
         }
         Ok(Aws {
             region,
             default_tags: config.default_tags.clone(),
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            ec2: client!(aws_sdk_ec2, "ec2"),
+            cognito: client!(aws_sdk_cognitoidentityprovider, "cognito_idp"),
+            rds: client!(aws_sdk_rds, "rds"),
+            secrets: client!(aws_sdk_secretsmanager, "secretsmanager"),
+            autoscaling: client!(aws_sdk_applicationautoscaling, "application_autoscaling"),
         })
     }
 }

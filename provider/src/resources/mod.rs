@@ -1,5 +1,6 @@
 //! The composite resources, one folder each.
 
+pub mod auth;
 pub mod network;
 
 use std::sync::Arc;
@@ -8,5 +9,8 @@ use crate::resource::SharedResource;
 
 /// Every resource this provider serves.
 pub fn all() -> Vec<SharedResource> {
-    vec![Arc::new(network::NetworkResource)]
+    vec![
+        Arc::new(network::NetworkResource),
+        Arc::new(auth::AuthResource),
+    ]
 }

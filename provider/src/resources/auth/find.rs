@@ -1,0 +1,92 @@
+//! Reading a fansite_auth back from AWS: the pool, its client, domain and groups.
+
+use crate::aws::cognito;
+use crate::aws::Aws;
+use crate::error::Result;
+
+use super::state::{AuthState, Tags, CLIENT_SUFFIX};
+
+/// The resource as AWS has it now, with `hints` (the state) for what AWS does
+/// not say: which client is ours, and the domain when the pool does not name it.
+/// `None` when the pool is gone.
+pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>> {
+    let c = &aws.cognito;
+    let Some(pool_id) = &hints.user_pool_id else {
+        return Ok(None);
+    };
+    let Some(pool) = cognito::describe_pool(c, pool_id).await? else {
+        return Ok(None);
+    };
+    let client_name = format!("{}{CLIENT_SUFFIX}", pool.name);
+    let client_id = match &hints.client_id {
+        Some(id) => Some(id.clone()),
+        None => cognito::find_client(c, pool_id, &client_name).await?,
+    };
+    let client = match &client_id {
+        Some(id) => cognito::describe_client(c, pool_id, id).await?,
+        None => None,
+    };
+    // AWS names the domain in DescribeUserPool; where it does not (the local
+    // endpoint), the prefix in state is checked directly.
+    let domain_prefix = match (&pool.domain, &hints.domain_prefix) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(prefix)) if cognito::domain_of_pool(c, pool_id, prefix).await? => {
+            Some(prefix.clone())
+        }
+        _ => None,
+    };
+    let groups = cognito::list_groups(c, pool_id).await?;
+    let groups = match (&hints.groups, groups.is_empty()) {
+        (None, true) => None,
+        _ => Some(groups),
+    };
+    let tags_all = pool.settings.tags.clone();
+    let own: Tags = tags_all
+        .iter()
+        .filter(|(k, v)| aws.default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tags = match (&hints.tags, own.is_empty()) {
+        (None, true) => None,
+        _ => Some(own),
+    };
+    let keep_or_none = |hint: &Option<Vec<String>>, now: Vec<String>| match (hint, now.is_empty()) {
+        (None, true) => None,
+        _ => Some(now),
+    };
+    let mut found = AuthState {
+        name: pool.name.clone(),
+        password: pool.settings.password.clone(),
+        mfa: pool.settings.mfa,
+        deletion_protection: pool.settings.deletion_protection,
+        callback_urls: hints.callback_urls.clone(),
+        logout_urls: hints.logout_urls.clone(),
+        domain_prefix,
+        access_token_validity_minutes: hints.access_token_validity_minutes,
+        id_token_validity_minutes: hints.id_token_validity_minutes,
+        refresh_token_validity_days: hints.refresh_token_validity_days,
+        groups,
+        tags,
+        tags_all,
+        user_pool_id: Some(pool.id.clone()),
+        user_pool_arn: Some(pool.arn.clone()),
+        client_id: client.as_ref().and(client_id),
+    };
+    if let Some(cl) = client {
+        found.callback_urls = keep_or_none(&hints.callback_urls, cl.callback_urls);
+        found.logout_urls = keep_or_none(&hints.logout_urls, cl.logout_urls);
+        found.access_token_validity_minutes = cl.access_token_minutes;
+        found.id_token_validity_minutes = cl.id_token_minutes;
+        found.refresh_token_validity_days = cl.refresh_token_days;
+    }
+    Ok(Some(found))
+}
+
+/// The resource for `terraform import` of a pool id.
+pub async fn import_auth(aws: &Aws, pool_id: &str) -> Result<Option<AuthState>> {
+    let hints = AuthState {
+        user_pool_id: Some(pool_id.to_string()),
+        ..AuthState::from_dyn(&crate::value::Dyn::obj())
+    };
+    find_auth(aws, &hints).await
+}

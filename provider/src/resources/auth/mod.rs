@@ -1,0 +1,469 @@
+//! `fansite_auth`: a Cognito user pool for fans, its web app client, hosted UI
+//! domain and groups.
+//!
+//! Lifecycle in order: schema, validate, read, plan, create, update, delete, import.
+
+mod find;
+mod schema;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::aws::cognito::{self, Mfa};
+use crate::aws::Aws;
+use crate::diag::{AttrPath, Diags};
+use crate::error::Result;
+use crate::resource::{merge_tags, Resource};
+use crate::schema::Schema;
+use crate::value::Dyn;
+
+pub use state::AuthState;
+
+pub struct AuthResource;
+
+#[async_trait]
+impl Resource for AuthResource {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Dyn, diags: &mut Diags) {
+        validate_config(config, diags);
+    }
+
+    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let hints = AuthState::from_dyn(state);
+        match find::find_auth(aws, &hints).await {
+            Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
+            Ok(None) => None,
+            Err(e) => {
+                e.report(diags);
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        aws: Option<&Aws>,
+        prior: Option<&Dyn>,
+        mut planned: Dyn,
+        _config: &Dyn,
+        _diags: &mut Diags,
+    ) -> Dyn {
+        let tags_all = match aws {
+            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
+            None => Dyn::Unknown,
+        };
+        planned.set("tags_all", tags_all);
+        let domain = match (planned.get("domain_prefix"), aws) {
+            (Dyn::String(prefix), Some(aws)) => {
+                Dyn::String(state::hosted_ui_domain(&aws.region, prefix))
+            }
+            (Dyn::Null, _) => Dyn::Null,
+            _ => Dyn::Unknown,
+        };
+        planned.set("domain", domain);
+        // The app client was deleted outside Terraform: the update makes a new one.
+        if let Some(prior) = prior {
+            if prior.get("client_id").is_null() {
+                planned.set("client_id", Dyn::Unknown);
+            }
+        }
+        planned
+    }
+
+    fn check_replace(&self, prior: &Dyn, planned: &Dyn, paths: &[AttrPath], diags: &mut Diags) {
+        let what = paths
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let pool = prior.get("user_pool_id").as_str().unwrap_or("(not made)");
+        if prior.get("deletion_protection").as_bool() == Some(true) {
+            diags.attr_error(
+                paths.first().cloned().unwrap_or_else(|| AttrPath::attr("name")),
+                "Replacing the user pool is blocked by deletion protection",
+                format!("Changing {what} replaces user pool {pool}, which deletes every fan's account. deletion_protection is on, so this is refused. To replace it anyway, first apply deletion_protection = false with the old {what}."),
+            );
+        } else {
+            let _ = planned;
+            diags.warning(
+                paths.first().cloned(),
+                "Replacing the user pool deletes every user",
+                format!("Changing {what} replaces user pool {pool}. Every fan's account, password and group membership goes with it, and the new pool's IDs differ, so every token issued so far stops working."),
+            );
+        }
+    }
+
+    fn plan_destroy(&self, prior: &Dyn, diags: &mut Diags) {
+        if prior.get("deletion_protection").as_bool() == Some(true) {
+            let pool = prior.get("user_pool_id").as_str().unwrap_or("(not made)");
+            diags.error(
+                "Deletion protection is on",
+                format!("fansite_auth {:?} (user pool {pool}) has deletion_protection = true, so it cannot be destroyed: destroying it deletes every fan's account. Set deletion_protection = false and apply first.", prior.get("name").as_str().unwrap_or_default()),
+            );
+        }
+    }
+
+    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let want = AuthState::from_dyn(planned);
+        let mut cur = AuthState {
+            user_pool_id: None,
+            user_pool_arn: None,
+            client_id: None,
+            domain_prefix: None,
+            groups: None,
+            // Protection goes on last: a pool whose create failed midway can still be removed.
+            deletion_protection: false,
+            ..want.clone()
+        };
+        let res = create_parts(aws, &mut cur, &want).await;
+        finish(aws, cur, res, diags).await
+    }
+
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: &Dyn,
+        planned: &Dyn,
+        diags: &mut Diags,
+    ) -> Option<Dyn> {
+        let want = AuthState::from_dyn(planned);
+        let mut cur = AuthState::from_dyn(prior);
+        let res = update_parts(aws, &mut cur, &want).await;
+        finish(aws, cur, res, diags).await
+    }
+
+    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
+        let cur = AuthState::from_dyn(state);
+        let Some(pool_id) = &cur.user_pool_id else {
+            return;
+        };
+        let c = &aws.cognito;
+        // A pool with a domain cannot be deleted: the domain goes first.
+        let res: Result<()> = async {
+            if let Some(prefix) = &cur.domain_prefix {
+                cognito::delete_domain(c, pool_id, prefix).await?;
+            }
+            cognito::delete_pool(c, pool_id).await
+        }
+        .await;
+        if let Err(e) = res {
+            e.report(diags);
+        }
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+        if !is_pool_id(id) {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a user pool ID; import a fansite_auth by its user pool ID, such as \"{}_AbC123xyz\".", aws.region),
+            );
+            return None;
+        }
+        match find::import_auth(aws, id).await {
+            Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
+            Ok(None) => {
+                diags.error(
+                    "Cannot import non-existent user pool",
+                    format!("No user pool {id} was found in {}.", aws.region),
+                );
+                None
+            }
+            Err(e) => {
+                e.report(diags);
+                None
+            }
+        }
+    }
+}
+
+/// Makes the parts in order, recording each id in `cur` as soon as it exists.
+async fn create_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Result<()> {
+    let c = &aws.cognito;
+    let (id, arn) = cognito::create_pool(c, &want.name, &cur.pool_settings()).await?;
+    cur.user_pool_id = Some(id.clone());
+    cur.user_pool_arn = Some(arn);
+    if want.mfa != Mfa::Off {
+        cognito::set_mfa(c, &id, want.mfa).await?;
+    }
+    cur.client_id = Some(cognito::create_client(c, &id, &want.client_settings()).await?);
+    if let Some(prefix) = &want.domain_prefix {
+        cognito::create_domain(c, &id, prefix).await?;
+        cur.domain_prefix = Some(prefix.clone());
+    }
+    sync_groups(aws, &id, cur, want).await?;
+    if want.deletion_protection {
+        cognito::update_pool(c, &id, &want.pool_settings()).await?;
+        cur.deletion_protection = true;
+    }
+    Ok(())
+}
+
+/// Changes what differs, in an order that keeps log-in working: the pool's
+/// rules, then the client (made again if it was deleted), then the domain,
+/// then groups.
+async fn update_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Result<()> {
+    let c = &aws.cognito;
+    let Some(id) = cur.user_pool_id.clone() else {
+        return create_parts(aws, cur, want).await;
+    };
+    if cur.mfa != want.mfa {
+        cognito::set_mfa(c, &id, want.mfa).await?;
+        cur.mfa = want.mfa;
+    }
+    if cur.pool_settings() != want.pool_settings() {
+        cognito::update_pool(c, &id, &want.pool_settings()).await?;
+        cur.password = want.password.clone();
+        cur.deletion_protection = want.deletion_protection;
+        cur.tags_all = want.tags_all.clone();
+    }
+    cur.tags = want.tags.clone();
+    match &cur.client_id {
+        None => {
+            cur.client_id = Some(cognito::create_client(c, &id, &want.client_settings()).await?);
+        }
+        Some(client_id) if cur.client_settings() != want.client_settings() => {
+            cognito::update_client(c, &id, client_id, &want.client_settings()).await?;
+        }
+        Some(_) => {}
+    }
+    cur.callback_urls = want.callback_urls.clone();
+    cur.logout_urls = want.logout_urls.clone();
+    cur.access_token_validity_minutes = want.access_token_validity_minutes;
+    cur.id_token_validity_minutes = want.id_token_validity_minutes;
+    cur.refresh_token_validity_days = want.refresh_token_validity_days;
+    if cur.domain_prefix != want.domain_prefix {
+        // A domain cannot be renamed: the new one is made after the old one goes,
+        // since a pool has at most one prefix domain.
+        if let Some(old) = cur.domain_prefix.clone() {
+            cognito::delete_domain(c, &id, &old).await?;
+            cur.domain_prefix = None;
+        }
+        if let Some(new) = &want.domain_prefix {
+            cognito::create_domain(c, &id, new).await?;
+            cur.domain_prefix = Some(new.clone());
+        }
+    }
+    sync_groups(aws, &id, cur, want).await
+}
+
+async fn sync_groups(
+    aws: &Aws,
+    pool_id: &str,
+    cur: &mut AuthState,
+    want: &AuthState,
+) -> Result<()> {
+    let c = &aws.cognito;
+    let have = cur.groups.clone().unwrap_or_default();
+    let wanted = want.groups.clone().unwrap_or_default();
+    let mut now: BTreeMap<String, String> = have.clone();
+    for (name, description) in &wanted {
+        match have.get(name) {
+            None => cognito::create_group(c, pool_id, name, description).await?,
+            Some(d) if d != description => {
+                cognito::update_group(c, pool_id, name, description).await?
+            }
+            Some(_) => {}
+        }
+        now.insert(name.clone(), description.clone());
+        cur.groups = Some(now.clone());
+    }
+    for name in have.keys().filter(|n| !wanted.contains_key(*n)) {
+        cognito::delete_group(c, pool_id, name).await?;
+        now.remove(name);
+        cur.groups = Some(now.clone());
+    }
+    cur.groups = want.groups.clone();
+    Ok(())
+}
+
+/// After create or update: on success the state; on failure the error, and
+/// the state as AWS now has it, so that nothing made is lost.
+async fn finish(aws: &Aws, cur: AuthState, res: Result<()>, diags: &mut Diags) -> Option<Dyn> {
+    let err = match res {
+        Ok(()) => return Some(cur.to_dyn(&aws.region)),
+        Err(e) => e,
+    };
+    err.report(diags);
+    cur.user_pool_id.as_ref()?;
+    match find::find_auth(aws, &cur).await {
+        Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
+        _ => Some(cur.to_dyn(&aws.region)),
+    }
+}
+
+/// `us-east-1_AbC123`: a region, `_`, letters and digits.
+fn is_pool_id(id: &str) -> bool {
+    id.split_once('_').is_some_and(|(region, rest)| {
+        region.split('-').count() >= 3
+            && !rest.is_empty()
+            && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+fn int_in(config: &Dyn, name: &str, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
+    match config.get(name) {
+        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
+        Dyn::Number(n) => {
+            diags.attr_error(
+                AttrPath::attr(name),
+                format!("Invalid {name}"),
+                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
+            );
+            None
+        }
+        Dyn::Float(f) => {
+            diags.attr_error(
+                AttrPath::attr(name),
+                format!("Invalid {name}"),
+                format!("{f} is not a whole number; use one from {lo} to {hi}."),
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+fn validate_url(url: &str, path: AttrPath, diags: &mut Diags) {
+    let local = ["http://localhost", "http://127.0.0.1"].iter().any(|p| {
+        url == *p || url.starts_with(&format!("{p}:")) || url.starts_with(&format!("{p}/"))
+    });
+    let https_host = url
+        .strip_prefix("https://")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .is_some_and(|h| !h.is_empty() && !h.contains(' '));
+    if !(local || https_host) || url.contains('#') {
+        diags.attr_error(
+            path,
+            "Invalid URL",
+            format!("{url:?}: use an https:// URL with a host and no #fragment (http:// only for localhost)."),
+        );
+    }
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    if let Some(name) = config.get("name").as_str() {
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !ok {
+            diags.attr_error(
+                AttrPath::attr("name"),
+                "Invalid name",
+                format!("{name:?}: use 1 to 100 letters, digits, '-', '_' or '.'."),
+            );
+        }
+    }
+    int_in(config, "password_minimum_length", 6, 99, diags);
+    int_in(config, "temporary_password_validity_days", 0, 365, diags);
+    let access = int_in(config, "access_token_validity_minutes", 5, 1440, diags);
+    let id = int_in(config, "id_token_validity_minutes", 5, 1440, diags);
+    if let Some(days) = int_in(config, "refresh_token_validity_days", 1, 3650, diags) {
+        let longest = access.unwrap_or(60).max(id.unwrap_or(60));
+        if days * 1440 <= longest {
+            diags.attr_error(
+                AttrPath::attr("refresh_token_validity_days"),
+                "Refresh tokens must outlive access and ID tokens",
+                format!("{days} day(s) is not longer than {longest} minutes; raise refresh_token_validity_days or lower the token lifetimes."),
+            );
+        }
+    }
+    if let Some(m) = config.get("mfa").as_str() {
+        if Mfa::parse(m).is_none() {
+            diags.attr_error(
+                AttrPath::attr("mfa"),
+                "Invalid mfa",
+                format!("{m:?} is not allowed; use {}.", Mfa::ALLOWED),
+            );
+        }
+    }
+    for attr in ["callback_urls", "logout_urls"] {
+        if let Some(urls) = config.get(attr).as_list() {
+            for (i, u) in urls.iter().enumerate() {
+                if let Some(u) = u.as_str() {
+                    validate_url(u, AttrPath::attr(attr).then_index(i), diags);
+                }
+            }
+        }
+    }
+    if let Some(prefix) = config.get("domain_prefix").as_str() {
+        let chars_ok = !prefix.is_empty()
+            && prefix.len() <= 63
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !prefix.starts_with('-')
+            && !prefix.ends_with('-');
+        let reserved = ["aws", "amazon", "cognito"]
+            .into_iter()
+            .find(|w| prefix.contains(w));
+        if !chars_ok {
+            diags.attr_error(
+                AttrPath::attr("domain_prefix"),
+                "Invalid domain_prefix",
+                format!("{prefix:?}: use 1 to 63 lowercase letters, digits and '-', not starting or ending with '-'."),
+            );
+        } else if let Some(word) = reserved {
+            diags.attr_error(
+                AttrPath::attr("domain_prefix"),
+                "Invalid domain_prefix",
+                format!(
+                    "{prefix:?} contains {word:?}, which Cognito reserves; choose another prefix."
+                ),
+            );
+        }
+        let no_callbacks = config
+            .get("callback_urls")
+            .as_list()
+            .is_none_or(|l| l.is_empty());
+        if no_callbacks && !config.get("callback_urls").is_unknown() {
+            diags.attr_error(
+                AttrPath::attr("domain_prefix"),
+                "Hosted UI without callback URLs",
+                "domain_prefix turns on the hosted UI, which can only send fans back to callback_urls: set at least one.",
+            );
+        }
+    }
+    if let Some(groups) = config.get("groups").as_map() {
+        for (name, description) in groups {
+            let path = AttrPath::attr("groups").then_key(name);
+            if name.is_empty() || name.len() > 128 || name.chars().any(char::is_whitespace) {
+                diags.attr_error(
+                    path.clone(),
+                    "Invalid group name",
+                    format!("{name:?}: use 1 to 128 characters without spaces."),
+                );
+            }
+            if description.as_str().is_some_and(|d| d.len() > 2048) {
+                diags.attr_error(
+                    path,
+                    "Invalid group description",
+                    "A group description is at most 2048 characters.",
+                );
+            }
+        }
+    }
+    if let Some(tags) = config.get("tags").as_map() {
+        for key in tags.keys() {
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                diags.attr_error(
+                    AttrPath::attr("tags").then_key(key),
+                    "Reserved tag key",
+                    format!("{key:?}: keys starting with \"aws:\" are reserved by AWS."),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Unit tests of what needs no AWS: validation, the state's shape, import ids.
+
+use super::*;
+use crate::diag::Diags;
+
+fn config(pairs: &[(&str, Dyn)]) -> Dyn {
+    let mut c = Dyn::obj();
+    c.set("name", "fans".into());
+    for (k, v) in pairs {
+        c.set(k, v.clone());
+    }
+    c
+}
+
+fn errors(c: &Dyn) -> Vec<(String, String)> {
+    let mut d = Diags::default();
+    validate_config(c, &mut d);
+    d.0.into_iter()
+        .map(|d| (d.path.unwrap_or_default().to_string(), d.summary))
+        .collect()
+}
+
+#[test]
+fn bad_inputs_are_reported_on_their_attribute() {
+    let urls = |u: &[&str]| Dyn::from_strings(u.iter().copied());
+    let group = |k: &str| Dyn::from_string_map([(&k.to_string(), &"x".to_string())]);
+    type Case<'a> = (Vec<(&'a str, Dyn)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![("name", "fan site!".into())], "name", "Invalid name"),
+        (
+            vec![("password_minimum_length", 5i64.into())],
+            "password_minimum_length",
+            "Invalid password_minimum_length",
+        ),
+        (
+            vec![("password_minimum_length", Dyn::Float(8.5))],
+            "password_minimum_length",
+            "Invalid password_minimum_length",
+        ),
+        (
+            vec![("temporary_password_validity_days", 400i64.into())],
+            "temporary_password_validity_days",
+            "Invalid temporary_password_validity_days",
+        ),
+        (vec![("mfa", "sometimes".into())], "mfa", "Invalid mfa"),
+        (
+            vec![("access_token_validity_minutes", 2i64.into())],
+            "access_token_validity_minutes",
+            "Invalid access_token_validity_minutes",
+        ),
+        (
+            vec![
+                ("access_token_validity_minutes", 1440i64.into()),
+                ("refresh_token_validity_days", 1i64.into()),
+            ],
+            "refresh_token_validity_days",
+            "Refresh tokens must outlive access and ID tokens",
+        ),
+        (
+            vec![("callback_urls", urls(&["http://fans.example.com/cb"]))],
+            "callback_urls[0]",
+            "Invalid URL",
+        ),
+        (
+            vec![(
+                "logout_urls",
+                urls(&["https://ok.example.com", "https://x.example.com/#a"]),
+            )],
+            "logout_urls[1]",
+            "Invalid URL",
+        ),
+        (
+            vec![
+                ("domain_prefix", "Fans".into()),
+                ("callback_urls", urls(&["https://a.example.com"])),
+            ],
+            "domain_prefix",
+            "Invalid domain_prefix",
+        ),
+        (
+            vec![
+                ("domain_prefix", "my-cognito-fans".into()),
+                ("callback_urls", urls(&["https://a.example.com"])),
+            ],
+            "domain_prefix",
+            "Invalid domain_prefix",
+        ),
+        (
+            vec![("domain_prefix", "fans".into())],
+            "domain_prefix",
+            "Hosted UI without callback URLs",
+        ),
+        (
+            vec![("groups", group("site admins"))],
+            "groups[\"site admins\"]",
+            "Invalid group name",
+        ),
+        (
+            vec![("tags", group("aws:owner"))],
+            "tags[\"aws:owner\"]",
+            "Reserved tag key",
+        ),
+    ];
+    for (pairs, path, summary) in cases {
+        let got = errors(&config(&pairs));
+        assert!(
+            got.iter().any(|(p, s)| p == path && s == summary),
+            "{pairs:?}: expected {summary:?} at {path}, got {got:?}"
+        );
+    }
+}
+
+#[test]
+fn good_inputs_pass() {
+    let c = config(&[
+        ("mfa", "on".into()),
+        (
+            "callback_urls",
+            Dyn::from_strings([
+                "https://fans.example.com/callback",
+                "http://localhost:5173/callback",
+            ]),
+        ),
+        ("domain_prefix", "fan-site-1".into()),
+        (
+            "groups",
+            Dyn::from_string_map([(&"admin".to_string(), &"Staff".to_string())]),
+        ),
+        ("refresh_token_validity_days", 30i64.into()),
+    ]);
+    assert_eq!(errors(&c), vec![]);
+    // Unknown values pass validation: they are checked when known.
+    let c = config(&[
+        ("domain_prefix", Dyn::Unknown),
+        ("callback_urls", Dyn::Unknown),
+    ]);
+    assert_eq!(errors(&c), vec![]);
+}
+
+#[test]
+fn state_round_trips_and_derives_the_urls() {
+    let mut v = config(&[("domain_prefix", "fans".into())]);
+    v.set("user_pool_id", "ap-northeast-2_Abc123".into());
+    let s = AuthState::from_dyn(&v);
+    assert_eq!(s.mfa, Mfa::Optional);
+    assert!(s.deletion_protection);
+    let out = s.to_dyn("ap-northeast-2");
+    assert_eq!(
+        out.get("issuer_url").as_str(),
+        Some("https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123")
+    );
+    assert_eq!(
+        out.get("jwks_url").as_str(),
+        Some("https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123/.well-known/jwks.json")
+    );
+    assert_eq!(
+        out.get("domain").as_str(),
+        Some("fans.auth.ap-northeast-2.amazoncognito.com")
+    );
+    assert_eq!(AuthState::from_dyn(&out), s);
+    assert_eq!(s.client_settings().name, "fans-web");
+}
+
+#[test]
+fn import_ids_are_pool_ids() {
+    assert!(is_pool_id("us-east-1_AbC123"));
+    assert!(!is_pool_id("AbC123"));
+    assert!(!is_pool_id("us-east-1_"));
+    assert!(!is_pool_id("vpc-123"));
+}
