@@ -36,6 +36,7 @@ fn docs_are_generated_from_the_current_schema() {
         let id = match name {
             "network" => "VPC ID",
             "auth" => "user pool ID",
+            "database" => "cluster identifier",
             _ => "ID",
         };
         check(

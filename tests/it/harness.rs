@@ -329,6 +329,19 @@ pub async fn cognito(region: &str) -> aws_sdk_cognitoidentityprovider::Client {
     aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(region, endpoint()).await)
 }
 
+/// RDS, Secrets Manager and Application Auto Scaling clients on the local endpoint.
+pub async fn rds(region: &str) -> aws_sdk_rds::Client {
+    aws_sdk_rds::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn secrets(region: &str) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn autoscaling(region: &str) -> aws_sdk_applicationautoscaling::Client {
+    aws_sdk_applicationautoscaling::Client::new(&sdk_config(region, endpoint()).await)
+}
+
 async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))

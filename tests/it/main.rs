@@ -2,6 +2,7 @@
 //! local AWS endpoint. Each test runs on every Terraform version found.
 
 mod auth;
+mod database;
 mod fault_proxy;
 mod harness;
 mod network;

@@ -8,10 +8,9 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, NatGatewayState, ResourceType, Tag, TagSpecification,
 };
 use aws_sdk_ec2::Client;
-use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 
-use super::{aws_error, retry_eventual};
-use crate::error::{Error, Result};
+use super::{aws_error, retry_eventual, waiter_error};
+use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -41,43 +40,6 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
-}
-
-fn waiter_error<O, E>(
-    action: &str,
-    part: &str,
-    state: &str,
-    after: Duration,
-    err: WaiterError<O, E>,
-) -> Error
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    match err {
-        WaiterError::ExceededMaxWait(_) => Error::Timeout {
-            action: action.into(),
-            part: part.into(),
-            state: state.into(),
-            after,
-        },
-        WaiterError::OperationFailed(f) => aws_error(action, part, f.into_error()),
-        WaiterError::FailureState(_) => Error::Aws {
-            action: action.into(),
-            part: part.into(),
-            code: "FailureState".into(),
-            message: format!("{part} reached a failed state"),
-        },
-        _ => Error::Aws {
-            action: action.into(),
-            part: part.into(),
-            code: "WaiterFailed".into(),
-            message: "the waiter could not be built".into(),
-        },
-    }
 }
 
 /// The region's availability zones that are available, sorted by name.
@@ -682,4 +644,203 @@ pub async fn disassociate_route_table(c: &Client, association_id: &str) -> Resul
                 )
             }),
     )
+}
+
+/// The zone of each subnet.
+pub async fn subnet_zones(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<String, String>> {
+    let out = c
+        .describe_subnets()
+        .set_subnet_ids(Some(subnet_ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "describing",
+                &format!("subnets {}", subnet_ids.join(", ")),
+                e,
+            )
+        })?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s.subnet_id()?.to_string(),
+                s.availability_zone()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+/// A security group, and the sources of its ingress rules on one port whose
+/// description is `marker`: the rules one resource made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupInfo {
+    pub id: String,
+    pub vpc_id: String,
+    pub tags: Tags,
+    pub sources: Vec<String>,
+}
+
+pub async fn create_security_group(
+    c: &Client,
+    vpc_id: &str,
+    name: &str,
+    description: &str,
+    tags: &Tags,
+) -> Result<String> {
+    let part = format!("security group {name:?}");
+    let out = c
+        .create_security_group()
+        .vpc_id(vpc_id)
+        .group_name(name)
+        .description(description)
+        .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &part, e))?;
+    Ok(out.group_id().unwrap_or_default().to_string())
+}
+
+/// The group, or `None` when it is gone.
+pub async fn find_security_group(
+    c: &Client,
+    id: &str,
+    port: i32,
+    marker: &str,
+) -> Result<Option<SecurityGroupInfo>> {
+    let out = match c.describe_security_groups().group_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = aws_error("describing", &format!("security group {id}"), e);
+            return if e.is_not_found() || e.code() == Some("InvalidGroup.NotFound") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(g) = out.security_groups().first() else {
+        return Ok(None);
+    };
+    let mut sources: Vec<String> = g
+        .ip_permissions()
+        .iter()
+        .filter(|p| p.from_port() == Some(port) && p.to_port() == Some(port))
+        .flat_map(|p| p.user_id_group_pairs())
+        .filter(|pair| pair.description() == Some(marker))
+        .filter_map(|pair| pair.group_id().map(str::to_string))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    Ok(Some(SecurityGroupInfo {
+        id: id.to_string(),
+        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+        tags: tags_of(g.tags()),
+        sources,
+    }))
+}
+
+fn tcp_from(source: &str, port: i32, marker: &str) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .user_id_group_pairs(
+            aws_sdk_ec2::types::UserIdGroupPair::builder()
+                .group_id(source)
+                .description(marker)
+                .build(),
+        )
+        .build()
+}
+
+/// Opens `port` on `sg` to members of `source`, with `marker` as the rule's description.
+pub async fn allow_from(c: &Client, sg: &str, source: &str, port: i32, marker: &str) -> Result<()> {
+    let res = c
+        .authorize_security_group_ingress()
+        .group_id(sg)
+        .ip_permissions(tcp_from(source, port, marker))
+        .send()
+        .await
+        .map_err(|e| aws_error("allowing", &format!("port {port} on {sg} from {source}"), e));
+    match res {
+        Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn revoke_from(
+    c: &Client,
+    sg: &str,
+    source: &str,
+    port: i32,
+    marker: &str,
+) -> Result<()> {
+    let res = c
+        .revoke_security_group_ingress()
+        .group_id(sg)
+        .ip_permissions(tcp_from(source, port, marker))
+        .send()
+        .await
+        .map_err(|e| aws_error("revoking", &format!("port {port} on {sg} from {source}"), e));
+    match res {
+        Err(e) if e.code() == Some("InvalidPermission.NotFound") => Ok(()),
+        other => gone_is_done(other.map(|_| ())),
+    }
+}
+
+pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
+    let part = format!("security group {id}");
+    // Network interfaces of instances just deleted can hold the group for a while.
+    let res = retry_eventual(&["DependencyViolation"], || async {
+        c.delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e))
+    })
+    .await;
+    match res {
+        Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(()),
+        other => gone_is_done(other),
+    }
+}
+
+/// The VPC of each subnet.
+pub async fn subnet_vpcs(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<String, String>> {
+    let out = c
+        .describe_subnets()
+        .set_subnet_ids(Some(subnet_ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "describing",
+                &format!("subnets {}", subnet_ids.join(", ")),
+                e,
+            )
+        })?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string())))
+        .collect())
+}
+
+/// The id of the security group with this name in the VPC, if there is one.
+pub async fn security_group_named(c: &Client, vpc_id: &str, name: &str) -> Result<Option<String>> {
+    let out = c
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id))
+        .filters(filter("group-name", name))
+        .send()
+        .await
+        .map_err(|e| aws_error("finding", &format!("security group {name:?}"), e))?;
+    Ok(out
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .map(str::to_string))
 }

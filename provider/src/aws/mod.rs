@@ -1,7 +1,10 @@
 //! The only code that links the AWS SDK: client set-up here, one file per service.
 
+pub mod autoscaling;
 pub mod cognito;
 pub mod ec2;
+pub mod rds;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -12,6 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -105,6 +109,44 @@ where
             part: part.to_string(),
             code: "RequestFailed".to_string(),
             message: DisplayErrorContext(&err).to_string(),
+        },
+    }
+}
+
+/// Turns an SDK waiter's failure into ours: a timeout, or the AWS error it met.
+pub fn waiter_error<O, E>(
+    action: &str,
+    part: &str,
+    state: &str,
+    after: Duration,
+    err: WaiterError<O, E>,
+) -> Error
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    match err {
+        WaiterError::ExceededMaxWait(_) => Error::Timeout {
+            action: action.into(),
+            part: part.into(),
+            state: state.into(),
+            after,
+        },
+        WaiterError::OperationFailed(f) => aws_error(action, part, f.into_error()),
+        WaiterError::FailureState(_) => Error::Aws {
+            action: action.into(),
+            part: part.into(),
+            code: "FailureState".into(),
+            message: format!("{part} reached a failed state"),
+        },
+        _ => Error::Aws {
+            action: action.into(),
+            part: part.into(),
+            code: "WaiterFailed".into(),
+            message: "the waiter could not be built".into(),
         },
     }
 }

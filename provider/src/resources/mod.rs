@@ -1,6 +1,7 @@
 //! The composite resources, one folder each.
 
 pub mod auth;
+pub mod database;
 pub mod network;
 
 use std::sync::Arc;
@@ -12,5 +13,6 @@ pub fn all() -> Vec<SharedResource> {
     vec![
         Arc::new(network::NetworkResource),
         Arc::new(auth::AuthResource),
+        Arc::new(database::DatabaseResource),
     ]
 }

@@ -1,0 +1,509 @@
+//! RDS: Aurora clusters, their instances, DB subnet groups and tags.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_rds::client::Waiters;
+use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::Client;
+
+use super::{aws_error, retry_eventual, waiter_error};
+use crate::error::Result;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The engine every cluster uses: Aurora MySQL.
+pub const ENGINE: &str = "aurora-mysql";
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn gone_is_done(res: Result<()>) -> Result<()> {
+    match res {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+pub async fn create_subnet_group(
+    c: &Client,
+    name: &str,
+    subnets: &[String],
+    tags: &Tags,
+) -> Result<()> {
+    c.create_db_subnet_group()
+        .db_subnet_group_name(name)
+        .db_subnet_group_description(format!("Subnets of Aurora cluster {name}"))
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("DB subnet group {name:?}"), e))?;
+    Ok(())
+}
+
+pub async fn modify_subnet_group(c: &Client, name: &str, subnets: &[String]) -> Result<()> {
+    c.modify_db_subnet_group()
+        .db_subnet_group_name(name)
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &format!("DB subnet group {name:?}"), e))?;
+    Ok(())
+}
+
+/// The subnet ids of the group, or `None` when it is gone.
+pub async fn subnet_group_subnets(c: &Client, name: &str) -> Result<Option<Vec<String>>> {
+    match c
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_subnet_groups().first().map(|g| {
+            let mut ids: Vec<String> = g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect();
+            ids.sort();
+            ids
+        })),
+        Err(e) => {
+            let e = aws_error("describing", &format!("DB subnet group {name:?}"), e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub async fn delete_subnet_group(c: &Client, name: &str) -> Result<()> {
+    let part = format!("DB subnet group {name:?}");
+    // The group stays in use for a moment after the cluster is deleted.
+    let res = retry_eventual(&["InvalidDBSubnetGroupStateFault"], || async {
+        c.delete_db_subnet_group()
+            .db_subnet_group_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e))
+    })
+    .await;
+    gone_is_done(res)
+}
+
+/// What the resource sets on a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterSpec {
+    pub id: String,
+    pub engine_version: String,
+    pub database_name: String,
+    pub master_username: String,
+    pub subnet_group: String,
+    pub security_group_id: String,
+    pub backup_retention_days: i32,
+    pub backup_window: String,
+    pub maintenance_window: String,
+    pub deletion_protection: bool,
+    pub tags: Tags,
+}
+
+/// A cluster as AWS describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    pub writer_endpoint: String,
+    pub reader_endpoint: String,
+    pub port: i32,
+    pub engine_version: String,
+    pub database_name: String,
+    pub master_username: String,
+    pub master_secret_arn: Option<String>,
+    pub backup_retention_days: i32,
+    pub backup_window: String,
+    pub maintenance_window: String,
+    pub deletion_protection: bool,
+    pub storage_encrypted: bool,
+    pub subnet_group: String,
+    pub security_group_ids: Vec<String>,
+    /// Instance id → whether it is the writer.
+    pub members: BTreeMap<String, bool>,
+    pub tags: Tags,
+}
+
+/// Creates the cluster: encrypted storage, and a master password that RDS
+/// makes and keeps in Secrets Manager, so that no password passes through here.
+pub async fn create_cluster(c: &Client, s: &ClusterSpec) -> Result<ClusterInfo> {
+    let out = c
+        .create_db_cluster()
+        .db_cluster_identifier(&s.id)
+        .engine(ENGINE)
+        .engine_version(&s.engine_version)
+        .database_name(&s.database_name)
+        .master_username(&s.master_username)
+        .manage_master_user_password(true)
+        .db_subnet_group_name(&s.subnet_group)
+        .vpc_security_group_ids(&s.security_group_id)
+        .storage_encrypted(true)
+        .backup_retention_period(s.backup_retention_days)
+        .preferred_backup_window(&s.backup_window)
+        .preferred_maintenance_window(&s.maintenance_window)
+        .deletion_protection(s.deletion_protection)
+        .copy_tags_to_snapshot(true)
+        .set_tags(Some(to_tags(&s.tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("Aurora cluster {:?}", s.id), e))?;
+    Ok(out
+        .db_cluster()
+        .map(cluster_info)
+        .unwrap_or_else(|| ClusterInfo::named(&s.id)))
+}
+
+impl ClusterInfo {
+    fn named(id: &str) -> ClusterInfo {
+        ClusterInfo {
+            id: id.to_string(),
+            arn: String::new(),
+            status: String::new(),
+            writer_endpoint: String::new(),
+            reader_endpoint: String::new(),
+            port: 3306,
+            engine_version: String::new(),
+            database_name: String::new(),
+            master_username: String::new(),
+            master_secret_arn: None,
+            backup_retention_days: 0,
+            backup_window: String::new(),
+            maintenance_window: String::new(),
+            deletion_protection: false,
+            storage_encrypted: false,
+            subnet_group: String::new(),
+            security_group_ids: Vec::new(),
+            members: BTreeMap::new(),
+            tags: Tags::new(),
+        }
+    }
+}
+
+fn cluster_info(d: &aws_sdk_rds::types::DbCluster) -> ClusterInfo {
+    let s = |v: Option<&str>| v.unwrap_or_default().to_string();
+    ClusterInfo {
+        id: s(d.db_cluster_identifier()),
+        arn: s(d.db_cluster_arn()),
+        status: s(d.status()),
+        writer_endpoint: s(d.endpoint()),
+        reader_endpoint: s(d.reader_endpoint()),
+        port: d.port().unwrap_or(3306),
+        engine_version: s(d.engine_version()),
+        database_name: s(d.database_name()),
+        master_username: s(d.master_username()),
+        master_secret_arn: d
+            .master_user_secret()
+            .and_then(|m| m.secret_arn())
+            .map(str::to_string),
+        backup_retention_days: d.backup_retention_period().unwrap_or(1),
+        backup_window: s(d.preferred_backup_window()),
+        maintenance_window: s(d.preferred_maintenance_window()),
+        deletion_protection: d.deletion_protection().unwrap_or(false),
+        storage_encrypted: d.storage_encrypted().unwrap_or(false),
+        subnet_group: s(d.db_subnet_group()),
+        security_group_ids: d
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+            .collect(),
+        members: d
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m.db_instance_identifier()?.to_string(),
+                    m.is_cluster_writer().unwrap_or(false),
+                ))
+            })
+            .collect(),
+        tags: tags_of(d.tag_list()),
+    }
+}
+
+/// The cluster, or `None` when it is gone.
+pub async fn describe_cluster(c: &Client, id: &str) -> Result<Option<ClusterInfo>> {
+    match c
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_clusters().first().map(cluster_info)),
+        Err(e) => {
+            let e = aws_error("describing", &format!("Aurora cluster {id:?}"), e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Sets what can change in place. `apply_immediately` false leaves the
+/// changes AWS defers (engine version) to the maintenance window.
+pub async fn modify_cluster(c: &Client, s: &ClusterSpec, apply_immediately: bool) -> Result<()> {
+    c.modify_db_cluster()
+        .db_cluster_identifier(&s.id)
+        .engine_version(&s.engine_version)
+        .backup_retention_period(s.backup_retention_days)
+        .preferred_backup_window(&s.backup_window)
+        .preferred_maintenance_window(&s.maintenance_window)
+        .deletion_protection(s.deletion_protection)
+        .allow_major_version_upgrade(false)
+        .apply_immediately(apply_immediately)
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &format!("Aurora cluster {:?}", s.id), e))?;
+    Ok(())
+}
+
+/// Deletes the cluster, with a final snapshot of this name unless `None`. Gone is done.
+pub async fn delete_cluster(c: &Client, id: &str, final_snapshot: Option<&str>) -> Result<()> {
+    let res = c
+        .delete_db_cluster()
+        .db_cluster_identifier(id)
+        .skip_final_snapshot(final_snapshot.is_none())
+        .set_final_db_snapshot_identifier(final_snapshot.map(str::to_string))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_error("deleting", &format!("Aurora cluster {id:?}"), e));
+    gone_is_done(res)
+}
+
+/// Aurora clusters take 5–15 minutes to become available (AWS documentation);
+/// the waiter polls until then or `timeout`.
+pub async fn wait_cluster_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    c.wait_until_db_cluster_available()
+        .db_cluster_identifier(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            waiter_error(
+                "waiting for",
+                &format!("Aurora cluster {id:?}"),
+                "not available",
+                timeout,
+                e,
+            )
+        })
+}
+
+pub async fn wait_cluster_deleted(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let res = c
+        .wait_until_db_cluster_deleted()
+        .db_cluster_identifier(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            waiter_error(
+                "waiting for deletion of",
+                &format!("Aurora cluster {id:?}"),
+                "present",
+                timeout,
+                e,
+            )
+        });
+    gone_is_done(res)
+}
+
+/// An instance as AWS describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub class: String,
+    pub zone: String,
+    pub status: String,
+}
+
+pub async fn create_instance(
+    c: &Client,
+    id: &str,
+    cluster: &str,
+    class: &str,
+    zone: Option<&str>,
+    tags: &Tags,
+) -> Result<()> {
+    c.create_db_instance()
+        .db_instance_identifier(id)
+        .db_cluster_identifier(cluster)
+        .engine(ENGINE)
+        .db_instance_class(class)
+        .set_availability_zone(zone.map(str::to_string))
+        .publicly_accessible(false)
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("DB instance {id:?}"), e))?;
+    Ok(())
+}
+
+/// The instance, or `None` when it is gone.
+pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceInfo>> {
+    match c
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_instances().first().map(|d| InstanceInfo {
+            id: id.to_string(),
+            class: d.db_instance_class().unwrap_or_default().to_string(),
+            zone: d.availability_zone().unwrap_or_default().to_string(),
+            status: d.db_instance_status().unwrap_or_default().to_string(),
+        })),
+        Err(e) => {
+            let e = aws_error("describing", &format!("DB instance {id:?}"), e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub async fn modify_instance_class(
+    c: &Client,
+    id: &str,
+    class: &str,
+    apply_immediately: bool,
+) -> Result<()> {
+    c.modify_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class(class)
+        .apply_immediately(apply_immediately)
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &format!("DB instance {id:?}"), e))?;
+    Ok(())
+}
+
+pub async fn delete_instance(c: &Client, id: &str) -> Result<()> {
+    let res = c
+        .delete_db_instance()
+        .db_instance_identifier(id)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_error("deleting", &format!("DB instance {id:?}"), e));
+    gone_is_done(res)
+}
+
+/// Aurora instances take 5–10 minutes to become available (AWS documentation).
+pub async fn wait_instance_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    c.wait_until_db_instance_available()
+        .db_instance_identifier(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            waiter_error(
+                "waiting for",
+                &format!("DB instance {id:?}"),
+                "not available",
+                timeout,
+                e,
+            )
+        })
+}
+
+pub async fn wait_instance_deleted(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let res = c
+        .wait_until_db_instance_deleted()
+        .db_instance_identifier(id)
+        .wait(timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            waiter_error(
+                "waiting for deletion of",
+                &format!("DB instance {id:?}"),
+                "present",
+                timeout,
+                e,
+            )
+        });
+    gone_is_done(res)
+}
+
+/// Makes the tags on `arn` equal `want`.
+pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let changed: Tags = want
+        .iter()
+        .filter(|(k, v)| had.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        c.add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", arn, e))?;
+    }
+    let removed: Vec<String> = had
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !removed.is_empty() {
+        c.remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", arn, e))?;
+    }
+    Ok(())
+}
+
+/// Whether a cluster snapshot of this name exists.
+pub async fn cluster_snapshot_exists(c: &Client, id: &str) -> Result<bool> {
+    match c
+        .describe_db_cluster_snapshots()
+        .db_cluster_snapshot_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(!out.db_cluster_snapshots().is_empty()),
+        Err(e) => {
+            let e = aws_error("describing", &format!("cluster snapshot {id:?}"), e);
+            if e.is_not_found() {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! `fansite_database`: Aurora MySQL with autoscaled readers, its own security
+//! group and subnet group, and credentials that never touch state.
+//!
+//! Lifecycle in order: schema, validate, read, plan, create, update, delete, import.
+
+mod converge;
+mod find;
+mod schema;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+
+use crate::aws::{ec2, Aws};
+use crate::diag::{AttrPath, Diags};
+use crate::error::Error;
+use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::schema::Schema;
+use crate::value::Dyn;
+
+pub use state::DatabaseState;
+use state::Readers;
+
+/// A current Aurora MySQL 3 (MySQL 8.0-compatible) long-term-support release.
+pub const DEFAULT_ENGINE_VERSION: &str = "8.0.mysql_aurora.3.08.2";
+/// Graviton, memory-optimised: AWS's recommended class for production Aurora.
+pub const DEFAULT_INSTANCE_CLASS: &str = "db.r6g.large";
+pub const DEFAULT_MIN_READERS: i32 = 1;
+pub const DEFAULT_MAX_READERS: i32 = 3;
+pub const DEFAULT_TARGET_CPU: i32 = 60;
+/// 02:00–03:00 in Seoul and Tokyo, the fan site's quietest hour.
+pub const DEFAULT_BACKUP_WINDOW: &str = "17:00-18:00";
+/// Sunday night in Seoul and Tokyo, after the backup window.
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:18:30-sun:19:30";
+/// Aurora allows 15 readers per cluster.
+const MAX_READERS: i64 = 15;
+
+/// A cluster (5–15 min) and its instances (5–10 min each, made together)
+/// per AWS documentation, with room to spare.
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// An instance class change restarts each instance in turn: 10 minutes each
+/// for a writer and up to 7 readers.
+pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(80 * 60);
+/// Instances, then the cluster with its final snapshot.
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+pub struct DatabaseResource;
+
+#[async_trait]
+impl Resource for DatabaseResource {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Dyn, diags: &mut Diags) {
+        validate_config(config, diags);
+        validate_timeouts(config, diags);
+    }
+
+    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let hints = DatabaseState::from_dyn(state);
+        match find::find_database(aws, &hints).await {
+            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(None) => None,
+            Err(e) => {
+                e.report(diags);
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        aws: Option<&Aws>,
+        prior: Option<&Dyn>,
+        mut planned: Dyn,
+        config: &Dyn,
+        diags: &mut Diags,
+    ) -> Dyn {
+        // readers {}: fill in what the block leaves out.
+        if let Some(block) = planned
+            .get("readers")
+            .as_list()
+            .and_then(|l| l.first())
+            .cloned()
+        {
+            let mut b = block.clone();
+            if b.get("min").is_null() {
+                b.set("min", i64::from(DEFAULT_MIN_READERS).into());
+            }
+            if b.get("max").is_null() {
+                let max = match b.get("min") {
+                    Dyn::Number(min) => Dyn::Number(i64::from(DEFAULT_MAX_READERS).max(*min)),
+                    _ => Dyn::Unknown,
+                };
+                b.set("max", max);
+            }
+            if b.get("target_cpu").is_null() {
+                b.set("target_cpu", i64::from(DEFAULT_TARGET_CPU).into());
+            }
+            planned.set("readers", Dyn::List(vec![b]));
+        }
+        let tags_all = match aws {
+            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
+            None => Dyn::Unknown,
+        };
+        planned.set("tags_all", tags_all);
+
+        // Subnets in at least two zones, all in the VPC: known before any part is made.
+        if let (Some(aws), Some(subnets), Some(vpc)) = (
+            aws,
+            config.get("subnet_ids").as_list(),
+            config.get("vpc_id").as_str(),
+        ) {
+            let ids: Option<Vec<String>> = subnets
+                .iter()
+                .map(|s| s.as_str().map(str::to_string))
+                .collect();
+            if let Some(ids) = ids.filter(|ids| !ids.is_empty()) {
+                check_subnets(aws, vpc, &ids, diags).await;
+            }
+        }
+
+        if let Some(prior) = prior {
+            let before = DatabaseState::from_dyn(prior);
+            let after = DatabaseState::from_dyn(&planned);
+            if before.readers.min != after.readers.min {
+                planned.set("reader_instance_ids", Dyn::Unknown);
+                planned.set("writer_instance_id", Dyn::Unknown);
+            }
+            // The connection secret: made again when gone, rewritten when it differs.
+            let expected = before.expected_connection();
+            if prior.get("connection_secret_arn").is_null() {
+                planned.set("connection_secret_arn", Dyn::Unknown);
+            }
+            planned.set(
+                "connection",
+                expected
+                    .map(|m| Dyn::from_string_map(m.iter()))
+                    .unwrap_or(Dyn::Unknown),
+            );
+        }
+        planned
+    }
+
+    fn check_replace(&self, prior: &Dyn, _planned: &Dyn, paths: &[AttrPath], diags: &mut Diags) {
+        let what = paths
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = prior.get("name").as_str().unwrap_or_default().to_string();
+        if prior.get("deletion_protection").as_bool() == Some(true) {
+            diags.attr_error(
+                paths.first().cloned().unwrap_or_else(|| AttrPath::attr("name")),
+                "Replacing the cluster is blocked by deletion protection",
+                format!("Changing {what} replaces Aurora cluster {name:?}, which deletes its data. deletion_protection is on, so this is refused. To replace it anyway, first apply deletion_protection = false with the old {what}."),
+            );
+        } else {
+            let snapshot = if prior.get("skip_final_snapshot").as_bool() == Some(true) {
+                "skip_final_snapshot is true, so no snapshot is kept"
+            } else {
+                "a final snapshot is kept"
+            };
+            diags.warning(
+                paths.first().cloned(),
+                "Replacing the cluster deletes its data",
+                format!("Changing {what} replaces Aurora cluster {name:?}: the new cluster starts empty ({snapshot})."),
+            );
+        }
+    }
+
+    fn plan_destroy(&self, prior: &Dyn, diags: &mut Diags) {
+        if prior.get("deletion_protection").as_bool() == Some(true) {
+            diags.error(
+                "Deletion protection is on",
+                format!("fansite_database {:?} has deletion_protection = true, so it cannot be destroyed. Set deletion_protection = false and apply first.", prior.get("name").as_str().unwrap_or_default()),
+            );
+        }
+    }
+
+    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let want = DatabaseState::from_dyn(planned);
+        let mut cur = DatabaseState {
+            cluster_id: None,
+            cluster_arn: None,
+            writer_endpoint: None,
+            reader_endpoint: None,
+            port: None,
+            security_group_id: None,
+            subnet_group_name: None,
+            instance_ids: Vec::new(),
+            writer_instance_id: None,
+            master_secret_arn: None,
+            connection_secret_arn: None,
+            connection: None,
+            allowed_security_group_ids: None,
+            ..want.clone()
+        };
+        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
+        let res =
+            tokio::time::timeout(limit, converge::create_all(aws, &mut cur, &want, limit)).await;
+        finish(aws, cur, res, "creating", limit, diags).await
+    }
+
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: &Dyn,
+        planned: &Dyn,
+        diags: &mut Diags,
+    ) -> Option<Dyn> {
+        let want = DatabaseState::from_dyn(planned);
+        let mut cur = DatabaseState::from_dyn(prior);
+        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
+        let res =
+            tokio::time::timeout(limit, converge::update_all(aws, &mut cur, &want, limit)).await;
+        finish(aws, cur, res, "updating", limit, diags).await
+    }
+
+    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
+        let cur = DatabaseState::from_dyn(state);
+        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
+        let snapshot = (!cur.skip_final_snapshot).then(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            format!("{}-final-{now}", cur.name)
+        });
+        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, snapshot, limit)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => e.report(diags),
+            Err(_) => timed_out("deleting", &cur, limit).report(diags),
+        }
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+        if let Some(why) = name_problem(id) {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a cluster identifier ({why}); import a fansite_database by its cluster identifier, such as \"fansite-db\"."),
+            );
+            return None;
+        }
+        let hints = DatabaseState {
+            name: id.to_string(),
+            ..DatabaseState::from_dyn(&Dyn::obj())
+        };
+        match find::find_database(aws, &hints).await {
+            Ok(Some(found))
+                if found.security_group_id.is_none() || found.instance_ids.is_empty() =>
+            {
+                diags.error(
+                    "Cannot import a cluster that fansite_database did not make",
+                    format!("Aurora cluster {id} has no security group or no instances named \"{id}-<n>\": only a cluster made by fansite_database can be imported, since its parts are found by those names."),
+                );
+                None
+            }
+            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(None) => {
+                diags.error(
+                    "Cannot import non-existent database",
+                    format!("No Aurora cluster {id:?} was found in {}.", aws.region),
+                );
+                None
+            }
+            Err(e) => {
+                e.report(diags);
+                None
+            }
+        }
+    }
+}
+
+fn timed_out(action: &str, cur: &DatabaseState, after: Duration) -> Error {
+    Error::Timeout {
+        action: action.into(),
+        part: format!("database {:?}", cur.name),
+        state: "not done".into(),
+        after,
+    }
+}
+
+/// After create or update: on success the state; on failure the error, and the
+/// state as AWS now has it, so that nothing made is lost.
+async fn finish(
+    aws: &Aws,
+    cur: DatabaseState,
+    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
+    action: &str,
+    limit: Duration,
+    diags: &mut Diags,
+) -> Option<Dyn> {
+    let err = match res {
+        Ok(Ok(())) => return Some(cur.to_dyn()),
+        Ok(Err(e)) => e,
+        Err(_) => timed_out(action, &cur, limit),
+    };
+    err.report(diags);
+    if cur.security_group_id.is_none() && cur.cluster_id.is_none() {
+        return None;
+    }
+    match find::find_database(aws, &cur).await {
+        Ok(Some(mut found)) => {
+            // Parts made before the cluster are kept even when the cluster is not there.
+            found.security_group_id = found.security_group_id.or(cur.security_group_id);
+            Some(found.to_dyn())
+        }
+        _ => Some(cur.to_dyn()),
+    }
+}
+
+async fn check_subnets(aws: &Aws, vpc: &str, ids: &[String], diags: &mut Diags) {
+    let zones = match ec2::subnet_zones(&aws.ec2, ids).await {
+        Ok(z) => z,
+        Err(e) => {
+            diags.attr_error(
+                AttrPath::attr("subnet_ids"),
+                "Unknown subnet",
+                format!("{e}; use the IDs of existing private subnets, such as a fansite_network's private_subnet_ids."),
+            );
+            return;
+        }
+    };
+    for id in ids {
+        if !zones.contains_key(id) {
+            diags.attr_error(
+                AttrPath::attr("subnet_ids"),
+                "Unknown subnet",
+                format!("Subnet {id} was not found in {}.", aws.region),
+            );
+        }
+    }
+    let mut distinct: Vec<&String> = zones.values().collect();
+    distinct.sort();
+    distinct.dedup();
+    if zones.len() == ids.len() && distinct.len() < 2 {
+        diags.attr_error(
+            AttrPath::attr("subnet_ids"),
+            "Subnets in one availability zone",
+            format!(
+                "Aurora needs subnets in at least two availability zones; these are all in {}.",
+                distinct.first().map(|s| s.as_str()).unwrap_or("one zone")
+            ),
+        );
+    }
+    if let Ok(vpcs) = ec2::subnet_vpcs(&aws.ec2, ids).await {
+        for id in ids {
+            if let Some(v) = vpcs.get(id).filter(|v| v.as_str() != vpc) {
+                diags.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Subnet outside the VPC",
+                    format!("Subnet {id} is in {v}, not in vpc_id {vpc}."),
+                );
+            }
+        }
+    }
+}
+
+/// Why `name` is not a valid cluster identifier, if it is not.
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.len() > 50 {
+        return Some("1 to 50 characters");
+    }
+    if !name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+        return Some("it must start with a lowercase letter");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Some("only lowercase letters, digits and '-'");
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Some("no '--' and no '-' at the end");
+    }
+    None
+}
+
+fn identifier_problem(s: &str, max: usize) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= max
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (!ok).then(|| format!("{s:?}: use 1 to {max} letters, digits and '_', starting with a letter."))
+}
+
+fn int_in(v: &Dyn, path: AttrPath, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
+    match v {
+        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
+        Dyn::Number(n) => {
+            diags.attr_error(
+                path.clone(),
+                format!("Invalid {}", last(&path)),
+                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
+            );
+            None
+        }
+        Dyn::Float(f) => {
+            diags.attr_error(
+                path.clone(),
+                format!("Invalid {}", last(&path)),
+                format!("{f} is not a whole number; use one from {lo} to {hi}."),
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+fn last(path: &AttrPath) -> String {
+    path.to_string()
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `hh24:mi-hh24:mi` → minutes of the day, start and end.
+fn parse_daily(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('-')?;
+    let hm = |t: &str| -> Option<u32> {
+        let (h, m) = t.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    Some((hm(a)?, hm(b)?))
+}
+
+/// `ddd:hh24:mi-ddd:hh24:mi` → minutes of the week, start and end.
+fn parse_weekly(s: &str) -> Option<(u32, u32)> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let (a, b) = s.split_once('-')?;
+    let one = |t: &str| -> Option<u32> {
+        let (d, hm) = t.split_once(':')?;
+        let day = DAYS.iter().position(|x| *x == d)?;
+        let (h, m) = hm.split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(u32::try_from(day).ok()? * 1440 + h * 60 + m)
+    };
+    Some((one(a)?, one(b)?))
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    if let Some(name) = config.get("name").as_str() {
+        if let Some(why) = name_problem(name) {
+            diags.attr_error(
+                AttrPath::attr("name"),
+                "Invalid name",
+                format!("{name:?}: {why}."),
+            );
+        }
+    }
+    if let Some(vpc) = config.get("vpc_id").as_str() {
+        if !vpc.starts_with("vpc-") {
+            diags.attr_error(
+                AttrPath::attr("vpc_id"),
+                "Invalid vpc_id",
+                format!("{vpc:?} is not a VPC ID such as \"vpc-0123456789abcdef0\"."),
+            );
+        }
+    }
+    if let Some(subnets) = config.get("subnet_ids").as_list() {
+        if subnets.len() < 2 && !subnets.iter().any(Dyn::is_unknown) {
+            diags.attr_error(
+                AttrPath::attr("subnet_ids"),
+                "Too few subnets",
+                "Aurora needs subnets in at least two availability zones: list two or more.",
+            );
+        }
+        for s in subnets {
+            if let Some(s) = s.as_str().filter(|s| !s.starts_with("subnet-")) {
+                diags.attr_error(
+                    AttrPath::attr("subnet_ids"),
+                    "Invalid subnet ID",
+                    format!("{s:?} is not a subnet ID such as \"subnet-0123456789abcdef0\"."),
+                );
+            }
+        }
+    }
+    if let Some(groups) = config.get("allowed_security_group_ids").as_list() {
+        for g in groups {
+            if let Some(g) = g.as_str().filter(|g| !g.starts_with("sg-")) {
+                diags.attr_error(
+                    AttrPath::attr("allowed_security_group_ids"),
+                    "Invalid security group ID",
+                    format!("{g:?} is not a security group ID such as \"sg-0123456789abcdef0\"."),
+                );
+            }
+        }
+    }
+    if let Some(v) = config.get("engine_version").as_str() {
+        if !v.starts_with("8.0.mysql_aurora.3.") {
+            diags.attr_error(AttrPath::attr("engine_version"), "Unsupported engine_version", format!("{v:?}: use an Aurora MySQL 3 (MySQL 8.0-compatible) version such as \"{DEFAULT_ENGINE_VERSION}\"."));
+        }
+    }
+    if let Some(d) = config.get("database_name").as_str() {
+        if let Some(why) = identifier_problem(d, 64) {
+            diags.attr_error(
+                AttrPath::attr("database_name"),
+                "Invalid database_name",
+                why,
+            );
+        }
+    }
+    if let Some(u) = config.get("master_username").as_str() {
+        if let Some(why) = identifier_problem(u, 16) {
+            diags.attr_error(
+                AttrPath::attr("master_username"),
+                "Invalid master_username",
+                why,
+            );
+        } else if ["admin", "root", "rdsadmin", "mysql"].contains(&u.to_ascii_lowercase().as_str())
+        {
+            diags.attr_error(
+                AttrPath::attr("master_username"),
+                "Invalid master_username",
+                format!("{u:?} is reserved by MySQL or RDS; choose another name."),
+            );
+        }
+    }
+    if let Some(c) = config.get("instance_class").as_str() {
+        let ok = c.starts_with("db.") && c.split('.').count() == 3 && !c.contains(' ');
+        if !ok {
+            diags.attr_error(
+                AttrPath::attr("instance_class"),
+                "Invalid instance_class",
+                format!("{c:?} is not an instance class such as \"{DEFAULT_INSTANCE_CLASS}\"."),
+            );
+        }
+    }
+    int_in(
+        config.get("backup_retention_days"),
+        AttrPath::attr("backup_retention_days"),
+        1,
+        35,
+        diags,
+    );
+    let backup_set = config.get("preferred_backup_window").as_str();
+    let maint_set = config.get("preferred_maintenance_window").as_str();
+    let backup = match backup_set {
+        Some(w) => match parse_daily(w) {
+            None => {
+                diags.attr_error(
+                    AttrPath::attr("preferred_backup_window"),
+                    "Invalid preferred_backup_window",
+                    format!("{w:?} is not a UTC window like \"17:00-18:00\"."),
+                );
+                None
+            }
+            Some((a, b)) if (b + 1440 - a) % 1440 < 30 => {
+                diags.attr_error(
+                    AttrPath::attr("preferred_backup_window"),
+                    "Invalid preferred_backup_window",
+                    format!("{w:?} is shorter than the 30 minutes AWS requires."),
+                );
+                None
+            }
+            parsed => parsed,
+        },
+        None if config.get("preferred_backup_window").is_unknown() => None,
+        None => parse_daily(DEFAULT_BACKUP_WINDOW),
+    };
+    let week = 7 * 1440;
+    let maint = match maint_set {
+        Some(w) => match parse_weekly(w) {
+            None => {
+                diags.attr_error(
+                    AttrPath::attr("preferred_maintenance_window"),
+                    "Invalid preferred_maintenance_window",
+                    format!("{w:?} is not a UTC window like \"sun:18:30-sun:19:30\"."),
+                );
+                None
+            }
+            Some((a, b)) if (b + week - a) % week < 30 => {
+                diags.attr_error(
+                    AttrPath::attr("preferred_maintenance_window"),
+                    "Invalid preferred_maintenance_window",
+                    format!("{w:?} is shorter than the 30 minutes AWS requires."),
+                );
+                None
+            }
+            parsed => parsed,
+        },
+        None if config.get("preferred_maintenance_window").is_unknown() => None,
+        None => parse_weekly(DEFAULT_MAINTENANCE_WINDOW),
+    };
+    if let (Some((ba, bb)), Some((a, b))) = (backup, maint) {
+        let backup_len = (bb + 1440 - ba) % 1440;
+        let maint_len = (b + week - a) % week;
+        let overlaps = (0..7u32).any(|day| {
+            let start = day * 1440 + ba;
+            (start + week - a) % week < maint_len || (a + week - start) % week < backup_len
+        });
+        if overlaps {
+            // On the window the configuration sets (the maintenance one when both are).
+            let at = if maint_set.is_some() || backup_set.is_none() {
+                "preferred_maintenance_window"
+            } else {
+                "preferred_backup_window"
+            };
+            diags.attr_error(
+                AttrPath::attr(at),
+                "Overlapping windows",
+                format!("The maintenance window {:?} overlaps the daily backup window {:?}; AWS requires them apart.", maint_set.unwrap_or(DEFAULT_MAINTENANCE_WINDOW), backup_set.unwrap_or(DEFAULT_BACKUP_WINDOW)),
+            );
+        }
+    }
+    if let Some(block) = config.get("readers").as_list().and_then(|l| l.first()) {
+        let path = |a: &str| AttrPath::attr("readers").then_index(0).then_attr(a);
+        let min = int_in(block.get("min"), path("min"), 0, MAX_READERS, diags);
+        let max = int_in(block.get("max"), path("max"), 0, MAX_READERS, diags);
+        int_in(block.get("target_cpu"), path("target_cpu"), 10, 90, diags);
+        let min_v = min.unwrap_or(i64::from(DEFAULT_MIN_READERS));
+        if let Some(max) = max {
+            if max < min_v {
+                diags.attr_error(path("max"), "Invalid readers.max", format!("max ({max}) is below min ({min_v}); use a number from {min_v} to {MAX_READERS}."));
+            }
+        }
+    }
+    if let Some(tags) = config.get("tags").as_map() {
+        for key in tags.keys() {
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                diags.attr_error(
+                    AttrPath::attr("tags").then_key(key),
+                    "Reserved tag key",
+                    format!("{key:?}: keys starting with \"aws:\" are reserved by AWS."),
+                );
+            } else if key == "Name" {
+                diags.attr_error(
+                    AttrPath::attr("tags").then_key(key),
+                    "Reserved tag key",
+                    "\"Name\" is set on each part from `name`.",
+                );
+            }
+        }
+    }
+}
+
+impl Readers {
+    #[cfg(test)]
+    fn of(min: i32, max: i32, target_cpu: i32) -> Readers {
+        Readers {
+            min,
+            max,
+            target_cpu,
+        }
+    }
+}

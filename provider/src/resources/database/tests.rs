@@ -1,0 +1,207 @@
+//! Unit tests of what needs no AWS: validation, placement, the state's shape.
+
+use super::state::{connection_json, parse_connection, sort_instances};
+use super::*;
+use crate::diag::Diags;
+
+fn config(pairs: &[(&str, Dyn)]) -> Dyn {
+    let mut c = Dyn::obj();
+    c.set("name", "fan-db".into());
+    c.set("vpc_id", "vpc-1".into());
+    c.set("subnet_ids", Dyn::from_strings(["subnet-a", "subnet-b"]));
+    for (k, v) in pairs {
+        c.set(k, v.clone());
+    }
+    c
+}
+
+fn readers(min: Dyn, max: Dyn, cpu: Dyn) -> Dyn {
+    let mut b = Dyn::obj();
+    b.set("min", min);
+    b.set("max", max);
+    b.set("target_cpu", cpu);
+    Dyn::List(vec![b])
+}
+
+fn errors(c: &Dyn) -> Vec<(String, String)> {
+    let mut d = Diags::default();
+    validate_config(c, &mut d);
+    d.0.into_iter()
+        .map(|d| (d.path.unwrap_or_default().to_string(), d.summary))
+        .collect()
+}
+
+#[test]
+fn bad_inputs_are_reported_on_their_attribute() {
+    type Case<'a> = (Vec<(&'a str, Dyn)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![("name", "Fan_DB".into())], "name", "Invalid name"),
+        (vec![("name", "fan--db".into())], "name", "Invalid name"),
+        (vec![("vpc_id", "net-1".into())], "vpc_id", "Invalid vpc_id"),
+        (
+            vec![("subnet_ids", Dyn::from_strings(["subnet-a"]))],
+            "subnet_ids",
+            "Too few subnets",
+        ),
+        (
+            vec![("subnet_ids", Dyn::from_strings(["subnet-a", "sn-b"]))],
+            "subnet_ids",
+            "Invalid subnet ID",
+        ),
+        (
+            vec![("allowed_security_group_ids", Dyn::from_strings(["group"]))],
+            "allowed_security_group_ids",
+            "Invalid security group ID",
+        ),
+        (
+            vec![("engine_version", "5.7.mysql_aurora.2.11.2".into())],
+            "engine_version",
+            "Unsupported engine_version",
+        ),
+        (
+            vec![("database_name", "fan-site".into())],
+            "database_name",
+            "Invalid database_name",
+        ),
+        (
+            vec![("master_username", "admin".into())],
+            "master_username",
+            "Invalid master_username",
+        ),
+        (
+            vec![("instance_class", "r6g.large".into())],
+            "instance_class",
+            "Invalid instance_class",
+        ),
+        (
+            vec![("backup_retention_days", 0i64.into())],
+            "backup_retention_days",
+            "Invalid backup_retention_days",
+        ),
+        (
+            vec![("preferred_backup_window", "17:00-17:10".into())],
+            "preferred_backup_window",
+            "Invalid preferred_backup_window",
+        ),
+        (
+            vec![("preferred_maintenance_window", "sunday".into())],
+            "preferred_maintenance_window",
+            "Invalid preferred_maintenance_window",
+        ),
+        (
+            vec![
+                ("preferred_backup_window", "18:00-19:00".into()),
+                ("preferred_maintenance_window", "sun:18:30-sun:19:30".into()),
+            ],
+            "preferred_maintenance_window",
+            "Overlapping windows",
+        ),
+        (
+            vec![("readers", readers(2i64.into(), 1i64.into(), Dyn::Null))],
+            "readers[0].max",
+            "Invalid readers.max",
+        ),
+        (
+            vec![("readers", readers(16i64.into(), Dyn::Null, Dyn::Null))],
+            "readers[0].min",
+            "Invalid min",
+        ),
+        (
+            vec![("readers", readers(Dyn::Null, Dyn::Null, 95i64.into()))],
+            "readers[0].target_cpu",
+            "Invalid target_cpu",
+        ),
+        (
+            vec![(
+                "tags",
+                Dyn::from_string_map([(&"Name".to_string(), &"x".to_string())]),
+            )],
+            "tags[\"Name\"]",
+            "Reserved tag key",
+        ),
+    ];
+    for (pairs, path, summary) in cases {
+        let got = errors(&config(&pairs));
+        assert!(
+            got.iter().any(|(p, s)| p == path && s == summary),
+            "{pairs:?}: expected {summary:?} at {path}, got {got:?}"
+        );
+    }
+}
+
+#[test]
+fn defaults_and_a_good_config_pass() {
+    assert_eq!(errors(&config(&[])), vec![]);
+    let c = config(&[
+        ("readers", readers(2i64.into(), 6i64.into(), 50i64.into())),
+        ("preferred_backup_window", "17:00-18:00".into()),
+        ("preferred_maintenance_window", "sun:18:30-sun:19:30".into()),
+        ("subnet_ids", Dyn::List(vec![Dyn::Unknown])),
+    ]);
+    assert_eq!(errors(&c), vec![]);
+}
+
+#[test]
+fn readers_go_to_other_zones_than_the_writer() {
+    let zones: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|z| format!("us-east-1{z}"))
+        .collect();
+    let placed: Vec<&str> = (1..=5)
+        .filter_map(|n| converge::zone_for_test(&zones, n))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1b",
+            "us-east-1c"
+        ]
+    );
+    let one = vec!["us-east-1a".to_string()];
+    assert_eq!(converge::zone_for_test(&one, 3), Some("us-east-1a"));
+}
+
+#[test]
+fn state_round_trips_and_readers_default() {
+    let mut v = config(&[("readers", readers(2i64.into(), 4i64.into(), 55i64.into()))]);
+    v.set("writer_instance_id", "fan-db-1".into());
+    v.set(
+        "reader_instance_ids",
+        Dyn::from_strings(["fan-db-10", "fan-db-2"]),
+    );
+    let s = DatabaseState::from_dyn(&v);
+    assert_eq!(s.readers, Readers::of(2, 4, 55));
+    assert_eq!(s.instance_ids, ["fan-db-1", "fan-db-2", "fan-db-10"]);
+    let back = DatabaseState::from_dyn(&s.to_dyn());
+    assert_eq!(back, s);
+    let plain = DatabaseState::from_dyn(&config(&[]));
+    assert_eq!(plain.readers, Readers::DEFAULT);
+    assert!(plain.readers.autoscaled());
+    assert!(plain.deletion_protection, "protected by default");
+    assert!(!plain.skip_final_snapshot, "final snapshot by default");
+    assert!(s.owns_instance("fan-db-3"));
+    assert!(!s.owns_instance("application-autoscaling-1234"));
+    assert!(!s.owns_instance("fan-db-x"));
+}
+
+#[test]
+fn the_connection_secret_has_no_password_and_a_numeric_port() {
+    let mut s = DatabaseState::from_dyn(&config(&[]));
+    s.writer_endpoint = Some("w.example".into());
+    s.reader_endpoint = Some("r.example".into());
+    s.port = Some(3306);
+    s.master_secret_arn = Some("arn:aws:secretsmanager:x".into());
+    let m = s.expected_connection().expect("known");
+    let json = connection_json(&m);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["port"], 3306);
+    assert_eq!(v["host"], "w.example");
+    assert!(v.get("password").is_none());
+    assert_eq!(parse_connection(&json), m);
+    let mut ids = vec!["x-2".to_string(), "x-10".to_string(), "x-1".to_string()];
+    sort_instances(&mut ids);
+    assert_eq!(ids, ["x-1", "x-2", "x-10"]);
+}
