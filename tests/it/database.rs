@@ -117,7 +117,7 @@ resource "fansite_network" "net" {{
 const ADDR: &str = "fansite_database.test";
 
 /// One in-place change to a configuration.
-type Change = Box<dyn Fn(Db) -> Db>;
+type Change<'a> = Box<dyn Fn(Db) -> Db + 'a>;
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
