@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-fansite
 
-.PHONY: all tools build mirror test demo docs bench fmt lint clean
+.PHONY: all tools build mirror test demo gen docs bench fmt lint clean
 
 all: build
 
@@ -25,6 +25,10 @@ test: mirror
 ## Applies examples/ on the local endpoint, shows the outputs and an empty second plan, destroys (KEEP=1 keeps it)
 demo: mirror
 	@scripts/demo.sh
+
+## Renders infra/ (each Terraform Cloud workspace and the tfe bootstrap) from workspaces/*.toml
+gen: build
+	$(CARGO_TARGET_DIR)/debug/fansite-gen render
 
 ## Regenerates docs/ from the schema
 docs:

@@ -119,12 +119,37 @@ def timed(tf, args, cwd, rc):
     return time.perf_counter() - start
 
 
+def gen_bench(gen, count=1000, runs=5):
+    """Times `fansite-gen render` of `count` workspaces (copies of the backend spec)."""
+    root = BENCH / "gen"
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "workspaces").mkdir(parents=True)
+    shutil.copytree(ROOT / "templates", root / "templates")
+    spec = (ROOT / "workspaces" / "backend.toml").read_text()
+    for i in range(count):
+        text = spec.replace('"fansite-backend"', f'"fansite-ws{i}"').replace('"workspaces/backend"', f'"workspaces/ws{i}"')
+        (root / "workspaces" / f"ws{i}.toml").write_text(text)
+    times = []
+    for _ in range(runs):
+        out = root / "out"
+        if out.exists():
+            shutil.rmtree(out)
+        t = time.perf_counter()
+        subprocess.run([gen, "render", "--root", str(root), "--out", str(out)], check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    files = sum(1 for _ in (root / "out").rglob("*") if _.is_file())
+    return (f"fansite-gen render of {count} workspaces ({files} files, written to disk): "
+            f"median {statistics.median(times) * 1000:.0f} ms over {runs} runs")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--terraform", required=True)
     ap.add_argument("--ours", required=True)
     ap.add_argument("--peer-payload", required=True)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--gen", help="fansite-gen binary: also time rendering 1,000 workspaces")
     a = ap.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     tf = a.terraform
@@ -190,6 +215,9 @@ def main():
         lines.append(f"| the same less Terraform alone ({b:.0f} ms): the plugin's share, ms | {o - b:.0f} | {p - b:.0f} | {(o - b) / (p - b):.2f} |")
     lines.append(f"| plugin peak RSS, MiB | {rss['ours']:.1f} | {rss['peer']:.1f} | {rss['ours'] / rss['peer']:.2f} |")
     lines.append(f"| plugin binary, MB | {size['ours']:.1f} | {size['peer']:.1f} | {size['ours'] / size['peer']:.2f} |")
+    if a.gen:
+        lines.append("")
+        lines.append(gen_bench(a.gen))
     lines.append("")
     lines.append("Whole-command times include Terraform's own work, the same for both; 'Terraform alone' runs the")
     lines.append("same command on a configuration without any provider, and the plugin's share is the difference.")

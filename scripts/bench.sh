@@ -10,11 +10,12 @@ if [ "$have" != "$PEER_VERSION" ]; then
   .tools/venv/bin/pip install -q --disable-pip-version-check "workato-terraform-provider==$PEER_VERSION"
 fi
 # The `dist` profile is what ships: release with fat LTO and size optimisation.
-cargo build --profile dist -p terraform-provider-fansite
+cargo build --profile dist -p terraform-provider-fansite -p fansite-gen
 OURS="${CARGO_TARGET_DIR:-target}/dist/terraform-provider-fansite"
+GEN="${CARGO_TARGET_DIR:-target}/dist/fansite-gen"
 PEER_DIR=$(.tools/venv/bin/python -c 'import workato_terraform_provider, os; print(os.path.dirname(workato_terraform_provider.__file__))')
 if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
 elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
-exec .tools/venv/bin/python scripts/bench.py --terraform "$TF" --ours "$OURS" --peer-payload "$PEER_DIR/payload" --runs "${RUNS:-15}"
+exec .tools/venv/bin/python scripts/bench.py --terraform "$TF" --ours "$OURS" --peer-payload "$PEER_DIR/payload" --runs "${RUNS:-15}" --gen "$GEN"

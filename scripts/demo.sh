@@ -3,7 +3,9 @@
 # examples/database)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
-# KEEP=1 keeps the stacks and the endpoint; EXAMPLES="auth" picks some.
+# Then the backend and frontend workspaces that fansite-gen generates, with a
+# local backend. KEEP=1 keeps the stacks and the endpoint; EXAMPLES="auth"
+# picks some examples; GEN=0 leaves out the generated workspaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
@@ -41,6 +43,30 @@ for example in $EXAMPLES; do
   fi
   cd "$ROOT"
 done
+# The Terraform Cloud workspaces fansite-gen generates, with a local state file
+# instead of the cloud block: the backend, then the frontend reading its outputs.
+if [ "${GEN:-1}" = 1 ]; then
+  GEN_DIR=$ROOT/target/demo/gen
+  rm -rf "$GEN_DIR"
+  "${CARGO_TARGET_DIR:-target}/debug/fansite-gen" render --backend local --out "$GEN_DIR"
+  export TF_VAR_deletion_protection=false TF_VAR_aws_region=us-east-1
+  for part in backend frontend; do
+    cd "$GEN_DIR/workspaces/$part"
+    echo "demo [generated $part workspace]: terraform apply"
+    "$TF" init -input=false -no-color > init.log
+    "$TF" apply -auto-approve -input=false -no-color | sed -n '/^Apply complete/,$p'
+    "$TF" plan -detailed-exitcode -input=false -no-color > plan.log || { cat plan.log; echo "demo [generated $part]: the second plan is NOT empty" >&2; exit 1; }
+    cd "$ROOT"
+  done
+  if [ "$KEEP" != 1 ]; then
+    for part in frontend backend; do
+      cd "$GEN_DIR/workspaces/$part"
+      echo "demo [generated $part workspace]: terraform destroy"
+      "$TF" destroy -auto-approve -input=false -no-color | tail -1
+      cd "$ROOT"
+    done
+  fi
+fi
 if [ "$KEEP" = 1 ]; then
   echo "demo: the endpoint (moto_server, pid ${FANSITE_MOTO_PID:-external}) keeps running; kill it when done"
 fi

@@ -8,6 +8,8 @@ if [ "${CI:-}" = true ] && ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 1
 fi
 cargo fmt --all --check
+# The committed workspaces/<part>/ files must be what workspaces/*.toml render.
+"${CARGO_TARGET_DIR:-target}/debug/fansite-gen" check
 rm -rf target/e2e
 . scripts/endpoint.sh
 echo "test: local AWS endpoint $FANSITE_AWS_ENDPOINT"

@@ -161,6 +161,15 @@ impl Workspace {
         ws
     }
 
+    /// An existing directory of configuration (no `main.tf` written, no `init` run).
+    pub fn at(tf: &Terraform, dir: &Path, endpoint: &str) -> Workspace {
+        Workspace {
+            dir: dir.to_path_buf(),
+            tf: tf.clone(),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
     pub fn write(&self, main_tf: &str) {
         std::fs::write(self.dir.join("main.tf"), main_tf).expect("write main.tf");
     }
@@ -178,6 +187,8 @@ impl Workspace {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_PROFILE")
             .env("TF_VAR_aws_endpoint", &self.endpoint)
+            // Generated workspaces take deletion protection as a variable; stacks here are throwaway.
+            .env("TF_VAR_deletion_protection", "false")
             .stdin(Stdio::null())
             .output()
             .expect("run terraform")

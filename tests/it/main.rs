@@ -4,6 +4,7 @@
 mod auth;
 mod database;
 mod fault_proxy;
+mod gen;
 mod harness;
 mod network;
 mod provider;

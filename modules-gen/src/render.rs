@@ -1,0 +1,535 @@
+//! The checked model through the Handlebars templates (strict mode, no HTML
+//! escaping). HCL bodies are built with `hcl`, so that every file is already
+//! `terraform fmt`-clean; the templates lay out the files around them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use handlebars::Handlebars;
+use serde_json::json;
+use terraform_provider_fansite::schema::Block as SchemaBlock;
+
+use crate::check::{output_ref, raw_expr, Model, Ws};
+use crate::hcl::{Block, Body, Expr, Item};
+use crate::spec::Category;
+use crate::{header, GenError};
+
+/// Where state lives: Terraform Cloud (what ships), or a local file (the demo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cloud,
+    Local,
+}
+
+pub type Rendered = BTreeMap<String, String>;
+
+const TEMPLATES: &[&str] = &[
+    "workspace/versions.tf",
+    "workspace/providers.tf",
+    "workspace/main.tf",
+    "workspace/variables.tf",
+    "workspace/outputs.tf",
+    "workspace/README.md",
+    "bootstrap/versions.tf",
+    "bootstrap/variables.tf",
+    "bootstrap/main.tf",
+];
+
+/// The provider's registry address and the versions the generated code accepts.
+const FANSITE_SOURCE: &str = "fansite/fansite";
+const FANSITE_VERSION: &str = "~> 0.1";
+const TFE_SOURCE: &str = "hashicorp/tfe";
+const TFE_VERSION: &str = "~> 0.58";
+
+fn registry(templates: &Path) -> Result<Handlebars<'static>, GenError> {
+    let mut h = Handlebars::new();
+    h.set_strict_mode(true);
+    h.register_escape_fn(handlebars::no_escape);
+    let partial = templates.join("partials/header.hbs");
+    let text = std::fs::read_to_string(&partial)
+        .map_err(|e| GenError::Template(format!("{}: {e}", partial.display())))?;
+    h.register_partial("header", text)
+        .map_err(|e| GenError::Template(format!("{}: {e}", partial.display())))?;
+    for name in TEMPLATES {
+        let path = templates.join(format!("{name}.hbs"));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| GenError::Template(format!("{}: {e}", path.display())))?;
+        h.register_template_string(name, text)
+            .map_err(|e| GenError::Template(format!("{}: {e}", path.display())))?;
+    }
+    Ok(h)
+}
+
+fn value_expr(v: &toml::Value, refs: &dyn Fn(&str, &str) -> String) -> Expr {
+    if let Some(e) = raw_expr(v) {
+        return Expr::raw(e);
+    }
+    if let Some((ws, out)) = output_ref(v) {
+        return Expr::raw(refs(&ws, &out));
+    }
+    match v {
+        toml::Value::String(s) => Expr::str(s),
+        toml::Value::Integer(i) => Expr::Num(i.to_string()),
+        toml::Value::Float(f) => Expr::Num(f.to_string()),
+        toml::Value::Boolean(b) => Expr::Bool(*b),
+        toml::Value::Datetime(d) => Expr::str(d.to_string()),
+        toml::Value::Array(items) => {
+            Expr::List(items.iter().map(|i| value_expr(i, refs)).collect())
+        }
+        toml::Value::Table(t) => Expr::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), value_expr(v, refs)))
+                .collect(),
+        ),
+    }
+}
+
+/// A block's arguments in the schema's order: attributes, then nested blocks.
+fn body_of(args: &toml::Table, schema: &SchemaBlock, refs: &dyn Fn(&str, &str) -> String) -> Body {
+    let mut items = Vec::new();
+    for a in &schema.attributes {
+        if let Some(v) = args.get(a.name) {
+            items.push(Item::Attr(a.name.to_string(), value_expr(v, refs)));
+        }
+    }
+    for b in &schema.blocks {
+        if let Some(toml::Value::Table(t)) = args.get(b.name) {
+            items.push(Item::Block(Block {
+                kind: b.name.to_string(),
+                labels: vec![],
+                body: body_of(t, &b.block, refs),
+            }));
+        }
+    }
+    Body { items }
+}
+
+/// `../..` from one working directory to another.
+fn relative(from: &str, to: &str) -> String {
+    let depth = from.split('/').filter(|p| !p.is_empty()).count();
+    format!("{}{to}", "../".repeat(depth))
+}
+
+fn version_floor(v: &str) -> String {
+    let mut parts = v.split('.');
+    format!(
+        ">= {}.{}.0",
+        parts.next().unwrap_or("1"),
+        parts.next().unwrap_or("0")
+    )
+}
+
+struct Ctx<'a> {
+    model: &'a Model,
+    by_id: BTreeMap<&'a str, &'a Ws>,
+    backend: Backend,
+}
+
+impl Ctx<'_> {
+    /// How a workspace reads another's output.
+    fn output_ref(&self, ws: &Ws, source: &str, out: &str) -> String {
+        match self.backend {
+            Backend::Local => format!("data.terraform_remote_state.{source}.outputs.{out}"),
+            Backend::Cloud => {
+                let sensitive = self
+                    .by_id
+                    .get(source)
+                    .and_then(|s| s.loaded.spec.outputs.get(out))
+                    .is_some_and(|o| o.sensitive);
+                let _ = ws;
+                let field = if sensitive {
+                    "values"
+                } else {
+                    "nonsensitive_values"
+                };
+                format!("data.tfe_outputs.{source}.{field}.{out}")
+            }
+        }
+    }
+
+    fn workspace_files(&self, h: &Handlebars, ws: &Ws, out: &mut Rendered) -> Result<(), GenError> {
+        let l = &ws.loaded;
+        let s = &l.spec;
+        let refs = |source: &str, o: &str| self.output_ref(ws, source, o);
+        let cloud = self.backend == Backend::Cloud;
+        let needs_tfe = cloud && !s.reads.is_empty();
+
+        let data: Vec<String> = s
+            .reads
+            .iter()
+            .filter_map(|r| self.by_id.get(r.as_str()).map(|src| (r, src)))
+            .map(|(r, src)| match self.backend {
+                Backend::Cloud => Block::new("data", &["tfe_outputs", r])
+                    .attr("organization", Expr::str(&src.loaded.spec.organization))
+                    .attr("workspace", Expr::str(&src.loaded.spec.name))
+                    .render(),
+                Backend::Local => Block::new("data", &["terraform_remote_state", r])
+                    .attr("backend", Expr::str("local"))
+                    .attr(
+                        "config",
+                        Expr::Object(vec![(
+                            "path".into(),
+                            Expr::str(format!(
+                                "{}/terraform.tfstate",
+                                relative(&s.working_directory, &src.loaded.spec.working_directory)
+                            )),
+                        )]),
+                    )
+                    .render(),
+            })
+            .collect();
+        let resources: Vec<String> = s
+            .resources
+            .iter()
+            .flat_map(|(ty, by_name)| by_name.iter().map(move |(name, args)| (ty, name, args)))
+            .filter_map(|(ty, name, args)| {
+                let schema = self.model.resources.get(ty)?;
+                let ty = format!("fansite_{ty}");
+                Some(
+                    Block {
+                        kind: "resource".into(),
+                        labels: vec![ty, name.clone()],
+                        body: body_of(args, schema, &refs),
+                    }
+                    .render(),
+                )
+            })
+            .collect();
+        let provider = Block {
+            kind: "provider".into(),
+            labels: vec!["fansite".into()],
+            body: body_of(&s.provider, &self.model.provider, &refs),
+        }
+        .render();
+        let variables: Vec<String> = s
+            .variables
+            .iter()
+            .filter(|(_, v)| v.category == Category::Terraform)
+            .map(|(name, v)| {
+                let mut b = Block::new("variable", &[name])
+                    .attr("description", Expr::str(&v.description))
+                    .attr(
+                        "type",
+                        Expr::raw(v.ty.clone().unwrap_or_else(|| "string".into())),
+                    );
+                if v.nullable_default {
+                    b = b.attr("default", Expr::Null);
+                } else if let Some(d) = &v.default {
+                    b = b.attr("default", value_expr(d, &refs));
+                }
+                if v.sensitive {
+                    b = b.attr("sensitive", Expr::Bool(true));
+                }
+                b.render()
+            })
+            .collect();
+        let outputs: Vec<String> = s
+            .outputs
+            .iter()
+            .map(|(name, o)| {
+                let value = match (&o.value, o.from.as_deref().and_then(|f| f.split_once('.'))) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some((source, out))) => refs(source, out),
+                    (None, None) => "null".into(),
+                };
+                let mut b = Block::new("output", &[name])
+                    .attr("description", Expr::str(&o.description))
+                    .attr("value", Expr::raw(value));
+                if o.sensitive {
+                    b = b.attr("sensitive", Expr::Bool(true));
+                }
+                b.render()
+            })
+            .collect();
+        let ctx = json!({
+            "header": header(&l.file, false),
+            "md_header": header(&l.file, true),
+            "cloud": cloud,
+            "organization": s.organization,
+            "workspace_name": s.name,
+            "project": s.project,
+            "required_version": version_floor(&s.terraform_version),
+            "terraform_version": s.terraform_version,
+            "fansite_source": FANSITE_SOURCE,
+            "fansite_version": FANSITE_VERSION,
+            "needs_tfe": needs_tfe,
+            "tfe_source": TFE_SOURCE,
+            "tfe_version": TFE_VERSION,
+            "provider": provider,
+            "data": data,
+            "resources": resources,
+            "variables": variables,
+            "outputs": outputs,
+            "description": s.description,
+            "working_directory": s.working_directory,
+            "trigger_patterns": s.trigger_patterns,
+            "auto_apply": s.auto_apply,
+            "reads": s.reads.iter().filter_map(|r| self.by_id.get(r.as_str()).map(|w| json!({"id": r, "name": w.loaded.spec.name}))).collect::<Vec<_>>(),
+            "readers": ws.readers.iter().filter_map(|r| self.by_id.get(r.as_str()).map(|w| json!({"id": r, "name": w.loaded.spec.name}))).collect::<Vec<_>>(),
+            "resource_rows": s.resources.iter().flat_map(|(ty, m)| m.keys().map(move |n| json!({"type": format!("fansite_{ty}"), "name": n}))).collect::<Vec<_>>(),
+            "variable_rows": s.variables.iter().map(|(n, v)| json!({
+                "name": n,
+                "category": match v.category { Category::Terraform => "terraform", Category::Env => "env" },
+                "sensitive": v.sensitive,
+                "set_in": if v.default.is_some() || v.nullable_default { "default in variables.tf" } else { "Terraform Cloud (bootstrap)" },
+                "description": v.description,
+            })).collect::<Vec<_>>(),
+            "output_rows": s.outputs.iter().map(|(n, o)| json!({"name": n, "description": o.description, "sensitive": o.sensitive})).collect::<Vec<_>>(),
+        });
+        for file in [
+            "versions.tf",
+            "providers.tf",
+            "main.tf",
+            "variables.tf",
+            "outputs.tf",
+            "README.md",
+        ] {
+            let text = h
+                .render(&format!("workspace/{file}"), &ctx)
+                .map_err(|e| GenError::Template(format!("templates/workspace/{file}.hbs: {e}")))?;
+            out.insert(format!("{}/{file}", s.working_directory), text);
+        }
+        Ok(())
+    }
+
+    fn bootstrap_files(&self, h: &Handlebars, out: &mut Rendered) -> Result<(), GenError> {
+        let wss = &self.model.workspaces;
+        let Some(first) = wss.first() else {
+            return Ok(());
+        };
+        let dir = match first.loaded.spec.working_directory.rsplit_once('/') {
+            Some((parent, _)) => format!("{parent}/bootstrap"),
+            None => "bootstrap".into(),
+        };
+        let org = first.loaded.spec.organization.clone();
+        let mut blocks: Vec<String> = Vec::new();
+        let mut variables: Vec<String> = vec![
+            Block::new("variable", &["vcs_oauth_token_id"])
+                .attr("description", Expr::str("OAuth token ID of the VCS connection the workspaces run from (Organization settings → VCS providers)."))
+                .attr("type", Expr::raw("string"))
+                .render(),
+            Block::new("variable", &["aws_access_key_id"])
+                .attr("description", Expr::str("AWS access key ID for every workspace's runs (environment variable AWS_ACCESS_KEY_ID)."))
+                .attr("type", Expr::raw("string"))
+                .attr("sensitive", Expr::Bool(true))
+                .render(),
+            Block::new("variable", &["aws_secret_access_key"])
+                .attr("description", Expr::str("AWS secret access key for every workspace's runs (environment variable AWS_SECRET_ACCESS_KEY)."))
+                .attr("type", Expr::raw("string"))
+                .attr("sensitive", Expr::Bool(true))
+                .render(),
+        ];
+        // Projects, once each.
+        let mut projects: BTreeMap<(String, String), String> = BTreeMap::new();
+        for w in wss {
+            let key = (
+                w.loaded.spec.organization.clone(),
+                w.loaded.spec.project.clone(),
+            );
+            let n = projects.len();
+            projects.entry(key).or_insert_with(|| {
+                if n == 0 {
+                    "main".to_string()
+                } else {
+                    format!("p{n}")
+                }
+            });
+        }
+        for ((o, p), id) in &projects {
+            blocks.push(
+                Block::new("resource", &["tfe_project", id])
+                    .attr("organization", Expr::str(o))
+                    .attr("name", Expr::str(p))
+                    .render(),
+            );
+        }
+        for w in wss {
+            let s = &w.loaded.spec;
+            let id = &w.loaded.id;
+            let project = &projects[&(s.organization.clone(), s.project.clone())];
+            let mut b = Block::new("resource", &["tfe_workspace", id])
+                .attr("name", Expr::str(&s.name))
+                .attr("organization", Expr::str(&s.organization))
+                .attr("project_id", Expr::raw(format!("tfe_project.{project}.id")));
+            if !s.description.is_empty() {
+                b = b.attr("description", Expr::str(&s.description));
+            }
+            b = b
+                .attr("working_directory", Expr::str(&s.working_directory))
+                .attr(
+                    "trigger_patterns",
+                    Expr::strings(s.trigger_patterns.clone()),
+                )
+                .attr("auto_apply", Expr::Bool(s.auto_apply))
+                .attr("queue_all_runs", Expr::Bool(s.queue_all_runs))
+                .attr("terraform_version", Expr::str(&s.terraform_version))
+                .attr("tag_names", Expr::strings(s.tags.clone()))
+                .block(
+                    Block::new("vcs_repo", &[])
+                        .attr("identifier", Expr::str(&s.vcs_repo.identifier))
+                        .attr("branch", Expr::str(&s.vcs_repo.branch))
+                        .attr("oauth_token_id", Expr::raw("var.vcs_oauth_token_id")),
+                );
+            blocks.push(b.render());
+            blocks.push(
+                Block::new("resource", &["tfe_workspace_settings", id])
+                    .attr("workspace_id", Expr::raw(format!("tfe_workspace.{id}.id")))
+                    .attr("execution_mode", Expr::str(&s.execution_mode))
+                    .attr("global_remote_state", Expr::Bool(false))
+                    .attr(
+                        "remote_state_consumer_ids",
+                        Expr::List(
+                            w.readers
+                                .iter()
+                                .map(|r| Expr::raw(format!("tfe_workspace.{r}.id")))
+                                .collect(),
+                        ),
+                    )
+                    .render(),
+            );
+            for (name, v) in &s.variables {
+                if v.default.is_some() || v.nullable_default {
+                    continue;
+                }
+                let input = format!("{id}_{name}");
+                let category = match v.category {
+                    Category::Terraform => "terraform",
+                    Category::Env => "env",
+                };
+                let mut var = Block::new("variable", &[&input])
+                    .attr(
+                        "description",
+                        Expr::str(format!(
+                            "{} ({} variable {name} of workspace {})",
+                            v.description, category, s.name
+                        )),
+                    )
+                    .attr("type", Expr::raw("string"));
+                if v.sensitive {
+                    var = var.attr("sensitive", Expr::Bool(true));
+                }
+                variables.push(var.render());
+                blocks.push(
+                    Block::new("resource", &["tfe_variable", &input])
+                        .attr("workspace_id", Expr::raw(format!("tfe_workspace.{id}.id")))
+                        .attr("key", Expr::str(name))
+                        .attr("value", Expr::raw(format!("var.{input}")))
+                        .attr("category", Expr::str(category))
+                        .attr("hcl", Expr::Bool(v.hcl))
+                        .attr("sensitive", Expr::Bool(v.sensitive))
+                        .attr("description", Expr::str(&v.description))
+                        .render(),
+                );
+            }
+        }
+        // One variable set with the AWS keys, shared by every workspace.
+        blocks.push(
+            Block::new("resource", &["tfe_variable_set", "aws"])
+                .attr(
+                    "name",
+                    Expr::str(format!(
+                        "{}-aws",
+                        projects
+                            .keys()
+                            .next()
+                            .map(|k| k.1.clone())
+                            .unwrap_or_default()
+                    )),
+                )
+                .attr(
+                    "description",
+                    Expr::str("AWS keys for the runs of every fansite workspace."),
+                )
+                .attr("organization", Expr::str(&org))
+                .render(),
+        );
+        for (id, key, var) in [
+            (
+                "aws_access_key_id",
+                "AWS_ACCESS_KEY_ID",
+                "aws_access_key_id",
+            ),
+            (
+                "aws_secret_access_key",
+                "AWS_SECRET_ACCESS_KEY",
+                "aws_secret_access_key",
+            ),
+        ] {
+            blocks.push(
+                Block::new("resource", &["tfe_variable", id])
+                    .attr("variable_set_id", Expr::raw("tfe_variable_set.aws.id"))
+                    .attr("key", Expr::str(key))
+                    .attr("value", Expr::raw(format!("var.{var}")))
+                    .attr("category", Expr::str("env"))
+                    .attr("sensitive", Expr::Bool(true))
+                    .render(),
+            );
+        }
+        for w in wss {
+            let id = &w.loaded.id;
+            blocks.push(
+                Block::new(
+                    "resource",
+                    &["tfe_workspace_variable_set", &format!("aws_{id}")],
+                )
+                .attr("variable_set_id", Expr::raw("tfe_variable_set.aws.id"))
+                .attr("workspace_id", Expr::raw(format!("tfe_workspace.{id}.id")))
+                .render(),
+            );
+        }
+        // A run of a workspace that is read queues a run of each reader.
+        for w in wss {
+            for r in &w.loaded.spec.reads {
+                blocks.push(
+                    Block::new(
+                        "resource",
+                        &["tfe_run_trigger", &format!("{}_after_{r}", w.loaded.id)],
+                    )
+                    .attr(
+                        "workspace_id",
+                        Expr::raw(format!("tfe_workspace.{}.id", w.loaded.id)),
+                    )
+                    .attr("sourceable_id", Expr::raw(format!("tfe_workspace.{r}.id")))
+                    .render(),
+                );
+            }
+        }
+        let ctx = json!({
+            "header": header("workspaces/*.toml", false),
+            "organization": org,
+            "tfe_source": TFE_SOURCE,
+            "tfe_version": TFE_VERSION,
+            "blocks": blocks,
+            "variables": variables,
+        });
+        for file in ["versions.tf", "variables.tf", "main.tf"] {
+            let text = h
+                .render(&format!("bootstrap/{file}"), &ctx)
+                .map_err(|e| GenError::Template(format!("templates/bootstrap/{file}.hbs: {e}")))?;
+            out.insert(format!("{dir}/{file}"), text);
+        }
+        Ok(())
+    }
+}
+
+/// Renders every file of the checked set.
+pub fn render(model: &Model, templates: &Path, backend: Backend) -> Result<Rendered, GenError> {
+    let h = registry(templates)?;
+    let ctx = Ctx {
+        model,
+        by_id: model
+            .workspaces
+            .iter()
+            .map(|w| (w.loaded.id.as_str(), w))
+            .collect(),
+        backend,
+    };
+    let mut out = Rendered::new();
+    for ws in &model.workspaces {
+        ctx.workspace_files(&h, ws, &mut out)?;
+    }
+    if backend == Backend::Cloud {
+        ctx.bootstrap_files(&h, &mut out)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,133 @@
+//! The workspace spec: one TOML file per Terraform Cloud workspace in
+//! `workspaces/`, parsed strictly (unknown keys are errors) into typed values.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::GenError;
+
+/// One workspace, as its spec file says.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSpec {
+    /// The Terraform Cloud workspace name.
+    pub name: String,
+    pub organization: String,
+    pub project: String,
+    /// Where its generated configuration lives, relative to the repository root.
+    pub working_directory: String,
+    pub terraform_version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub trigger_patterns: Vec<String>,
+    /// Apply without a human confirming. Default false: a push plans, a person applies.
+    #[serde(default)]
+    pub auto_apply: bool,
+    /// Whether the workspace's first run queues before its VCS settings are done. Default false.
+    #[serde(default)]
+    pub queue_all_runs: bool,
+    #[serde(default = "default_execution_mode")]
+    pub execution_mode: String,
+    pub vcs_repo: VcsRepo,
+    /// Other workspaces (their spec file names, without `.toml`) whose outputs this one reads.
+    #[serde(default)]
+    pub reads: Vec<String>,
+    /// Arguments of the `provider "fansite"` block.
+    #[serde(default)]
+    pub provider: toml::Table,
+    #[serde(default)]
+    pub variables: BTreeMap<String, VariableSpec>,
+    /// `[resources.<type>.<name>]`: composite resources, `<type>` without `fansite_`.
+    #[serde(default)]
+    pub resources: BTreeMap<String, BTreeMap<String, toml::Table>>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputSpec>,
+}
+
+fn default_execution_mode() -> String {
+    "remote".into()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcsRepo {
+    /// `<owner>/<repository>`.
+    pub identifier: String,
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+fn default_branch() -> String {
+    "main".into()
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Terraform,
+    Env,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableSpec {
+    pub category: Category,
+    pub description: String,
+    #[serde(default)]
+    pub sensitive: bool,
+    /// The value is HCL (a list or map), not a string.
+    #[serde(default)]
+    pub hcl: bool,
+    /// Terraform type, such as `string` or `list(string)`. Default `string`.
+    #[serde(rename = "type", default)]
+    pub ty: Option<String>,
+    /// Default value, as TOML; a variable without one is set in Terraform Cloud.
+    #[serde(default)]
+    pub default: Option<toml::Value>,
+    /// The default is `null`.
+    #[serde(default)]
+    pub nullable_default: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// An HCL expression, such as `fansite_database.main.writer_endpoint`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Or another workspace's output passed on: `"<workspace>.<output>"`.
+    #[serde(default)]
+    pub from: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_at(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())].matches('\n').count() + 1
+}
+
+/// The line where `needle` first appears (the start of a table or a key), or 1.
+pub fn line_of(src: &str, needle: &str) -> usize {
+    src.find(needle).map(|o| line_at(src, o)).unwrap_or(1)
+}
+
+/// Parses one spec file; errors name the file, the line and the key.
+pub fn parse(file: &str, src: &str) -> Result<WorkspaceSpec, GenError> {
+    toml::from_str::<WorkspaceSpec>(src).map_err(|e| {
+        let line = e.span().map(|s| line_at(src, s.start)).unwrap_or(1);
+        let message = e.message().to_string();
+        let key = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains("field"))
+            .unwrap_or("")
+            .to_string();
+        GenError::spec(file, line, &key, message)
+    })
+}

@@ -1,0 +1,260 @@
+//! The render core against the repository's own specs and templates, and
+//! bad specs that must fail with a clear error and render nothing.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn templates() -> PathBuf {
+    repo().join("templates")
+}
+
+const GOOD: &str = r#"
+name              = "ws-a"
+organization      = "org"
+project           = "proj"
+working_directory = "workspaces/a"
+terraform_version = "1.11.4"
+vcs_repo          = { identifier = "org/repo" }
+
+[provider]
+region = { expr = "var.region" }
+
+[variables.region]
+category    = "terraform"
+description = "Region."
+default     = "us-east-1"
+
+[resources.network.main]
+name       = "net"
+cidr_block = "10.0.0.0/16"
+
+[outputs.vpc_id]
+value       = "fansite_network.main.vpc_id"
+description = "VPC."
+"#;
+
+fn errors_of(specs: &[(&str, &str)]) -> Vec<String> {
+    let loaded = match load_strs(specs) {
+        Ok(l) => l,
+        Err(e) => return e.0.iter().map(ToString::to_string).collect(),
+    };
+    match generate(&loaded, &templates(), Backend::Cloud) {
+        Ok(files) => panic!("expected errors, rendered {} files", files.len()),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn with(extra: &str) -> String {
+    format!("{GOOD}\n{extra}")
+}
+
+#[test]
+fn the_committed_output_is_what_the_specs_render() {
+    let specs = load(&repo()).expect("the repository's specs load");
+    assert_eq!(specs.len(), 2, "backend and frontend");
+    let files = generate(&specs, &templates(), Backend::Cloud).expect("they render");
+    let mut stale = Vec::new();
+    for (rel, text) in &files {
+        let on_disk = std::fs::read_to_string(repo().join(rel)).ok();
+        if let Some(d) = diff(rel, on_disk.as_deref(), text) {
+            stale.push(d);
+        }
+    }
+    assert!(stale.is_empty(), "run `make gen`:\n{}", stale.join("\n"));
+    for (rel, text) in &files {
+        assert!(is_generated(text), "{rel} starts with the header");
+        assert!(
+            !text.contains("/work/") && !text.contains(&repo().display().to_string()),
+            "{rel} has no absolute path"
+        );
+        assert!(
+            !text.contains("terraform.workspace"),
+            "{rel} never branches on terraform.workspace"
+        );
+    }
+    // The file set of the design: six per workspace and the bootstrap.
+    for ws in ["workspaces/backend", "workspaces/frontend"] {
+        for f in [
+            "versions.tf",
+            "providers.tf",
+            "main.tf",
+            "variables.tf",
+            "outputs.tf",
+            "README.md",
+        ] {
+            assert!(files.contains_key(&format!("{ws}/{f}")), "{ws}/{f}");
+        }
+    }
+    for f in ["versions.tf", "variables.tf", "main.tf"] {
+        assert!(
+            files.contains_key(&format!("workspaces/bootstrap/{f}")),
+            "bootstrap {f}"
+        );
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let specs = load(&repo()).expect("specs");
+    let a = generate(&specs, &templates(), Backend::Cloud).expect("render");
+    let b = generate(&specs, &templates(), Backend::Cloud).expect("render");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_bootstrap_has_the_terraform_cloud_settings() {
+    let specs = load(&repo()).expect("specs");
+    let files = generate(&specs, &templates(), Backend::Cloud).expect("render");
+    let main = &files["workspaces/bootstrap/main.tf"];
+    for needle in [
+        "resource \"tfe_project\" \"main\"",
+        "resource \"tfe_workspace\" \"backend\"",
+        "working_directory = \"workspaces/backend\"",
+        "auto_apply        = false",
+        "queue_all_runs    = false",
+        "resource \"tfe_workspace_settings\" \"backend\"",
+        "remote_state_consumer_ids = [tfe_workspace.frontend.id]",
+        "resource \"tfe_variable_set\" \"aws\"",
+        "key             = \"AWS_ACCESS_KEY_ID\"",
+        "category        = \"env\"",
+        "resource \"tfe_run_trigger\" \"frontend_after_backend\"",
+        "sourceable_id = tfe_workspace.backend.id",
+    ] {
+        assert!(main.contains(needle), "bootstrap has {needle:?}:\n{main}");
+    }
+    let vars = &files["workspaces/bootstrap/variables.tf"];
+    assert!(
+        vars.contains("variable \"aws_secret_access_key\""),
+        "{vars}"
+    );
+    let frontend = &files["workspaces/frontend/main.tf"];
+    assert!(
+        frontend.contains("data \"tfe_outputs\" \"backend\""),
+        "{frontend}"
+    );
+    let versions = &files["workspaces/backend/versions.tf"];
+    assert!(
+        versions.contains("cloud {") && versions.contains("name    = \"fansite-backend\""),
+        "{versions}"
+    );
+}
+
+#[test]
+fn the_local_backend_swaps_the_cloud_block_and_reads_state_files() {
+    let specs = load(&repo()).expect("specs");
+    let files = generate(&specs, &templates(), Backend::Local).expect("render");
+    let versions = &files["workspaces/backend/versions.tf"];
+    assert!(
+        versions.contains("backend \"local\"") && !versions.contains("cloud {"),
+        "{versions}"
+    );
+    let main = &files["workspaces/frontend/main.tf"];
+    assert!(
+        main.contains("data \"terraform_remote_state\" \"backend\""),
+        "{main}"
+    );
+    assert!(
+        main.contains("\"../../workspaces/backend/terraform.tfstate\""),
+        "{main}"
+    );
+    assert!(
+        !files.keys().any(|k| k.contains("bootstrap")),
+        "no bootstrap for a local backend"
+    );
+}
+
+#[test]
+fn bad_specs_fail_with_file_line_and_key() {
+    let other = GOOD.replace("ws-a", "ws-b").replace("workspaces/a", "workspaces/b");
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        ("unknown key", vec![("a", with("colour = \"blue\""))], "workspaces/a.toml:"),
+        ("unknown key", vec![("a", with("colour = \"blue\""))], "unknown field `colour`"),
+        ("missing field", vec![("a", GOOD.replace("project           = \"proj\"\n", ""))], "missing field `project`"),
+        ("missing workspace", vec![("a", GOOD.replace("vcs_repo", "reads = [\"nowhere\"]\nvcs_repo"))], "workspaces/a.toml:"),
+        ("missing workspace", vec![("a", GOOD.replace("vcs_repo", "reads = [\"nowhere\"]\nvcs_repo"))], "no workspace \"nowhere\""),
+        (
+            "cycle",
+            vec![
+                ("a", GOOD.replace("vcs_repo", "reads = [\"b\"]\nvcs_repo")),
+                ("b", other.replace("vcs_repo", "reads = [\"a\"]\nvcs_repo")),
+            ],
+            "in a cycle: a -> b -> a",
+        ),
+        ("undeclared variable", vec![("a", GOOD.replace("var.region", "var.zone"))], "provider.region: var.zone is not declared"),
+        ("argument not in the schema", vec![("a", GOOD.replace("cidr_block = ", "cidr = "))], "resources.network.main.cidr: fansite_network has no argument \"cidr\""),
+        ("missing required argument", vec![("a", GOOD.replace("cidr_block = \"10.0.0.0/16\"\n", ""))], "resources.network.main.cidr_block: fansite_network needs \"cidr_block\""),
+        ("unknown resource", vec![("a", with("[resources.cache.main]\nname = \"x\""))], "has no resource fansite_cache"),
+        ("output as argument", vec![("a", with("[resources.auth.fans]\nname = \"f\"\nuser_pool_id = \"x\""))], "user_pool_id is an output of fansite_auth"),
+        (
+            "secret not sensitive",
+            vec![("a", with("[variables.slack_webhook_url]\ncategory = \"terraform\"\ndescription = \"Slack.\""))],
+            "variables.slack_webhook_url.sensitive: slack_webhook_url holds a secret",
+        ),
+        (
+            "secret argument from a plain variable",
+            vec![("a", GOOD.replace("region = { expr = \"var.region\" }", "region = { expr = \"var.region\" }\nsecret_key = { expr = \"var.region\" }\naccess_key = \"AKIA\""))],
+            "provider.secret_key is a secret, but var.region is not marked sensitive",
+        ),
+        (
+            "secret argument as a literal",
+            vec![("a", GOOD.replace("region = { expr = \"var.region\" }", "region = { expr = \"var.region\" }\naccess_key = \"AKIA\""))],
+            "provider.access_key is a secret: give it from a sensitive variable",
+        ),
+        (
+            "output of a workspace not read",
+            vec![("a", with("[outputs.x]\nfrom = \"b.vpc_id\"\ndescription = \"x\"")), ("b", other.clone())],
+            "\"b\" is not in this workspace's `reads`",
+        ),
+    ];
+    for (what, specs, expected) in cases {
+        let refs: Vec<(&str, &str)> = specs.iter().map(|(id, s)| (*id, s.as_str())).collect();
+        let errors = errors_of(&refs);
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{what}: expected an error with {expected:?}, got {errors:#?}"
+        );
+    }
+}
+
+#[test]
+fn errors_point_at_the_line_of_the_key() {
+    let spec = GOOD.replace("cidr_block = ", "cidr = ");
+    let errors = errors_of(&[("a", &spec)]);
+    let line = spec
+        .lines()
+        .position(|l| l.starts_with("[resources.network.main]"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(&format!("workspaces/a.toml:{line}: "))),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_thousand_workspaces_render() {
+    let specs: Vec<(String, String)> = (0..1000)
+        .map(|i| {
+            (
+                format!("ws{i}"),
+                GOOD.replace("ws-a", &format!("ws-{i}"))
+                    .replace("workspaces/a", &format!("workspaces/ws{i}")),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = specs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let loaded = load_strs(&refs).expect("load");
+    let files = generate(&loaded, &templates(), Backend::Cloud).expect("render");
+    assert_eq!(files.len(), 1000 * 6 + 3);
+}
