@@ -170,7 +170,9 @@ fn the_local_backend_swaps_the_cloud_block_and_reads_state_files() {
 
 #[test]
 fn bad_specs_fail_with_file_line_and_key() {
-    let other = GOOD.replace("ws-a", "ws-b").replace("workspaces/a", "workspaces/b");
+    let other = GOOD
+        .replace("ws-a", "ws-b")
+        .replace("workspaces/a", "workspaces/b");
     type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
     let cases: Vec<Case> = vec![
         ("unknown key", vec![("a", with("colour = \"blue\""))], "workspaces/a.toml:"),

@@ -9,10 +9,14 @@ use crate::value::Dyn;
 /// Services whose endpoint can be overridden one by one in `endpoints {}`.
 pub const SERVICES: &[(&str, &str)] = &[
     ("application_autoscaling", "Application Auto Scaling"),
+    ("cloudfront", "CloudFront"),
     ("cognito_idp", "Cognito user pools (cognito-idp)"),
     ("ec2", "EC2 (VPC, subnets, security groups)"),
     ("rds", "RDS"),
+    ("route53", "Route53"),
+    ("s3", "S3"),
     ("secretsmanager", "Secrets Manager"),
+    ("wafv2", "WAFv2 (always called in us-east-1 for CloudFront)"),
 ];
 
 /// Default for `max_retries`: enough for throttling bursts during a large apply.

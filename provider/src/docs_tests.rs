@@ -37,6 +37,7 @@ fn docs_are_generated_from_the_current_schema() {
             "network" => "VPC ID",
             "auth" => "user pool ID",
             "database" => "cluster identifier",
+            "edge" => "distribution ID",
             _ => "ID",
         };
         check(

@@ -25,7 +25,8 @@ impl FaultProxy {
     /// Fails every request for `action` with `InjectedFault`, a client error
     /// that is not retried. The action is `Action=<action>` in a query-protocol
     /// body (EC2, RDS) or the `X-Amz-Target` header of a JSON-protocol call
-    /// (Cognito, Secrets Manager, Application Auto Scaling).
+    /// (Cognito, Secrets Manager, Application Auto Scaling), or the method and
+    /// path a REST call starts with (`"POST /2020-05-31/distribution"`).
     pub fn start(upstream: &str, action: &str) -> FaultProxy {
         Self::start_with(
             upstream,
@@ -113,8 +114,11 @@ fn handle(
         k.eq_ignore_ascii_case("x-amz-target")
             .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
     });
+    // A REST API (CloudFront) is matched by method and path: "POST /2020-05-31/distribution".
+    let request_line = head.lines().next().unwrap_or_default();
     let hit = match &target {
         Some(op) => op == needle,
+        None if needle.contains(' ') => request_line.starts_with(needle),
         None => form.contains(&format!("Action={needle}&")),
     };
     if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {

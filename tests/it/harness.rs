@@ -353,6 +353,26 @@ pub async fn autoscaling(region: &str) -> aws_sdk_applicationautoscaling::Client
     aws_sdk_applicationautoscaling::Client::new(&sdk_config(region, endpoint()).await)
 }
 
+/// S3 (path-style, as a local endpoint needs), CloudFront, WAFv2 and Route53 clients.
+pub async fn s3(region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&sdk_config(region, endpoint()).await)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+pub async fn cloudfront() -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(&sdk_config("us-east-1", endpoint()).await)
+}
+
+pub async fn waf(region: &str) -> aws_sdk_wafv2::Client {
+    aws_sdk_wafv2::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn route53() -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(&sdk_config("us-east-1", endpoint()).await)
+}
+
 async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))

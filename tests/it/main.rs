@@ -3,6 +3,7 @@
 
 mod auth;
 mod database;
+mod edge;
 mod fault_proxy;
 mod gen;
 mod harness;

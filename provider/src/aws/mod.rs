@@ -1,10 +1,14 @@
 //! The only code that links the AWS SDK: client set-up here, one file per service.
 
 pub mod autoscaling;
+pub mod cloudfront;
 pub mod cognito;
 pub mod ec2;
 pub mod rds;
+pub mod route53;
+pub mod s3;
 pub mod secrets;
+pub mod wafv2;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -33,6 +37,11 @@ pub struct Aws {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    /// WAF for CloudFront: always in us-east-1, whatever `region` is.
+    pub waf: aws_sdk_wafv2::Client,
+    pub route53: aws_sdk_route53::Client,
 }
 
 impl Aws {
@@ -83,9 +92,31 @@ impl Aws {
             rds: client!(aws_sdk_rds, "rds"),
             secrets: client!(aws_sdk_secretsmanager, "secretsmanager"),
             autoscaling: client!(aws_sdk_applicationautoscaling, "application_autoscaling"),
+            s3: {
+                let mut b = aws_sdk_s3::config::Builder::from(&shared);
+                if let Some(url) = config.endpoints.get("s3") {
+                    b = b.endpoint_url(url);
+                }
+                // A local endpoint has no per-bucket host names.
+                let custom = config.endpoint.is_some() || config.endpoints.contains_key("s3");
+                aws_sdk_s3::Client::from_conf(b.force_path_style(custom).build())
+            },
+            cloudfront: client!(aws_sdk_cloudfront, "cloudfront"),
+            waf: {
+                let mut b = aws_sdk_wafv2::config::Builder::from(&shared)
+                    .region(Region::new(CLOUDFRONT_WAF_REGION));
+                if let Some(url) = config.endpoints.get("wafv2") {
+                    b = b.endpoint_url(url);
+                }
+                aws_sdk_wafv2::Client::from_conf(b.build())
+            },
+            route53: client!(aws_sdk_route53, "route53"),
         })
     }
 }
+
+/// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
+pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 
 /// Turns an SDK error into ours: the action, the part, AWS's code and message.
 pub fn aws_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod database;
+pub mod edge;
 pub mod network;
 
 use std::sync::Arc;
@@ -14,5 +15,6 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(network::NetworkResource),
         Arc::new(auth::AuthResource),
         Arc::new(database::DatabaseResource),
+        Arc::new(edge::EdgeResource),
     ]
 }

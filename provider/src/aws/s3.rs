@@ -1,0 +1,285 @@
+//! S3: the private bucket that holds the built site.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use aws_sdk_s3::Client;
+
+use super::aws_error;
+use crate::error::{Error, Result};
+
+pub type Tags = BTreeMap<String, String>;
+
+fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
+    Error::Aws {
+        action: "building".into(),
+        part: part.into(),
+        code: "BuildError".into(),
+        message: e.to_string(),
+    }
+}
+
+/// Makes the bucket private (all public access blocked), versioned and encrypted.
+pub async fn create_bucket(c: &Client, name: &str, region: &str, tags: &Tags) -> Result<()> {
+    let part = format!("bucket {name:?}");
+    let mut req = c.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let e = aws_error("creating", &part, e);
+            // Ours already (a create that resumes): carry on and set it up.
+            if e.code() != Some("BucketAlreadyOwnedByYou") {
+                return Err(e);
+            }
+        }
+    }
+    secure_bucket(c, name, tags).await
+}
+
+/// Public access block, versioning, default encryption and tags: what the resource keeps set.
+pub async fn secure_bucket(c: &Client, name: &str, tags: &Tags) -> Result<()> {
+    let part = format!("bucket {name:?}");
+    c.put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("blocking public access to", &part, e))?;
+    c.put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("turning on versioning of", &part, e))?;
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        )
+        .build();
+    c.put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("turning on encryption of", &part, e))?;
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| build_error(&part, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    c.put_bucket_tagging()
+        .bucket(name)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tag_set))
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("tagging", &part, e))?;
+    Ok(())
+}
+
+/// What read compares: whether the bucket exists and is fully private.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub private: bool,
+}
+
+pub async fn describe_bucket(c: &Client, name: &str) -> Result<Option<BucketInfo>> {
+    let part = format!("bucket {name:?}");
+    if let Err(e) = c.head_bucket().bucket(name).send().await {
+        let e = aws_error("finding", &part, e);
+        return if e.is_not_found()
+            || e.code() == Some("NotFound")
+            || e.code() == Some("NoSuchBucket")
+        {
+            Ok(None)
+        } else {
+            Err(e)
+        };
+    }
+    let private = match c.get_public_access_block().bucket(name).send().await {
+        Ok(out) => out.public_access_block_configuration().is_some_and(|p| {
+            p.block_public_acls() == Some(true)
+                && p.ignore_public_acls() == Some(true)
+                && p.block_public_policy() == Some(true)
+                && p.restrict_public_buckets() == Some(true)
+        }),
+        Err(_) => false,
+    };
+    // Versioning is not read back: the local endpoint answers GetBucketVersioning
+    // with a root element the SDK rejects. It is set on create and on every
+    // tag change (`secure_bucket`).
+    Ok(Some(BucketInfo { private }))
+}
+
+/// Lets only this CloudFront distribution read the bucket (Origin Access Control).
+pub async fn allow_distribution(c: &Client, bucket: &str, distribution_arn: &str) -> Result<()> {
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudfront.amazonaws.com" },
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": { "StringEquals": { "AWS:SourceArn": distribution_arn } }
+        }]
+    });
+    c.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(|e| aws_error("writing the policy of", &format!("bucket {bucket:?}"), e))?;
+    Ok(())
+}
+
+/// The distribution the bucket policy lets in, if any.
+pub async fn allowed_distribution(c: &Client, bucket: &str) -> Result<Option<String>> {
+    match c.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => {
+            let v: serde_json::Value =
+                serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
+            Ok(
+                v["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+                    .as_str()
+                    .map(str::to_string),
+            )
+        }
+        Err(e) => {
+            let e = aws_error("reading the policy of", &format!("bucket {bucket:?}"), e);
+            if e.is_not_found() || e.code() == Some("NoSuchBucketPolicy") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Whether the bucket holds any object (or version of one).
+pub async fn has_objects(c: &Client, name: &str) -> Result<bool> {
+    match c
+        .list_object_versions()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(!out.versions().is_empty() || !out.delete_markers().is_empty()),
+        Err(e) => {
+            let e = aws_error("listing objects of", &format!("bucket {name:?}"), e);
+            if e.is_not_found() {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Deletes the bucket; with `force`, every object version first. Without it,
+/// a bucket that still holds files is an error (the site's files are kept).
+pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
+    let part = format!("bucket {name:?}");
+    if force {
+        loop {
+            let out = match c.list_object_versions().bucket(name).send().await {
+                Ok(o) => o,
+                Err(e) => {
+                    let e = aws_error("listing objects of", &part, e);
+                    return if e.is_not_found() { Ok(()) } else { Err(e) };
+                }
+            };
+            let mut ids = Vec::new();
+            for v in out.versions() {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(v.key().unwrap_or_default())
+                        .set_version_id(v.version_id().map(str::to_string))
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                );
+            }
+            for m in out.delete_markers() {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(m.key().unwrap_or_default())
+                        .set_version_id(m.version_id().map(str::to_string))
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                );
+            }
+            if ids.is_empty() {
+                break;
+            }
+            c.delete_objects()
+                .bucket(name)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(ids))
+                        .quiet(true)
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                )
+                .send()
+                .await
+                .map_err(|e| aws_error("emptying", &part, e))?;
+        }
+    }
+    match c.delete_bucket().bucket(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deleting", &part, e);
+            match e.code() {
+                _ if e.is_not_found() => Ok(()),
+                Some("BucketNotEmpty") => Err(Error::Aws {
+                    action: "deleting".into(),
+                    part,
+                    code: "BucketNotEmpty".into(),
+                    message: "the bucket still holds the site's files; set force_destroy = true and apply to delete them with it".into(),
+                }),
+                _ => Err(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! WAFv2 web ACLs of scope CLOUDFRONT. CloudFront's web ACLs live in
+//! us-east-1 whatever the stack's region: `Aws::waf` is a us-east-1 client.
+
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, CountryCode, DefaultAction, GeoMatchStatement,
+    ManagedRuleGroupStatement, NoneAction, OverrideAction, RateBasedStatement,
+    RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, VisibilityConfig,
+};
+use aws_sdk_wafv2::Client;
+
+use super::aws_error;
+use crate::error::{Error, Result};
+
+/// What the resource puts in its web ACL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclSpec {
+    pub name: String,
+    /// AWS managed rule groups, such as `AWSManagedRulesCommonRuleSet`.
+    pub managed_rule_groups: Vec<String>,
+    /// Requests per IP per 5 minutes before the IP is blocked.
+    pub rate_limit: i64,
+    /// Countries (ISO 3166 alpha-2) whose requests are blocked.
+    pub geo_block: Vec<String>,
+}
+
+/// A web ACL as AWS describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclInfo {
+    pub id: String,
+    pub arn: String,
+    pub lock_token: String,
+    pub spec: AclSpec,
+}
+
+const RATE_RULE: &str = "rate-limit-per-ip";
+const GEO_RULE: &str = "geo-block";
+
+fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
+    Error::Aws {
+        action: "building".into(),
+        part: part.into(),
+        code: "BuildError".into(),
+        message: e.to_string(),
+    }
+}
+
+fn visibility(metric: &str, part: &str) -> Result<VisibilityConfig> {
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(
+            metric
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>(),
+        )
+        .build()
+        .map_err(|e| build_error(part, e))
+}
+
+fn rules(s: &AclSpec) -> Result<Vec<Rule>> {
+    let part = format!("web ACL {:?}", s.name);
+    let mut out = Vec::new();
+    let mut priority = 0;
+    if !s.geo_block.is_empty() {
+        out.push(
+            Rule::builder()
+                .name(GEO_RULE)
+                .priority(priority)
+                .statement(
+                    Statement::builder()
+                        .geo_match_statement(
+                            GeoMatchStatement::builder()
+                                .set_country_codes(Some(
+                                    s.geo_block
+                                        .iter()
+                                        .map(|c| CountryCode::from(c.as_str()))
+                                        .collect(),
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .action(
+                    RuleAction::builder()
+                        .block(BlockAction::builder().build())
+                        .build(),
+                )
+                .visibility_config(visibility(&format!("{}-{GEO_RULE}", s.name), &part)?)
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        );
+        priority += 1;
+    }
+    out.push(
+        Rule::builder()
+            .name(RATE_RULE)
+            .priority(priority)
+            .statement(
+                Statement::builder()
+                    .rate_based_statement(
+                        RateBasedStatement::builder()
+                            .limit(s.rate_limit)
+                            .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                            .build()
+                            .map_err(|e| build_error(&part, e))?,
+                    )
+                    .build(),
+            )
+            .action(
+                RuleAction::builder()
+                    .block(BlockAction::builder().build())
+                    .build(),
+            )
+            .visibility_config(visibility(&format!("{}-{RATE_RULE}", s.name), &part)?)
+            .build()
+            .map_err(|e| build_error(&part, e))?,
+    );
+    priority += 1;
+    for group in &s.managed_rule_groups {
+        out.push(
+            Rule::builder()
+                .name(group)
+                .priority(priority)
+                .statement(
+                    Statement::builder()
+                        .managed_rule_group_statement(
+                            ManagedRuleGroupStatement::builder()
+                                .vendor_name("AWS")
+                                .name(group)
+                                .build()
+                                .map_err(|e| build_error(&part, e))?,
+                        )
+                        .build(),
+                )
+                .override_action(
+                    OverrideAction::builder()
+                        .none(NoneAction::builder().build())
+                        .build(),
+                )
+                .visibility_config(visibility(&format!("{}-{group}", s.name), &part)?)
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        );
+        priority += 1;
+    }
+    Ok(out)
+}
+
+pub async fn create_web_acl(
+    c: &Client,
+    s: &AclSpec,
+    tags: &[(String, String)],
+) -> Result<(String, String)> {
+    let part = format!("web ACL {:?}", s.name);
+    let out = c
+        .create_web_acl()
+        .name(&s.name)
+        .scope(Scope::Cloudfront)
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .set_rules(Some(rules(s)?))
+        .visibility_config(visibility(&s.name, &part)?)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| {
+                    aws_sdk_wafv2::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .map_err(|e| build_error(&part, e))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &part, e))?;
+    let summary = out.summary();
+    Ok((
+        summary.and_then(|s| s.id()).unwrap_or_default().to_string(),
+        summary
+            .and_then(|s| s.arn())
+            .unwrap_or_default()
+            .to_string(),
+    ))
+}
+
+/// The id and ARN of the CLOUDFRONT web ACL with this name, if any.
+pub async fn find_web_acl(c: &Client, name: &str) -> Result<Option<(String, String)>> {
+    let out = c
+        .list_web_acls()
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+        .map_err(|e| aws_error("listing", "web ACLs", e))?;
+    Ok(out
+        .web_acls()
+        .iter()
+        .find(|a| a.name() == Some(name))
+        .map(|a| {
+            (
+                a.id().unwrap_or_default().to_string(),
+                a.arn().unwrap_or_default().to_string(),
+            )
+        }))
+}
+
+/// The web ACL, or `None` when it is gone.
+pub async fn get_web_acl(c: &Client, name: &str, id: &str) -> Result<Option<AclInfo>> {
+    let part = format!("web ACL {name:?}");
+    let out = match c
+        .get_web_acl()
+        .name(name)
+        .id(id)
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("describing", &part, e);
+            return if e.is_not_found() || e.code() == Some("WAFNonexistentItemException") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(acl) = out.web_acl() else {
+        return Ok(None);
+    };
+    let mut spec = AclSpec {
+        name: acl.name().to_string(),
+        managed_rule_groups: Vec::new(),
+        rate_limit: 0,
+        geo_block: Vec::new(),
+    };
+    let mut rules: Vec<&Rule> = acl.rules().iter().collect();
+    rules.sort_by_key(|r| r.priority());
+    for r in rules {
+        let Some(st) = r.statement() else { continue };
+        if let Some(m) = st.managed_rule_group_statement() {
+            spec.managed_rule_groups.push(m.name().to_string());
+        } else if let Some(rb) = st.rate_based_statement() {
+            spec.rate_limit = rb.limit();
+        } else if let Some(g) = st.geo_match_statement() {
+            spec.geo_block = g
+                .country_codes()
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect();
+        }
+    }
+    Ok(Some(AclInfo {
+        id: acl.id().to_string(),
+        arn: acl.arn().to_string(),
+        lock_token: out.lock_token().unwrap_or_default().to_string(),
+        spec,
+    }))
+}
+
+pub async fn update_web_acl(c: &Client, id: &str, lock_token: &str, s: &AclSpec) -> Result<()> {
+    let part = format!("web ACL {:?}", s.name);
+    c.update_web_acl()
+        .name(&s.name)
+        .id(id)
+        .scope(Scope::Cloudfront)
+        .lock_token(lock_token)
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .set_rules(Some(rules(s)?))
+        .visibility_config(visibility(&s.name, &part)?)
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &part, e))?;
+    Ok(())
+}
+
+/// Deletes the web ACL. Gone is done.
+pub async fn delete_web_acl(c: &Client, name: &str, id: &str) -> Result<()> {
+    let Some(info) = get_web_acl(c, name, id).await? else {
+        return Ok(());
+    };
+    match c
+        .delete_web_acl()
+        .name(name)
+        .id(id)
+        .scope(Scope::Cloudfront)
+        .lock_token(&info.lock_token)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deleting", &format!("web ACL {name:?}"), e);
+            if e.is_not_found() || e.code() == Some("WAFNonexistentItemException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

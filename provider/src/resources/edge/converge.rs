@@ -1,0 +1,216 @@
+//! Making, changing and removing the edge's parts, recording each id in `cur`
+//! the moment the part exists.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_route53::types::ChangeAction;
+
+use crate::aws::{cloudfront, route53, s3, wafv2, Aws};
+use crate::error::Result;
+
+use super::state::EdgeState;
+
+/// A unique reference for a CloudFront request (distribution, invalidation).
+fn caller_reference(name: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{name}-{now}")
+}
+
+fn waf_tags(s: &EdgeState) -> Vec<(String, String)> {
+    s.tags_all
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+pub async fn create_all(
+    aws: &Aws,
+    cur: &mut EdgeState,
+    want: &EdgeState,
+    limit: Duration,
+) -> Result<()> {
+    s3::create_bucket(&aws.s3, &want.name, &aws.region, &want.tags_all).await?;
+    cur.bucket_made = true;
+    // A web ACL left by an earlier edge of this name is taken over, not orphaned.
+    let (acl_id, acl_arn) = match wafv2::find_web_acl(&aws.waf, &want.acl_spec().name).await? {
+        Some((id, arn)) => {
+            if let Some(info) = wafv2::get_web_acl(&aws.waf, &want.acl_spec().name, &id).await? {
+                wafv2::update_web_acl(&aws.waf, &id, &info.lock_token, &want.acl_spec()).await?;
+            }
+            (id, arn)
+        }
+        None => wafv2::create_web_acl(&aws.waf, &want.acl_spec(), &waf_tags(want)).await?,
+    };
+    cur.web_acl_id = Some(acl_id);
+    cur.web_acl_arn = Some(acl_arn);
+    let oac = match cloudfront::find_oac(&aws.cloudfront, &want.oac_name()).await? {
+        Some(id) => id,
+        None => cloudfront::create_oac(&aws.cloudfront, &want.oac_name()).await?,
+    };
+    cur.oac_id = Some(oac);
+    let d = cloudfront::create_distribution(
+        &aws.cloudfront,
+        &cur.dist_spec(&aws.region),
+        &caller_reference(&want.name),
+        &want.tags_all,
+    )
+    .await?;
+    cur.distribution_id = Some(d.id.clone());
+    cur.distribution_arn = Some(d.arn.clone());
+    cur.domain_name = Some(d.domain_name.clone());
+    s3::allow_distribution(&aws.s3, &want.name, &d.arn).await?;
+    if let Some(zone) = &want.hosted_zone_id {
+        route53::alias_records(
+            &aws.route53,
+            zone,
+            &want.aliases.clone().unwrap_or_default(),
+            &d.domain_name,
+            ChangeAction::Upsert,
+        )
+        .await?;
+    }
+    cloudfront::wait_deployed(&aws.cloudfront, &d.id, limit).await
+}
+
+/// Changes what differs. The distribution keeps serving throughout: its
+/// config is updated in place, records are moved only after it has the new aliases.
+pub async fn update_all(
+    aws: &Aws,
+    cur: &mut EdgeState,
+    want: &EdgeState,
+    limit: Duration,
+) -> Result<()> {
+    let Some(id) = cur.distribution_id.clone() else {
+        return create_all(aws, cur, want, limit).await;
+    };
+    if cur.tags_all != want.tags_all {
+        s3::secure_bucket(&aws.s3, &want.name, &want.tags_all).await?;
+        if let Some(arn) = &cur.distribution_arn {
+            cloudfront::set_tags(&aws.cloudfront, arn, &cur.tags_all, &want.tags_all).await?;
+        }
+        cur.tags_all = want.tags_all.clone();
+    }
+    cur.tags = want.tags.clone();
+    if cur.acl_spec() != want.acl_spec() {
+        if let Some(acl_id) = &cur.web_acl_id {
+            let info = wafv2::get_web_acl(&aws.waf, &want.acl_spec().name, acl_id).await?;
+            if let Some(info) = info {
+                wafv2::update_web_acl(&aws.waf, acl_id, &info.lock_token, &want.acl_spec()).await?;
+            }
+        }
+        cur.rate_limit = want.rate_limit;
+        cur.managed_rule_groups = want.managed_rule_groups.clone();
+        cur.geo_block = want.geo_block.clone();
+    }
+    let next = EdgeState {
+        oac_id: cur.oac_id.clone(),
+        web_acl_arn: cur.web_acl_arn.clone(),
+        ..want.clone()
+    };
+    if cur.dist_spec(&aws.region) != next.dist_spec(&aws.region) {
+        let d = cloudfront::get_distribution(&aws.cloudfront, &id).await?;
+        if let Some(d) = d {
+            cloudfront::update_distribution(
+                &aws.cloudfront,
+                &id,
+                &d.etag,
+                &next.dist_spec(&aws.region),
+                &d.caller_reference,
+            )
+            .await?;
+            cloudfront::wait_deployed(&aws.cloudfront, &id, limit).await?;
+        }
+        cur.api_origin = want.api_origin.clone();
+        cur.api_path_pattern = want.api_path_pattern.clone();
+        cur.api_origin_protocol = want.api_origin_protocol.clone();
+        cur.certificate_arn = want.certificate_arn.clone();
+        cur.price_class = want.price_class.clone();
+    }
+    let (old_zone, new_zone) = (cur.hosted_zone_id.clone(), want.hosted_zone_id.clone());
+    let (old_names, new_names) = (
+        cur.aliases.clone().unwrap_or_default(),
+        want.aliases.clone().unwrap_or_default(),
+    );
+    if let Some(domain) = cur.domain_name.clone() {
+        if (old_zone.clone(), old_names.clone()) != (new_zone.clone(), new_names.clone()) {
+            if let Some(zone) = &new_zone {
+                route53::alias_records(
+                    &aws.route53,
+                    zone,
+                    &new_names,
+                    &domain,
+                    ChangeAction::Upsert,
+                )
+                .await?;
+            }
+            if let Some(zone) = &old_zone {
+                let gone: Vec<String> = old_names
+                    .iter()
+                    .filter(|n| new_zone.as_ref() != Some(zone) || !new_names.contains(n))
+                    .cloned()
+                    .collect();
+                route53::alias_records(&aws.route53, zone, &gone, &domain, ChangeAction::Delete)
+                    .await?;
+            }
+        }
+    }
+    cur.aliases = want.aliases.clone();
+    cur.hosted_zone_id = want.hosted_zone_id.clone();
+    cur.force_destroy = want.force_destroy;
+    cur.timeouts = want.timeouts.clone();
+    if cur.content_hash != want.content_hash {
+        if want.content_hash.is_some() {
+            let inv = cloudfront::invalidate_all(
+                &aws.cloudfront,
+                &id,
+                &caller_reference(&want.name),
+                limit,
+            )
+            .await?;
+            cur.invalidation_id = Some(inv);
+        }
+        cur.content_hash = want.content_hash.clone();
+    }
+    Ok(())
+}
+
+/// Removes every part: records, the distribution (disabled first), its access
+/// control, the web ACL, then the bucket. Parts already gone are done.
+pub async fn delete_all(aws: &Aws, cur: &EdgeState, limit: Duration) -> Result<()> {
+    // Refuse before anything is removed when the site's files would be lost.
+    if cur.bucket_made && !cur.force_destroy && s3::has_objects(&aws.s3, &cur.name).await? {
+        return Err(crate::error::Error::Aws {
+            action: "deleting".into(),
+            part: format!("bucket {:?}", cur.name),
+            code: "BucketNotEmpty".into(),
+            message: "the bucket still holds the site's files, and force_destroy is false; set force_destroy = true and apply, or empty the bucket, then destroy. Nothing was deleted.".into(),
+        });
+    }
+    if let (Some(zone), Some(domain)) = (&cur.hosted_zone_id, &cur.domain_name) {
+        route53::alias_records(
+            &aws.route53,
+            zone,
+            &cur.aliases.clone().unwrap_or_default(),
+            domain,
+            ChangeAction::Delete,
+        )
+        .await?;
+    }
+    if let Some(id) = &cur.distribution_id {
+        cloudfront::delete_distribution(&aws.cloudfront, id, &cur.dist_spec(&aws.region), limit)
+            .await?;
+    }
+    if let Some(oac) = &cur.oac_id {
+        cloudfront::delete_oac(&aws.cloudfront, oac).await?;
+    }
+    if let Some(acl) = &cur.web_acl_id {
+        wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await?;
+    }
+    if cur.bucket_made {
+        s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! `fansite_edge`: S3 site bucket, CloudFront with Origin Access Control, a
+//! WAF web ACL in us-east-1, Route53 alias records.
+//!
+//! Lifecycle in order: schema, validate, read, plan, create, update, delete, import.
+
+mod converge;
+mod find;
+mod schema;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::Aws;
+use crate::diag::{AttrPath, Diags};
+use crate::error::Error;
+use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::schema::Schema;
+use crate::value::Dyn;
+
+pub use state::EdgeState;
+
+/// Per IP per 5 minutes: a fan refreshing a ticket page every few seconds stays
+/// well under it; a script hammering the site does not.
+pub const DEFAULT_RATE_LIMIT: i64 = 2000;
+pub const DEFAULT_MANAGED_RULE_GROUPS: &[&str] = &[
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+];
+
+/// A new distribution deploys to every edge location in 5–15 minutes (AWS documentation).
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// An update deploys again, and an invalidation of /* takes a few minutes more.
+pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Deleting waits for the distribution to deploy as disabled first.
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+
+pub struct EdgeResource;
+
+#[async_trait]
+impl Resource for EdgeResource {
+    fn name(&self) -> &'static str {
+        "edge"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Dyn, diags: &mut Diags) {
+        validate_config(config, diags);
+        validate_timeouts(config, diags);
+    }
+
+    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let hints = EdgeState::from_dyn(state);
+        match find::find_edge(aws, &hints).await {
+            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(None) => None,
+            Err(e) => {
+                e.report(diags);
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        aws: Option<&Aws>,
+        prior: Option<&Dyn>,
+        mut planned: Dyn,
+        _config: &Dyn,
+        _diags: &mut Diags,
+    ) -> Dyn {
+        let tags_all = match aws {
+            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
+            None => Dyn::Unknown,
+        };
+        planned.set("tags_all", tags_all);
+        if let Some(name) = planned.get("name").as_str().map(str::to_string) {
+            planned.set("bucket_name", Dyn::String(name.clone()));
+            planned.set("bucket_arn", Dyn::String(format!("arn:aws:s3:::{name}")));
+        }
+        // The URL: the first alias when there is one, else the distribution's own name.
+        let url = match planned.get("aliases") {
+            Dyn::List(items) if !items.is_empty() => match items.first() {
+                Some(Dyn::String(a)) => Dyn::String(format!("https://{a}")),
+                _ => Dyn::Unknown,
+            },
+            Dyn::Unknown => Dyn::Unknown,
+            _ => match planned.get("domain_name") {
+                Dyn::String(d) => Dyn::String(format!("https://{d}")),
+                _ => Dyn::Unknown,
+            },
+        };
+        planned.set("url", url);
+        if let Some(prior) = prior {
+            let hash = planned.get("content_hash");
+            if hash != prior.get("content_hash") && !hash.is_null() {
+                planned.set("invalidation_id", Dyn::Unknown);
+            }
+            if prior.get("web_acl_id").is_null() {
+                planned.set("web_acl_id", Dyn::Unknown);
+                planned.set("web_acl_arn", Dyn::Unknown);
+            }
+        }
+        planned
+    }
+
+    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let want = EdgeState::from_dyn(planned);
+        let mut cur = EdgeState {
+            bucket_made: false,
+            oac_id: None,
+            distribution_id: None,
+            distribution_arn: None,
+            domain_name: None,
+            web_acl_id: None,
+            web_acl_arn: None,
+            invalidation_id: None,
+            ..want.clone()
+        };
+        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
+        let res =
+            tokio::time::timeout(limit, converge::create_all(aws, &mut cur, &want, limit)).await;
+        finish(aws, cur, res, "creating", limit, diags).await
+    }
+
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: &Dyn,
+        planned: &Dyn,
+        diags: &mut Diags,
+    ) -> Option<Dyn> {
+        let want = EdgeState::from_dyn(planned);
+        let mut cur = EdgeState::from_dyn(prior);
+        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
+        let res =
+            tokio::time::timeout(limit, converge::update_all(aws, &mut cur, &want, limit)).await;
+        finish(aws, cur, res, "updating", limit, diags).await
+    }
+
+    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
+        let cur = EdgeState::from_dyn(state);
+        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
+        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, limit)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => e.report(diags),
+            Err(_) => timed_out("deleting", &cur, limit).report(diags),
+        }
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a CloudFront distribution ID; import a fansite_edge by its distribution ID, such as \"E2QWRUHAPOMQZL\"."),
+            );
+            return None;
+        }
+        let hints = EdgeState {
+            distribution_id: Some(id.to_string()),
+            ..EdgeState::from_dyn(&Dyn::obj())
+        };
+        match find::find_edge(aws, &hints).await {
+            Ok(Some(found)) if !found.bucket_made || found.web_acl_id.is_none() => {
+                diags.error(
+                    "Cannot import a distribution that fansite_edge did not make",
+                    format!("Distribution {id} has no S3 origin bucket or no web ACL named \"<bucket>-waf\": only an edge made by fansite_edge can be imported."),
+                );
+                None
+            }
+            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(None) => {
+                diags.error(
+                    "Cannot import non-existent edge",
+                    format!("No CloudFront distribution {id} was found."),
+                );
+                None
+            }
+            Err(e) => {
+                e.report(diags);
+                None
+            }
+        }
+    }
+}
+
+fn timed_out(action: &str, cur: &EdgeState, after: Duration) -> Error {
+    Error::Timeout {
+        action: action.into(),
+        part: format!("edge {:?}", cur.name),
+        state: "not done".into(),
+        after,
+    }
+}
+
+async fn finish(
+    aws: &Aws,
+    cur: EdgeState,
+    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
+    action: &str,
+    limit: Duration,
+    diags: &mut Diags,
+) -> Option<Dyn> {
+    let err = match res {
+        Ok(Ok(())) => return Some(cur.to_dyn()),
+        Ok(Err(e)) => e,
+        Err(_) => timed_out(action, &cur, limit),
+    };
+    err.report(diags);
+    if !cur.bucket_made {
+        return None;
+    }
+    if cur.distribution_id.is_some() {
+        if let Ok(Some(found)) = find::find_edge(aws, &cur).await {
+            return Some(found.to_dyn());
+        }
+    }
+    Some(cur.to_dyn())
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    if let Some(name) = config.get("name").as_str() {
+        let ok = (3..=63).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && !name.contains("..");
+        if !ok {
+            diags.attr_error(AttrPath::attr("name"), "Invalid name", format!("{name:?} is not an S3 bucket name: use 3 to 63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."));
+        }
+    }
+    if let Some(p) = config.get("api_path_pattern").as_str() {
+        if !p.starts_with('/') || p == "/*" {
+            diags.attr_error(AttrPath::attr("api_path_pattern"), "Invalid api_path_pattern", format!("{p:?}: use a path under the site such as \"/api/*\" (not \"/*\", which is the site itself)."));
+        }
+    }
+    if let Some(o) = config.get("api_origin").as_str() {
+        if o.contains("://") || o.contains('/') || o.is_empty() {
+            diags.attr_error(AttrPath::attr("api_origin"), "Invalid api_origin", format!("{o:?}: give a host name only, such as \"api-123.ap-northeast-2.elb.amazonaws.com\" (no scheme, no path)."));
+        }
+    }
+    if let Some(p) = config.get("api_origin_protocol").as_str() {
+        if !["https-only", "http-only", "match-viewer"].contains(&p) {
+            diags.attr_error(
+                AttrPath::attr("api_origin_protocol"),
+                "Invalid api_origin_protocol",
+                format!(
+                    "{p:?} is not allowed; use \"https-only\", \"http-only\" or \"match-viewer\"."
+                ),
+            );
+        }
+    }
+    if let Some(p) = config.get("price_class").as_str() {
+        if !["PriceClass_All", "PriceClass_200", "PriceClass_100"].contains(&p) {
+            diags.attr_error(AttrPath::attr("price_class"), "Invalid price_class", format!("{p:?} is not allowed; use \"PriceClass_All\", \"PriceClass_200\" or \"PriceClass_100\"."));
+        }
+    }
+    match config.get("rate_limit") {
+        Dyn::Number(n) if !(100..=2_000_000_000).contains(n) => diags.attr_error(
+            AttrPath::attr("rate_limit"),
+            "Invalid rate_limit",
+            format!("{n} is out of range; use 100 to 2000000000 requests per 5 minutes."),
+        ),
+        Dyn::Float(f) => diags.attr_error(
+            AttrPath::attr("rate_limit"),
+            "Invalid rate_limit",
+            format!("{f} is not a whole number."),
+        ),
+        _ => {}
+    }
+    if let Some(groups) = config.get("managed_rule_groups").as_list() {
+        for (i, g) in groups.iter().enumerate() {
+            if let Some(g) = g.as_str().filter(|g| !g.starts_with("AWSManagedRules")) {
+                diags.attr_error(AttrPath::attr("managed_rule_groups").then_index(i), "Invalid managed rule group", format!("{g:?} is not an AWS managed rule group such as \"AWSManagedRulesCommonRuleSet\"."));
+            }
+        }
+    }
+    if let Some(codes) = config.get("geo_block").as_list() {
+        for (i, c) in codes.iter().enumerate() {
+            if let Some(c) = c
+                .as_str()
+                .filter(|c| !(c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase())))
+            {
+                diags.attr_error(
+                    AttrPath::attr("geo_block").then_index(i),
+                    "Invalid country code",
+                    format!("{c:?} is not an ISO 3166 alpha-2 code such as \"KR\"."),
+                );
+            }
+        }
+    }
+    let aliases = config
+        .get("aliases")
+        .as_list()
+        .map(|l| !l.is_empty())
+        .unwrap_or(false);
+    let cert = config.get("certificate_arn");
+    if aliases && cert.is_null() {
+        diags.attr_error(AttrPath::attr("aliases"), "Aliases without a certificate", "CloudFront serves aliases only with a certificate for them: set certificate_arn to an ACM certificate in us-east-1.");
+    }
+    if let Some(arn) = cert.as_str() {
+        if !arn.starts_with("arn:aws:acm:us-east-1:") {
+            diags.attr_error(AttrPath::attr("certificate_arn"), "Invalid certificate_arn", format!("{arn:?}: CloudFront takes ACM certificates from us-east-1 only, such as \"arn:aws:acm:us-east-1:123456789012:certificate/...\"."));
+        }
+    }
+    if !config.get("hosted_zone_id").is_null() && !aliases && !config.get("aliases").is_unknown() {
+        diags.attr_error(
+            AttrPath::attr("hosted_zone_id"),
+            "Hosted zone without aliases",
+            "Records are made for each of aliases; set aliases too.",
+        );
+    }
+    if let Some(tags) = config.get("tags").as_map() {
+        for key in tags.keys() {
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                diags.attr_error(
+                    AttrPath::attr("tags").then_key(key),
+                    "Reserved tag key",
+                    format!("{key:?}: keys starting with \"aws:\" are reserved by AWS."),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,811 @@
+//! fansite_edge against the resource contract's nine tests.
+
+use aws_sdk_wafv2::types::Scope;
+use serde_json::Value;
+
+use crate::fault_proxy::FaultProxy;
+use crate::harness::{cloudfront, endpoint, route53, s3, terraforms, waf, Terraform, Workspace};
+
+#[derive(Clone)]
+struct Edge {
+    region: &'static str,
+    name: String,
+    body: Vec<String>,
+    provider_extra: String,
+}
+
+impl Edge {
+    fn new(region: &'static str, test: &str, tf: &Terraform) -> Edge {
+        Edge {
+            region,
+            // A bucket name: unique per run, lowercase.
+            name: format!(
+                "{test}-{}-{}",
+                tf.version.replace('.', ""),
+                std::process::id()
+            ),
+            body: vec![
+                "api_origin = \"api.fans.example.com\"".into(),
+                "force_destroy = true".into(),
+                "tags = { app = \"fansite\" }".into(),
+            ],
+            provider_extra: String::new(),
+        }
+    }
+
+    fn with(mut self, line: &str) -> Edge {
+        let key = |l: &str| {
+            l.split(['=', '{'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let k = key(line);
+        self.body.retain(|l| key(l) != k);
+        self.body.push(line.to_string());
+        self
+    }
+
+    fn without(mut self, k: &str) -> Edge {
+        self.body
+            .retain(|l| l.split('=').next().unwrap_or_default().trim() != k);
+        self
+    }
+
+    fn hcl(&self) -> String {
+        let body = self
+            .body
+            .iter()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>();
+        format!(
+            r#"terraform {{
+  required_providers {{
+    fansite = {{ source = "fansite/fansite" }}
+  }}
+}}
+
+variable "aws_endpoint" {{
+  type = string
+}}
+
+provider "fansite" {{
+  region   = "{region}"
+  endpoint = var.aws_endpoint
+  default_tags {{
+    tags = {{ suite = "e2e" }}
+  }}
+{provider_extra}
+}}
+
+resource "fansite_edge" "test" {{
+  name = "{name}"
+{body}}}
+"#,
+            region = self.region,
+            provider_extra = self.provider_extra,
+            name = self.name,
+        )
+    }
+}
+
+const ADDR: &str = "fansite_edge.test";
+const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0e1f2a3b-fan";
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// A plain GET on the endpoint (it does not check signatures), returning the body.
+fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut conn = std::net::TcpStream::connect(host).expect("connect to the endpoint");
+    write!(
+        conn,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut out = String::new();
+    conn.read_to_string(&mut out).expect("response");
+    out
+}
+
+fn update() -> Vec<(String, Vec<String>)> {
+    vec![(ADDR.to_string(), vec!["update".to_string()])]
+}
+
+async fn hosted_zone(name: &str) -> String {
+    route53()
+        .await
+        .create_hosted_zone()
+        .name(format!("{name}.example.com"))
+        .caller_reference(name)
+        .send()
+        .await
+        .expect("hosted zone")
+        .hosted_zone()
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
+        .unwrap_or_default()
+}
+
+/// Every part of the edge the endpoint still has.
+async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
+    let mut parts = Vec::new();
+    if s3(region)
+        .await
+        .head_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        parts.push(format!("bucket {name}"));
+    }
+    let cf = cloudfront().await;
+    let id = s(&state["distribution_id"]);
+    if !id.is_empty() && cf.get_distribution().id(&id).send().await.is_ok() {
+        parts.push(format!("distribution {id}"));
+    }
+    let oacs = cf.list_origin_access_controls().send().await.expect("oacs");
+    if let Some(l) = oacs.origin_access_control_list() {
+        parts.extend(
+            l.items()
+                .iter()
+                .filter(|o| o.name() == format!("{name}-oac"))
+                .map(|o| format!("oac {}", o.id())),
+        );
+    }
+    let acls = waf("us-east-1")
+        .await
+        .list_web_acls()
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+        .expect("acls");
+    parts.extend(
+        acls.web_acls()
+            .iter()
+            .filter(|a| a.name() == Some(format!("{name}-waf").as_str()))
+            .map(|a| format!("web ACL {}", a.id().unwrap_or_default())),
+    );
+    let zone = s(&state["hosted_zone_id"]);
+    if !zone.is_empty() {
+        if let Ok(out) = route53()
+            .await
+            .list_resource_record_sets()
+            .hosted_zone_id(&zone)
+            .send()
+            .await
+        {
+            parts.extend(
+                out.resource_record_sets()
+                    .iter()
+                    .filter(|r| r.alias_target().is_some())
+                    .map(|r| format!("record {} {}", r.name(), r.r#type().as_str())),
+            );
+        }
+    }
+    parts
+}
+
+async fn destroy_and_check(ws: &Workspace, e: &Edge) {
+    let state = ws.state_values(ADDR);
+    ws.destroy();
+    let left = live_parts(e.region, &e.name, &state).await;
+    assert!(left.is_empty(), "destroy left parts behind: {left:?}");
+}
+
+#[tokio::test]
+async fn edge_apply_then_plan_is_empty() {
+    for tf in terraforms() {
+        let e = Edge::new("eu-west-1", "edge-apply", tf);
+        let zone = hosted_zone(&e.name).await;
+        let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
+        let e = e
+            .with(&alias)
+            .with(&format!("certificate_arn = {CERT:?}"))
+            .with(&format!("hosted_zone_id = {zone:?}"))
+            .with("geo_block = [\"XX\"]")
+            .with("content_hash = \"v1\"");
+        let ws = Workspace::new(tf, "edge-apply", &e.hcl());
+        ws.apply();
+        ws.assert_plan_empty();
+        let state = ws.state_values(ADDR);
+        assert_eq!(
+            s(&state["url"]),
+            format!("https://www.{}.example.com", e.name)
+        );
+        // The bucket: private, versioned, encrypted, readable only by this distribution.
+        let b = s3(e.region).await;
+        let pab = b
+            .get_public_access_block()
+            .bucket(&e.name)
+            .send()
+            .await
+            .expect("public access block");
+        let pab = pab.public_access_block_configuration().expect("config");
+        assert_eq!(
+            (
+                pab.block_public_acls(),
+                pab.ignore_public_acls(),
+                pab.block_public_policy(),
+                pab.restrict_public_buckets()
+            ),
+            (Some(true), Some(true), Some(true), Some(true))
+        );
+        // The local endpoint answers GetBucketVersioning with a root element the
+        // SDK rejects, so this asks it over plain HTTP.
+        let versioning = http_get(&format!("{}/{}?versioning", endpoint(), e.name));
+        assert!(
+            versioning.contains("<Status>Enabled</Status>"),
+            "{versioning}"
+        );
+        b.get_bucket_encryption()
+            .bucket(&e.name)
+            .send()
+            .await
+            .expect("encryption is on");
+        let policy = b
+            .get_bucket_policy()
+            .bucket(&e.name)
+            .send()
+            .await
+            .expect("policy");
+        assert!(
+            policy
+                .policy()
+                .unwrap_or_default()
+                .contains(&s(&state["distribution_arn"])),
+            "the policy names the distribution"
+        );
+        // The distribution.
+        let d = cloudfront()
+            .await
+            .get_distribution()
+            .id(s(&state["distribution_id"]))
+            .send()
+            .await
+            .expect("distribution");
+        let cfg = d
+            .distribution()
+            .and_then(|d| d.distribution_config())
+            .expect("config");
+        assert_eq!(
+            cfg.price_class().map(|p| p.as_str()),
+            Some("PriceClass_All")
+        );
+        assert_eq!(cfg.http_version().map(|h| h.as_str()), Some("http2and3"));
+        assert_eq!(cfg.default_root_object(), Some("index.html"));
+        assert_eq!(cfg.web_acl_id(), Some(s(&state["web_acl_arn"]).as_str()));
+        let dcb = cfg.default_cache_behavior().expect("default behavior");
+        assert_eq!(dcb.viewer_protocol_policy().as_str(), "redirect-to-https");
+        assert_eq!(dcb.compress(), Some(true));
+        let api = cfg.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+        assert_eq!(api.first().map(|b| b.path_pattern()), Some("/api/*"));
+        let errors: Vec<i32> = cfg
+            .custom_error_responses()
+            .map(|c| c.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.error_code())
+            .collect();
+        assert_eq!(errors, vec![403, 404], "SPA fallback");
+        let origins = cfg.origins().map(|o| o.items()).unwrap_or_default();
+        assert!(origins
+            .iter()
+            .any(|o| o.domain_name() == "api.fans.example.com"));
+        // WAF: in us-east-1, although the provider's region is eu-west-1.
+        let acl = waf("us-east-1")
+            .await
+            .get_web_acl()
+            .name(format!("{}-waf", e.name))
+            .id(s(&state["web_acl_id"]))
+            .scope(Scope::Cloudfront)
+            .send()
+            .await
+            .expect("web ACL in us-east-1");
+        let rules = acl.web_acl().map(|a| a.rules()).unwrap_or_default();
+        let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
+        assert!(
+            names.contains(&"rate-limit-per-ip") && names.contains(&"geo-block"),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"AWSManagedRulesKnownBadInputsRuleSet"),
+            "{names:?}"
+        );
+        let rate = rules
+            .iter()
+            .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
+            .map(|r| r.limit());
+        assert_eq!(rate, Some(2000));
+        // Route53: A and AAAA aliases.
+        let parts = live_parts(e.region, &e.name, &state).await;
+        assert_eq!(
+            parts.iter().filter(|p| p.starts_with("record")).count(),
+            2,
+            "{parts:?}"
+        );
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_in_place_changes_update_without_replacing() {
+    for tf in terraforms() {
+        let mut e = Edge::new("eu-west-2", "edge-inplace", tf);
+        let zone = hosted_zone(&e.name).await;
+        let ws = Workspace::new(tf, "edge-inplace", &e.hcl());
+        ws.apply();
+        let id = s(&ws.state_values(ADDR)["distribution_id"]);
+        let name = e.name.clone();
+        let steps: Vec<(&str, String)> = vec![
+            ("rate limit", "rate_limit = 500".into()),
+            ("geo block", "geo_block = [\"XX\", \"YY\"]".into()),
+            (
+                "managed rules",
+                "managed_rule_groups = [\"AWSManagedRulesCommonRuleSet\"]".into(),
+            ),
+            ("price class", "price_class = \"PriceClass_200\"".into()),
+            ("api path", "api_path_pattern = \"/v1/*\"".into()),
+            (
+                "api origin",
+                "api_origin = \"api2.fans.example.com\"".into(),
+            ),
+            ("certificate", format!("certificate_arn = {CERT:?}")),
+            ("aliases", format!("aliases = [\"www.{name}.example.com\"]")),
+            ("records", format!("hosted_zone_id = {zone:?}")),
+            (
+                "tags",
+                "tags = { app = \"fansite\", tier = \"edge\" }".into(),
+            ),
+            ("content hash", "content_hash = \"v2\"".into()),
+            ("force destroy", "force_destroy = false".into()),
+        ];
+        for (what, line) in steps {
+            e = e.with(&line);
+            ws.write(&e.hcl());
+            assert_eq!(ws.planned_actions(), update(), "{what}: plan says update");
+            ws.apply();
+            ws.assert_plan_empty();
+            assert_eq!(
+                s(&ws.state_values(ADDR)["distribution_id"]),
+                id,
+                "{what}: same distribution"
+            );
+        }
+        let state = ws.state_values(ADDR);
+        // Asked of AWS: the new hash made an invalidation of /*.
+        let inv = cloudfront()
+            .await
+            .get_invalidation()
+            .distribution_id(&id)
+            .id(s(&state["invalidation_id"]))
+            .send()
+            .await
+            .expect("invalidation");
+        let paths = inv
+            .invalidation()
+            .and_then(|i| i.invalidation_batch())
+            .and_then(|b| b.paths())
+            .map(|p| p.items().to_vec())
+            .unwrap_or_default();
+        assert_eq!(paths, vec!["/*".to_string()]);
+        let d = cloudfront()
+            .await
+            .get_distribution()
+            .id(&id)
+            .send()
+            .await
+            .expect("distribution");
+        let cfg = d
+            .distribution()
+            .and_then(|d| d.distribution_config())
+            .expect("config");
+        assert_eq!(
+            cfg.price_class().map(|p| p.as_str()),
+            Some("PriceClass_200")
+        );
+        assert_eq!(
+            cfg.aliases().map(|a| a.items().to_vec()),
+            Some(vec![format!("www.{name}.example.com")])
+        );
+        assert_eq!(
+            live_parts(e.region, &e.name, &state)
+                .await
+                .iter()
+                .filter(|p| p.starts_with("record"))
+                .count(),
+            2
+        );
+        // force_destroy = false and a file in the bucket: destroy refuses before deleting anything.
+        s3(e.region)
+            .await
+            .put_object()
+            .bucket(&e.name)
+            .key("index.html")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                b"<html></html>",
+            ))
+            .send()
+            .await
+            .expect("upload");
+        let out = ws.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(
+            out.contains("BucketNotEmpty") && out.contains("Nothing was deleted"),
+            "{out}"
+        );
+        assert!(live_parts(e.region, &e.name, &state)
+            .await
+            .iter()
+            .any(|p| p.starts_with("distribution")));
+        ws.write(&e.clone().with("force_destroy = true").hcl());
+        ws.apply();
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_replacing_changes_plan_a_replace() {
+    for tf in terraforms() {
+        let e = Edge::new("eu-central-1", "edge-replace", tf);
+        let ws = Workspace::new(tf, "edge-replace", &e.hcl());
+        ws.apply();
+        let renamed = Edge {
+            name: format!("{}-2", e.name),
+            ..e.clone()
+        };
+        ws.write(&renamed.hcl());
+        assert_eq!(
+            ws.planned_actions(),
+            vec![(
+                ADDR.to_string(),
+                vec!["delete".to_string(), "create".to_string()]
+            )],
+            "name"
+        );
+        ws.write(&e.hcl());
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_import_gives_an_empty_plan() {
+    for tf in terraforms() {
+        // content_hash, force_destroy and hosted_zone_id are not held by AWS in a
+        // form import can read back; this configuration leaves them at their defaults.
+        let e = Edge::new("us-east-2", "edge-import", tf)
+            .without("force_destroy")
+            .with("geo_block = [\"XX\"]");
+        let ws = Workspace::new(tf, "edge-import", &e.hcl());
+        ws.apply();
+        let applied = ws.state_values(ADDR);
+        let id = s(&applied["distribution_id"]);
+        ws.ok(&["state", "rm", ADDR]);
+        ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+        assert_eq!(
+            ws.state_values(ADDR),
+            applied,
+            "imported state equals the applied one"
+        );
+        ws.assert_plan_empty();
+        ws.ok(&["state", "rm", ADDR]);
+        ws.write(&format!(
+            "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
+            e.hcl()
+        ));
+        assert!(ws.apply().contains("1 imported"));
+        assert_eq!(ws.state_values(ADDR), applied);
+        ws.assert_plan_empty();
+        let other = "fansite_edge.other";
+        ws.write(&format!(
+            "{}\nresource \"fansite_edge\" \"other\" {{\n  name = \"other-edge\"\n}}\n",
+            e.hcl()
+        ));
+        let bad = ws.fails(&["import", "-input=false", "-no-color", other, "not-an-id"]);
+        assert!(bad.contains("Invalid import ID"), "{bad}");
+        let bad = ws.fails(&[
+            "import",
+            "-input=false",
+            "-no-color",
+            other,
+            "E0000000000000",
+        ]);
+        assert!(bad.contains("Cannot import non-existent edge"), "{bad}");
+        ws.write(&e.hcl());
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_drift_is_shown_and_repaired() {
+    for tf in terraforms() {
+        let e = Edge::new("ap-southeast-1", "edge-drift", tf);
+        let ws = Workspace::new(tf, "edge-drift", &e.hcl());
+        ws.apply();
+        let state = ws.state_values(ADDR);
+        // Someone raises the rate limit in the WAF console.
+        let w = waf("us-east-1").await;
+        let acl_name = format!("{}-waf", e.name);
+        let got = w
+            .get_web_acl()
+            .name(&acl_name)
+            .id(s(&state["web_acl_id"]))
+            .scope(Scope::Cloudfront)
+            .send()
+            .await
+            .expect("acl");
+        let acl = got.web_acl().expect("acl");
+        let rules: Vec<aws_sdk_wafv2::types::Rule> = acl
+            .rules()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(st) = r.statement.as_mut() {
+                    if let Some(rb) = st.rate_based_statement.as_mut() {
+                        rb.limit = 100_000;
+                    }
+                }
+                r
+            })
+            .collect();
+        w.update_web_acl()
+            .name(&acl_name)
+            .id(acl.id())
+            .scope(Scope::Cloudfront)
+            .lock_token(got.lock_token().unwrap_or_default())
+            .set_default_action(acl.default_action().cloned())
+            .set_rules(Some(rules))
+            .set_visibility_config(acl.visibility_config().cloned())
+            .send()
+            .await
+            .expect("drift the web ACL");
+        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        assert!(
+            plan.contains("rate_limit") && plan.contains("100000"),
+            "plan shows the drift: {plan}"
+        );
+        assert_eq!(ws.planned_actions(), update());
+        ws.apply();
+        ws.assert_plan_empty();
+        let got = w
+            .get_web_acl()
+            .name(&acl_name)
+            .id(s(&state["web_acl_id"]))
+            .scope(Scope::Cloudfront)
+            .send()
+            .await
+            .expect("acl");
+        let rate = got
+            .web_acl()
+            .map(|a| a.rules())
+            .unwrap_or_default()
+            .iter()
+            .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
+            .map(|r| r.limit());
+        assert_eq!(rate, Some(2000), "repaired");
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_deleted_distribution_is_recreated() {
+    for tf in terraforms() {
+        let e = Edge::new("ap-southeast-2", "edge-gone", tf);
+        let ws = Workspace::new(tf, "edge-gone", &e.hcl());
+        ws.apply();
+        let state = ws.state_values(ADDR);
+        let id = s(&state["distribution_id"]);
+        let cf = cloudfront().await;
+        let d = cf
+            .get_distribution_config()
+            .id(&id)
+            .send()
+            .await
+            .expect("config");
+        let mut cfg = d.distribution_config().cloned().expect("config");
+        cfg.enabled = false;
+        let up = cf
+            .update_distribution()
+            .id(&id)
+            .if_match(d.e_tag().unwrap_or_default())
+            .distribution_config(cfg)
+            .send()
+            .await
+            .expect("disable");
+        cf.delete_distribution()
+            .id(&id)
+            .if_match(up.e_tag().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(
+            ws.planned_actions(),
+            vec![(ADDR.to_string(), vec!["create".to_string()])],
+            "plan re-creates"
+        );
+        ws.apply();
+        ws.assert_plan_empty();
+        let now = ws.state_values(ADDR);
+        assert_ne!(s(&now["distribution_id"]), id);
+        // The bucket, access control and web ACL left behind are taken over, not orphaned.
+        assert_eq!(s(&now["web_acl_id"]), s(&state["web_acl_id"]));
+        assert_eq!(
+            s(&now["origin_access_control_id"]),
+            s(&state["origin_access_control_id"])
+        );
+        destroy_and_check(&ws, &e).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_destroy_leaves_no_parts() {
+    for tf in terraforms() {
+        let e = Edge::new("sa-east-1", "edge-destroy", tf);
+        let zone = hosted_zone(&e.name).await;
+        let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
+        let e = e
+            .with(&alias)
+            .with(&format!("certificate_arn = {CERT:?}"))
+            .with(&format!("hosted_zone_id = {zone:?}"));
+        let ws = Workspace::new(tf, "edge-destroy", &e.hcl());
+        ws.apply();
+        let state = ws.state_values(ADDR);
+        s3(e.region)
+            .await
+            .put_object()
+            .bucket(&e.name)
+            .key("index.html")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                b"<html></html>",
+            ))
+            .send()
+            .await
+            .expect("upload");
+        let before = live_parts(e.region, &e.name, &state).await;
+        // bucket, distribution, access control, web ACL, A and AAAA records
+        assert_eq!(before.len(), 6, "{before:?}");
+        destroy_and_check(&ws, &e).await;
+        ws.destroy();
+    }
+}
+
+#[tokio::test]
+async fn edge_bad_inputs_fail_on_their_attribute() {
+    for tf in terraforms() {
+        let e = Edge::new("us-west-1", "edge-bad", tf);
+        let ws = Workspace::new(tf, "edge-bad", &e.hcl());
+        let cases: Vec<(&str, Edge, &str, &str)> = vec![
+            (
+                "bucket name",
+                Edge {
+                    name: "Fan_Site".into(),
+                    ..e.clone()
+                },
+                "Invalid name",
+                "name",
+            ),
+            (
+                "api path",
+                e.clone().with("api_path_pattern = \"/*\""),
+                "Invalid api_path_pattern",
+                "api_path_pattern",
+            ),
+            (
+                "api origin with scheme",
+                e.clone().with("api_origin = \"https://api.example.com\""),
+                "Invalid api_origin",
+                "api_origin",
+            ),
+            (
+                "origin protocol",
+                e.clone().with("api_origin_protocol = \"tls\""),
+                "Invalid api_origin_protocol",
+                "api_origin_protocol",
+            ),
+            (
+                "price class",
+                e.clone().with("price_class = \"PriceClass_Cheap\""),
+                "Invalid price_class",
+                "price_class",
+            ),
+            (
+                "rate limit",
+                e.clone().with("rate_limit = 10"),
+                "Invalid rate_limit",
+                "rate_limit",
+            ),
+            (
+                "rule group",
+                e.clone().with("managed_rule_groups = [\"MyRules\"]"),
+                "Invalid managed rule group",
+                "managed_rule_groups",
+            ),
+            (
+                "country",
+                e.clone().with("geo_block = [\"kor\"]"),
+                "Invalid country code",
+                "geo_block",
+            ),
+            (
+                "aliases without certificate",
+                e.clone().with("aliases = [\"fans.example.com\"]"),
+                "Aliases without a certificate",
+                "aliases",
+            ),
+            (
+                "certificate region",
+                e.clone()
+                    .with("certificate_arn = \"arn:aws:acm:eu-west-1:1:certificate/x\""),
+                "Invalid certificate_arn",
+                "certificate_arn",
+            ),
+            (
+                "bad timeout",
+                e.clone().with("timeouts {\n    create = \"soon\"\n  }"),
+                "Invalid duration",
+                "create",
+            ),
+        ];
+        for (what, config, summary, code) in cases {
+            ws.write(&config.hcl());
+            let diags = ws.plan_diagnostics();
+            let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
+            assert!(
+                errors
+                    .iter()
+                    .any(|d| d.summary == summary && d.code.contains(code)),
+                "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
+            );
+            assert!(
+                errors.iter().all(|d| !d.detail.contains("panicked")),
+                "{what}: {diags:#?}"
+            );
+        }
+        assert!(
+            s3(e.region)
+                .await
+                .head_bucket()
+                .bucket(&e.name)
+                .send()
+                .await
+                .is_err(),
+            "bad input made a bucket"
+        );
+    }
+}
+
+#[tokio::test]
+async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up() {
+    for tf in terraforms() {
+        let proxy = FaultProxy::start(endpoint(), "POST /2020-05-31/distribution");
+        let e = Edge {
+            provider_extra: format!("  endpoints {{\n    cloudfront = {:?}\n  }}\n", proxy.url),
+            ..Edge::new("us-west-2", "edge-fault", tf)
+        };
+        let ws = Workspace::new(tf, "edge-fault", &e.hcl());
+        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        assert!(proxy.matched() >= 1, "the proxy failed CreateDistribution");
+        assert!(
+            out.contains("InjectedFault"),
+            "the error names AWS's code: {out}"
+        );
+        assert!(
+            out.contains(&format!("creating distribution \"{}\"", e.name)),
+            "the error names the action and part: {out}"
+        );
+        let state = ws.state_values(ADDR);
+        assert_eq!(s(&state["bucket_name"]), e.name, "{state}");
+        assert!(!s(&state["web_acl_id"]).is_empty(), "{state}");
+        assert!(!s(&state["origin_access_control_id"]).is_empty(), "{state}");
+        assert_eq!(state["distribution_id"], Value::Null);
+        let made = live_parts(e.region, &e.name, &state).await;
+        assert_eq!(made.len(), 3, "bucket, access control, web ACL: {made:?}");
+        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        assert!(plan.contains("tainted"), "{plan}");
+        destroy_and_check(&ws, &e).await;
+    }
+}
