@@ -49,7 +49,9 @@ if [ "${GEN:-1}" = 1 ]; then
   GEN_DIR=$ROOT/target/demo/gen
   rm -rf "$GEN_DIR"
   "${CARGO_TARGET_DIR:-target}/debug/fansite-gen" render --backend local --out "$GEN_DIR"
-  export TF_VAR_deletion_protection=false TF_VAR_aws_region=us-east-1
+  # The spec's own region (ap-northeast-2), apart from the examples' us-east-1: the local
+  # endpoint keeps a deleted cluster's automated snapshots, named by the minute.
+  export TF_VAR_deletion_protection=false
   for part in backend frontend; do
     cd "$GEN_DIR/workspaces/$part"
     echo "demo [generated $part workspace]: terraform apply"
