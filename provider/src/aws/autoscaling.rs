@@ -6,8 +6,8 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use aws_sdk_applicationautoscaling::Client;
 
-use super::aws_error;
-use crate::error::{Error, Result};
+use super::{aws_error, build_error};
+use crate::error::Result;
 
 /// How soon after one scale-out another may start: short, because a ticket-day
 /// rush grows for minutes; scale-in waits longer so readers are not dropped mid-rush.
@@ -20,15 +20,6 @@ fn resource_id(cluster: &str) -> String {
 
 fn policy_name(cluster: &str) -> String {
     format!("{cluster}-reader-cpu")
-}
-
-fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
-        part: part.into(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
 }
 
 /// Registers (or updates) the reader count bounds and the CPU target-tracking policy.

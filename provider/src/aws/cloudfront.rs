@@ -15,7 +15,7 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_sdk_cloudfront::Client;
 
-use super::{aws_error, waiter_error};
+use super::{aws_error, build_error, waiter_error};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
@@ -30,15 +30,6 @@ const S3_ORIGIN: &str = "site";
 /// Invalidations of /* take one to a few minutes (AWS documentation): a poll every 10 s.
 const INVALIDATION_POLL: Duration = Duration::from_secs(10);
 const API_ORIGIN: &str = "api";
-
-fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
-        part: part.into(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
-}
 
 /// What the resource sets on its distribution.
 #[derive(Clone, Debug, PartialEq, Eq)]

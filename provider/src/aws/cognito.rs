@@ -11,7 +11,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_cognitoidentityprovider::Client;
 
-use super::aws_error;
+use super::{aws_error, build_error};
 use crate::error::{Error, Result};
 
 /// Multi-factor authentication of a pool, as the resource names it.
@@ -124,12 +124,7 @@ fn recovery_by_email(part: &str) -> Result<AccountRecoverySettingType> {
         .name(RecoveryOptionNameType::VerifiedEmail)
         .priority(1)
         .build()
-        .map_err(|e| Error::Aws {
-            action: "building".into(),
-            part: part.into(),
-            code: "BuildError".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| build_error(part, e))?;
     Ok(AccountRecoverySettingType::builder()
         .recovery_mechanisms(email)
         .build())

@@ -115,6 +115,16 @@ impl Aws {
     }
 }
 
+/// An SDK builder refused a request the provider built: names the part.
+pub fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
+    Error::Aws {
+        action: "building".into(),
+        part: part.into(),
+        code: "BuildError".into(),
+        message: e.to_string(),
+    }
+}
+
 /// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 

@@ -5,20 +5,11 @@ use aws_sdk_route53::types::{
 };
 use aws_sdk_route53::Client;
 
-use super::aws_error;
-use crate::error::{Error, Result};
+use super::{aws_error, build_error};
+use crate::error::Result;
 
 /// The hosted zone id every CloudFront alias target has (AWS documentation).
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
-
-fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
-        part: part.into(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
-}
 
 fn record(domain: &str, ty: RrType, target: &str, part: &str) -> Result<ResourceRecordSet> {
     ResourceRecordSet::builder()

@@ -10,19 +10,10 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::aws_error;
+use super::{aws_error, build_error};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
-
-fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
-        part: part.into(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
-}
 
 /// Makes the bucket private (all public access blocked), versioned and encrypted.
 pub async fn create_bucket(c: &Client, name: &str, region: &str, tags: &Tags) -> Result<()> {

@@ -8,8 +8,8 @@ use aws_sdk_wafv2::types::{
 };
 use aws_sdk_wafv2::Client;
 
-use super::aws_error;
-use crate::error::{Error, Result};
+use super::{aws_error, build_error};
+use crate::error::Result;
 
 /// What the resource puts in its web ACL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,15 +34,6 @@ pub struct AclInfo {
 
 const RATE_RULE: &str = "rate-limit-per-ip";
 const GEO_RULE: &str = "geo-block";
-
-fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
-        part: part.into(),
-        code: "BuildError".into(),
-        message: e.to_string(),
-    }
-}
 
 fn visibility(metric: &str, part: &str) -> Result<VisibilityConfig> {
     VisibilityConfig::builder()
