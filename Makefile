@@ -11,8 +11,14 @@ all: build
 tools:
 	@scripts/tools.sh
 
+# Bins only for the demo; `make test` builds every target in one go, so that the
+# SDK is compiled once with the test doubles' features (aws-smithy-mocks) instead
+# of once for the bins and again for the tests.
+BUILD_TARGETS ?= --bins
+test: BUILD_TARGETS = --all-targets
+
 build: tools
-	cargo build --workspace --bins
+	cargo build --workspace $(BUILD_TARGETS)
 
 ## The provider in a local filesystem mirror, with a CLI config for it
 mirror: build

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: applies each example stack (examples/network, examples/auth,
-# examples/database, examples/edge)
+# examples/database, examples/edge, examples/service)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
 # Then the backend and frontend workspaces that fansite-gen generates, with a
@@ -13,7 +13,7 @@ elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
 KEEP=${KEEP:-0}
-EXAMPLES=${EXAMPLES:-network auth database edge}
+EXAMPLES=${EXAMPLES:-network auth database edge service}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
@@ -51,7 +51,11 @@ if [ "${GEN:-1}" = 1 ]; then
   "${CARGO_TARGET_DIR:-target}/debug/fansite-gen" render --backend local --out "$GEN_DIR"
   # The spec's own region (ap-northeast-2), apart from the examples' us-east-1: the local
   # endpoint keeps a deleted cluster's automated snapshots, named by the minute.
-  export TF_VAR_deletion_protection=false
+  export TF_VAR_deletion_protection=false TF_VAR_force_destroy=true
+  # What Terraform Cloud holds as workspace variables: the deployed tag, and
+  # the webhook as a sensitive variable.
+  export TF_VAR_image_tag=1.0.0
+  export TF_VAR_slack_webhook_url=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
   for part in backend frontend; do
     cd "$GEN_DIR/workspaces/$part"
     echo "demo [generated $part workspace]: terraform apply"

@@ -4,7 +4,12 @@
 if [ -z "${FANSITE_AWS_ENDPOINT:-}" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   mkdir -p target
-  .tools/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+  # moto runs no ECS tasks; it reports this many running for each service,
+  # so that deployments of the demo's and the tests' 2 tasks complete. AWS's
+  # managed IAM policies (AmazonECSTaskExecutionRolePolicy, ...) are loaded
+  # only when asked for.
+  MOTO_ECS_SERVICE_RUNNING=${MOTO_ECS_SERVICE_RUNNING:-2} MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+    .tools/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
   FANSITE_MOTO_PID=$!
   if [ "${KEEP_ENDPOINT:-0}" != 1 ]; then
     trap 'kill $FANSITE_MOTO_PID 2>/dev/null || true' EXIT

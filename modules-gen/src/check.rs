@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use terraform_provider_fansite::config::provider_schema;
 use terraform_provider_fansite::resources;
-use terraform_provider_fansite::schema::{Block, Mode};
+use terraform_provider_fansite::schema::{Block, Mode, Nesting};
 
 use crate::spec::{line_of, Category};
 use crate::{Errors, GenError, Loaded};
@@ -199,10 +199,26 @@ impl Checker<'_> {
                             &format!("{what} block {k}"),
                         );
                     }
+                    toml::Value::Array(items)
+                        if b.nesting == Nesting::List
+                            && items.iter().all(toml::Value::is_table) =>
+                    {
+                        for (i, item) in items.iter().enumerate() {
+                            if let Some(t) = item.as_table() {
+                                self.check_args(
+                                    needle,
+                                    &format!("{key}[{i}]."),
+                                    t,
+                                    &b.block,
+                                    &format!("{what} block {k}"),
+                                );
+                            }
+                        }
+                    }
                     _ => self.err(
                         needle,
                         &key,
-                        format!("{k} is a block of {what}: write it as a table"),
+                        format!("{k} is a block of {what}: write it as a table (or, when it repeats, an array of tables)"),
                     ),
                 }
             } else {

@@ -93,7 +93,13 @@ fn body_of(args: &toml::Table, schema: &SchemaBlock, refs: &dyn Fn(&str, &str) -
         }
     }
     for b in &schema.blocks {
-        if let Some(toml::Value::Table(t)) = args.get(b.name) {
+        // One table is one block; an array of tables (`[[...]]`) is one block each.
+        let tables: Vec<&toml::Table> = match args.get(b.name) {
+            Some(toml::Value::Table(t)) => vec![t],
+            Some(toml::Value::Array(a)) => a.iter().filter_map(toml::Value::as_table).collect(),
+            _ => vec![],
+        };
+        for t in tables {
             items.push(Item::Block(Block {
                 kind: b.name.to_string(),
                 labels: vec![],

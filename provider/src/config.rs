@@ -10,12 +10,19 @@ use crate::value::Dyn;
 pub const SERVICES: &[(&str, &str)] = &[
     ("application_autoscaling", "Application Auto Scaling"),
     ("cloudfront", "CloudFront"),
+    ("cloudwatch", "CloudWatch (alarms)"),
     ("cognito_idp", "Cognito user pools (cognito-idp)"),
     ("ec2", "EC2 (VPC, subnets, security groups)"),
+    ("ecs", "ECS"),
+    ("elbv2", "Elastic Load Balancing v2"),
+    ("iam", "IAM"),
+    ("lambda", "Lambda"),
+    ("logs", "CloudWatch Logs"),
     ("rds", "RDS"),
     ("route53", "Route53"),
     ("s3", "S3"),
     ("secretsmanager", "Secrets Manager"),
+    ("sns", "SNS"),
     ("wafv2", "WAFv2 (always called in us-east-1 for CloudFront)"),
 ];
 

@@ -38,6 +38,7 @@ fn docs_are_generated_from_the_current_schema() {
             "auth" => "user pool ID",
             "database" => "cluster identifier",
             "edge" => "distribution ID",
+            "service" => "`<cluster>/<service>`",
             _ => "ID",
         };
         check(

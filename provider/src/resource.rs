@@ -103,6 +103,7 @@ pub async fn plan_change(
             }
         }
     }
+    planned = fill_block_defaults(&schema.block, planned);
     // Replacing: the outputs of the new object are not known yet.
     let replacing = prior.is_some_and(|prior| {
         schema
@@ -151,6 +152,33 @@ pub async fn plan_change(
         planned: schema.block.conform(&planned),
         requires_replace,
     }
+}
+
+/// Inside nested blocks: attributes with a default that are null get it
+/// (Terraform itself never fills in a nested block's defaults).
+fn fill_block_defaults(block: &crate::schema::Block, mut value: Dyn) -> Dyn {
+    for b in &block.blocks {
+        let Some(items) = value.get(b.name).as_list() else {
+            continue;
+        };
+        let items: Vec<Dyn> = items
+            .iter()
+            .map(|item| {
+                if item.is_unknown() {
+                    return item.clone();
+                }
+                let mut item = item.clone();
+                for a in &b.block.attributes {
+                    if let (Some(default), true) = (&a.default, item.get(a.name).is_null()) {
+                        item.set(a.name, default.clone());
+                    }
+                }
+                fill_block_defaults(&b.block, item)
+            })
+            .collect();
+        value.set(b.name, Dyn::List(items));
+    }
+    value
 }
 
 /// The `timeouts` block's value for `op` (`create`, `update`, `delete`), or the default.

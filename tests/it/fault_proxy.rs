@@ -5,11 +5,15 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Every request the proxy saw, in order: its operation and its body.
+type Log = Arc<Mutex<Vec<(String, String)>>>;
 
 pub struct FaultProxy {
     pub url: String,
     matched: Arc<AtomicUsize>,
+    log: Log,
 }
 
 /// What the proxy answers instead of forwarding.
@@ -49,16 +53,41 @@ impl FaultProxy {
         let needle = action.to_string();
         let matched = Arc::new(AtomicUsize::new(0));
         let counter = matched.clone();
+        let log: Log = Arc::new(Mutex::new(Vec::new()));
+        let writer = log.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (upstream, needle, counter) =
-                    (upstream.clone(), needle.clone(), counter.clone());
+                let (upstream, needle, counter, writer) = (
+                    upstream.clone(),
+                    needle.clone(),
+                    counter.clone(),
+                    writer.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = handle(conn, &upstream, &needle, &counter, fault);
+                    let _ = handle(conn, &upstream, &needle, &counter, fault, &writer);
                 });
             }
         });
-        FaultProxy { url, matched }
+        FaultProxy { url, matched, log }
+    }
+
+    /// A proxy that fails nothing and only records the calls it forwards.
+    pub fn record(upstream: &str) -> FaultProxy {
+        Self::start_with(
+            upstream,
+            "no such operation",
+            Fault {
+                status: "400 Bad Request",
+                code: "InjectedFault",
+                times: 0,
+            },
+        )
+    }
+
+    /// The calls seen so far: (operation, body), operation being the
+    /// `X-Amz-Target` operation or the query `Action`.
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// How many matching requests came (failed on purpose, or forwarded after the faults ran out).
@@ -106,6 +135,7 @@ fn handle(
     needle: &str,
     matched: &AtomicUsize,
     fault: Fault,
+    log: &Log,
 ) -> std::io::Result<()> {
     let (head, body) = read_request(&mut conn)?;
     let form = format!("{}&", String::from_utf8_lossy(&body));
@@ -114,6 +144,15 @@ fn handle(
         k.eq_ignore_ascii_case("x-amz-target")
             .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
     });
+    let operation = target.clone().unwrap_or_else(|| {
+        form.split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .unwrap_or_default()
+            .to_string()
+    });
+    if let Ok(mut l) = log.lock() {
+        l.push((operation, String::from_utf8_lossy(&body).into_owned()));
+    }
     // A REST API (CloudFront) is matched by method and path: "POST /2020-05-31/distribution".
     let request_line = head.lines().next().unwrap_or_default();
     let hit = match &target {

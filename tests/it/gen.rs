@@ -124,6 +124,13 @@ async fn gen_local_backend_applies_backend_then_frontend() {
         let read = frontend.ok(&["output", "-raw", "cognito_user_pool_id"]);
         assert!(!pool.is_empty());
         assert_eq!(read, pool, "the frontend reads the backend's output");
+        let alb = backend.ok(&["output", "-raw", "api_alb_dns_name"]);
+        let edge = frontend.state_values("fansite_edge.site");
+        assert_eq!(
+            edge["api_origin"],
+            alb.as_str(),
+            "CloudFront sends /api/* to the API's load balancer"
+        );
         frontend.ok(&[
             "destroy",
             "-auto-approve",

@@ -92,25 +92,44 @@ pub fn endpoint() -> &'static str {
         if let Ok(url) = std::env::var("FANSITE_AWS_ENDPOINT") {
             return url;
         }
-        let port = free_port();
-        let moto = repo_root().join(".tools/bin/moto_server");
-        assert!(moto.exists(), "no moto_server at {}: run `make tools`", moto.display());
-        // A watchdog shell stops moto when this process is gone.
-        let script = format!(
-            "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 1; done; kill $m",
-            moto.display(),
-            std::process::id()
-        );
-        let child: Child = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        std::mem::forget(child);
-        let url = format!("http://127.0.0.1:{port}");
-        wait_for_port(port, Duration::from_secs(60));
-        url
+        start_moto(&[("MOTO_ECS_SERVICE_RUNNING", ECS_RUNNING_TASKS)])
     })
+}
+
+/// How many tasks the local endpoint says each ECS service runs (it runs none):
+/// the services the tests make want 2, so their deployments complete.
+pub const ECS_RUNNING_TASKS: &str = "2";
+
+/// Starts a moto_server of this test process's own, with `env` (moto's
+/// switches such as MOTO_ECS_SERVICE_FAILED_TASKS); it stops when the process exits.
+pub fn start_moto(env: &[(&str, &str)]) -> String {
+    let port = free_port();
+    let moto = repo_root().join(".tools/bin/moto_server");
+    assert!(
+        moto.exists(),
+        "no moto_server at {}: run `make tools`",
+        moto.display()
+    );
+    // A watchdog shell stops moto when this process is gone.
+    let script = format!(
+        "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 1; done; kill $m",
+        moto.display(),
+        std::process::id()
+    );
+    let child: Child = Command::new("sh")
+        .args(["-c", &script])
+        // AWS's managed IAM policies are loaded only when asked for.
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    std::mem::forget(child);
+    let url = format!("http://127.0.0.1:{port}");
+    wait_for_port(port, Duration::from_secs(60));
+    url
 }
 
 pub fn free_port() -> u16 {
@@ -189,6 +208,14 @@ impl Workspace {
             .env("TF_VAR_aws_endpoint", &self.endpoint)
             // Generated workspaces take deletion protection as a variable; stacks here are throwaway.
             .env("TF_VAR_deletion_protection", "false")
+            .env("TF_VAR_force_destroy", "true")
+            // What Terraform Cloud would hold for the generated backend: the deployed
+            // tag, and the webhook as a sensitive variable.
+            .env("TF_VAR_image_tag", "1.0.0")
+            .env(
+                "TF_VAR_slack_webhook_url",
+                "https://hooks.slack.com/services/T0/B0/e2e",
+            )
             .stdin(Stdio::null())
             .output()
             .expect("run terraform")
@@ -371,6 +398,39 @@ pub async fn waf(region: &str) -> aws_sdk_wafv2::Client {
 
 pub async fn route53() -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::new(&sdk_config("us-east-1", endpoint()).await)
+}
+
+/// ECS, ELBv2, IAM, CloudWatch Logs, CloudWatch, SNS and Lambda clients on the local endpoint.
+pub async fn ecs(region: &str) -> aws_sdk_ecs::Client {
+    aws_sdk_ecs::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn ecs_at(region: &str, url: &str) -> aws_sdk_ecs::Client {
+    aws_sdk_ecs::Client::new(&sdk_config(region, url).await)
+}
+
+pub async fn elb(region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+    aws_sdk_elasticloadbalancingv2::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn iam() -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config("us-east-1", endpoint()).await)
+}
+
+pub async fn logs(region: &str) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn cloudwatch(region: &str) -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn sns(region: &str) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn lambda(region: &str) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&sdk_config(region, endpoint()).await)
 }
 
 async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {

@@ -9,3 +9,4 @@ mod gen;
 mod harness;
 mod network;
 mod provider;
+mod service;

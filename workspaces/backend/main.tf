@@ -27,3 +27,38 @@ resource "fansite_network" "main" {
   cidr_block   = "10.20.0.0/16"
   nat_strategy = "single"
 }
+
+resource "fansite_service" "api" {
+  name      = "fansite-api"
+  image     = var.api_image
+  image_tag = var.image_tag
+  environment = {
+    COGNITO_CLIENT_ID    = fansite_auth.fans.client_id
+    COGNITO_USER_POOL_ID = fansite_auth.fans.user_pool_id
+    NODE_ENV             = "production"
+  }
+  secrets = {
+    DB_HOST        = "${fansite_database.main.connection_secret_arn}:host::"
+    DB_NAME        = "${fansite_database.main.connection_secret_arn}:dbname::"
+    DB_READER_HOST = "${fansite_database.main.connection_secret_arn}:reader_host::"
+    DB_USER        = "${fansite_database.main.connection_secret_arn}:username::"
+  }
+  vpc_id             = fansite_network.main.vpc_id
+  public_subnet_ids  = fansite_network.main.public_subnet_ids
+  private_subnet_ids = fansite_network.main.private_subnet_ids
+  allow_to {
+    security_group_id = fansite_database.main.security_group_id
+    port              = 3306
+  }
+  autoscaling {
+    min                 = 2
+    max                 = 20
+    target_cpu          = 60
+    requests_per_target = 1000
+  }
+  alerts {
+    cpu_threshold      = 80
+    evaluation_periods = 3
+    slack_webhook_url  = var.slack_webhook_url
+  }
+}

@@ -9,7 +9,7 @@ resource "tfe_workspace" "backend" {
   name              = "fansite-backend"
   organization      = "fansite"
   project_id        = tfe_project.main.id
-  description       = "Backend infrastructure of the fan site: the VPC, Aurora MySQL and Cognito sign-in. (The API service joins it when fansite_service lands.)"
+  description       = "Backend infrastructure of the fan site: the VPC, Aurora MySQL, Cognito sign-in and the Fastify API on ECS Fargate behind a load balancer. A deploy sets image_tag and queues a run."
   working_directory = "workspaces/backend"
   trigger_patterns  = ["workspaces/backend/**/*"]
   auto_apply        = false
@@ -30,11 +30,31 @@ resource "tfe_workspace_settings" "backend" {
   remote_state_consumer_ids = [tfe_workspace.frontend.id]
 }
 
+resource "tfe_variable" "backend_image_tag" {
+  workspace_id = tfe_workspace.backend.id
+  key          = "image_tag"
+  value        = var.backend_image_tag
+  category     = "terraform"
+  hcl          = false
+  sensitive    = false
+  description  = "Semver tag of the API image to run, such as 1.4.2. The image pipeline sets it on a pushed tag; the run that follows rolls the service to a new task definition revision."
+}
+
+resource "tfe_variable" "backend_slack_webhook_url" {
+  workspace_id = tfe_workspace.backend.id
+  key          = "slack_webhook_url"
+  value        = var.backend_slack_webhook_url
+  category     = "terraform"
+  hcl          = false
+  sensitive    = true
+  description  = "Slack incoming webhook the CPU alarm posts to."
+}
+
 resource "tfe_workspace" "frontend" {
   name              = "fansite-frontend"
   organization      = "fansite"
   project_id        = tfe_project.main.id
-  description       = "Frontend infrastructure of the fan site. It reads the backend's sign-in settings for the React build; the S3 site, CloudFront, WAF and Route53 join it when fansite_edge lands."
+  description       = "Frontend infrastructure of the fan site: the S3 site behind CloudFront with WAF, /api/* routed to the backend's load balancer. It reads the backend's sign-in settings for the React build."
   working_directory = "workspaces/frontend"
   trigger_patterns  = ["workspaces/frontend/**/*"]
   auto_apply        = false

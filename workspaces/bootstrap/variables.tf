@@ -16,3 +16,14 @@ variable "aws_secret_access_key" {
   type        = string
   sensitive   = true
 }
+
+variable "backend_image_tag" {
+  description = "Semver tag of the API image to run, such as 1.4.2. The image pipeline sets it on a pushed tag; the run that follows rolls the service to a new task definition revision. (terraform variable image_tag of workspace fansite-backend)"
+  type        = string
+}
+
+variable "backend_slack_webhook_url" {
+  description = "Slack incoming webhook the CPU alarm posts to. (terraform variable slack_webhook_url of workspace fansite-backend)"
+  type        = string
+  sensitive   = true
+}

@@ -4,3 +4,10 @@ data "tfe_outputs" "backend" {
   organization = "fansite"
   workspace    = "fansite-backend"
 }
+
+resource "fansite_edge" "site" {
+  name                = "fansite-site-ap-northeast-2"
+  api_origin          = data.tfe_outputs.backend.nonsensitive_values.api_alb_dns_name
+  api_origin_protocol = "http-only"
+  force_destroy       = var.force_destroy
+}

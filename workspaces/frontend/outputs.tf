@@ -9,3 +9,18 @@ output "cognito_user_pool_id" {
   description = "User pool for the React app's sign-in (VITE_COGNITO_USER_POOL_ID)."
   value       = data.tfe_outputs.backend.nonsensitive_values.user_pool_id
 }
+
+output "distribution_id" {
+  description = "CloudFront distribution, for invalidations."
+  value       = fansite_edge.site.distribution_id
+}
+
+output "site_bucket" {
+  description = "Bucket the React build is uploaded to."
+  value       = fansite_edge.site.bucket_name
+}
+
+output "site_url" {
+  description = "URL of the site."
+  value       = fansite_edge.site.url
+}

@@ -11,3 +11,9 @@ variable "aws_region" {
   type        = string
   default     = "ap-northeast-2"
 }
+
+variable "force_destroy" {
+  description = "Let destroy delete the site's files with the bucket; true only for throwaway stacks."
+  type        = bool
+  default     = false
+}

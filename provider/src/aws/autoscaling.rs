@@ -122,3 +122,268 @@ pub async fn stop_scaling(c: &Client, cluster: &str) -> Result<()> {
         }
     }
 }
+
+/// A scheduled change of an ECS service's bounds, for a known fan event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduledBounds {
+    pub name: String,
+    /// `at(...)`, `cron(...)` or `rate(...)`, as Application Auto Scaling takes it.
+    pub schedule: String,
+    pub timezone: String,
+    pub min: i32,
+    pub max: i32,
+}
+
+/// What scales an ECS service's desired count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceScaling {
+    pub min: i32,
+    pub max: i32,
+    pub target_cpu: f64,
+    /// ALB requests per task per minute, and the ALB resource label.
+    pub requests_per_target: Option<(f64, String)>,
+    pub scheduled: Vec<ScheduledBounds>,
+}
+
+fn service_resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{cluster}/{service}")
+}
+
+/// Registers the service's bounds and its target-tracking policies (CPU, and
+/// requests per task when asked), and makes the scheduled actions match.
+pub async fn scale_service(
+    c: &Client,
+    cluster: &str,
+    service: &str,
+    s: &ServiceScaling,
+) -> Result<()> {
+    let id = service_resource_id(cluster, service);
+    let part = format!("autoscaling of ECS service {service:?}");
+    let dim = ScalableDimension::EcsServiceDesiredCount;
+    c.register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(dim.clone())
+        .resource_id(&id)
+        .min_capacity(s.min)
+        .max_capacity(s.max)
+        .send()
+        .await
+        .map_err(|e| aws_error("registering", &part, e))?;
+    let policy = |name: String, metric: PredefinedMetricSpecification, target: f64| {
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(target)
+            .predefined_metric_specification(metric)
+            .scale_out_cooldown(SCALE_OUT_COOLDOWN_SECS)
+            .scale_in_cooldown(SCALE_IN_COOLDOWN_SECS)
+            .build()
+            .map_err(|e| build_error(&part, e));
+        let (c, id, dim) = (c.clone(), id.clone(), dim.clone());
+        async move {
+            c.put_scaling_policy()
+                .policy_name(&name)
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(dim)
+                .resource_id(id)
+                .policy_type(PolicyType::TargetTrackingScaling)
+                .target_tracking_scaling_policy_configuration(config?)
+                .send()
+                .await
+                .map_err(|e| aws_error("putting", &format!("scaling policy {name:?}"), e))?;
+            Ok::<(), crate::error::Error>(())
+        }
+    };
+    let cpu = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+        .build()
+        .map_err(|e| build_error(&part, e))?;
+    policy(format!("{service}-cpu"), cpu, s.target_cpu).await?;
+    let requests_name = format!("{service}-requests");
+    match &s.requests_per_target {
+        Some((target, label)) => {
+            let m = PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::AlbRequestCountPerTarget)
+                .resource_label(label)
+                .build()
+                .map_err(|e| build_error(&part, e))?;
+            policy(requests_name, m, *target).await?;
+        }
+        None => {
+            let res = c
+                .delete_scaling_policy()
+                .policy_name(&requests_name)
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(dim.clone())
+                .resource_id(&id)
+                .send()
+                .await;
+            if let Err(e) = res {
+                let e = aws_error("deleting", &format!("scaling policy {requests_name:?}"), e);
+                // AWS says ObjectNotFoundException; the local endpoint a ValidationException.
+                let missing = e.to_string().contains("No scaling policy found");
+                if !(e.is_not_found() || e.code() == Some("ObjectNotFoundException") || missing) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let had = scheduled_actions(c, cluster, service).await?;
+    for s in &s.scheduled {
+        if had.contains(s) {
+            continue;
+        }
+        c.put_scheduled_action()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(dim.clone())
+            .resource_id(&id)
+            .scheduled_action_name(&s.name)
+            .schedule(&s.schedule)
+            .timezone(&s.timezone)
+            .scalable_target_action(
+                aws_sdk_applicationautoscaling::types::ScalableTargetAction::builder()
+                    .min_capacity(s.min)
+                    .max_capacity(s.max)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| aws_error("scheduling", &format!("scaling {:?}", s.name), e))?;
+    }
+    for old in had
+        .iter()
+        .filter(|h| !s.scheduled.iter().any(|w| w.name == h.name))
+    {
+        c.delete_scheduled_action()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(dim.clone())
+            .resource_id(&id)
+            .scheduled_action_name(&old.name)
+            .send()
+            .await
+            .map_err(|e| aws_error("deleting", &format!("scheduled scaling {:?}", old.name), e))?;
+    }
+    Ok(())
+}
+
+async fn scheduled_actions(
+    c: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Vec<ScheduledBounds>> {
+    let out = c
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(service_resource_id(cluster, service))
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "describing",
+                &format!("scheduled scaling of {service:?}"),
+                e,
+            )
+        })?;
+    let mut v: Vec<ScheduledBounds> = out
+        .scheduled_actions()
+        .iter()
+        .map(|a| ScheduledBounds {
+            name: a.scheduled_action_name().to_string(),
+            schedule: a.schedule().to_string(),
+            timezone: a.timezone().unwrap_or("UTC").to_string(),
+            min: a
+                .scalable_target_action()
+                .and_then(|t| t.min_capacity())
+                .unwrap_or_default(),
+            max: a
+                .scalable_target_action()
+                .and_then(|t| t.max_capacity())
+                .unwrap_or_default(),
+        })
+        .collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+/// The service's scaling as registered, or `None` when it is not registered.
+pub async fn service_scaling(
+    c: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<ServiceScaling>> {
+    let id = service_resource_id(cluster, service);
+    let part = format!("autoscaling of ECS service {service:?}");
+    let targets = c
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_ids(&id)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &part, e))?;
+    let Some(t) = targets.scalable_targets().first() else {
+        return Ok(None);
+    };
+    let policies = c
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&id)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &format!("scaling policies of {service:?}"), e))?;
+    let mut target_cpu = 0.0;
+    let mut requests = None;
+    for p in policies.scaling_policies() {
+        let Some(conf) = p.target_tracking_scaling_policy_configuration() else {
+            continue;
+        };
+        let metric = conf.predefined_metric_specification();
+        match metric.map(|m| m.predefined_metric_type()) {
+            Some(MetricType::EcsServiceAverageCpuUtilization) => target_cpu = conf.target_value(),
+            Some(MetricType::AlbRequestCountPerTarget) => {
+                requests = Some((
+                    conf.target_value(),
+                    metric
+                        .and_then(|m| m.resource_label())
+                        .unwrap_or_default()
+                        .to_string(),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(ServiceScaling {
+        min: t.min_capacity(),
+        max: t.max_capacity(),
+        target_cpu,
+        requests_per_target: requests,
+        scheduled: scheduled_actions(c, cluster, service).await?,
+    }))
+}
+
+/// Stops the service's autoscaling (policies and schedules go with the target).
+pub async fn stop_service_scaling(c: &Client, cluster: &str, service: &str) -> Result<()> {
+    match c
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(service_resource_id(cluster, service))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error(
+                "deregistering",
+                &format!("autoscaling of ECS service {service:?}"),
+                e,
+            );
+            let unregistered = e.to_string().contains("No scalable target found");
+            if e.is_not_found() || e.code() == Some("ObjectNotFoundException") || unregistered {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -844,3 +844,70 @@ pub async fn security_group_named(c: &Client, vpc_id: &str, name: &str) -> Resul
         .and_then(|g| g.group_id())
         .map(str::to_string))
 }
+
+/// Opens `port` on `sg` to the whole internet, IPv4 and IPv6 (a public load balancer).
+pub async fn allow_world(c: &Client, sg: &str, port: i32, description: &str) -> Result<()> {
+    let perm = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(
+            aws_sdk_ec2::types::IpRange::builder()
+                .cidr_ip("0.0.0.0/0")
+                .description(description)
+                .build(),
+        )
+        .ipv6_ranges(
+            aws_sdk_ec2::types::Ipv6Range::builder()
+                .cidr_ipv6("::/0")
+                .description(description)
+                .build(),
+        )
+        .build();
+    let res = c
+        .authorize_security_group_ingress()
+        .group_id(sg)
+        .ip_permissions(perm)
+        .send()
+        .await
+        .map_err(|e| aws_error("allowing", &format!("port {port} on {sg} from anywhere"), e));
+    match res {
+        Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Whether `sg` still exists.
+pub async fn security_group_exists(c: &Client, id: &str) -> Result<bool> {
+    Ok(find_security_group(c, id, 0, "").await?.is_some())
+}
+
+/// The (group, port) pairs in the VPC that let `source` in with a rule marked `marker`.
+pub async fn groups_allowing(
+    c: &Client,
+    vpc_id: &str,
+    source: &str,
+    marker: &str,
+) -> Result<Vec<(String, i32)>> {
+    let out = c
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| aws_error("finding", &format!("security groups open to {source}"), e))?;
+    let mut found = Vec::new();
+    for g in out.security_groups() {
+        for p in g.ip_permissions() {
+            let ours = p
+                .user_id_group_pairs()
+                .iter()
+                .any(|pair| pair.group_id() == Some(source) && pair.description() == Some(marker));
+            if let (true, Some(id), Some(port)) = (ours, g.group_id(), p.from_port()) {
+                found.push((id.to_string(), port));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}

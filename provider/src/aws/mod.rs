@@ -2,12 +2,19 @@
 
 pub mod autoscaling;
 pub mod cloudfront;
+pub mod cloudwatch;
 pub mod cognito;
 pub mod ec2;
+pub mod ecs;
+pub mod elbv2;
+pub mod iam;
+pub mod lambda;
+pub mod logs;
 pub mod rds;
 pub mod route53;
 pub mod s3;
 pub mod secrets;
+pub mod sns;
 pub mod wafv2;
 
 use std::collections::BTreeMap;
@@ -42,6 +49,13 @@ pub struct Aws {
     /// WAF for CloudFront: always in us-east-1, whatever `region` is.
     pub waf: aws_sdk_wafv2::Client,
     pub route53: aws_sdk_route53::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 impl Aws {
@@ -111,6 +125,13 @@ impl Aws {
                 aws_sdk_wafv2::Client::from_conf(b.build())
             },
             route53: client!(aws_sdk_route53, "route53"),
+            ecs: client!(aws_sdk_ecs, "ecs"),
+            elb: client!(aws_sdk_elasticloadbalancingv2, "elbv2"),
+            iam: client!(aws_sdk_iam, "iam"),
+            logs: client!(aws_sdk_cloudwatchlogs, "logs"),
+            cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
+            sns: client!(aws_sdk_sns, "sns"),
+            lambda: client!(aws_sdk_lambda, "lambda"),
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod database;
 pub mod edge;
 pub mod network;
+pub mod service;
 
 use std::sync::Arc;
 
@@ -16,5 +17,6 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(auth::AuthResource),
         Arc::new(database::DatabaseResource),
         Arc::new(edge::EdgeResource),
+        Arc::new(service::ServiceResource),
     ]
 }

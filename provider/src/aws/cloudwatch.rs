@@ -1,0 +1,98 @@
+//! CloudWatch alarms: the service's CPU alarm.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
+use aws_sdk_cloudwatch::Client;
+
+use super::aws_error;
+use crate::error::Result;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The ECS service metric's period: ECS publishes CPUUtilization every minute.
+pub const PERIOD_SECS: i32 = 60;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuAlarm {
+    pub name: String,
+    pub cluster: String,
+    pub service: String,
+    pub threshold: f64,
+    pub evaluation_periods: i32,
+    pub topic_arn: String,
+}
+
+/// Writes (or replaces) the alarm on the service's average CPU; it notifies
+/// the topic when it goes into ALARM and back to OK.
+pub async fn put_cpu_alarm(c: &Client, a: &CpuAlarm, tags: &Tags) -> Result<()> {
+    c.put_metric_alarm()
+        .alarm_name(&a.name)
+        .alarm_description(format!(
+            "CPU of ECS service {} above {}% for {} minutes",
+            a.service, a.threshold, a.evaluation_periods
+        ))
+        .namespace("AWS/ECS")
+        .metric_name("CPUUtilization")
+        .dimensions(
+            Dimension::builder()
+                .name("ClusterName")
+                .value(&a.cluster)
+                .build(),
+        )
+        .dimensions(
+            Dimension::builder()
+                .name("ServiceName")
+                .value(&a.service)
+                .build(),
+        )
+        .statistic(Statistic::Average)
+        .period(PERIOD_SECS)
+        .evaluation_periods(a.evaluation_periods)
+        .threshold(a.threshold)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .treat_missing_data("notBreaching")
+        .alarm_actions(&a.topic_arn)
+        .ok_actions(&a.topic_arn)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| aws_error("writing", &format!("alarm {:?}", a.name), e))?;
+    Ok(())
+}
+
+/// The alarm as CloudWatch has it: (ARN, threshold, evaluation periods, actions), or `None`.
+pub async fn find_alarm(c: &Client, name: &str) -> Result<Option<(String, f64, i32, Vec<String>)>> {
+    let out = c
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &format!("alarm {name:?}"), e))?;
+    Ok(out.metric_alarms().first().map(|a| {
+        (
+            a.alarm_arn().unwrap_or_default().to_string(),
+            a.threshold().unwrap_or_default(),
+            a.evaluation_periods().unwrap_or_default(),
+            a.alarm_actions().to_vec(),
+        )
+    }))
+}
+
+pub async fn delete_alarm(c: &Client, name: &str) -> Result<()> {
+    match c.delete_alarms().alarm_names(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deleting", &format!("alarm {name:?}"), e);
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,687 @@
+//! ECS on Fargate: the cluster, task definition revisions, the service, and
+//! the wait for a deployment to finish (or to be rolled back).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, KeyValuePair,
+    LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode,
+    PortMapping, PropagateTags, Secret, SortOrder, Tag, TaskDefinitionStatus, TransportProtocol,
+};
+use aws_sdk_ecs::Client;
+
+use super::{aws_error, build_error};
+use crate::error::{Error, Result};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The one container of the service's tasks.
+pub const CONTAINER_NAME: &str = "app";
+
+/// How often a deployment is looked at while it rolls. ECS itself moves in
+/// steps of tens of seconds (task start, health check), so 5 s loses nothing.
+pub const DEPLOYMENT_POLL: Duration = Duration::from_secs(5);
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+/// Makes the cluster (Container Insights on); returns its ARN. An existing
+/// active cluster of that name is returned as it is.
+pub async fn create_cluster(c: &Client, name: &str, tags: &Tags) -> Result<String> {
+    let out = c
+        .create_cluster()
+        .cluster_name(name)
+        .settings(
+            aws_sdk_ecs::types::ClusterSetting::builder()
+                .name(aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
+                .value("enabled")
+                .build(),
+        )
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("ECS cluster {name:?}"), e))?;
+    Ok(out
+        .cluster()
+        .and_then(|c| c.cluster_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// The ARN of the active cluster `name`, or `None`.
+pub async fn cluster_arn(c: &Client, name: &str) -> Result<Option<String>> {
+    let out = c
+        .describe_clusters()
+        .clusters(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &format!("ECS cluster {name:?}"), e))?;
+    Ok(out
+        .clusters()
+        .iter()
+        .find(|c| c.status() == Some("ACTIVE"))
+        .and_then(|c| c.cluster_arn())
+        .map(str::to_string))
+}
+
+/// Deletes the cluster; gone is done.
+pub async fn delete_cluster(c: &Client, name: &str) -> Result<()> {
+    match c.delete_cluster().cluster(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deleting", &format!("ECS cluster {name:?}"), e);
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// What a task definition revision runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSpec {
+    pub family: String,
+    /// `repository:tag`.
+    pub image: String,
+    pub container_port: i32,
+    pub cpu: i32,
+    pub memory: i32,
+    pub environment: BTreeMap<String, String>,
+    /// Variable name → `valueFrom` (a secret ARN, or `<arn>:<key>::`).
+    pub secrets: BTreeMap<String, String>,
+    pub log_group: String,
+    pub region: String,
+    pub execution_role_arn: String,
+    pub task_role_arn: String,
+}
+
+/// Registers a new revision; returns its ARN and number.
+pub async fn register_task_definition(
+    c: &Client,
+    spec: &TaskSpec,
+    tags: &Tags,
+) -> Result<(String, i64)> {
+    let part = format!("task definition {:?}", spec.family);
+    let mut secrets = Vec::new();
+    for (name, from) in &spec.secrets {
+        secrets.push(
+            Secret::builder()
+                .name(name)
+                .value_from(from)
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        );
+    }
+    let logs = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", &spec.log_group)
+        .options("awslogs-region", &spec.region)
+        .options("awslogs-stream-prefix", CONTAINER_NAME)
+        .build()
+        .map_err(|e| build_error(&part, e))?;
+    let container = ContainerDefinition::builder()
+        .name(CONTAINER_NAME)
+        .image(&spec.image)
+        .essential(true)
+        .port_mappings(
+            PortMapping::builder()
+                .container_port(spec.container_port)
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        )
+        .set_environment(Some(
+            spec.environment
+                .iter()
+                .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                .collect(),
+        ))
+        .set_secrets(Some(secrets))
+        .log_configuration(logs)
+        .build();
+    let out = c
+        .register_task_definition()
+        .family(&spec.family)
+        .requires_compatibilities(Compatibility::Fargate)
+        .network_mode(NetworkMode::Awsvpc)
+        .cpu(spec.cpu.to_string())
+        .memory(spec.memory.to_string())
+        .execution_role_arn(&spec.execution_role_arn)
+        .task_role_arn(&spec.task_role_arn)
+        .container_definitions(container)
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("registering", &part, e))?;
+    let td = out.task_definition();
+    Ok((
+        td.and_then(|t| t.task_definition_arn())
+            .unwrap_or_default()
+            .to_string(),
+        td.map(|t| i64::from(t.revision())).unwrap_or_default(),
+    ))
+}
+
+/// A revision as ECS has it: `None` when it is gone or inactive.
+pub async fn describe_task_definition(c: &Client, arn: &str) -> Result<Option<(TaskSpec, i64)>> {
+    let part = format!("task definition {arn}");
+    let out = match c
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("describing", &part, e);
+            // ECS says ClientException "Unable to describe task definition".
+            return if e.is_not_found() || e.code() == Some("ClientException") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(td) = out.task_definition() else {
+        return Ok(None);
+    };
+    if td.status() == Some(&TaskDefinitionStatus::Inactive) {
+        return Ok(None);
+    }
+    let container = td
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some(CONTAINER_NAME));
+    let logs = container.and_then(|c| c.log_configuration());
+    let opt = |k: &str| {
+        logs.and_then(|l| l.options())
+            .and_then(|o| o.get(k))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let spec = TaskSpec {
+        family: td.family().unwrap_or_default().to_string(),
+        image: container
+            .and_then(|c| c.image())
+            .unwrap_or_default()
+            .to_string(),
+        container_port: container
+            .and_then(|c| c.port_mappings().first())
+            .and_then(|p| p.container_port())
+            .unwrap_or_default(),
+        cpu: td.cpu().and_then(|s| s.parse().ok()).unwrap_or_default(),
+        memory: td.memory().and_then(|s| s.parse().ok()).unwrap_or_default(),
+        environment: container
+            .map(|c| {
+                c.environment()
+                    .iter()
+                    .filter_map(|kv| Some((kv.name()?.to_string(), kv.value()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        secrets: container
+            .map(|c| {
+                c.secrets()
+                    .iter()
+                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        log_group: opt("awslogs-group"),
+        region: opt("awslogs-region"),
+        execution_role_arn: td.execution_role_arn().unwrap_or_default().to_string(),
+        task_role_arn: td.task_role_arn().unwrap_or_default().to_string(),
+    };
+    Ok(Some((spec, i64::from(td.revision()))))
+}
+
+/// The active revisions of `family`, oldest first.
+pub async fn active_revisions(c: &Client, family: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Asc)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("listing", &format!("task definitions of {family:?}"), e))?;
+        // family_prefix also matches longer families: keep `family:<n>` only.
+        out.extend(
+            page.task_definition_arns()
+                .iter()
+                .filter(|arn| {
+                    arn.rsplit_once('/')
+                        .and_then(|(_, fr)| fr.rsplit_once(':'))
+                        .is_some_and(|(f, _)| f == family)
+                })
+                .cloned(),
+        );
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Deregisters a revision; gone is done.
+pub async fn deregister_task_definition(c: &Client, arn: &str) -> Result<()> {
+    match c
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deregistering", &format!("task definition {arn}"), e);
+            if e.is_not_found() || e.code() == Some("ClientException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// How a deployment replaces tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rollout {
+    pub minimum_healthy_percent: i32,
+    pub maximum_percent: i32,
+    pub rollback: bool,
+}
+
+fn deployment_configuration(r: Rollout) -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(r.minimum_healthy_percent)
+        .maximum_percent(r.maximum_percent)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(r.rollback)
+                .build(),
+        )
+        .build()
+}
+
+/// What the service is made with.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    pub cluster: String,
+    pub name: String,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub target_group_arn: String,
+    pub container_port: i32,
+    pub rollout: Rollout,
+    /// Seconds ECS ignores failing load balancer health checks of a new task.
+    pub health_check_grace_secs: i32,
+}
+
+fn network(part: &str, subnets: &[String], sg: &str) -> Result<NetworkConfiguration> {
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(subnets.to_vec()))
+                .security_groups(sg)
+                .assign_public_ip(AssignPublicIp::Disabled)
+                .build()
+                .map_err(|e| build_error(part, e))?,
+        )
+        .build())
+}
+
+/// Creates the service; returns its ARN.
+pub async fn create_service(c: &Client, s: &ServiceSpec, tags: &Tags) -> Result<String> {
+    let part = format!("ECS service {:?}", s.name);
+    let out = c
+        .create_service()
+        .cluster(&s.cluster)
+        .service_name(&s.name)
+        .task_definition(&s.task_definition)
+        .desired_count(s.desired_count)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network(&part, &s.subnets, &s.security_group)?)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&s.target_group_arn)
+                .container_name(CONTAINER_NAME)
+                .container_port(s.container_port)
+                .build(),
+        )
+        .health_check_grace_period_seconds(s.health_check_grace_secs)
+        .deployment_configuration(deployment_configuration(s.rollout))
+        .propagate_tags(PropagateTags::Service)
+        .enable_ecs_managed_tags(true)
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &part, e))?;
+    Ok(out
+        .service()
+        .and_then(|s| s.service_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// One change to a running service. `desired_count: None` leaves the count alone.
+#[derive(Clone, Debug)]
+pub struct ServiceUpdate {
+    pub task_definition: Option<String>,
+    /// The target group and the container port it sends to.
+    pub target_group_arn: String,
+    pub container_port: i32,
+    pub desired_count: Option<i32>,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub rollout: Rollout,
+    pub health_check_grace_secs: i32,
+}
+
+pub async fn update_service(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    u: &ServiceUpdate,
+) -> Result<()> {
+    let part = format!("ECS service {name:?}");
+    c.update_service()
+        .cluster(cluster)
+        .service(name)
+        .set_task_definition(u.task_definition.clone())
+        .set_desired_count(u.desired_count)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&u.target_group_arn)
+                .container_name(CONTAINER_NAME)
+                .container_port(u.container_port)
+                .build(),
+        )
+        .network_configuration(network(&part, &u.subnets, &u.security_group)?)
+        .health_check_grace_period_seconds(u.health_check_grace_secs)
+        .deployment_configuration(deployment_configuration(u.rollout))
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &part, e))?;
+    Ok(())
+}
+
+/// One deployment of a service, as DescribeServices reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentInfo {
+    pub status: String,
+    pub task_definition: String,
+    pub rollout_state: Option<String>,
+    pub reason: String,
+    pub running: i32,
+    pub desired: i32,
+    pub failed_tasks: i32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceInfo {
+    pub arn: String,
+    pub status: String,
+    pub task_definition: String,
+    pub desired: i32,
+    pub running: i32,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub target_group_arn: Option<String>,
+    pub deployments: Vec<DeploymentInfo>,
+    pub tags: Tags,
+}
+
+/// The service, or `None` when it is gone (or draining after a delete).
+pub async fn describe_service(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<ServiceInfo>> {
+    let part = format!("ECS service {name:?}");
+    let out = match c
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("describing", &part, e);
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
+        }
+    };
+    let Some(s) = out.services().first() else {
+        return Ok(None);
+    };
+    let status = s.status().unwrap_or_default().to_string();
+    if status != "ACTIVE" {
+        return Ok(None);
+    }
+    let vpc = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    Ok(Some(ServiceInfo {
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        status,
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        desired: s.desired_count(),
+        running: s.running_count(),
+        subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+        security_groups: vpc
+            .map(|v| v.security_groups().to_vec())
+            .unwrap_or_default(),
+        target_group_arn: s
+            .load_balancers()
+            .first()
+            .and_then(|l| l.target_group_arn())
+            .map(str::to_string),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| DeploymentInfo {
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                reason: d.rollout_state_reason().unwrap_or_default().to_string(),
+                running: d.running_count(),
+                desired: d.desired_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+        tags: tags_of(s.tags()),
+    }))
+}
+
+/// Where a deployment of `wanted` stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// One deployment left, completed, with every desired task running.
+    Stable,
+    Rolling {
+        running: i32,
+        desired: i32,
+        failed_tasks: i32,
+    },
+    /// The circuit breaker stopped the deployment of `wanted`; the service
+    /// now runs `running` (the revision ECS rolled back to, when it did).
+    Failed { running: String, reason: String },
+}
+
+/// Reads a DescribeServices answer: stable, still rolling, or failed and rolled back.
+pub fn progress(s: &ServiceInfo, wanted: &str) -> Progress {
+    let failed = s
+        .deployments
+        .iter()
+        .find(|d| d.task_definition == wanted && d.rollout_state.as_deref() == Some("FAILED"));
+    // A rollback shows as the service's task definition going back to an older one.
+    if let Some(d) = failed {
+        return Progress::Failed {
+            running: s.task_definition.clone(),
+            reason: d.reason.clone(),
+        };
+    }
+    if s.task_definition != wanted {
+        return Progress::Failed {
+            running: s.task_definition.clone(),
+            reason: "the service runs another task definition: it was rolled back or changed outside Terraform".into(),
+        };
+    }
+    let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
+    let completed = primary.is_none_or(|d| {
+        d.rollout_state.is_none()
+            || d.rollout_state.as_deref() == Some(DeploymentRolloutState::Completed.as_str())
+    });
+    if s.deployments.len() <= 1 && completed && s.running == s.desired {
+        Progress::Stable
+    } else {
+        Progress::Rolling {
+            running: s.running,
+            desired: s.desired,
+            failed_tasks: primary.map(|d| d.failed_tasks).unwrap_or_default(),
+        }
+    }
+}
+
+/// Waits until the service runs `wanted` with every task healthy. A deployment
+/// the circuit breaker rolled back is an error naming the revision that runs.
+pub async fn wait_stable(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    wanted: &str,
+    limit: Duration,
+) -> Result<()> {
+    let part = format!("ECS service {name:?}");
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let Some(s) = describe_service(c, cluster, name).await? else {
+            return Err(Error::NotFound {
+                action: "waiting for".into(),
+                part,
+            });
+        };
+        match progress(&s, wanted) {
+            Progress::Stable => return Ok(()),
+            Progress::Failed { running, reason } => {
+                return Err(Error::Aws {
+                    action: "deploying".into(),
+                    part: format!("{} to ECS service {name:?}", short_revision(wanted)),
+                    code: "DeploymentRolledBack".into(),
+                    message: format!(
+                        "the deployment failed and the service runs {}: {reason}",
+                        short_revision(&running)
+                    ),
+                })
+            }
+            Progress::Rolling {
+                running,
+                desired,
+                failed_tasks,
+            } => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(Error::Timeout {
+                        action: "deploying".into(),
+                        part: format!("{} to ECS service {name:?}", short_revision(wanted)),
+                        state: format!(
+                            "rolling ({running} of {desired} tasks running, {failed_tasks} failed to start)"
+                        ),
+                        after: limit,
+                    });
+                }
+            }
+        }
+        tokio::time::sleep(DEPLOYMENT_POLL).await;
+    }
+}
+
+/// `family:revision` from a task definition ARN.
+pub fn short_revision(arn: &str) -> &str {
+    arn.rsplit_once('/').map(|(_, r)| r).unwrap_or(arn)
+}
+
+/// Scales the service to 0 and deletes it, then waits until it is inactive. Gone is done.
+pub async fn delete_service(c: &Client, cluster: &str, name: &str, limit: Duration) -> Result<()> {
+    let part = format!("ECS service {name:?}");
+    match c
+        .delete_service()
+        .cluster(cluster)
+        .service(name)
+        .force(true)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) => {
+            let e = aws_error("deleting", &part, e);
+            return if e.is_not_found() || e.code() == Some("ClusterNotFoundException") {
+                Ok(())
+            } else {
+                Err(e)
+            };
+        }
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    while describe_service(c, cluster, name).await?.is_some() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Timeout {
+                action: "deleting".into(),
+                part,
+                state: "draining".into(),
+                after: limit,
+            });
+        }
+        tokio::time::sleep(DEPLOYMENT_POLL).await;
+    }
+    Ok(())
+}
+
+pub async fn set_service_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("ECS resource {arn}");
+    let gone: Vec<String> = had
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        c.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    if had != want && !want.is_empty() {
+        c.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_tags(want)))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "ecs_tests.rs"]
+mod tests;

@@ -1,0 +1,494 @@
+//! Elastic Load Balancing v2: the service's Application Load Balancer, its
+//! target group and its listeners.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_elasticloadbalancingv2::client::Waiters;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, IpAddressType, LoadBalancerSchemeEnum,
+    LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, Tag, TargetTypeEnum,
+};
+use aws_sdk_elasticloadbalancingv2::Client;
+
+use super::{aws_error, retry_eventual};
+use crate::error::{Error, Result};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// AWS's recommended policy: TLS 1.3, and TLS 1.2 for older clients.
+pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn gone(e: &Error) -> bool {
+    e.is_not_found()
+        || matches!(
+            e.code(),
+            Some("LoadBalancerNotFound" | "TargetGroupNotFound" | "ListenerNotFound")
+        )
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancerInfo {
+    pub arn: String,
+    pub dns_name: String,
+    pub zone_id: String,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub state: String,
+}
+
+/// Creates an internet-facing ALB over `subnets` (dual stack when the subnets allow).
+pub async fn create_load_balancer(
+    c: &Client,
+    name: &str,
+    subnets: &[String],
+    security_group: &str,
+    tags: &Tags,
+) -> Result<LoadBalancerInfo> {
+    let out = c
+        .create_load_balancer()
+        .name(name)
+        .r#type(LoadBalancerTypeEnum::Application)
+        .scheme(LoadBalancerSchemeEnum::InternetFacing)
+        .ip_address_type(IpAddressType::Ipv4)
+        .set_subnets(Some(subnets.to_vec()))
+        .security_groups(security_group)
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("load balancer {name:?}"), e))?;
+    let lb = out.load_balancers().first();
+    Ok(LoadBalancerInfo {
+        arn: lb
+            .and_then(|l| l.load_balancer_arn())
+            .unwrap_or_default()
+            .into(),
+        dns_name: lb.and_then(|l| l.dns_name()).unwrap_or_default().into(),
+        zone_id: lb
+            .and_then(|l| l.canonical_hosted_zone_id())
+            .unwrap_or_default()
+            .into(),
+        subnets: subnets.to_vec(),
+        security_groups: vec![security_group.to_string()],
+        state: lb
+            .and_then(|l| l.state())
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+    })
+}
+
+/// The ALB named `name`, or `None`.
+pub async fn find_load_balancer(c: &Client, name: &str) -> Result<Option<LoadBalancerInfo>> {
+    let out = match c.describe_load_balancers().names(name).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("describing", &format!("load balancer {name:?}"), e);
+            return if gone(&e) { Ok(None) } else { Err(e) };
+        }
+    };
+    Ok(out.load_balancers().first().map(|l| LoadBalancerInfo {
+        arn: l.load_balancer_arn().unwrap_or_default().into(),
+        dns_name: l.dns_name().unwrap_or_default().into(),
+        zone_id: l.canonical_hosted_zone_id().unwrap_or_default().into(),
+        subnets: {
+            let mut s: Vec<String> = l
+                .availability_zones()
+                .iter()
+                .filter_map(|z| z.subnet_id().map(str::to_string))
+                .collect();
+            s.sort();
+            s
+        },
+        security_groups: l.security_groups().to_vec(),
+        state: l
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+    }))
+}
+
+pub async fn set_subnets(c: &Client, arn: &str, subnets: &[String]) -> Result<()> {
+    c.set_subnets()
+        .load_balancer_arn(arn)
+        .set_subnets(Some(subnets.to_vec()))
+        .send()
+        .await
+        .map_err(|e| aws_error("setting subnets of", &format!("load balancer {arn}"), e))?;
+    Ok(())
+}
+
+/// Waits until the ALB is active (provisioning takes a few minutes on AWS).
+pub async fn wait_load_balancer_active(c: &Client, arn: &str, limit: Duration) -> Result<()> {
+    let part = format!("load balancer {arn}");
+    c.wait_until_load_balancer_available()
+        .load_balancer_arns(arn)
+        .wait(limit)
+        .await
+        .map_err(|e| super::waiter_error("waiting for", &part, "provisioning", limit, e))?;
+    Ok(())
+}
+
+/// Deletes the ALB (its listeners go with it) and waits until it is gone. Gone is done.
+pub async fn delete_load_balancer(c: &Client, arn: &str, limit: Duration) -> Result<()> {
+    let part = format!("load balancer {arn}");
+    match c.delete_load_balancer().load_balancer_arn(arn).send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let e = aws_error("deleting", &part, e);
+            return if gone(&e) { Ok(()) } else { Err(e) };
+        }
+    }
+    match c
+        .wait_until_load_balancers_deleted()
+        .load_balancer_arns(arn)
+        .wait(limit)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = super::waiter_error("waiting for", &part, "deleting", limit, e);
+            if gone(&e) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// How the load balancer decides a task is healthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval_secs: i32,
+    pub timeout_secs: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+    pub matcher: String,
+}
+
+/// Seconds a deregistered target keeps its open connections: long enough for a
+/// Fastify request to finish, short enough that a deploy does not stall.
+const DEREGISTRATION_DELAY_SECS: &str = "30";
+
+/// Creates an IP target group for Fargate tasks; returns its ARN.
+pub async fn create_target_group(
+    c: &Client,
+    name: &str,
+    vpc_id: &str,
+    port: i32,
+    hc: &HealthCheck,
+    tags: &Tags,
+) -> Result<String> {
+    let part = format!("target group {name:?}");
+    let out = c
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(port)
+        .vpc_id(vpc_id)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_protocol(ProtocolEnum::Http)
+        .health_check_path(&hc.path)
+        .health_check_interval_seconds(hc.interval_secs)
+        .health_check_timeout_seconds(hc.timeout_secs)
+        .healthy_threshold_count(hc.healthy_threshold)
+        .unhealthy_threshold_count(hc.unhealthy_threshold)
+        .matcher(Matcher::builder().http_code(&hc.matcher).build())
+        .set_tags(Some(to_tags(tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &part, e))?;
+    let arn = out
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .unwrap_or_default()
+        .to_string();
+    c.modify_target_group_attributes()
+        .target_group_arn(&arn)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value(DEREGISTRATION_DELAY_SECS)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("setting attributes of", &part, e))?;
+    Ok(arn)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetGroupInfo {
+    pub arn: String,
+    pub port: i32,
+    pub vpc_id: String,
+    pub health_check: HealthCheck,
+}
+
+pub async fn find_target_group(c: &Client, name: &str) -> Result<Option<TargetGroupInfo>> {
+    let out = match c.describe_target_groups().names(name).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("describing", &format!("target group {name:?}"), e);
+            return if gone(&e) { Ok(None) } else { Err(e) };
+        }
+    };
+    Ok(out.target_groups().first().map(|t| TargetGroupInfo {
+        arn: t.target_group_arn().unwrap_or_default().into(),
+        port: t.port().unwrap_or_default(),
+        vpc_id: t.vpc_id().unwrap_or_default().into(),
+        health_check: HealthCheck {
+            path: t.health_check_path().unwrap_or_default().into(),
+            interval_secs: t.health_check_interval_seconds().unwrap_or_default(),
+            timeout_secs: t.health_check_timeout_seconds().unwrap_or_default(),
+            healthy_threshold: t.healthy_threshold_count().unwrap_or_default(),
+            unhealthy_threshold: t.unhealthy_threshold_count().unwrap_or_default(),
+            matcher: t
+                .matcher()
+                .and_then(|m| m.http_code())
+                .unwrap_or_default()
+                .into(),
+        },
+    }))
+}
+
+pub async fn modify_health_check(c: &Client, arn: &str, hc: &HealthCheck) -> Result<()> {
+    c.modify_target_group()
+        .target_group_arn(arn)
+        .health_check_path(&hc.path)
+        .health_check_interval_seconds(hc.interval_secs)
+        .health_check_timeout_seconds(hc.timeout_secs)
+        .healthy_threshold_count(hc.healthy_threshold)
+        .unhealthy_threshold_count(hc.unhealthy_threshold)
+        .matcher(Matcher::builder().http_code(&hc.matcher).build())
+        .send()
+        .await
+        .map_err(|e| aws_error("modifying", &format!("target group {arn}"), e))?;
+    Ok(())
+}
+
+/// Deletes the target group; retried while the load balancer just deleted still holds it.
+pub async fn delete_target_group(c: &Client, arn: &str) -> Result<()> {
+    let part = format!("target group {arn}");
+    let res = retry_eventual(&["ResourceInUse"], || async {
+        c.delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &part, e))
+    })
+    .await;
+    match res {
+        Err(e) if gone(&e) => Ok(()),
+        other => other,
+    }
+}
+
+fn forward(target_group: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(target_group)
+        .build()
+}
+
+fn redirect_to_https() -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build()
+}
+
+/// A listener as the service wants it: port 80 forwarding (or redirecting to
+/// HTTPS when there is a certificate), and port 443 with the certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerInfo {
+    pub arn: String,
+    pub port: i32,
+    /// `forward` or `redirect`.
+    pub action: String,
+    pub certificate_arn: Option<String>,
+}
+
+pub async fn listeners(c: &Client, lb_arn: &str) -> Result<Vec<ListenerInfo>> {
+    let out = match c
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            let e = aws_error("listing", &format!("listeners of {lb_arn}"), e);
+            return if gone(&e) { Ok(Vec::new()) } else { Err(e) };
+        }
+    };
+    let mut out: Vec<ListenerInfo> = out
+        .listeners()
+        .iter()
+        .map(|l| ListenerInfo {
+            arn: l.listener_arn().unwrap_or_default().into(),
+            port: l.port().unwrap_or_default(),
+            action: l
+                .default_actions()
+                .first()
+                .and_then(|a| a.r#type())
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            certificate_arn: l
+                .certificates()
+                .first()
+                .and_then(|c| c.certificate_arn())
+                .map(str::to_string),
+        })
+        .collect();
+    out.sort_by_key(|l| l.port);
+    Ok(out)
+}
+
+/// Makes or changes the listeners so that they are what `certificate` asks for.
+pub async fn converge_listeners(
+    c: &Client,
+    lb_arn: &str,
+    target_group: &str,
+    certificate: Option<&str>,
+    tags: &Tags,
+) -> Result<()> {
+    let had = listeners(c, lb_arn).await?;
+    let http_action = if certificate.is_some() {
+        redirect_to_https()
+    } else {
+        forward(target_group)
+    };
+    let part = |port: i32| format!("listener {port} of {lb_arn}");
+    // HTTPS first: a redirect to a port with no listener would drop traffic.
+    match (certificate, had.iter().find(|l| l.port == 443)) {
+        (Some(cert), None) => {
+            c.create_listener()
+                .load_balancer_arn(lb_arn)
+                .protocol(ProtocolEnum::Https)
+                .port(443)
+                .ssl_policy(TLS_POLICY)
+                .certificates(Certificate::builder().certificate_arn(cert).build())
+                .default_actions(forward(target_group))
+                .set_tags(Some(to_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part(443), e))?;
+        }
+        (Some(cert), Some(l)) if l.certificate_arn.as_deref() != Some(cert) => {
+            c.modify_listener()
+                .listener_arn(&l.arn)
+                .certificates(Certificate::builder().certificate_arn(cert).build())
+                .send()
+                .await
+                .map_err(|e| aws_error("modifying", &part(443), e))?;
+        }
+        _ => {}
+    }
+    match had.iter().find(|l| l.port == 80) {
+        None => {
+            c.create_listener()
+                .load_balancer_arn(lb_arn)
+                .protocol(ProtocolEnum::Http)
+                .port(80)
+                .default_actions(http_action)
+                .set_tags(Some(to_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part(80), e))?;
+        }
+        Some(l) => {
+            let want = if certificate.is_some() {
+                "redirect"
+            } else {
+                "forward"
+            };
+            if l.action != want {
+                c.modify_listener()
+                    .listener_arn(&l.arn)
+                    .default_actions(http_action)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("modifying", &part(80), e))?;
+            }
+        }
+    }
+    // No certificate any more: HTTP forwards again before HTTPS goes.
+    if certificate.is_none() {
+        if let Some(l) = had.iter().find(|l| l.port == 443) {
+            match c.delete_listener().listener_arn(&l.arn).send().await {
+                Ok(_) => {}
+                Err(e) => {
+                    let e = aws_error("deleting", &part(443), e);
+                    if !gone(&e) {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ALB's tags.
+pub async fn tags(c: &Client, arn: &str) -> Result<Tags> {
+    let out = c
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .map_err(|e| aws_error("reading tags of", arn, e))?;
+    Ok(out
+        .tag_descriptions()
+        .first()
+        .map(|d| {
+            d.tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let gone: Vec<String> = had
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        c.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", arn, e))?;
+    }
+    if had != want && !want.is_empty() {
+        c.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(to_tags(want)))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", arn, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! IAM: the roles a service's tasks and its Slack notifier run as.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+
+use super::aws_error;
+use crate::error::{Error, Result};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// AWS's managed policy for pulling images and writing logs from Fargate tasks.
+pub const ECS_TASK_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// AWS's managed policy for a Lambda function's own logs.
+pub const LAMBDA_BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+fn trust(service: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+/// A policy document allowing `actions` on `resources`.
+pub fn allow(actions: &[&str], resources: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resources
+        }]
+    })
+    .to_string()
+}
+
+/// The role's ARN, or `None` when there is no role of that name.
+pub async fn role_arn(c: &Client, name: &str) -> Result<Option<String>> {
+    match c.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o.role().map(|r| r.arn().to_string())),
+        Err(e) => {
+            let e = aws_error("reading", &format!("IAM role {name:?}"), e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Makes a role that `service` (such as `ecs-tasks.amazonaws.com`) may assume;
+/// a role of that name left by an earlier create is taken over.
+pub async fn ensure_role(c: &Client, name: &str, service: &str, tags: &Tags) -> Result<String> {
+    if let Some(arn) = role_arn(c, name).await? {
+        return Ok(arn);
+    }
+    let out = c
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust(service))
+        .description(format!("fansite: assumed by {service}"))
+        .set_tags(Some(
+            tags.iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| aws_error("creating", &format!("IAM role {name:?}"), e))?;
+    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+}
+
+pub async fn attach_policy(c: &Client, role: &str, policy_arn: &str) -> Result<()> {
+    c.attach_role_policy()
+        .role_name(role)
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "attaching",
+                &format!("{policy_arn} to IAM role {role:?}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Writes (or replaces) the role's inline policy `name`.
+pub async fn put_inline_policy(c: &Client, role: &str, name: &str, document: &str) -> Result<()> {
+    c.put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "writing",
+                &format!("policy {name:?} of IAM role {role:?}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// The inline policy's document, or `None`.
+pub async fn inline_policy(c: &Client, role: &str, name: &str) -> Result<Option<String>> {
+    match c
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+    {
+        Ok(o) => {
+            let doc = o.policy_document();
+            // IAM returns the document URL-encoded.
+            Ok(Some(percent_decode(doc)))
+        }
+        Err(e) => {
+            let e = aws_error(
+                "reading",
+                &format!("policy {name:?} of IAM role {role:?}"),
+                e,
+            );
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub async fn delete_inline_policy(c: &Client, role: &str, name: &str) -> Result<()> {
+    match c
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error(
+                "deleting",
+                &format!("policy {name:?} of IAM role {role:?}"),
+                e,
+            );
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Detaches every managed policy, deletes every inline one, then the role. Gone is done.
+pub async fn delete_role(c: &Client, name: &str) -> Result<()> {
+    let part = format!("IAM role {name:?}");
+    let gone_ok = |e: Error| if e.is_not_found() { Ok(()) } else { Err(e) };
+    match c.list_attached_role_policies().role_name(name).send().await {
+        Ok(o) => {
+            for p in o.attached_policies() {
+                if let Some(arn) = p.policy_arn() {
+                    if let Err(e) = c
+                        .detach_role_policy()
+                        .role_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                    {
+                        gone_ok(aws_error("detaching", &format!("{arn} from {part}"), e))?;
+                    }
+                }
+            }
+        }
+        Err(e) => return gone_ok(aws_error("listing policies of", &part, e)),
+    }
+    if let Ok(o) = c.list_role_policies().role_name(name).send().await {
+        for p in o.policy_names() {
+            delete_inline_policy(c, name, p).await?;
+        }
+    }
+    match c.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => gone_ok(aws_error("deleting", &part, e)),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => match u8::from_str_radix(&String::from_utf8_lossy(hex), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                }
+                Err(_) => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn policy_documents_are_url_decoded() {
+        assert_eq!(
+            super::percent_decode("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            "{\"Version\":\"2012-10-17\"}"
+        );
+        assert_eq!(super::percent_decode("{\"a\":1}"), "{\"a\":1}");
+    }
+}

@@ -1,0 +1,83 @@
+//! CloudWatch Logs: the log group a service's containers write to.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatchlogs::Client;
+
+use super::aws_error;
+use crate::error::Result;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const RETENTION_DAYS: [i32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Makes the group when it is not there (a group left by an earlier create is
+/// taken over), then sets its retention.
+pub async fn ensure_log_group(
+    c: &Client,
+    name: &str,
+    retention_days: i32,
+    tags: &Tags,
+) -> Result<()> {
+    let part = format!("log group {name:?}");
+    if retention(c, name).await?.is_none() {
+        let res = c
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e));
+        match res {
+            Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    set_retention(c, name, retention_days).await
+}
+
+pub async fn set_retention(c: &Client, name: &str, days: i32) -> Result<()> {
+    c.put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map_err(|e| aws_error("setting retention of", &format!("log group {name:?}"), e))?;
+    Ok(())
+}
+
+/// `Some(days)` when the group exists (0 when it keeps logs forever), `None` when it does not.
+pub async fn retention(c: &Client, name: &str) -> Result<Option<i32>> {
+    let out = c
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &format!("log group {name:?}"), e))?;
+    Ok(out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .map(|g| g.retention_in_days().unwrap_or(0)))
+}
+
+/// Deletes the group and its logs. Gone is done.
+pub async fn delete_log_group(c: &Client, name: &str) -> Result<()> {
+    match c.delete_log_group().log_group_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = aws_error("deleting", &format!("log group {name:?}"), e);
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,675 @@
+//! Making, changing and removing the service's parts, recording each id in
+//! `cur` the moment the part exists, so that a failure loses nothing.
+
+use std::time::Duration;
+
+use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, iam, lambda, logs, secrets, sns, Aws};
+use crate::error::{Error, Result};
+
+use super::notifier;
+use super::state::{ServiceState, Tags};
+
+/// Seconds ECS ignores load balancer health checks of a starting task: a
+/// Fastify API on Fargate pulls its image and boots in well under a minute.
+const HEALTH_CHECK_GRACE_SECS: i32 = 60;
+/// The inline policy of the execution role that lets it read the service's secrets.
+const SECRETS_POLICY: &str = "read-secrets";
+
+fn part_tags(s: &ServiceState, name: &str) -> Tags {
+    let mut t = s.tags_all.clone();
+    t.insert("Name".into(), name.to_string());
+    t
+}
+
+/// Makes every part, in dependency order. Parts an earlier create left (found
+/// by name) are taken over.
+pub async fn create_all(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    limit: Duration,
+) -> Result<()> {
+    let started = tokio::time::Instant::now();
+    // The cluster.
+    let cluster = want.cluster();
+    cur.cluster_arn = Some(if want.owns_cluster() {
+        ecs::create_cluster(&aws.ecs, &cluster, &part_tags(want, &cluster)).await?
+    } else {
+        ecs::cluster_arn(&aws.ecs, &cluster)
+            .await?
+            .ok_or_else(|| Error::Invalid {
+                path: crate::diag::AttrPath::attr("cluster_name"),
+                why: format!("ECS cluster {cluster:?} was not found in {}", aws.region),
+            })?
+    });
+
+    // Logs and roles.
+    logs::ensure_log_group(
+        &aws.logs,
+        &want.log_group(),
+        want.log_retention_days,
+        &part_tags(want, &want.log_group()),
+    )
+    .await?;
+    cur.log_group_name = Some(want.log_group());
+    let exec = iam::ensure_role(
+        &aws.iam,
+        &want.execution_role(),
+        "ecs-tasks.amazonaws.com",
+        &part_tags(want, &want.execution_role()),
+    )
+    .await?;
+    cur.execution_role_arn = Some(exec);
+    iam::attach_policy(
+        &aws.iam,
+        &want.execution_role(),
+        iam::ECS_TASK_EXECUTION_POLICY,
+    )
+    .await?;
+    sync_secrets_policy(aws, want).await?;
+    let task = iam::ensure_role(
+        &aws.iam,
+        &want.task_role(),
+        "ecs-tasks.amazonaws.com",
+        &part_tags(want, &want.task_role()),
+    )
+    .await?;
+    cur.task_role_arn = Some(task);
+
+    // Security groups: the load balancer's open to the world on 80 and 443;
+    // the tasks' open on the container port to the load balancer only.
+    let alb_sg = match ec2::security_group_named(&aws.ec2, &want.vpc_id, &want.alb_security_group())
+        .await?
+    {
+        Some(id) => id,
+        None => {
+            ec2::create_security_group(
+                &aws.ec2,
+                &want.vpc_id,
+                &want.alb_security_group(),
+                &format!(
+                    "Load balancer of {}: HTTP and HTTPS from anywhere",
+                    want.name
+                ),
+                &part_tags(want, &want.alb_security_group()),
+            )
+            .await?
+        }
+    };
+    cur.alb_security_group_id = Some(alb_sg.clone());
+    for port in [80, 443] {
+        ec2::allow_world(&aws.ec2, &alb_sg, port, &want.rule_marker()).await?;
+    }
+    let task_sg =
+        match ec2::security_group_named(&aws.ec2, &want.vpc_id, &want.task_security_group()).await?
+        {
+            Some(id) => id,
+            None => {
+                ec2::create_security_group(
+                    &aws.ec2,
+                    &want.vpc_id,
+                    &want.task_security_group(),
+                    &format!(
+                        "Tasks of {}: the container port from the load balancer only",
+                        want.name
+                    ),
+                    &part_tags(want, &want.task_security_group()),
+                )
+                .await?
+            }
+        };
+    cur.security_group_id = Some(task_sg.clone());
+    ec2::allow_from(
+        &aws.ec2,
+        &task_sg,
+        &alb_sg,
+        want.container_port,
+        &want.rule_marker(),
+    )
+    .await?;
+    for (sg, port) in &want.allow_to {
+        ec2::allow_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
+        cur.allow_to.push((sg.clone(), *port));
+    }
+
+    // The load balancer, its target group and listeners.
+    let lb = match elbv2::find_load_balancer(&aws.elb, &want.name).await? {
+        Some(lb) => lb,
+        None => {
+            elbv2::create_load_balancer(
+                &aws.elb,
+                &want.name,
+                &want.public_subnet_ids,
+                &alb_sg,
+                &part_tags(want, &want.name),
+            )
+            .await?
+        }
+    };
+    cur.alb_arn = Some(lb.arn.clone());
+    cur.alb_dns_name = Some(lb.dns_name.clone());
+    cur.alb_zone_id = Some(lb.zone_id.clone());
+    cur.url = Some(want.url_for(&lb.dns_name));
+    let tg = match elbv2::find_target_group(&aws.elb, &want.name).await? {
+        Some(tg) => tg.arn,
+        None => {
+            elbv2::create_target_group(
+                &aws.elb,
+                &want.name,
+                &want.vpc_id,
+                want.container_port,
+                &want.health_check,
+                &part_tags(want, &want.name),
+            )
+            .await?
+        }
+    };
+    cur.target_group_arn = Some(tg.clone());
+    elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, limit).await?;
+    elbv2::converge_listeners(
+        &aws.elb,
+        &lb.arn,
+        &tg,
+        want.certificate_arn.as_deref(),
+        &part_tags(want, &want.name),
+    )
+    .await?;
+
+    // The first revision, then the service.
+    let with_roles = ServiceState {
+        execution_role_arn: cur.execution_role_arn.clone(),
+        task_role_arn: cur.task_role_arn.clone(),
+        ..want.clone()
+    };
+    let (td, revision) = ecs::register_task_definition(
+        &aws.ecs,
+        &with_roles.task_spec(&aws.region),
+        &part_tags(want, &want.family()),
+    )
+    .await?;
+    let spec = ecs::ServiceSpec {
+        cluster: cluster.clone(),
+        name: want.name.clone(),
+        task_definition: td.clone(),
+        desired_count: want.desired_count,
+        subnets: want.private_subnet_ids.clone(),
+        security_group: task_sg.clone(),
+        target_group_arn: tg.clone(),
+        container_port: want.container_port,
+        rollout: want.rollout,
+        health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
+    };
+    cur.service_arn =
+        Some(ecs::create_service(&aws.ecs, &spec, &part_tags(want, &want.name)).await?);
+    cur.task_definition_arn = Some(td.clone());
+    cur.revision = Some(revision);
+    if want.wait_for_steady_state {
+        ecs::wait_stable(
+            &aws.ecs,
+            &cluster,
+            &want.name,
+            &td,
+            limit.saturating_sub(started.elapsed()),
+        )
+        .await?;
+    }
+
+    sync_scaling(aws, cur, want, false).await?;
+    sync_alerts(aws, cur, want).await?;
+    Ok(())
+}
+
+/// The execution role may read exactly the secrets the task names.
+async fn sync_secrets_policy(aws: &Aws, want: &ServiceState) -> Result<()> {
+    let arns = want.secret_arns();
+    if arns.is_empty() {
+        iam::delete_inline_policy(&aws.iam, &want.execution_role(), SECRETS_POLICY).await
+    } else {
+        iam::put_inline_policy(
+            &aws.iam,
+            &want.execution_role(),
+            SECRETS_POLICY,
+            &iam::allow(&["secretsmanager:GetSecretValue"], &arns),
+        )
+        .await
+    }
+}
+
+/// Registers the service's scaling; with `only_if_changed`, only when what read
+/// found registered (in `cur`) differs from what is wanted.
+async fn sync_scaling(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    only_if_changed: bool,
+) -> Result<()> {
+    let cluster = want.cluster();
+    if only_if_changed && cur.scaling == want.scaling {
+        cur.scaling_block = want.scaling_block;
+        return Ok(());
+    }
+    if want.scaling.autoscaled() {
+        let with_arns = ServiceState {
+            alb_arn: cur.alb_arn.clone(),
+            target_group_arn: cur.target_group_arn.clone(),
+            ..want.clone()
+        };
+        autoscaling::scale_service(
+            &aws.autoscaling,
+            &cluster,
+            &want.name,
+            &with_arns.service_scaling(),
+        )
+        .await?;
+    } else {
+        autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &want.name).await?;
+    }
+    cur.scaling = want.scaling.clone();
+    cur.scaling_block = want.scaling_block;
+    Ok(())
+}
+
+/// The alarm and its topic always; the Slack notifier (role, secret, function,
+/// subscription) only with a webhook.
+async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
+    let topic = match &cur.alarm_topic_arn {
+        Some(arn) => arn.clone(),
+        None => {
+            sns::create_topic(
+                &aws.sns,
+                &want.topic_name(),
+                &part_tags(want, &want.topic_name()),
+            )
+            .await?
+        }
+    };
+    let new_topic = cur.alarm_topic_arn.as_ref() != Some(&topic);
+    cur.alarm_topic_arn = Some(topic.clone());
+    let notifier_ready = cur.notifier_function_arn.is_some()
+        && cur.webhook_secret_arn.is_some()
+        && cur.alerts.slack_webhook_url == want.alerts.slack_webhook_url
+        && !new_topic;
+    match &want.alerts.slack_webhook_url {
+        Some(_) if notifier_ready => {}
+        Some(url) => {
+            let secret = match &cur.webhook_secret_arn {
+                Some(arn) => {
+                    if cur.alerts.slack_webhook_url.as_ref() != Some(url) {
+                        secrets::put_value(&aws.secrets, arn, url).await?;
+                    }
+                    arn.clone()
+                }
+                None => {
+                    match secrets::secret_named(&aws.secrets, &want.webhook_secret_name()).await? {
+                        Some(arn) => {
+                            secrets::put_value(&aws.secrets, &arn, url).await?;
+                            arn
+                        }
+                        None => {
+                            secrets::create_secret(
+                                &aws.secrets,
+                                &want.webhook_secret_name(),
+                                &format!("Slack webhook the alarms of {} post to", want.name),
+                                url,
+                                &part_tags(want, &want.webhook_secret_name()),
+                            )
+                            .await?
+                        }
+                    }
+                }
+            };
+            cur.webhook_secret_arn = Some(secret.clone());
+            cur.alerts.slack_webhook_url = Some(url.clone());
+            let role = want.notifier_role();
+            let role_arn = iam::ensure_role(
+                &aws.iam,
+                &role,
+                "lambda.amazonaws.com",
+                &part_tags(want, &role),
+            )
+            .await?;
+            iam::attach_policy(&aws.iam, &role, iam::LAMBDA_BASIC_EXECUTION_POLICY).await?;
+            iam::put_inline_policy(
+                &aws.iam,
+                &role,
+                "read-webhook",
+                &iam::allow(&["secretsmanager:GetSecretValue"], &[secret.clone()]),
+            )
+            .await?;
+            let f = lambda::FunctionSpec {
+                name: want.notifier_function(),
+                role_arn,
+                handler: notifier::HANDLER.into(),
+                zip: notifier::package(),
+                environment: [(notifier::SECRET_ENV.to_string(), secret)]
+                    .into_iter()
+                    .collect(),
+            };
+            let arn = lambda::ensure_function(&aws.lambda, &f, &part_tags(want, &f.name)).await?;
+            cur.notifier_function_arn = Some(arn.clone());
+            lambda::allow_sns(&aws.lambda, &f.name, &topic).await?;
+            sns::subscribe_lambda(&aws.sns, &topic, &arn).await?;
+        }
+        None => {
+            if cur.notifier_function_arn.is_some() || cur.webhook_secret_arn.is_some() {
+                remove_notifier(aws, cur).await?;
+            }
+        }
+    }
+    let alarm_current = cur.alarm_name.is_some()
+        && !new_topic
+        && (cur.alerts.cpu_threshold, cur.alerts.evaluation_periods)
+            == (want.alerts.cpu_threshold, want.alerts.evaluation_periods);
+    if alarm_current {
+        cur.alerts = want.alerts.clone();
+        cur.alerts_block = want.alerts_block;
+        return Ok(());
+    }
+    let alarm = cloudwatch::CpuAlarm {
+        name: want.alarm(),
+        cluster: want.cluster(),
+        service: want.name.clone(),
+        threshold: f64::from(want.alerts.cpu_threshold),
+        evaluation_periods: want.alerts.evaluation_periods,
+        topic_arn: topic,
+    };
+    cloudwatch::put_cpu_alarm(&aws.cloudwatch, &alarm, &part_tags(want, &want.alarm())).await?;
+    cur.alarm_name = Some(want.alarm());
+    cur.alerts = want.alerts.clone();
+    cur.alerts_block = want.alerts_block;
+    Ok(())
+}
+
+async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
+    if let Some(arn) = &cur.notifier_function_arn {
+        if let Some(topic) = &cur.alarm_topic_arn {
+            for (sub, endpoint) in sns::subscriptions(&aws.sns, topic).await? {
+                if &endpoint == arn {
+                    let _ = aws.sns.unsubscribe().subscription_arn(sub).send().await;
+                }
+            }
+        }
+    }
+    lambda::delete_function(&aws.lambda, &cur.notifier_function()).await?;
+    cur.notifier_function_arn = None;
+    iam::delete_role(&aws.iam, &cur.notifier_role()).await?;
+    if let Some(arn) = &cur.webhook_secret_arn {
+        secrets::delete_secret(&aws.secrets, arn).await?;
+    }
+    cur.webhook_secret_arn = None;
+    cur.alerts.slack_webhook_url = None;
+    Ok(())
+}
+
+/// Changes what differs, in an order that keeps the API serving: access is
+/// widened before a new revision needs it; a new revision is registered
+/// before the service moves to it, and old ones are deregistered only once
+/// it is stable; access is narrowed last.
+pub async fn update_all(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    limit: Duration,
+) -> Result<()> {
+    let started = tokio::time::Instant::now();
+    let (Some(task_sg), Some(alb_sg), Some(lb), Some(tg)) = (
+        cur.security_group_id.clone(),
+        cur.alb_security_group_id.clone(),
+        cur.alb_arn.clone(),
+        cur.target_group_arn.clone(),
+    ) else {
+        return create_all(aws, cur, want, limit).await;
+    };
+    let cluster = want.cluster();
+    let old_port = cur.container_port;
+
+    // Widen first: the new container port, new allow_to groups, new secrets.
+    if cur.container_port != want.container_port {
+        ec2::allow_from(
+            &aws.ec2,
+            &task_sg,
+            &alb_sg,
+            want.container_port,
+            &want.rule_marker(),
+        )
+        .await?;
+    }
+    for (sg, port) in want.allow_to.iter().filter(|a| !cur.allow_to.contains(a)) {
+        ec2::allow_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
+    }
+    sync_secrets_policy(aws, want).await?;
+    if cur.log_retention_days != want.log_retention_days {
+        logs::ensure_log_group(
+            &aws.logs,
+            &want.log_group(),
+            want.log_retention_days,
+            &part_tags(want, &want.log_group()),
+        )
+        .await?;
+        cur.log_retention_days = want.log_retention_days;
+    }
+    if cur.health_check != want.health_check {
+        elbv2::modify_health_check(&aws.elb, &tg, &want.health_check).await?;
+    }
+    cur.health_check = want.health_check.clone();
+    cur.health_check_block = want.health_check_block;
+    if cur.certificate_arn != want.certificate_arn {
+        elbv2::converge_listeners(
+            &aws.elb,
+            &lb,
+            &tg,
+            want.certificate_arn.as_deref(),
+            &part_tags(want, &want.name),
+        )
+        .await?;
+        cur.certificate_arn = want.certificate_arn.clone();
+        cur.url = cur.alb_dns_name.as_deref().map(|d| want.url_for(d));
+    }
+    if sorted(&cur.public_subnet_ids) != sorted(&want.public_subnet_ids) {
+        elbv2::set_subnets(&aws.elb, &lb, &want.public_subnet_ids).await?;
+    }
+    cur.public_subnet_ids = want.public_subnet_ids.clone();
+
+    // A new revision when the container changes; then the service moves to it.
+    let new_td = if cur.container_differs(want) || cur.task_definition_arn.is_none() {
+        let with_roles = ServiceState {
+            execution_role_arn: cur.execution_role_arn.clone(),
+            task_role_arn: cur.task_role_arn.clone(),
+            ..want.clone()
+        };
+        Some(
+            ecs::register_task_definition(
+                &aws.ecs,
+                &with_roles.task_spec(&aws.region),
+                &part_tags(want, &want.family()),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    // The desired count is sent only when the configuration changed it:
+    // otherwise autoscaling owns it, and a deploy must not reset it.
+    let desired = (cur.desired_count != want.desired_count).then_some(want.desired_count);
+    let service_changed = new_td.is_some()
+        || desired.is_some()
+        || cur.rollout != want.rollout
+        || sorted(&cur.private_subnet_ids) != sorted(&want.private_subnet_ids);
+    if service_changed {
+        ecs::update_service(
+            &aws.ecs,
+            &cluster,
+            &want.name,
+            &ecs::ServiceUpdate {
+                task_definition: new_td.as_ref().map(|(arn, _)| arn.clone()),
+                target_group_arn: tg.clone(),
+                container_port: want.container_port,
+                desired_count: desired,
+                subnets: want.private_subnet_ids.clone(),
+                security_group: task_sg.clone(),
+                rollout: want.rollout,
+                health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
+            },
+        )
+        .await?;
+        cur.desired_count = want.desired_count;
+        cur.rollout = want.rollout;
+        cur.private_subnet_ids = want.private_subnet_ids.clone();
+        if let Some((arn, revision)) = &new_td {
+            // What the service is asked to run; a rollback below puts back what runs.
+            cur.task_definition_arn = Some(arn.clone());
+            cur.revision = Some(*revision);
+            cur.image = want.image.clone();
+            cur.image_tag = want.image_tag.clone();
+            cur.container_port = want.container_port;
+            cur.cpu = want.cpu;
+            cur.memory = want.memory;
+            cur.environment = want.environment.clone();
+            cur.secrets = want.secrets.clone();
+        }
+    }
+    cur.wait_for_steady_state = want.wait_for_steady_state;
+    cur.deployment_block = want.deployment_block;
+    cur.keep_revisions = want.keep_revisions;
+    cur.timeouts = want.timeouts.clone();
+    if let Some(td) = cur.task_definition_arn.clone() {
+        if service_changed && want.wait_for_steady_state {
+            ecs::wait_stable(
+                &aws.ecs,
+                &cluster,
+                &want.name,
+                &td,
+                limit.saturating_sub(started.elapsed()),
+            )
+            .await?;
+        }
+        if new_td.is_some() {
+            deregister_old_revisions(aws, want, &td).await?;
+        }
+    }
+
+    sync_scaling(aws, cur, want, true).await?;
+    sync_alerts(aws, cur, want).await?;
+    if cur.tags_all != want.tags_all {
+        set_all_tags(aws, cur, want).await?;
+    }
+    cur.tags = want.tags.clone();
+    cur.tags_all = want.tags_all.clone();
+
+    // Narrow last: the old container port, groups no longer allowed.
+    if old_port != want.container_port {
+        ec2::revoke_from(&aws.ec2, &task_sg, &alb_sg, old_port, &want.rule_marker()).await?;
+    }
+    for (sg, port) in cur
+        .allow_to
+        .clone()
+        .iter()
+        .filter(|a| !want.allow_to.contains(a))
+    {
+        ec2::revoke_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
+    }
+    cur.allow_to = want.allow_to.clone();
+    Ok(())
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// Deregisters revisions of the family beyond the newest `keep_revisions`; never `running`.
+pub async fn deregister_old_revisions(aws: &Aws, want: &ServiceState, running: &str) -> Result<()> {
+    let revisions = ecs::active_revisions(&aws.ecs, &want.family()).await?;
+    let keep = usize::try_from(want.keep_revisions.max(1)).unwrap_or(1);
+    let surplus = revisions.len().saturating_sub(keep);
+    for arn in revisions
+        .iter()
+        .take(surplus)
+        .filter(|a| a.as_str() != running)
+    {
+        ecs::deregister_task_definition(&aws.ecs, arn).await?;
+    }
+    Ok(())
+}
+
+async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Result<()> {
+    if let Some(arn) = &cur.service_arn {
+        ecs::set_service_tags(
+            &aws.ecs,
+            arn,
+            &part_tags(cur, &cur.name),
+            &part_tags(want, &want.name),
+        )
+        .await?;
+    }
+    for arn in [&cur.alb_arn, &cur.target_group_arn].into_iter().flatten() {
+        elbv2::set_tags(
+            &aws.elb,
+            arn,
+            &part_tags(cur, &cur.name),
+            &part_tags(want, &want.name),
+        )
+        .await?;
+    }
+    for (id, name) in [
+        (&cur.security_group_id, cur.task_security_group()),
+        (&cur.alb_security_group_id, cur.alb_security_group()),
+    ] {
+        if let Some(id) = id {
+            ec2::set_tags(
+                &aws.ec2,
+                id,
+                &part_tags(cur, &name),
+                &part_tags(want, &name),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes every part, in dependency order: what watches the service, the
+/// service, what serves it, then what it ran with.
+pub async fn delete_all(aws: &Aws, cur: &ServiceState, limit: Duration) -> Result<()> {
+    let cluster = cur.cluster();
+    cloudwatch::delete_alarm(&aws.cloudwatch, &cur.alarm()).await?;
+    let mut c = cur.clone();
+    remove_notifier(aws, &mut c).await?;
+    if let Some(topic) = &cur.alarm_topic_arn {
+        sns::delete_topic(&aws.sns, topic).await?;
+    }
+    autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &cur.name).await?;
+    if cur.service_arn.is_some()
+        || ecs::describe_service(&aws.ecs, &cluster, &cur.name)
+            .await?
+            .is_some()
+    {
+        ecs::delete_service(&aws.ecs, &cluster, &cur.name, limit).await?;
+    }
+    for arn in ecs::active_revisions(&aws.ecs, &cur.family()).await? {
+        ecs::deregister_task_definition(&aws.ecs, &arn).await?;
+    }
+    if let Some(lb) = &cur.alb_arn {
+        elbv2::delete_load_balancer(&aws.elb, lb, limit).await?;
+    }
+    if let Some(tg) = &cur.target_group_arn {
+        elbv2::delete_target_group(&aws.elb, tg).await?;
+    }
+    if let Some(task_sg) = &cur.security_group_id {
+        for (sg, port) in &cur.allow_to {
+            ec2::revoke_from(&aws.ec2, sg, task_sg, *port, &cur.rule_marker()).await?;
+        }
+        ec2::delete_security_group(&aws.ec2, task_sg).await?;
+    }
+    if let Some(sg) = &cur.alb_security_group_id {
+        ec2::delete_security_group(&aws.ec2, sg).await?;
+    }
+    iam::delete_role(&aws.iam, &cur.execution_role()).await?;
+    iam::delete_role(&aws.iam, &cur.task_role()).await?;
+    logs::delete_log_group(&aws.logs, &cur.log_group()).await?;
+    if cur.owns_cluster() && cur.cluster_arn.is_some() {
+        ecs::delete_cluster(&aws.ecs, &cluster).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,909 @@
+//! `fansite_service`: the API on ECS Fargate behind an Application Load
+//! Balancer, autoscaled, deployed by semver image tag without downtime, with a
+//! CPU alarm to Slack.
+//!
+//! Lifecycle in order: schema, validate, read, plan, create, update, delete, import.
+
+mod converge;
+mod find;
+pub mod notifier;
+mod schema;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::{ec2, ecs, logs, Aws};
+use crate::diag::{AttrPath, Diags};
+use crate::error::Error;
+use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::schema::Schema;
+use crate::value::Dyn;
+
+pub use state::ServiceState;
+
+pub mod defaults {
+    use std::time::Duration;
+
+    /// Fastify's default port.
+    pub const DEFAULT_CONTAINER_PORT: i32 = 3000;
+    pub const DEFAULT_CPU: i32 = 512;
+    pub const DEFAULT_MEMORY: i32 = 1024;
+    /// Two tasks: one per availability zone of two, so one zone can fail.
+    pub const DEFAULT_DESIRED_COUNT: i32 = 2;
+    pub const DEFAULT_MIN_TASKS: i32 = 2;
+    /// Five times the floor: a comeback or ticket day multiplies traffic many-fold in minutes.
+    pub const DEFAULT_MAX_TASKS: i32 = 10;
+    pub const DEFAULT_TARGET_CPU: i32 = 60;
+    /// ECS's default quota of tasks per service.
+    pub const MAX_TASKS: i64 = 5000;
+    pub const DEFAULT_HEALTH_PATH: &str = "/health";
+    pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
+    pub const DEFAULT_ALARM_CPU: i32 = 80;
+    pub const DEFAULT_EVALUATION_PERIODS: i32 = 3;
+
+    /// The load balancer (a few minutes per AWS documentation) and a first
+    /// deployment reaching steady state (image pull, health checks: minutes).
+    pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+    /// A rolling deployment with minimum healthy 100 % starts the new tasks,
+    /// waits for their health checks, then drains the old ones (30 s delay).
+    pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+    /// The service drains, then the load balancer goes.
+    pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+}
+use defaults::*;
+
+/// How far past its `timeouts` value an operation may run before it is cut
+/// off: the waits inside stop at the value and report what they saw, which
+/// says more than a cut-off would.
+const OVERRUN: Duration = Duration::from_secs(30);
+
+pub struct ServiceResource;
+
+#[async_trait]
+impl Resource for ServiceResource {
+    fn name(&self) -> &'static str {
+        "service"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Dyn, diags: &mut Diags) {
+        validate_config(config, diags);
+        validate_timeouts(config, diags);
+    }
+
+    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let hints = ServiceState::from_dyn(state);
+        match find::find_service(aws, &hints).await {
+            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(None) => None,
+            Err(e) => {
+                e.report(diags);
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        aws: Option<&Aws>,
+        prior: Option<&Dyn>,
+        mut planned: Dyn,
+        config: &Dyn,
+        diags: &mut Diags,
+    ) -> Dyn {
+        if let Some(mut b) = first(&planned, "autoscaling") {
+            if b.get("min").is_null() {
+                b.set("min", i64::from(DEFAULT_MIN_TASKS).into());
+            }
+            if b.get("max").is_null() {
+                let max = match b.get("min") {
+                    Dyn::Number(min) => Dyn::Number(i64::from(DEFAULT_MAX_TASKS).max(*min)),
+                    _ => Dyn::Unknown,
+                };
+                b.set("max", max);
+            }
+            if b.get("target_cpu").is_null() {
+                b.set("target_cpu", i64::from(DEFAULT_TARGET_CPU).into());
+            }
+            if b.get("scheduled").is_null() {
+                b.set("scheduled", Dyn::List(vec![]));
+            }
+            planned.set("autoscaling", Dyn::List(vec![b]));
+        }
+        if let Some(mut b) = first(&planned, "alerts") {
+            if b.get("cpu_threshold").is_null() {
+                b.set("cpu_threshold", i64::from(DEFAULT_ALARM_CPU).into());
+            }
+            if b.get("evaluation_periods").is_null() {
+                b.set(
+                    "evaluation_periods",
+                    i64::from(DEFAULT_EVALUATION_PERIODS).into(),
+                );
+            }
+            planned.set("alerts", Dyn::List(vec![b]));
+        }
+        let tags_all = match aws {
+            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
+            None => Dyn::Unknown,
+        };
+        planned.set("tags_all", tags_all);
+
+        if let Some(aws) = aws {
+            check_plan(aws, config, diags).await;
+        }
+
+        let webhook = first(&planned, "alerts").map(|a| a.get("slack_webhook_url").clone());
+        let has_webhook = webhook.as_ref().is_some_and(|w| !w.is_null());
+        if let Some(prior) = prior {
+            let before = ServiceState::from_dyn(prior);
+            let after = ServiceState::from_dyn(&planned);
+            if before.container_differs(&after) || planned.get("image_tag").is_unknown() {
+                planned.set("task_definition_arn", Dyn::Unknown);
+                planned.set("revision", Dyn::Unknown);
+            }
+            if before.certificate_arn != after.certificate_arn {
+                planned.set(
+                    "url",
+                    before
+                        .alb_dns_name
+                        .as_deref()
+                        .map(|d| Dyn::from(after.url_for(d)))
+                        .unwrap_or(Dyn::Unknown),
+                );
+            }
+            // A part found missing at read is made again: its id becomes unknown.
+            for part in [
+                "alarm_name",
+                "alarm_topic_arn",
+                "log_group_name",
+                "target_group_arn",
+                "alb_arn",
+                "execution_role_arn",
+                "task_role_arn",
+            ] {
+                if prior.get(part).is_null() {
+                    planned.set(part, Dyn::Unknown);
+                }
+            }
+            for part in ["notifier_function_arn", "webhook_secret_arn"] {
+                if !has_webhook {
+                    planned.set(part, Dyn::Null);
+                } else if prior.get(part).is_null() {
+                    planned.set(part, Dyn::Unknown);
+                }
+            }
+        } else if !has_webhook {
+            planned.set("notifier_function_arn", Dyn::Null);
+            planned.set("webhook_secret_arn", Dyn::Null);
+        }
+        planned
+    }
+
+    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
+        let want = ServiceState::from_dyn(planned);
+        let mut cur = ServiceState {
+            allow_to: Vec::new(),
+            url: None,
+            alb_arn: None,
+            alb_dns_name: None,
+            alb_zone_id: None,
+            cluster_arn: None,
+            service_arn: None,
+            task_definition_arn: None,
+            revision: None,
+            target_group_arn: None,
+            security_group_id: None,
+            alb_security_group_id: None,
+            execution_role_arn: None,
+            task_role_arn: None,
+            log_group_name: None,
+            alarm_topic_arn: None,
+            alarm_name: None,
+            notifier_function_arn: None,
+            webhook_secret_arn: None,
+            ..want.clone()
+        };
+        cur.alerts.slack_webhook_url = None;
+        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
+        let res = tokio::time::timeout(
+            limit + OVERRUN,
+            converge::create_all(aws, &mut cur, &want, limit),
+        )
+        .await;
+        finish(aws, cur, res, "creating", limit, diags).await
+    }
+
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: &Dyn,
+        planned: &Dyn,
+        diags: &mut Diags,
+    ) -> Option<Dyn> {
+        let want = ServiceState::from_dyn(planned);
+        let mut cur = ServiceState::from_dyn(prior);
+        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
+        let res = tokio::time::timeout(
+            limit + OVERRUN,
+            converge::update_all(aws, &mut cur, &want, limit),
+        )
+        .await;
+        finish(aws, cur, res, "updating", limit, diags).await
+    }
+
+    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
+        let cur = ServiceState::from_dyn(state);
+        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
+        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, limit)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => e.report(diags),
+            Err(_) => timed_out("deleting", &cur, limit).report(diags),
+        }
+    }
+
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+        let Some((cluster, name)) = id
+            .split_once('/')
+            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
+        else {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?}: import a fansite_service by \"<cluster>/<service>\", such as \"fan-api/fan-api\"."),
+            );
+            return None;
+        };
+        let mut hints = ServiceState::from_dyn(&Dyn::obj());
+        hints.name = name.to_string();
+        hints.cluster_name = (cluster != name).then(|| cluster.to_string());
+        match find::find_service(aws, &hints).await {
+            Ok(Some(mut found)) => {
+                if found.target_group_arn.is_none() || found.alb_arn.is_none() {
+                    diags.error(
+                        "Cannot import a service that fansite_service did not make",
+                        format!("ECS service {id} has no load balancer and target group named {name:?}: only a service made by fansite_service can be imported, since its parts are found by those names."),
+                    );
+                    return None;
+                }
+                // The count as it is: there is no configuration to keep yet.
+                if let Ok(Some(svc)) = ecs::describe_service(&aws.ecs, &found.cluster(), name).await
+                {
+                    found.desired_count = svc.desired;
+                }
+                // Parts found by name.
+                match crate::aws::sns::topic_named(&aws.sns, &found.topic_name()).await {
+                    Ok(arn) => found.alarm_topic_arn = arn,
+                    Err(e) => e.report(diags),
+                }
+                match crate::aws::secrets::secret_named(&aws.secrets, &found.webhook_secret_name())
+                    .await
+                {
+                    Ok(arn) => found.webhook_secret_arn = arn,
+                    Err(e) => e.report(diags),
+                }
+                match logs::retention(&aws.logs, &found.log_group()).await {
+                    Ok(Some(days)) => {
+                        found.log_retention_days = days;
+                        found.log_group_name = Some(found.log_group());
+                    }
+                    Ok(None) => {}
+                    Err(e) => e.report(diags),
+                }
+                let vpc = match &found.security_group_id {
+                    Some(sg) => ec2::find_security_group(&aws.ec2, sg, 0, "")
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|g| g.vpc_id),
+                    None => None,
+                };
+                found.vpc_id = vpc.unwrap_or_default();
+                // Rules this service added to other groups, found by their marker.
+                if let Some(sg) = &found.security_group_id {
+                    match ec2::groups_allowing(&aws.ec2, &found.vpc_id, sg, &found.rule_marker())
+                        .await
+                    {
+                        Ok(pairs) => found.allow_to = pairs,
+                        Err(e) => e.report(diags),
+                    }
+                }
+                // A second read fills in the alarm now that the topic is known.
+                match find::find_service(aws, &found).await {
+                    Ok(Some(again)) => Some(again.to_dyn()),
+                    _ => Some(found.to_dyn()),
+                }
+            }
+            Ok(None) => {
+                diags.error(
+                    "Cannot import non-existent service",
+                    format!(
+                        "No ECS service {name:?} was found in cluster {cluster:?} in {}.",
+                        aws.region
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                e.report(diags);
+                None
+            }
+        }
+    }
+}
+
+fn first(v: &Dyn, name: &str) -> Option<Dyn> {
+    v.get(name).as_list().and_then(|l| l.first()).cloned()
+}
+
+fn timed_out(action: &str, cur: &ServiceState, after: Duration) -> Error {
+    Error::Timeout {
+        action: action.into(),
+        part: format!("service {:?}", cur.name),
+        state: "not done".into(),
+        after,
+    }
+}
+
+/// After create or update: on success the state; on failure the error, and the
+/// state as AWS now has it (what really runs, after a rollback), so that
+/// nothing made is lost.
+async fn finish(
+    aws: &Aws,
+    cur: ServiceState,
+    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
+    action: &str,
+    limit: Duration,
+    diags: &mut Diags,
+) -> Option<Dyn> {
+    let err = match res {
+        Ok(Ok(())) => return Some(cur.to_dyn()),
+        Ok(Err(e)) => e,
+        Err(_) => timed_out(action, &cur, limit),
+    };
+    err.report(diags);
+    if cur.cluster_arn.is_none() && cur.log_group_name.is_none() {
+        return None;
+    }
+    if cur.service_arn.is_none() {
+        return Some(cur.to_dyn());
+    }
+    match find::find_service(aws, &cur).await {
+        Ok(Some(mut found)) => {
+            // Parts made that read finds only through the state are kept.
+            found.alb_security_group_id = found.alb_security_group_id.or(cur.alb_security_group_id);
+            found.alarm_topic_arn = found.alarm_topic_arn.or(cur.alarm_topic_arn);
+            found.webhook_secret_arn = found.webhook_secret_arn.or(cur.webhook_secret_arn);
+            Some(found.to_dyn())
+        }
+        _ => Some(cur.to_dyn()),
+    }
+}
+
+/// Checks that need AWS but no part of this resource: subnets and the cluster.
+async fn check_plan(aws: &Aws, config: &Dyn, diags: &mut Diags) {
+    let Some(vpc) = config.get("vpc_id").as_str() else {
+        return;
+    };
+    for attr in ["public_subnet_ids", "private_subnet_ids"] {
+        let Some(list) = config.get(attr).as_list() else {
+            continue;
+        };
+        let ids: Option<Vec<String>> = list
+            .iter()
+            .map(|s| s.as_str().map(str::to_string))
+            .collect();
+        let Some(ids) = ids.filter(|i| !i.is_empty()) else {
+            continue;
+        };
+        let zones = match ec2::subnet_zones(&aws.ec2, &ids).await {
+            Ok(z) => z,
+            Err(e) => {
+                diags.attr_error(AttrPath::attr(attr), "Unknown subnet", e.to_string());
+                continue;
+            }
+        };
+        for id in &ids {
+            if !zones.contains_key(id) {
+                diags.attr_error(
+                    AttrPath::attr(attr),
+                    "Unknown subnet",
+                    format!("Subnet {id} was not found in {}.", aws.region),
+                );
+            }
+        }
+        let mut distinct: Vec<&String> = zones.values().collect();
+        distinct.sort();
+        distinct.dedup();
+        if zones.len() == ids.len() && distinct.len() < 2 {
+            diags.attr_error(
+                AttrPath::attr(attr),
+                "Subnets in one availability zone",
+                format!("The service must survive the loss of a zone: list subnets in at least two availability zones; these are all in {}.", distinct.first().map(|s| s.as_str()).unwrap_or("one zone")),
+            );
+        }
+        if let Ok(vpcs) = ec2::subnet_vpcs(&aws.ec2, &ids).await {
+            for id in &ids {
+                if let Some(v) = vpcs.get(id).filter(|v| v.as_str() != vpc) {
+                    diags.attr_error(
+                        AttrPath::attr(attr),
+                        "Subnet outside the VPC",
+                        format!("Subnet {id} is in {v}, not in vpc_id {vpc}."),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(cluster) = config.get("cluster_name").as_str() {
+        match ecs::cluster_arn(&aws.ecs, cluster).await {
+            Ok(Some(_)) => {}
+            Ok(None) => diags.attr_error(
+                AttrPath::attr("cluster_name"),
+                "Unknown cluster",
+                format!("No active ECS cluster {cluster:?} in {}; leave cluster_name out to have one made.", aws.region),
+            ),
+            Err(e) => diags.attr_error(AttrPath::attr("cluster_name"), "Unknown cluster", e.to_string()),
+        }
+    }
+}
+
+/// Why `tag` is not a semantic version, if it is not.
+pub fn semver_problem(tag: &str) -> Option<String> {
+    if tag == "latest" {
+        return Some("\"latest\" moves: a deploy must name the version it runs, such as \"1.4.2\" or \"v1.4.2\".".into());
+    }
+    let core_and_rest = tag.strip_prefix('v').unwrap_or(tag);
+    let (core_pre, build) = match core_and_rest.split_once('+') {
+        Some((a, b)) => (a, Some(b)),
+        None => (core_and_rest, None),
+    };
+    let (core, pre) = match core_pre.split_once('-') {
+        Some((a, b)) => (a, Some(b)),
+        None => (core_pre, None),
+    };
+    let ident_ok = |s: &str| {
+        !s.is_empty()
+            && s.split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    let nums: Vec<&str> = core.split('.').collect();
+    let num_ok = |n: &str| {
+        !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
+    };
+    let ok = nums.len() == 3
+        && nums.iter().all(|n| num_ok(n))
+        && pre.is_none_or(ident_ok)
+        && build.is_none_or(ident_ok);
+    (!ok).then(|| format!("{tag:?} is not a semantic version: use MAJOR.MINOR.PATCH such as \"1.4.2\" or \"v1.4.2\" (a pre-release such as \"1.5.0-rc.1\" too)."))
+}
+
+/// The memory sizes Fargate allows for `cpu` units, in MiB.
+pub fn fargate_memory(cpu: i64) -> Option<Vec<i64>> {
+    let range = |lo: i64, hi: i64, step: i64| {
+        (lo..=hi)
+            .step_by(usize::try_from(step).unwrap_or(1024))
+            .collect::<Vec<_>>()
+    };
+    Some(match cpu {
+        256 => vec![512, 1024, 2048],
+        512 => range(1024, 4096, 1024),
+        1024 => range(2048, 8192, 1024),
+        2048 => range(4096, 16384, 1024),
+        4096 => range(8192, 30720, 1024),
+        8192 => range(16384, 61440, 4096),
+        16384 => range(32768, 122880, 8192),
+        _ => return None,
+    })
+}
+
+fn env_name_ok(k: &str) -> bool {
+    k.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn int_in(v: &Dyn, path: AttrPath, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
+    let what = path.to_string();
+    match v {
+        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
+        Dyn::Number(n) => {
+            diags.attr_error(
+                path,
+                format!("Invalid {what}"),
+                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
+            );
+            None
+        }
+        Dyn::Float(f) => {
+            diags.attr_error(
+                path,
+                format!("Invalid {what}"),
+                format!("{f} is not a whole number; use one from {lo} to {hi}."),
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
+    if let Some(name) = config.get("name").as_str() {
+        let ok = !name.is_empty()
+            && name.len() <= 28
+            && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.ends_with('-')
+            && !name.contains("--");
+        if !ok {
+            diags.attr_error(a("name"), "Invalid name", format!("{name:?}: use 1 to 28 lowercase letters, digits and '-', starting with a letter, with no '--' and no '-' at the end (the load balancer's name is limited to 32)."));
+        }
+    }
+    if let Some(c) = config.get("cluster_name").as_str() {
+        let ok = !c.is_empty()
+            && c.len() <= 255
+            && c.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            diags.attr_error(
+                a("cluster_name"),
+                "Invalid cluster_name",
+                format!("{c:?}: use 1 to 255 letters, digits, '-' and '_'."),
+            );
+        }
+    }
+    if let Some(image) = config.get("image").as_str() {
+        let (_, tag) = state::split_image(image);
+        if image.is_empty() || image.contains(char::is_whitespace) || image.contains('@') {
+            diags.attr_error(a("image"), "Invalid image", format!("{image:?} is not an image repository such as \"123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api\"."));
+        } else if !tag.is_empty() {
+            diags.attr_error(a("image"), "Tag in image", format!("{image:?} has the tag {tag:?} in it: give the repository in image and the version in image_tag."));
+        }
+    }
+    if let Some(tag) = config.get("image_tag").as_str() {
+        if let Some(why) = semver_problem(tag) {
+            diags.attr_error(a("image_tag"), "Invalid image_tag", why);
+        }
+    }
+    int_in(
+        config.get("container_port"),
+        a("container_port"),
+        1,
+        65535,
+        diags,
+    );
+    let cpu = config.get("cpu").as_i64();
+    if let Some(c) = cpu {
+        if fargate_memory(c).is_none() {
+            diags.attr_error(
+                a("cpu"),
+                "Invalid cpu",
+                format!(
+                    "{c} is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192 or 16384."
+                ),
+            );
+        }
+    }
+    if let Some(m) = config.get("memory").as_i64() {
+        let c = cpu.unwrap_or(i64::from(DEFAULT_CPU));
+        if let Some(allowed) = fargate_memory(c) {
+            if !allowed.contains(&m) {
+                let (lo, hi) = (
+                    allowed.first().copied().unwrap_or(0),
+                    allowed.last().copied().unwrap_or(0),
+                );
+                diags.attr_error(a("memory"), "Invalid memory for cpu", format!("Fargate does not run {c} CPU units with {m} MiB; with {c} use {lo} to {hi} MiB ({}).", allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
+            }
+        }
+    }
+    let env = config
+        .get("environment")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    for (k, _) in &env {
+        if !env_name_ok(k) {
+            diags.attr_error(
+                a("environment").then_key(k),
+                "Invalid variable name",
+                format!("{k:?}: use letters, digits and '_', not starting with a digit."),
+            );
+        } else if ["PASSWORD", "SECRET", "TOKEN", "API_KEY"]
+            .iter()
+            .any(|w| k.to_ascii_uppercase().contains(w))
+        {
+            diags.warning(Some(a("environment").then_key(k)), "Secret in plain environment", format!("{k} looks like a secret: plain environment values are visible in the task definition. Put it in Secrets Manager and list it in `secrets` instead."));
+        }
+    }
+    if let Some(secrets) = config.get("secrets").as_map() {
+        for (k, v) in secrets {
+            if !env_name_ok(k) {
+                diags.attr_error(
+                    a("secrets").then_key(k),
+                    "Invalid variable name",
+                    format!("{k:?}: use letters, digits and '_', not starting with a digit."),
+                );
+            }
+            if env.contains_key(k) {
+                diags.attr_error(
+                    a("secrets").then_key(k),
+                    "Variable set twice",
+                    format!("{k} is in both environment and secrets; keep it in secrets only."),
+                );
+            }
+            if let Some(v) = v.as_str() {
+                let parts: Vec<&str> = v.split(':').collect();
+                let ok = v.starts_with("arn:")
+                    && parts.get(2) == Some(&"secretsmanager")
+                    && parts.get(5) == Some(&"secret")
+                    && parts.len() >= 7;
+                if !ok {
+                    diags.attr_error(a("secrets").then_key(k), "Invalid secret reference", format!("{v:?} is not a Secrets Manager secret ARN; use \"arn:aws:secretsmanager:<region>:<account>:secret:<name>\", or add \":<json key>::\" for one key."));
+                }
+            }
+        }
+    }
+    int_in(
+        config.get("desired_count"),
+        a("desired_count"),
+        0,
+        MAX_TASKS,
+        diags,
+    );
+    if let Some(vpc) = config.get("vpc_id").as_str() {
+        if !vpc.starts_with("vpc-") {
+            diags.attr_error(
+                a("vpc_id"),
+                "Invalid vpc_id",
+                format!("{vpc:?} is not a VPC ID such as \"vpc-0123456789abcdef0\"."),
+            );
+        }
+    }
+    for attr in ["public_subnet_ids", "private_subnet_ids"] {
+        if let Some(list) = config.get(attr).as_list() {
+            if list.len() < 2 && !list.iter().any(Dyn::is_unknown) {
+                diags.attr_error(a(attr), "Too few subnets", "List subnets in at least two availability zones, so that the service survives the loss of one.");
+            }
+            for s in list {
+                if let Some(s) = s.as_str().filter(|s| !s.starts_with("subnet-")) {
+                    diags.attr_error(
+                        a(attr),
+                        "Invalid subnet ID",
+                        format!("{s:?} is not a subnet ID such as \"subnet-0123456789abcdef0\"."),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(items) = config.get("allow_to").as_list() {
+        for (i, item) in items.iter().enumerate() {
+            let p = |n: &str| a("allow_to").then_index(i).then_attr(n);
+            if let Some(g) = item
+                .get("security_group_id")
+                .as_str()
+                .filter(|g| !g.starts_with("sg-"))
+            {
+                diags.attr_error(
+                    p("security_group_id"),
+                    "Invalid security group ID",
+                    format!("{g:?} is not a security group ID such as \"sg-0123456789abcdef0\"."),
+                );
+            }
+            int_in(item.get("port"), p("port"), 1, 65535, diags);
+        }
+    }
+    if let Some(c) = config.get("certificate_arn").as_str() {
+        if !(c.starts_with("arn:") && c.contains(":acm:") && c.contains(":certificate/")) {
+            diags.attr_error(a("certificate_arn"), "Invalid certificate_arn", format!("{c:?} is not an ACM certificate ARN such as \"arn:aws:acm:ap-northeast-2:123456789012:certificate/...\"."));
+        }
+    }
+    if let Some(d) = config.get("log_retention_days").as_i64() {
+        if !logs::RETENTION_DAYS.contains(&i32::try_from(d).unwrap_or(-1)) {
+            diags.attr_error(
+                a("log_retention_days"),
+                "Invalid log_retention_days",
+                format!(
+                    "{d} is not a period CloudWatch Logs keeps; use one of {}.",
+                    logs::RETENTION_DAYS
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    int_in(
+        config.get("keep_revisions"),
+        a("keep_revisions"),
+        1,
+        100,
+        diags,
+    );
+    if let Some(b) = first(config, "autoscaling") {
+        let p = |n: &str| a("autoscaling").then_index(0).then_attr(n);
+        let min = int_in(b.get("min"), p("min"), 1, MAX_TASKS, diags);
+        let max = int_in(b.get("max"), p("max"), 1, MAX_TASKS, diags);
+        int_in(b.get("target_cpu"), p("target_cpu"), 10, 90, diags);
+        int_in(
+            b.get("requests_per_target"),
+            p("requests_per_target"),
+            1,
+            100_000,
+            diags,
+        );
+        let min_v = min.unwrap_or(i64::from(DEFAULT_MIN_TASKS));
+        if let Some(max) = max.filter(|m| *m < min_v) {
+            diags.attr_error(
+                p("max"),
+                "Invalid autoscaling.max",
+                format!(
+                    "max ({max}) is below min ({min_v}); use a number from {min_v} to {MAX_TASKS}."
+                ),
+            );
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, s) in b
+            .get("scheduled")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let sp = |n: &str| {
+                a("autoscaling")
+                    .then_index(0)
+                    .then_attr("scheduled")
+                    .then_index(i)
+                    .then_attr(n)
+            };
+            if let Some(n) = s.get("name").as_str() {
+                let ok = !n.is_empty()
+                    && n.len() <= 200
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    diags.attr_error(
+                        sp("name"),
+                        "Invalid scheduled name",
+                        format!("{n:?}: use letters, digits, '-' and '_'."),
+                    );
+                } else if !names.insert(n.to_string()) {
+                    diags.attr_error(
+                        sp("name"),
+                        "Duplicate scheduled name",
+                        format!("{n:?} is used twice; each scheduled action needs its own name."),
+                    );
+                }
+            }
+            if let Some(sch) = s.get("schedule").as_str() {
+                let ok = ["at(", "cron(", "rate("].iter().any(|p| sch.starts_with(p))
+                    && sch.ends_with(')');
+                if !ok {
+                    diags.attr_error(sp("schedule"), "Invalid schedule", format!("{sch:?}: use at(2026-12-01T19:30:00), cron(30 19 ? * FRI *) or rate(1 day)."));
+                }
+            }
+            let smin = int_in(s.get("min"), sp("min"), 0, MAX_TASKS, diags);
+            let smax = int_in(s.get("max"), sp("max"), 0, MAX_TASKS, diags);
+            if let (Some(lo), Some(hi)) = (smin, smax) {
+                if hi < lo {
+                    diags.attr_error(
+                        sp("max"),
+                        "Invalid scheduled max",
+                        format!("max ({hi}) is below min ({lo})."),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(b) = first(config, "health_check") {
+        let p = |n: &str| a("health_check").then_index(0).then_attr(n);
+        if let Some(path) = b.get("path").as_str().filter(|s| !s.starts_with('/')) {
+            diags.attr_error(
+                p("path"),
+                "Invalid health_check.path",
+                format!("{path:?} must start with '/', as in \"/health\"."),
+            );
+        }
+        let interval = int_in(b.get("interval"), p("interval"), 5, 300, diags).unwrap_or(15);
+        if let Some(t) = int_in(b.get("timeout"), p("timeout"), 2, 120, diags) {
+            if t >= interval {
+                diags.attr_error(
+                    p("timeout"),
+                    "Invalid health_check.timeout",
+                    format!("timeout ({t}) must be shorter than interval ({interval})."),
+                );
+            }
+        }
+        int_in(
+            b.get("healthy_threshold"),
+            p("healthy_threshold"),
+            2,
+            10,
+            diags,
+        );
+        int_in(
+            b.get("unhealthy_threshold"),
+            p("unhealthy_threshold"),
+            2,
+            10,
+            diags,
+        );
+        if let Some(m) = b.get("matcher").as_str() {
+            let ok = !m.is_empty()
+                && m.split(',').all(|part| {
+                    let mut ends = part.splitn(2, '-');
+                    ends.all(|n| n.len() == 3 && n.chars().all(|c| c.is_ascii_digit()))
+                });
+            if !ok {
+                diags.attr_error(
+                    p("matcher"),
+                    "Invalid health_check.matcher",
+                    format!("{m:?}: use HTTP codes such as \"200\", \"200,204\" or \"200-399\"."),
+                );
+            }
+        }
+    }
+    if let Some(b) = first(config, "deployment") {
+        let p = |n: &str| a("deployment").then_index(0).then_attr(n);
+        let min = int_in(
+            b.get("minimum_healthy_percent"),
+            p("minimum_healthy_percent"),
+            0,
+            100,
+            diags,
+        );
+        let max = int_in(
+            b.get("maximum_percent"),
+            p("maximum_percent"),
+            100,
+            400,
+            diags,
+        );
+        if min.unwrap_or(100) == 100 && max == Some(100) {
+            diags.attr_error(p("maximum_percent"), "Deployment cannot start", "With minimum_healthy_percent 100, maximum_percent must be above 100, or ECS can neither start a new task nor stop an old one.");
+        }
+    }
+    if let Some(b) = first(config, "alerts") {
+        let p = |n: &str| a("alerts").then_index(0).then_attr(n);
+        int_in(b.get("cpu_threshold"), p("cpu_threshold"), 1, 100, diags);
+        int_in(
+            b.get("evaluation_periods"),
+            p("evaluation_periods"),
+            1,
+            60,
+            diags,
+        );
+        if let Some(url) = b.get("slack_webhook_url").as_str() {
+            if !url.starts_with("https://") || url.len() < 12 {
+                // Never echo the URL: it is a credential.
+                diags.attr_error(p("slack_webhook_url"), "Invalid slack_webhook_url", "A Slack incoming webhook is an https:// URL, such as https://hooks.slack.com/services/T…/B…/….");
+            }
+        }
+    }
+    if let Some(tags) = config.get("tags").as_map() {
+        for key in tags.keys() {
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                diags.attr_error(
+                    a("tags").then_key(key),
+                    "Reserved tag key",
+                    format!("{key:?}: keys starting with \"aws:\" are reserved by AWS."),
+                );
+            } else if key == "Name" {
+                diags.attr_error(
+                    a("tags").then_key(key),
+                    "Reserved tag key",
+                    "\"Name\" is set on each part from `name`.",
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+use super::state::{resource_label, secret_arn_of, split_image};
+use super::*;
+
+fn config(extra: &[(&str, Dyn)]) -> Dyn {
+    let mut c = Dyn::obj();
+    c.set("name", "fansite-api".into());
+    c.set(
+        "image",
+        "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api".into(),
+    );
+    c.set("image_tag", "1.4.2".into());
+    c.set("vpc_id", "vpc-0123".into());
+    c.set(
+        "public_subnet_ids",
+        Dyn::from_strings(["subnet-a", "subnet-b"]),
+    );
+    c.set(
+        "private_subnet_ids",
+        Dyn::from_strings(["subnet-c", "subnet-d"]),
+    );
+    for (k, v) in extra {
+        c.set(k, v.clone());
+    }
+    c
+}
+
+fn block(pairs: &[(&str, Dyn)]) -> Dyn {
+    let mut b = Dyn::obj();
+    for (k, v) in pairs {
+        b.set(k, v.clone());
+    }
+    Dyn::List(vec![b])
+}
+
+fn errors(c: &Dyn) -> Vec<String> {
+    let mut d = Diags::default();
+    validate_config(c, &mut d);
+    d.0.into_iter()
+        .filter(|i| i.severity == crate::diag::Severity::Error)
+        .map(|i| format!("{} @ {}", i.summary, i.path.unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn a_good_configuration_passes() {
+    assert_eq!(errors(&config(&[])), Vec::<String>::new());
+}
+
+#[test]
+fn bad_inputs_are_refused_at_their_attribute() {
+    let cases: Vec<(Vec<(&str, Dyn)>, &str)> = vec![
+        (vec![("name", "Fan_API".into())], "Invalid name @ name"),
+        (
+            vec![("name", "a-name-that-is-far-too-long-for-an-alb".into())],
+            "Invalid name @ name",
+        ),
+        (
+            vec![("image_tag", "latest".into())],
+            "Invalid image_tag @ image_tag",
+        ),
+        (
+            vec![("image_tag", "1.2".into())],
+            "Invalid image_tag @ image_tag",
+        ),
+        (
+            vec![("image_tag", "01.2.3".into())],
+            "Invalid image_tag @ image_tag",
+        ),
+        (
+            vec![("image", "repo/fansite-api:1.0.0".into())],
+            "Tag in image @ image",
+        ),
+        (vec![("cpu", Dyn::Number(300))], "Invalid cpu @ cpu"),
+        (
+            vec![("cpu", Dyn::Number(256)), ("memory", Dyn::Number(4096))],
+            "Invalid memory for cpu @ memory",
+        ),
+        (
+            vec![("container_port", Dyn::Number(70000))],
+            "Invalid container_port @ container_port",
+        ),
+        (
+            vec![(
+                "secrets",
+                Dyn::from_string_map([(&"DB".to_string(), &"plain".to_string())].into_iter()),
+            )],
+            "Invalid secret reference @ secrets[\"DB\"]",
+        ),
+        (
+            vec![("log_retention_days", Dyn::Number(10))],
+            "Invalid log_retention_days @ log_retention_days",
+        ),
+        (
+            vec![("keep_revisions", Dyn::Number(0))],
+            "Invalid keep_revisions @ keep_revisions",
+        ),
+        (
+            vec![("desired_count", Dyn::Number(-1))],
+            "Invalid desired_count @ desired_count",
+        ),
+        (
+            vec![("public_subnet_ids", Dyn::from_strings(["subnet-a"]))],
+            "Too few subnets @ public_subnet_ids",
+        ),
+        (
+            vec![("vpc_id", "default".into())],
+            "Invalid vpc_id @ vpc_id",
+        ),
+        (
+            vec![("certificate_arn", "cert".into())],
+            "Invalid certificate_arn @ certificate_arn",
+        ),
+        (
+            vec![(
+                "autoscaling",
+                block(&[("min", Dyn::Number(5)), ("max", Dyn::Number(3))]),
+            )],
+            "Invalid autoscaling.max @ autoscaling[0].max",
+        ),
+        (
+            vec![("autoscaling", block(&[("target_cpu", Dyn::Number(95))]))],
+            "Invalid autoscaling[0].target_cpu @ autoscaling[0].target_cpu",
+        ),
+        (
+            vec![("health_check", block(&[("path", "health".into())]))],
+            "Invalid health_check.path @ health_check[0].path",
+        ),
+        (
+            vec![("health_check", block(&[("matcher", "ok".into())]))],
+            "Invalid health_check.matcher @ health_check[0].matcher",
+        ),
+        (
+            vec![(
+                "deployment",
+                block(&[("maximum_percent", Dyn::Number(100))]),
+            )],
+            "Deployment cannot start @ deployment[0].maximum_percent",
+        ),
+        (
+            vec![(
+                "alerts",
+                block(&[("slack_webhook_url", "http://hooks".into())]),
+            )],
+            "Invalid slack_webhook_url @ alerts[0].slack_webhook_url",
+        ),
+        (
+            vec![("allow_to", block(&[("security_group_id", "db".into())]))],
+            "Invalid security group ID @ allow_to[0].security_group_id",
+        ),
+    ];
+    for (extra, want) in cases {
+        let got = errors(&config(&extra));
+        assert!(got.iter().any(|g| g == want), "{want}: got {got:?}");
+    }
+}
+
+#[test]
+fn environment_and_secrets_do_not_overlap() {
+    let env = Dyn::from_string_map([(&"DB_HOST".to_string(), &"x".to_string())].into_iter());
+    let arn = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf:host::"
+        .to_string();
+    let sec = Dyn::from_string_map([(&"DB_HOST".to_string(), &arn)].into_iter());
+    let got = errors(&config(&[("environment", env), ("secrets", sec)]));
+    assert!(
+        got.iter().any(|g| g.starts_with("Variable set twice")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_password_in_the_environment_is_warned_about() {
+    let env = Dyn::from_string_map([(&"DB_PASSWORD".to_string(), &"x".to_string())].into_iter());
+    let mut d = Diags::default();
+    validate_config(&config(&[("environment", env)]), &mut d);
+    assert!(d
+        .0
+        .iter()
+        .any(|i| i.severity == crate::diag::Severity::Warning
+            && i.summary == "Secret in plain environment"));
+}
+
+#[test]
+fn semantic_versions() {
+    for ok in [
+        "1.2.3",
+        "v1.2.3",
+        "0.0.1",
+        "1.5.0-rc.1",
+        "2.0.0+build.7",
+        "10.20.30",
+    ] {
+        assert_eq!(semver_problem(ok), None, "{ok}");
+    }
+    for bad in [
+        "latest", "1.2", "v1", "1.2.3.4", "01.2.3", "1.2.x", "", "1.2.3-", "stable",
+    ] {
+        assert!(semver_problem(bad).is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn fargate_sizes() {
+    assert_eq!(fargate_memory(256), Some(vec![512, 1024, 2048]));
+    assert!(fargate_memory(512)
+        .is_some_and(|m| m.contains(&1024) && m.contains(&4096) && !m.contains(&512)));
+    assert!(fargate_memory(8192)
+        .is_some_and(|m| m.contains(&16384) && m.contains(&61440) && !m.contains(&17408)));
+    assert_eq!(fargate_memory(300), None);
+}
+
+#[test]
+fn state_round_trips() {
+    let mut c = config(&[
+        (
+            "autoscaling",
+            block(&[
+                ("min", Dyn::Number(3)),
+                ("max", Dyn::Number(12)),
+                ("target_cpu", Dyn::Number(55)),
+                ("requests_per_target", Dyn::Number(900)),
+                ("scheduled", Dyn::List(vec![])),
+            ]),
+        ),
+        (
+            "alerts",
+            block(&[
+                ("cpu_threshold", Dyn::Number(70)),
+                ("evaluation_periods", Dyn::Number(2)),
+                ("slack_webhook_url", "https://hooks.slack.com/x".into()),
+            ]),
+        ),
+    ]);
+    c.set("revision", Dyn::Number(7));
+    c.set(
+        "allow_to",
+        block(&[
+            ("security_group_id", "sg-1".into()),
+            ("port", Dyn::Number(3306)),
+        ]),
+    );
+    let s = ServiceState::from_dyn(&c);
+    assert_eq!(ServiceState::from_dyn(&s.to_dyn()), s);
+    assert_eq!(s.scaling.requests_per_target, Some(900));
+    assert_eq!(s.allow_to, vec![("sg-1".to_string(), 3306)]);
+    assert_eq!(
+        s.cluster(),
+        "fansite-api",
+        "the cluster is the service's own when none is named"
+    );
+    assert!(s.owns_cluster());
+}
+
+#[test]
+fn names_and_arns() {
+    assert_eq!(
+        secret_arn_of(
+            "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf:host::"
+        ),
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf"
+    );
+    assert_eq!(
+        secret_arn_of(
+            "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf"
+        ),
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf"
+    );
+    assert_eq!(
+        resource_label(
+            "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/fansite-api/50dc6c495c0c9188",
+            "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/fansite-api/943f017f100becff"
+        ),
+        "app/fansite-api/50dc6c495c0c9188/targetgroup/fansite-api/943f017f100becff"
+    );
+    assert_eq!(
+        split_image("registry:5000/team/api:1.2.3"),
+        ("registry:5000/team/api".to_string(), "1.2.3".to_string())
+    );
+    assert_eq!(
+        split_image("team/api"),
+        ("team/api".to_string(), String::new())
+    );
+}
+
+#[test]
+fn the_notifier_package_is_a_zip_python_can_read() {
+    assert_eq!(
+        notifier::crc32_for_test(b"123456789"),
+        0xcbf4_3926,
+        "the standard CRC-32 check value"
+    );
+    let zip = notifier::package();
+    assert_eq!(&zip[..4], b"PK\x03\x04");
+    assert_eq!(zip, notifier::package(), "the same bytes each time");
+    let dir = std::env::temp_dir().join(format!("fansite-notifier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("notifier.zip");
+    std::fs::write(&path, &zip).expect("write");
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; sys.stdout.write(z.read('notifier.py').decode())"])
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), notifier::SOURCE);
+    let _ = std::fs::remove_dir_all(dir);
+}
