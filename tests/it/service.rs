@@ -1257,6 +1257,75 @@ async fn service_drift_is_shown_and_repaired() {
             .expect("tg");
         assert_eq!(tg.target_groups()[0].health_check_path(), Some("/health"));
         assert_eq!(service_info(r, &svc.name).await.desired_count(), 2);
+
+        // State records what really runs: the service moved to an older image,
+        // as the circuit breaker's rollback moves it, shows as drift.
+        let running = task_definition(r, &s(&ws.state_values(ADDR)["task_definition_arn"])).await;
+        let c = &running.container_definitions()[0];
+        let repo = c
+            .image()
+            .unwrap_or_default()
+            .rsplit_once(':')
+            .map(|(r, _)| r.to_string())
+            .unwrap_or_default();
+        let older = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("app")
+            .image(format!("{repo}:0.9.0"))
+            .essential(true)
+            .set_port_mappings(Some(c.port_mappings().to_vec()))
+            .set_environment(Some(c.environment().to_vec()))
+            .set_secrets(Some(c.secrets().to_vec()))
+            .set_log_configuration(c.log_configuration().cloned())
+            .build();
+        let older = ecs(r)
+            .await
+            .register_task_definition()
+            .family(&svc.name)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+            .cpu("512")
+            .memory("1024")
+            .set_execution_role_arn(running.execution_role_arn().map(str::to_string))
+            .set_task_role_arn(running.task_role_arn().map(str::to_string))
+            .container_definitions(older)
+            .send()
+            .await
+            .expect("older revision");
+        let older_arn = older
+            .task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .unwrap_or_default()
+            .to_string();
+        ecs(r)
+            .await
+            .update_service()
+            .cluster(&svc.name)
+            .service(&svc.name)
+            .task_definition(&older_arn)
+            .send()
+            .await
+            .expect("roll back");
+        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        assert!(
+            plan.contains("\"0.9.0\" -> \"1.0.0\""),
+            "the image that runs is read back: {plan}"
+        );
+        assert_eq!(ws.planned_actions(), update());
+        ws.apply();
+        ws.assert_plan_empty();
+        let now = task_definition(
+            r,
+            &service_info(r, &svc.name)
+                .await
+                .task_definition()
+                .unwrap_or_default()
+                .to_string(),
+        )
+        .await;
+        assert!(now.container_definitions()[0]
+            .image()
+            .unwrap_or_default()
+            .ends_with(":1.0.0"));
         destroy_and_check(&ws, &svc, Some(&db)).await;
     }
 }
