@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use aws_sdk_cloudwatch::Client;
 
-use super::aws_error;
+use super::{aws_error, gone_is_done};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -84,15 +84,12 @@ pub async fn find_alarm(c: &Client, name: &str) -> Result<Option<(String, f64, i
 }
 
 pub async fn delete_alarm(c: &Client, name: &str) -> Result<()> {
-    match c.delete_alarms().alarm_names(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = aws_error("deleting", &format!("alarm {name:?}"), e);
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &format!("alarm {name:?}"), e)),
+    )
 }

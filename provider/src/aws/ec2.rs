@@ -127,13 +127,7 @@ pub async fn delete_vpc(c: &Client, id: &str) -> Result<()> {
     gone_is_done(res)
 }
 
-/// Treats "not found" as done, as every delete does.
-pub fn gone_is_done(res: Result<()>) -> Result<()> {
-    match res {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
-}
+pub use super::gone_is_done;
 
 /// Makes the tags on `id` equal `want`: adds and changes, then removes the rest of `had`.
 pub async fn set_tags(c: &Client, id: &str, had: &Tags, want: &Tags) -> Result<()> {

@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, gone_is_done};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
@@ -77,17 +77,14 @@ pub async fn cluster_arn(c: &Client, name: &str) -> Result<Option<String>> {
 
 /// Deletes the cluster; gone is done.
 pub async fn delete_cluster(c: &Client, name: &str) -> Result<()> {
-    match c.delete_cluster().cluster(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = aws_error("deleting", &format!("ECS cluster {name:?}"), e);
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_cluster()
+            .cluster(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &format!("ECS cluster {name:?}"), e)),
+    )
 }
 
 /// What a task definition revision runs.

@@ -6,7 +6,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use aws_sdk_lambda::Client;
 
-use super::{aws_error, retry_eventual};
+use super::{aws_error, gone_is_done, retry_eventual};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -128,15 +128,12 @@ pub async fn allow_sns(c: &Client, name: &str, topic_arn: &str) -> Result<()> {
 }
 
 pub async fn delete_function(c: &Client, name: &str) -> Result<()> {
-    match c.delete_function().function_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = aws_error("deleting", &format!("Lambda function {name:?}"), e);
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_function()
+            .function_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &format!("Lambda function {name:?}"), e)),
+    )
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::aws_error;
+use super::{aws_error, gone_is_done};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -69,15 +69,12 @@ pub async fn retention(c: &Client, name: &str) -> Result<Option<i32>> {
 
 /// Deletes the group and its logs. Gone is done.
 pub async fn delete_log_group(c: &Client, name: &str) -> Result<()> {
-    match c.delete_log_group().log_group_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = aws_error("deleting", &format!("log group {name:?}"), e);
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &format!("log group {name:?}"), e)),
+    )
 }

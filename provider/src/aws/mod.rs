@@ -146,6 +146,14 @@ pub fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Treats "not found" as done, as every delete does.
+pub fn gone_is_done(res: Result<()>) -> Result<()> {
+    match res {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
 /// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sns::types::Tag;
 use aws_sdk_sns::Client;
 
-use super::aws_error;
+use super::{aws_error, gone_is_done};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -105,15 +105,12 @@ pub async fn delete_topic(c: &Client, arn: &str) -> Result<()> {
     for (sub, _) in subscriptions(c, arn).await.unwrap_or_default() {
         let _ = c.unsubscribe().subscription_arn(sub).send().await;
     }
-    match c.delete_topic().topic_arn(arn).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = aws_error("deleting", &format!("SNS topic {arn}"), e);
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_topic()
+            .topic_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("deleting", &format!("SNS topic {arn}"), e)),
+    )
 }

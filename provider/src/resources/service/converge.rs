@@ -78,46 +78,30 @@ pub async fn create_all(
 
     // Security groups: the load balancer's open to the world on 80 and 443;
     // the tasks' open on the container port to the load balancer only.
-    let alb_sg = match ec2::security_group_named(&aws.ec2, &want.vpc_id, &want.alb_security_group())
-        .await?
-    {
-        Some(id) => id,
-        None => {
-            ec2::create_security_group(
-                &aws.ec2,
-                &want.vpc_id,
-                &want.alb_security_group(),
-                &format!(
-                    "Load balancer of {}: HTTP and HTTPS from anywhere",
-                    want.name
-                ),
-                &part_tags(want, &want.alb_security_group()),
-            )
-            .await?
-        }
-    };
+    let alb_sg = ensure_security_group(
+        aws,
+        want,
+        &want.alb_security_group(),
+        &format!(
+            "Load balancer of {}: HTTP and HTTPS from anywhere",
+            want.name
+        ),
+    )
+    .await?;
     cur.alb_security_group_id = Some(alb_sg.clone());
     for port in [80, 443] {
         ec2::allow_world(&aws.ec2, &alb_sg, port, &want.rule_marker()).await?;
     }
-    let task_sg =
-        match ec2::security_group_named(&aws.ec2, &want.vpc_id, &want.task_security_group()).await?
-        {
-            Some(id) => id,
-            None => {
-                ec2::create_security_group(
-                    &aws.ec2,
-                    &want.vpc_id,
-                    &want.task_security_group(),
-                    &format!(
-                        "Tasks of {}: the container port from the load balancer only",
-                        want.name
-                    ),
-                    &part_tags(want, &want.task_security_group()),
-                )
-                .await?
-            }
-        };
+    let task_sg = ensure_security_group(
+        aws,
+        want,
+        &want.task_security_group(),
+        &format!(
+            "Tasks of {}: the container port from the load balancer only",
+            want.name
+        ),
+    )
+    .await?;
     cur.security_group_id = Some(task_sg.clone());
     ec2::allow_from(
         &aws.ec2,
@@ -217,6 +201,28 @@ pub async fn create_all(
     sync_scaling(aws, cur, want, false).await?;
     sync_alerts(aws, cur, want).await?;
     Ok(())
+}
+
+/// The security group `name` in the VPC: the one an earlier create left, or a new one.
+async fn ensure_security_group(
+    aws: &Aws,
+    want: &ServiceState,
+    name: &str,
+    description: &str,
+) -> Result<String> {
+    match ec2::security_group_named(&aws.ec2, &want.vpc_id, name).await? {
+        Some(id) => Ok(id),
+        None => {
+            ec2::create_security_group(
+                &aws.ec2,
+                &want.vpc_id,
+                name,
+                description,
+                &part_tags(want, name),
+            )
+            .await
+        }
+    }
 }
 
 /// The execution role may read exactly the secrets the task names.
