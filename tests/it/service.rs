@@ -1315,11 +1315,10 @@ async fn service_drift_is_shown_and_repaired() {
         ws.assert_plan_empty();
         let now = task_definition(
             r,
-            &service_info(r, &svc.name)
+            service_info(r, &svc.name)
                 .await
                 .task_definition()
-                .unwrap_or_default()
-                .to_string(),
+                .unwrap_or_default(),
         )
         .await;
         assert!(now.container_definitions()[0]

@@ -339,7 +339,10 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
                 &aws.iam,
                 &role,
                 "read-webhook",
-                &iam::allow(&["secretsmanager:GetSecretValue"], &[secret.clone()]),
+                &iam::allow(
+                    &["secretsmanager:GetSecretValue"],
+                    std::slice::from_ref(&secret),
+                ),
             )
             .await?;
             let f = lambda::FunctionSpec {

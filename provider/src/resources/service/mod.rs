@@ -609,7 +609,7 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
         .as_map()
         .cloned()
         .unwrap_or_default();
-    for (k, _) in &env {
+    for k in env.keys() {
         if !env_name_ok(k) {
             diags.attr_error(
                 a("environment").then_key(k),

@@ -82,7 +82,7 @@ fn bad_inputs_are_refused_at_their_attribute() {
         (
             vec![(
                 "secrets",
-                Dyn::from_string_map([(&"DB".to_string(), &"plain".to_string())].into_iter()),
+                Dyn::from_string_map([(&"DB".to_string(), &"plain".to_string())]),
             )],
             "Invalid secret reference @ secrets[\"DB\"]",
         ),
@@ -156,10 +156,10 @@ fn bad_inputs_are_refused_at_their_attribute() {
 
 #[test]
 fn environment_and_secrets_do_not_overlap() {
-    let env = Dyn::from_string_map([(&"DB_HOST".to_string(), &"x".to_string())].into_iter());
+    let env = Dyn::from_string_map([(&"DB_HOST".to_string(), &"x".to_string())]);
     let arn = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf:host::"
         .to_string();
-    let sec = Dyn::from_string_map([(&"DB_HOST".to_string(), &arn)].into_iter());
+    let sec = Dyn::from_string_map([(&"DB_HOST".to_string(), &arn)]);
     let got = errors(&config(&[("environment", env), ("secrets", sec)]));
     assert!(
         got.iter().any(|g| g.starts_with("Variable set twice")),
@@ -169,7 +169,7 @@ fn environment_and_secrets_do_not_overlap() {
 
 #[test]
 fn a_password_in_the_environment_is_warned_about() {
-    let env = Dyn::from_string_map([(&"DB_PASSWORD".to_string(), &"x".to_string())].into_iter());
+    let env = Dyn::from_string_map([(&"DB_PASSWORD".to_string(), &"x".to_string())]);
     let mut d = Diags::default();
     validate_config(&config(&[("environment", env)]), &mut d);
     assert!(d
