@@ -871,11 +871,6 @@ pub async fn allow_world(c: &Client, sg: &str, port: i32, description: &str) -> 
     }
 }
 
-/// Whether `sg` still exists.
-pub async fn security_group_exists(c: &Client, id: &str) -> Result<bool> {
-    Ok(find_security_group(c, id, 0, "").await?.is_some())
-}
-
 /// The (group, port) pairs in the VPC that let `source` in with a rule marked `marker`.
 pub async fn groups_allowing(
     c: &Client,

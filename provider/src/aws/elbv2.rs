@@ -448,26 +448,6 @@ pub async fn converge_listeners(
     Ok(())
 }
 
-/// The ALB's tags.
-pub async fn tags(c: &Client, arn: &str) -> Result<Tags> {
-    let out = c
-        .describe_tags()
-        .resource_arns(arn)
-        .send()
-        .await
-        .map_err(|e| aws_error("reading tags of", arn, e))?;
-    Ok(out
-        .tag_descriptions()
-        .first()
-        .map(|d| {
-            d.tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
     let gone: Vec<String> = had
         .keys()

@@ -113,35 +113,6 @@ pub async fn put_inline_policy(c: &Client, role: &str, name: &str, document: &st
     Ok(())
 }
 
-/// The inline policy's document, or `None`.
-pub async fn inline_policy(c: &Client, role: &str, name: &str) -> Result<Option<String>> {
-    match c
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(name)
-        .send()
-        .await
-    {
-        Ok(o) => {
-            let doc = o.policy_document();
-            // IAM returns the document URL-encoded.
-            Ok(Some(percent_decode(doc)))
-        }
-        Err(e) => {
-            let e = aws_error(
-                "reading",
-                &format!("policy {name:?} of IAM role {role:?}"),
-                e,
-            );
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
-
 pub async fn delete_inline_policy(c: &Client, role: &str, name: &str) -> Result<()> {
     match c
         .delete_role_policy()
@@ -196,42 +167,5 @@ pub async fn delete_role(c: &Client, name: &str) -> Result<()> {
     match c.delete_role().role_name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => gone_ok(aws_error("deleting", &part, e)),
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1..i + 3)) {
-            (b'%', Some(hex)) => match u8::from_str_radix(&String::from_utf8_lossy(hex), 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                }
-                Err(_) => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn policy_documents_are_url_decoded() {
-        assert_eq!(
-            super::percent_decode("%7B%22Version%22%3A%222012-10-17%22%7D"),
-            "{\"Version\":\"2012-10-17\"}"
-        );
-        assert_eq!(super::percent_decode("{\"a\":1}"), "{\"a\":1}");
     }
 }
