@@ -167,6 +167,11 @@ pub trait Provider: Send + Sync + 'static {
         _ = diags;
         Some(HashMap::new())
     }
+
+    /// Terraform asked the provider to stop (StopProvider: the user pressed
+    /// Ctrl-C). Called before the server shuts down, so in-flight calls can
+    /// end early and return what they have. Default: nothing.
+    fn stop(&self) {}
 }
 
 /// Trait for implementing a provider *without* automatic serialization/deserialization
@@ -298,6 +303,11 @@ pub trait DynamicProvider: Send + Sync + 'static {
         _ = diags;
         Some(HashMap::new())
     }
+
+    /// Terraform asked the provider to stop (StopProvider: the user pressed
+    /// Ctrl-C). Called before the server shuts down, so in-flight calls can
+    /// end early and return what they have. Default: nothing.
+    fn stop(&self) {}
 }
 
 #[async_trait]
@@ -351,6 +361,10 @@ impl<T: Provider> DynamicProvider for T {
         diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicFunction>>> {
         <T as Provider>::get_functions(self, diags)
+    }
+
+    fn stop(&self) {
+        <T as Provider>::stop(self)
     }
 }
 

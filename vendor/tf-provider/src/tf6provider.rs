@@ -607,6 +607,7 @@ impl tf::provider_server::Provider for Arc<Server> {
         &self,
         _request: tonic::Request<tf::stop_provider::Request>,
     ) -> Result<tonic::Response<tf::stop_provider::Response>, tonic::Status> {
+        self.provider.stop();
         self.cancellation_token.cancel();
 
         Ok(tonic::Response::new(tf::stop_provider::Response {
