@@ -11,14 +11,12 @@ all: build
 tools:
 	@scripts/tools.sh
 
-# Bins only for the demo; `make test` builds every target in one go, so that the
-# SDK is compiled once with the test doubles' features (aws-smithy-mocks) instead
-# of once for the bins and again for the tests.
-BUILD_TARGETS ?= --bins
-test: BUILD_TARGETS = --all-targets
-
+# Every target, for the demo too: the tests' doubles (aws-smithy-mocks) turn on
+# `test-util` features of the SDK's runtime crates, and a build of the bins alone
+# would compile the SDK without them, so `make demo` after `make test` (or the
+# other way round) would compile it again.
 build: tools
-	cargo build --workspace $(BUILD_TARGETS)
+	cargo build --workspace --all-targets
 
 ## The provider in a local filesystem mirror, with a CLI config for it
 mirror: build
