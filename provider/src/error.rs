@@ -1,4 +1,7 @@
 //! The provider's one error type, and the one place errors become diagnostics.
+//!
+//! `Aws` holds only what AWS answered. Everything the provider decides itself
+//! (a refusal, a rolled-back deploy, a stop, a deadline) is a variant of its own.
 
 use std::time::Duration;
 
@@ -14,9 +17,18 @@ pub enum Error {
         code: String,
         message: String,
     },
+    /// The request got no answer from AWS (connection, TLS, a response that did not parse),
+    /// after the SDK's own retries.
+    #[error("{action} {part}: the request failed: {message}")]
+    Request {
+        action: String,
+        part: String,
+        message: String,
+    },
     /// The part does not exist (any more).
     #[error("{action} {part}: not found")]
     NotFound { action: String, part: String },
+    /// A wait reached its deadline: what the part still was.
     #[error("{action} {part}: still {state} after {after:?}; raise the `timeouts` value if this is expected")]
     Timeout {
         action: String,
@@ -24,9 +36,53 @@ pub enum Error {
         state: String,
         after: Duration,
     },
+    /// A part reached a state it cannot leave by itself (a NAT gateway `failed`, say).
+    #[error("{action} {part}: it reached the state {state:?}{}", detail(.reason))]
+    Failed {
+        action: String,
+        part: String,
+        state: String,
+        reason: String,
+    },
+    /// The provider itself refuses, before AWS is asked: data would be lost, say.
+    #[error("{action} {part}: {why}")]
+    Refused {
+        action: String,
+        part: String,
+        why: String,
+    },
+    /// ECS's circuit breaker rolled a deployment back.
+    #[error("{action} {part}: the deployment failed and the service runs {running}: {reason}")]
+    RolledBack {
+        action: String,
+        part: String,
+        running: String,
+        reason: String,
+    },
+    /// Terraform asked the plugin to stop (Ctrl-C) while this ran.
+    #[error("{action} {part}: stopped because Terraform asked the provider to stop; the parts made so far are in the state")]
+    Stopped { action: String, part: String },
+    /// An SDK builder refused a request the provider built (a bug of ours).
+    #[error("building the request for {part}: {message}")]
+    Build { part: String, message: String },
+    /// AWS answered, but without what the call is for (an id, say).
+    #[error("{action} {part}: AWS's answer has no {missing}")]
+    Incomplete {
+        action: String,
+        part: String,
+        missing: String,
+    },
     /// The configuration is wrong at `path`.
     #[error("{why}")]
     Invalid { path: AttrPath, why: String },
+}
+
+fn detail(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
 }
 
 impl Error {
@@ -38,6 +94,7 @@ impl Error {
         }
     }
 
+    /// AWS's code, when AWS answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Aws { code, .. } => Some(code),
@@ -50,24 +107,34 @@ impl Error {
     pub fn report(&self, diags: &mut Diags) {
         match self {
             Error::Invalid { path, why } => diags.attr_error(path.clone(), why.clone(), ""),
+            Error::Build { part, .. } => {
+                diags.error(format!("building {part} failed"), self.to_string())
+            }
             Error::Aws { action, part, .. }
+            | Error::Request { action, part, .. }
             | Error::NotFound { action, part }
-            | Error::Timeout { action, part, .. } => {
+            | Error::Timeout { action, part, .. }
+            | Error::Failed { action, part, .. }
+            | Error::Refused { action, part, .. }
+            | Error::RolledBack { action, part, .. }
+            | Error::Stopped { action, part }
+            | Error::Incomplete { action, part, .. } => {
                 diags.error(format!("{action} {part} failed"), self.to_string())
             }
         }
     }
 }
 
-/// AWS's "does not exist" codes: `InvalidVpcID.NotFound`, `ResourceNotFoundException`,
-/// `NoSuchEntity`, `DBClusterNotFoundFault`, ...
+/// AWS's "does not exist" codes, for the operations whose SDK error has no
+/// typed not-found variant to ask: `InvalidVpcID.NotFound`,
+/// `ResourceNotFoundException`, `NoSuchEntity`, `DBClusterNotFoundFault`, and
+/// every `NoSuch…` code of S3, CloudFront and Route53 (`NoSuchBucket`,
+/// `NoSuchDistribution`, `NoSuchOriginAccessControl`, `NoSuchHostedZone`, …).
 pub fn is_not_found_code(code: &str) -> bool {
-    code.ends_with(".NotFound")
-        || code.ends_with("NotFound")
+    code.ends_with("NotFound")
         || code.ends_with("NotFoundException")
         || code.ends_with("NotFoundFault")
-        || code == "NoSuchEntity"
-        || code == "NoSuchBucket"
+        || code.starts_with("NoSuch")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,11 +6,16 @@
 
 pub mod aws;
 pub mod config;
+pub mod ctx;
 pub mod diag;
 pub mod docs;
+pub mod driver;
 pub mod error;
 pub mod resource;
 pub mod resources;
 pub mod schema;
 pub mod tf;
 pub mod value;
+
+#[cfg(test)]
+mod seams_tests;

@@ -189,7 +189,7 @@ pub fn timeouts_block(create: &str, update: &str, delete: &str) -> NestedBlock {
         name: "timeouts",
         nesting: Nesting::OptionalSingle,
         block: Block {
-            description: "How long each operation may wait before it gives up.".into(),
+            description: "How long each operation may wait before it gives up. Waits, and retries while AWS catches up (a network interface that outlives its load balancer, a role not yet assumable), run until this deadline; Ctrl-C ends them at once, and the state keeps every part made so far.".into(),
             attributes: vec![
                 attr("create", create),
                 attr("update", update),

@@ -18,6 +18,7 @@ use tokio::sync::RwLock;
 
 use crate::aws::Aws;
 use crate::config::{parse_provider_config, provider_schema};
+use crate::ctx::StopSignal;
 use crate::diag::{AttrPath, Diags, Severity, Step};
 use crate::resource::{plan_change, SharedResource};
 use crate::schema::{Block, Mode, Nesting, Schema, Ty};
@@ -29,7 +30,11 @@ pub const PROVIDER_NAME: &str = "fansite";
 /// Serves the provider until Terraform stops it.
 pub async fn serve(resources: Vec<SharedResource>) -> Result<(), String> {
     let aws = Arc::new(RwLock::new(None));
-    let provider = FansiteProvider { aws, resources };
+    let provider = FansiteProvider {
+        aws,
+        resources,
+        stop: StopSignal::new(),
+    };
     tf_provider::serve(PROVIDER_NAME, provider)
         .await
         .map_err(|e| e.to_string())
@@ -40,6 +45,9 @@ type SharedAws = Arc<RwLock<Option<Arc<Aws>>>>;
 struct FansiteProvider {
     aws: SharedAws,
     resources: Vec<SharedResource>,
+    /// Fired by Terraform's StopProvider (Ctrl-C): in-flight operations end
+    /// and return the state made so far.
+    stop: StopSignal,
 }
 
 /// A Terraform value on the wire (msgpack or JSON). tf-provider's own dynamic
@@ -230,7 +238,7 @@ impl Provider for FansiteProvider {
         let mut ours = Diags::default();
         let parsed = parse_provider_config(&config, &mut ours);
         if !ours.has_errors() {
-            match Aws::connect(&parsed).await {
+            match Aws::connect(&parsed, self.stop.clone()).await {
                 Ok(aws) => {
                     tracing::info!(%terraform_version, region = %aws.region, "provider configured");
                     *self.aws.write().await = Some(Arc::new(aws));
@@ -240,6 +248,11 @@ impl Provider for FansiteProvider {
         }
         report(ours, diags);
         Some(())
+    }
+
+    fn stop(&self) {
+        tracing::info!("Terraform asked the provider to stop: ending in-flight operations");
+        self.stop.cancel();
     }
 
     fn get_resources(

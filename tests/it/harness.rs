@@ -193,9 +193,10 @@ impl Workspace {
         std::fs::write(self.dir.join("main.tf"), main_tf).expect("write main.tf");
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.tf.path)
-            .args(args)
+    /// `terraform <args>` in this workspace, with the test environment.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.tf.path);
+        cmd.args(args)
             .current_dir(&self.dir)
             .env("TF_CLI_CONFIG_FILE", repo_root().join(".tools/terraformrc"))
             .env("TF_IN_AUTOMATION", "1")
@@ -216,9 +217,36 @@ impl Workspace {
                 "TF_VAR_slack_webhook_url",
                 "https://hooks.slack.com/services/T0/B0/e2e",
             )
-            .stdin(Stdio::null())
-            .output()
-            .expect("run terraform")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// Starts `terraform <args>` and returns at once; its output is piped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start terraform")
+    }
+
+    /// Waits for a terraform started by [`Workspace::spawn`]: stdout and
+    /// stderr together, and whether it succeeded.
+    pub fn finish(&self, child: Child, args: &[&str]) -> (bool, String) {
+        let out = child.wait_with_output().expect("wait for terraform");
+        eprintln!("{}", self.describe(args, &out));
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
     }
 
     fn describe(&self, args: &[&str], out: &Output) -> String {
@@ -410,7 +438,11 @@ pub async fn ecs_at(region: &str, url: &str) -> aws_sdk_ecs::Client {
 }
 
 pub async fn elb(region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
-    aws_sdk_elasticloadbalancingv2::Client::new(&sdk_config(region, endpoint()).await)
+    elb_at(region, endpoint()).await
+}
+
+pub async fn elb_at(region: &str, url: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+    aws_sdk_elasticloadbalancingv2::Client::new(&sdk_config(region, url).await)
 }
 
 pub async fn iam() -> aws_sdk_iam::Client {

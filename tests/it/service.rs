@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
-    autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, endpoint, iam, lambda, logs, repo_root,
+    autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, logs, repo_root,
     secrets, sns, start_moto, terraforms, Terraform, Workspace,
 };
 
@@ -356,6 +356,29 @@ async fn live_parts(region: &str, name: &str, state: &Value, db_sg: Option<&str>
             .map(|t| format!("scalable target {}", t.resource_id())),
     );
     parts
+}
+
+/// Whether the endpoint has an ACTIVE ECS service `name` in cluster `name`.
+/// A missing cluster means no; any other error fails the test.
+async fn service_active(e: &aws_sdk_ecs::Client, name: &str) -> bool {
+    match e
+        .describe_services()
+        .cluster(name)
+        .services(name)
+        .send()
+        .await
+    {
+        Ok(o) => o.services().iter().any(|s| s.status() == Some("ACTIVE")),
+        Err(err) => {
+            let code = aws_sdk_ecs::error::ProvideErrorMetadata::code(&err);
+            assert_eq!(
+                code,
+                Some("ClusterNotFoundException"),
+                "describe services: {err:?}"
+            );
+            false
+        }
+    }
 }
 
 async fn destroy_and_check(ws: &Workspace, svc: &Svc, db: Option<&Db>) {
@@ -1061,16 +1084,95 @@ async fn service_failing_tasks_fail_the_apply_and_destroy_cleans_up() {
         assert!(plan.contains("tainted"), "{plan}");
         ws.destroy();
         let e = ecs_at(svc.region, &url).await;
-        let left = e
-            .describe_services()
-            .cluster(&svc.name)
-            .services(&svc.name)
+        assert!(!service_active(&e, &svc.name).await, "the service is gone");
+    }
+}
+
+/// Ctrl-C during a long wait: Terraform sends StopProvider, the wait ends at
+/// once (not at the 10-minute timeout), the state keeps every part made, and
+/// destroy then removes them all.
+#[tokio::test]
+async fn service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans_up() {
+    // No task ever starts here, so the steady-state wait would last the whole timeout.
+    let url = start_moto(&[("MOTO_ECS_SERVICE_RUNNING", "0")]);
+    for tf in terraforms() {
+        let svc =
+            Svc::new("eu-west-1", "svc-stopped", tf).with("timeouts {\n    create = \"10m\"\n  }");
+        let net_only = Svc {
+            with_service: false,
+            ..svc.clone()
+        };
+        let ws = Workspace::with_endpoint(tf, "service-stopped", &net_only.hcl(), &url);
+        ws.apply();
+        ws.write(&svc.hcl());
+        let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+        let child = ws.spawn(&args);
+        // Wait until the service exists: the apply is then in its steady-state wait.
+        let e = ecs_at(svc.region, &url).await;
+        let started = std::time::Instant::now();
+        loop {
+            if service_active(&e, &svc.name).await {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(180),
+                "the service never appeared"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let pid = child.id().to_string();
+        let interrupted = std::time::Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(kill.success());
+        let (ok, out) = ws.finish(child, &args);
+        let took = interrupted.elapsed();
+        assert!(!ok, "an interrupted apply fails: {out}");
+        // Far inside the 10-minute wait it would otherwise have sat out.
+        assert!(
+            took < std::time::Duration::from_secs(60),
+            "terraform took {took:?} to stop: {out}"
+        );
+        let said = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            said.contains("stopped because Terraform asked the provider to stop"),
+            "{out}"
+        );
+        let state = ws.state_values(ADDR);
+        for key in [
+            "cluster_arn",
+            "service_arn",
+            "alb_arn",
+            "target_group_arn",
+            "security_group_id",
+            "alb_security_group_id",
+            "execution_role_arn",
+            "task_role_arn",
+            "log_group_name",
+            "task_definition_arn",
+        ] {
+            assert!(
+                state[key].as_str().is_some_and(|v| !v.is_empty()),
+                "state keeps {key}: {state}"
+            );
+        }
+        ws.destroy();
+        assert!(!service_active(&e, &svc.name).await, "the service is gone");
+        let lbs = elb_at(svc.region, &url)
+            .await
+            .describe_load_balancers()
             .send()
-            .await;
-        let active = left
-            .map(|o| o.services().iter().any(|s| s.status() == Some("ACTIVE")))
-            .unwrap_or(false);
-        assert!(!active, "the service is gone");
+            .await
+            .expect("list load balancers");
+        assert!(
+            lbs.load_balancers()
+                .iter()
+                .all(|lb| lb.load_balancer_name() != Some(svc.name.as_str())),
+            "the load balancer is gone"
+        );
     }
 }
 
@@ -1347,11 +1449,12 @@ async fn service_deleted_service_is_recreated() {
             .send()
             .await
             .expect("delete service");
+        // Read keeps what remains, so the service is made again in place.
         let actions = ws.planned_actions();
         assert_eq!(
             actions,
-            vec![(ADDR.to_string(), vec!["create".to_string()])],
-            "the service is made again"
+            vec![(ADDR.to_string(), vec!["update".to_string()])],
+            "the service is made again in place"
         );
         ws.apply();
         ws.assert_plan_empty();
@@ -1367,6 +1470,17 @@ async fn service_deleted_service_is_recreated() {
         ] {
             assert_eq!(new[key], old[key], "{key} taken over");
         }
+        // The ECS service deleted again, then a destroy: its refresh must not
+        // drop the resource, or the load balancer, groups and roles are orphaned.
+        ecs(svc.region)
+            .await
+            .delete_service()
+            .cluster(&svc.name)
+            .service(&svc.name)
+            .force(true)
+            .send()
+            .await
+            .expect("delete service");
         destroy_and_check(&ws, &svc, Some(&db)).await;
     }
 }

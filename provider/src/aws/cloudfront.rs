@@ -310,11 +310,10 @@ pub async fn create_distribution(
         .send()
         .await
         .map_err(|e| aws_error("creating", &part, e))?;
-    let d = out.distribution().ok_or_else(|| Error::Aws {
+    let d = out.distribution().ok_or_else(|| Error::Incomplete {
         action: "creating".into(),
         part: part.clone(),
-        code: "IncompleteResponse".into(),
-        message: "AWS returned no distribution".into(),
+        missing: "distribution".into(),
     })?;
     Ok(info(d, out.e_tag().unwrap_or_default()))
 }

@@ -172,11 +172,10 @@ pub async fn create_pool(c: &Client, name: &str, s: &PoolSettings) -> Result<(St
     let pool = out.user_pool();
     match (pool.and_then(|p| p.id()), pool.and_then(|p| p.arn())) {
         (Some(id), Some(arn)) => Ok((id.to_string(), arn.to_string())),
-        _ => Err(Error::Aws {
+        _ => Err(Error::Incomplete {
             action: "creating".into(),
             part,
-            code: "IncompleteResponse".into(),
-            message: "AWS returned no user pool id or ARN".into(),
+            missing: "user pool id or ARN".into(),
         }),
     }
 }
@@ -334,11 +333,10 @@ pub async fn create_client(c: &Client, pool_id: &str, s: &ClientSettings) -> Res
     out.user_pool_client()
         .and_then(|c| c.client_id())
         .map(str::to_string)
-        .ok_or_else(|| Error::Aws {
+        .ok_or_else(|| Error::Incomplete {
             action: "creating".into(),
             part,
-            code: "IncompleteResponse".into(),
-            message: "AWS returned no client id".into(),
+            missing: "client id".into(),
         })
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_ec2::Client;
 
-use super::{aws_error, retry_eventual, waiter_error};
+use super::{aws_error, retry_eventual, retry_while_new, waiter_error};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -81,7 +81,9 @@ pub async fn create_vpc(c: &Client, cidr: &str, tags: &Tags) -> Result<String> {
         .to_string();
     for attr in ["dns_support", "dns_hostnames"] {
         let yes = AttributeBooleanValue::builder().value(true).build();
-        retry_eventual(&[], || async {
+        // A part just made may not be visible to this call yet (EC2 API reference,
+        // "Eventual consistency"): not found is retried.
+        retry_while_new(|| async {
             let req = c.modify_vpc_attribute().vpc_id(&id);
             let req = if attr == "dns_support" {
                 req.enable_dns_support(yes.clone())
@@ -114,7 +116,9 @@ pub async fn find_vpc(c: &Client, id: &str) -> Result<Option<VpcInfo>> {
 
 pub async fn delete_vpc(c: &Client, id: &str) -> Result<()> {
     let part = format!("VPC {id}");
-    // Dependencies (ENIs of a NAT gateway just deleted) can linger for a moment.
+    // Network interfaces of a NAT gateway, load balancer or database just
+    // deleted hold the VPC for minutes (terraform-provider-aws retries
+    // DependencyViolation for the whole delete timeout).
     let res = retry_eventual(&["DependencyViolation"], || async {
         c.delete_vpc()
             .vpc_id(id)
@@ -176,7 +180,9 @@ pub async fn create_internet_gateway(c: &Client, vpc_id: &str, tags: &Tags) -> R
 }
 
 pub async fn attach_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> Result<()> {
-    retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    retry_while_new(|| async {
         c.attach_internet_gateway()
             .internet_gateway_id(igw_id)
             .vpc_id(vpc_id)
@@ -228,7 +234,9 @@ pub async fn create_subnet(
     tags: &Tags,
 ) -> Result<String> {
     let part = format!("subnet {cidr} in {az}");
-    let out = retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    let out = retry_while_new(|| async {
         c.create_subnet()
             .vpc_id(vpc_id)
             .availability_zone(az)
@@ -245,7 +253,9 @@ pub async fn create_subnet(
         .unwrap_or_default()
         .to_string();
     if public {
-        retry_eventual(&[], || async {
+        // A part just made may not be visible to this call yet (EC2 API reference,
+        // "Eventual consistency"): not found is retried.
+        retry_while_new(|| async {
             c.modify_subnet_attribute()
                 .subnet_id(&id)
                 .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
@@ -261,6 +271,8 @@ pub async fn create_subnet(
 
 pub async fn delete_subnet(c: &Client, id: &str) -> Result<()> {
     let part = format!("subnet {id}");
+    // Network interfaces that outlive their owner hold the subnet for minutes
+    // (terraform-provider-aws retries DependencyViolation for the delete timeout).
     gone_is_done(
         retry_eventual(&["DependencyViolation"], || async {
             c.delete_subnet()
@@ -275,7 +287,9 @@ pub async fn delete_subnet(c: &Client, id: &str) -> Result<()> {
 }
 
 pub async fn create_route_table(c: &Client, vpc_id: &str, tags: &Tags) -> Result<String> {
-    let out = retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    let out = retry_while_new(|| async {
         c.create_route_table()
             .vpc_id(vpc_id)
             .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
@@ -292,7 +306,9 @@ pub async fn create_route_table(c: &Client, vpc_id: &str, tags: &Tags) -> Result
 }
 
 pub async fn associate_route_table(c: &Client, rt_id: &str, subnet_id: &str) -> Result<()> {
-    retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    retry_while_new(|| async {
         c.associate_route_table()
             .route_table_id(rt_id)
             .subnet_id(subnet_id)
@@ -359,7 +375,9 @@ pub async fn set_default_route(
         DefaultRoute::InternetGateway(id) => req.gateway_id(id),
         DefaultRoute::NatGateway(id) => req.nat_gateway_id(id),
     };
-    retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    retry_while_new(|| async {
         req.clone()
             .send()
             .await
@@ -420,6 +438,9 @@ pub async fn allocate_eip(c: &Client, tags: &Tags) -> Result<String> {
 
 pub async fn release_eip(c: &Client, allocation_id: &str) -> Result<()> {
     let part = format!("elastic IP {allocation_id}");
+    // The address stays associated until its NAT gateway is deleted; a just
+    // allocated one can answer AuthFailure for a moment (terraform-provider-aws
+    // retries InvalidIPAddress.InUse and AuthFailure on release).
     gone_is_done(
         retry_eventual(&["InvalidIPAddress.InUse", "AuthFailure"], || async {
             c.release_address()
@@ -440,7 +461,9 @@ pub async fn create_nat_gateway(
     tags: &Tags,
 ) -> Result<String> {
     let part = format!("NAT gateway in {subnet_id}");
-    let out = retry_eventual(&[], || async {
+    // A part just made may not be visible to this call yet (EC2 API reference,
+    // "Eventual consistency"): not found is retried.
+    let out = retry_while_new(|| async {
         c.create_nat_gateway()
             .subnet_id(subnet_id)
             .allocation_id(allocation_id)
@@ -786,8 +809,10 @@ pub async fn revoke_from(
 
 pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
     let part = format!("security group {id}");
-    // Network interfaces of instances just deleted can hold the group for a while.
-    let res = retry_eventual(&["DependencyViolation"], || async {
+    // Network interfaces of tasks, load balancers or instances just deleted
+    // hold the group for minutes: terraform-provider-aws retries
+    // DependencyViolation and InvalidGroup.InUse for the whole delete timeout.
+    let res = retry_eventual(&["DependencyViolation", "InvalidGroup.InUse"], || async {
         c.delete_security_group()
             .group_id(id)
             .send()

@@ -581,14 +581,11 @@ pub async fn wait_stable(
         match progress(&s, wanted) {
             Progress::Stable => return Ok(()),
             Progress::Failed { running, reason } => {
-                return Err(Error::Aws {
+                return Err(Error::RolledBack {
                     action: "deploying".into(),
                     part: format!("{} to ECS service {name:?}", short_revision(wanted)),
-                    code: "DeploymentRolledBack".into(),
-                    message: format!(
-                        "the deployment failed and the service runs {}: {reason}",
-                        short_revision(&running)
-                    ),
+                    running: short_revision(&running).to_string(),
+                    reason,
                 })
             }
             Progress::Rolling {

@@ -35,6 +35,9 @@ pub async fn ensure_function(c: &Client, f: &FunctionSpec, tags: &Tags) -> Resul
         update_environment(c, &f.name, &f.environment).await?;
         return Ok(arn);
     }
+    // A role just made is not assumable by Lambda for several seconds (IAM
+    // propagation): CreateFunction answers InvalidParameterValueException
+    // "The role defined for the function cannot be assumed by Lambda".
     retry_eventual(&["InvalidParameterValueException"], || async {
         c.create_function()
             .function_name(&f.name)

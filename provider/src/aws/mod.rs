@@ -56,10 +56,13 @@ pub struct Aws {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
+    /// The plugin's stop signal (Terraform's StopProvider): every operation's
+    /// [`crate::ctx::Ctx`] ends when it fires.
+    pub stop: crate::ctx::StopSignal,
 }
 
 impl Aws {
-    pub async fn connect(config: &ProviderConfig) -> Result<Aws> {
+    pub async fn connect(config: &ProviderConfig, stop: crate::ctx::StopSignal) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
             RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),
         );
@@ -132,16 +135,15 @@ impl Aws {
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
             sns: client!(aws_sdk_sns, "sns"),
             lambda: client!(aws_sdk_lambda, "lambda"),
+            stop,
         })
     }
 }
 
 /// An SDK builder refused a request the provider built: names the part.
 pub fn build_error(part: &str, e: impl std::fmt::Display) -> Error {
-    Error::Aws {
-        action: "building".into(),
+    Error::Build {
         part: part.into(),
-        code: "BuildError".into(),
         message: e.to_string(),
     }
 }
@@ -174,10 +176,9 @@ where
             code: code.to_string(),
             message: err.message().unwrap_or_default().to_string(),
         },
-        None => Error::Aws {
+        None => Error::Request {
             action: action.to_string(),
             part: part.to_string(),
-            code: "RequestFailed".to_string(),
             message: DisplayErrorContext(&err).to_string(),
         },
     }
@@ -206,58 +207,75 @@ where
             after,
         },
         WaiterError::OperationFailed(f) => aws_error(action, part, f.into_error()),
-        WaiterError::FailureState(_) => Error::Aws {
+        WaiterError::FailureState(_) => Error::Failed {
             action: action.into(),
             part: part.into(),
-            code: "FailureState".into(),
-            message: format!("{part} reached a failed state"),
+            state: "failed".into(),
+            reason: String::new(),
         },
-        _ => Error::Aws {
-            action: action.into(),
+        _ => Error::Build {
             part: part.into(),
-            code: "WaiterFailed".into(),
-            message: "the waiter could not be built".into(),
+            message: format!("the waiter for {action} could not be built"),
         },
     }
 }
 
-/// How often a call that AWS refuses only because a part it just made is not
-/// visible yet is tried again. EC2 and IAM document "eventual consistency" of a
-/// few seconds; 8 tries over about 25 s covers it.
-pub const EVENTUAL_CONSISTENCY_TRIES: u32 = 8;
+/// The first pause of an eventual-consistency retry; each next one doubles,
+/// up to [`EVENTUAL_CONSISTENCY_MAX_DELAY`].
 const EVENTUAL_CONSISTENCY_FIRST_DELAY: Duration = Duration::from_millis(200);
+/// terraform-provider-aws polls its retries at most every 10 s
+/// (`tfresource.RetryWhen`'s backoff); the same here.
+const EVENTUAL_CONSISTENCY_MAX_DELAY: Duration = Duration::from_secs(10);
 
-/// Runs `op` again while it fails with one of `codes` (or not found, when the
-/// part was just made), at most [`EVENTUAL_CONSISTENCY_TRIES`] times.
+/// Runs `op` again while AWS answers one of `codes`, until the current
+/// operation's deadline ([`crate::ctx::remaining`]); never a fixed count.
+///
+/// For answers AWS gives only until it catches up: a dependency that lingers
+/// after its owner is deleted (`DependencyViolation`), a role not yet
+/// assumable, a part still in use. Not found is *not* retried: a delete that
+/// gets it is done at once. Each caller names its codes and, in a comment, the
+/// AWS behaviour they answer.
 pub async fn retry_eventual<T, F, Fut>(codes: &[&str], op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    retry_eventual_from(EVENTUAL_CONSISTENCY_FIRST_DELAY, codes, op).await
+    retry_until_deadline(codes, false, op).await
 }
 
-/// [`retry_eventual`] with the first delay given (doubling, at most 5 s).
-pub async fn retry_eventual_from<T, F, Fut>(
-    first_delay: Duration,
-    codes: &[&str],
-    mut op: F,
-) -> Result<T>
+/// Runs `op` again while what it names is not found, until the current
+/// operation's deadline: for calls about a part that was just made (EC2 and
+/// IAM document that a new resource may not be visible to other calls for a
+/// while: "eventual consistency").
+pub async fn retry_while_new<T, F, Fut>(op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut delay = first_delay;
-    let mut tries = 1;
+    retry_until_deadline(&[], true, op).await
+}
+
+async fn retry_until_deadline<T, F, Fut>(codes: &[&str], not_found: bool, mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let ctx = crate::ctx::current();
+    let mut delay = EVENTUAL_CONSISTENCY_FIRST_DELAY;
+    let mut tries = 1u32;
     loop {
         match op().await {
             Err(e)
-                if tries < EVENTUAL_CONSISTENCY_TRIES
-                    && (e.is_not_found() || e.code().is_some_and(|c| codes.contains(&c))) =>
+                if (not_found && e.is_not_found())
+                    || e.code().is_some_and(|c| codes.contains(&c)) =>
             {
-                tracing::debug!(error = %e, tries, "retrying while AWS catches up");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
+                let left = ctx.remaining();
+                if left.is_zero() {
+                    return Err(e);
+                }
+                tracing::info!(error = %e, tries, left_s = left.as_secs(), "retrying while AWS catches up");
+                tokio::time::sleep(delay.min(left)).await;
+                delay = (delay * 2).min(EVENTUAL_CONSISTENCY_MAX_DELAY);
                 tries += 1;
             }
             other => return other,

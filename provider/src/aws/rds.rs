@@ -96,7 +96,8 @@ pub async fn subnet_group_subnets(c: &Client, name: &str) -> Result<Option<Vec<S
 
 pub async fn delete_subnet_group(c: &Client, name: &str) -> Result<()> {
     let part = format!("DB subnet group {name:?}");
-    // The group stays in use for a moment after the cluster is deleted.
+    // The group stays in use for a while after its cluster's last instance is
+    // deleted: InvalidDBSubnetGroupStateFault until RDS lets go of it.
     let res = retry_eventual(&["InvalidDBSubnetGroupStateFault"], || async {
         c.delete_db_subnet_group()
             .db_subnet_group_name(name)

@@ -27,14 +27,25 @@ fn record(domain: &str, ty: RrType, target: &str, part: &str) -> Result<Resource
         .map_err(|e| build_error(part, e))
 }
 
+/// What [`alias_records`] does to each record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordChange {
+    Upsert,
+    Delete,
+}
+
 /// Upserts (or deletes) A and AAAA alias records for each domain.
 pub async fn alias_records(
     c: &Client,
     zone: &str,
     domains: &[String],
     target: &str,
-    action: ChangeAction,
+    change: RecordChange,
 ) -> Result<()> {
+    let action = match change {
+        RecordChange::Upsert => ChangeAction::Upsert,
+        RecordChange::Delete => ChangeAction::Delete,
+    };
     if domains.is_empty() {
         return Ok(());
     }

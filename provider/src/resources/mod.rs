@@ -8,15 +8,16 @@ pub mod service;
 
 use std::sync::Arc;
 
+use crate::driver::Driver;
 use crate::resource::SharedResource;
 
 /// Every resource this provider serves.
 pub fn all() -> Vec<SharedResource> {
     vec![
-        Arc::new(network::NetworkResource),
-        Arc::new(auth::AuthResource),
-        Arc::new(database::DatabaseResource),
-        Arc::new(edge::EdgeResource),
-        Arc::new(service::ServiceResource),
+        Arc::new(Driver(network::NetworkResource)),
+        Arc::new(Driver(auth::AuthResource)),
+        Arc::new(Driver(database::DatabaseResource)),
+        Arc::new(Driver(edge::EdgeResource)),
+        Arc::new(Driver(service::ServiceResource)),
     ]
 }

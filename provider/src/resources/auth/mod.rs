@@ -10,26 +10,38 @@ mod state;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::aws::cognito::{self, Mfa};
 use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
+use crate::driver::{Composite, Timeouts};
 use crate::error::Result;
-use crate::resource::{merge_tags, Resource};
 use crate::schema::Schema;
 use crate::value::Dyn;
 
 pub use state::AuthState;
 
+/// Cognito makes a pool, client and groups at once; a hosted UI prefix domain
+/// takes up to a minute to create or delete (AWS documentation). Ten minutes
+/// leaves room for throttling on a busy account.
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
 pub struct AuthResource;
 
 #[async_trait]
-impl Resource for AuthResource {
-    fn name(&self) -> &'static str {
-        "auth"
-    }
+impl Composite for AuthResource {
+    type State = AuthState;
+    const NAME: &'static str = "auth";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
+    };
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -39,16 +51,37 @@ impl Resource for AuthResource {
         validate_config(config, diags);
     }
 
-    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = AuthState::from_dyn(state);
-        match find::find_auth(aws, &hints).await {
-            Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
-            Ok(None) => None,
-            Err(e) => {
-                e.report(diags);
-                Some(state.clone())
-            }
+    fn decode(&self, value: &Dyn) -> AuthState {
+        AuthState::from_dyn(value)
+    }
+
+    fn encode(&self, aws: &Aws, state: &AuthState) -> Dyn {
+        state.to_dyn(&aws.region)
+    }
+
+    fn label(&self, state: &AuthState) -> String {
+        format!("auth {:?}", state.name)
+    }
+
+    fn unmade(&self, want: &AuthState) -> AuthState {
+        AuthState {
+            user_pool_id: None,
+            user_pool_arn: None,
+            client_id: None,
+            domain_prefix: None,
+            groups: None,
+            // Protection goes on last: a pool whose create failed midway can still be removed.
+            deletion_protection: false,
+            ..want.clone()
         }
+    }
+
+    fn has_parts(&self, state: &AuthState) -> bool {
+        state.user_pool_id.is_some()
+    }
+
+    async fn find(&self, aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>> {
+        find::find_auth(aws, hints).await
     }
 
     async fn plan(
@@ -59,11 +92,6 @@ impl Resource for AuthResource {
         _config: &Dyn,
         _diags: &mut Diags,
     ) -> Dyn {
-        let tags_all = match aws {
-            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
-            None => Dyn::Unknown,
-        };
-        planned.set("tags_all", tags_all);
         let domain = match (planned.get("domain_prefix"), aws) {
             (Dyn::String(prefix), Some(aws)) => {
                 Dyn::String(state::hosted_ui_domain(&aws.region, prefix))
@@ -114,55 +142,27 @@ impl Resource for AuthResource {
         }
     }
 
-    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = AuthState::from_dyn(planned);
-        let mut cur = AuthState {
-            user_pool_id: None,
-            user_pool_arn: None,
-            client_id: None,
-            domain_prefix: None,
-            groups: None,
-            // Protection goes on last: a pool whose create failed midway can still be removed.
-            deletion_protection: false,
-            ..want.clone()
-        };
-        let res = create_parts(aws, &mut cur, &want).await;
-        finish(aws, cur, res, diags).await
+    async fn create(&self, aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Result<()> {
+        create_parts(aws, cur, want).await
     }
 
-    async fn update(
-        &self,
-        aws: &Aws,
-        prior: &Dyn,
-        planned: &Dyn,
-        diags: &mut Diags,
-    ) -> Option<Dyn> {
-        let want = AuthState::from_dyn(planned);
-        let mut cur = AuthState::from_dyn(prior);
-        let res = update_parts(aws, &mut cur, &want).await;
-        finish(aws, cur, res, diags).await
+    async fn update(&self, aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Result<()> {
+        update_parts(aws, cur, want).await
     }
 
-    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = AuthState::from_dyn(state);
+    async fn delete(&self, aws: &Aws, cur: &AuthState) -> Result<()> {
         let Some(pool_id) = &cur.user_pool_id else {
-            return;
+            return Ok(());
         };
         let c = &aws.cognito;
         // A pool with a domain cannot be deleted: the domain goes first.
-        let res: Result<()> = async {
-            if let Some(prefix) = &cur.domain_prefix {
-                cognito::delete_domain(c, pool_id, prefix).await?;
-            }
-            cognito::delete_pool(c, pool_id).await
+        if let Some(prefix) = &cur.domain_prefix {
+            cognito::delete_domain(c, pool_id, prefix).await?;
         }
-        .await;
-        if let Err(e) = res {
-            e.report(diags);
-        }
+        cognito::delete_pool(c, pool_id).await
     }
 
-    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<AuthState> {
         if !is_pool_id(id) {
             diags.error(
                 "Invalid import ID",
@@ -171,7 +171,7 @@ impl Resource for AuthResource {
             return None;
         }
         match find::import_auth(aws, id).await {
-            Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
+            Ok(Some(found)) => Some(found),
             Ok(None) => {
                 diags.error(
                     "Cannot import non-existent user pool",
@@ -285,21 +285,6 @@ async fn sync_groups(
     }
     cur.groups = want.groups.clone();
     Ok(())
-}
-
-/// After create or update: on success the state; on failure the error, and
-/// the state as AWS now has it, so that nothing made is lost.
-async fn finish(aws: &Aws, cur: AuthState, res: Result<()>, diags: &mut Diags) -> Option<Dyn> {
-    let err = match res {
-        Ok(()) => return Some(cur.to_dyn(&aws.region)),
-        Err(e) => e,
-    };
-    err.report(diags);
-    cur.user_pool_id.as_ref()?;
-    match find::find_auth(aws, &cur).await {
-        Ok(Some(found)) => Some(found.to_dyn(&aws.region)),
-        _ => Some(cur.to_dyn(&aws.region)),
-    }
 }
 
 /// `us-east-1_AbC123`: a region, `_`, letters and digits.

@@ -1,8 +1,6 @@
 //! Making, changing and removing the database's parts, recording each id in
 //! `cur` the moment the part exists, so that a failure loses nothing.
 
-use std::time::Duration;
-
 use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
@@ -47,12 +45,7 @@ fn zone_for(zones: &[String], n: usize) -> Option<&str> {
 /// Makes every part. Parts left by an earlier cluster of the same name (its
 /// cluster deleted outside Terraform) are taken over, not orphaned: the
 /// security group, subnet group and connection secret are found by name.
-pub async fn create_all(
-    aws: &Aws,
-    cur: &mut DatabaseState,
-    want: &DatabaseState,
-    limit: Duration,
-) -> Result<()> {
+pub async fn create_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
     // The security group, open on 3306 only to the allowed groups.
     let sg_name = want.security_group_name();
     let (sg, had) = match ec2::security_group_named(&aws.ec2, &want.vpc_id, &sg_name).await? {
@@ -116,11 +109,11 @@ pub async fn create_all(
     cur.cluster_arn = Some(made.arn.clone()).filter(|a| !a.is_empty());
     cur.master_secret_arn = made.master_secret_arn.clone();
     cur.deletion_protection = false;
-    rds::wait_cluster_available(&aws.rds, &want.name, limit).await?;
+    rds::wait_cluster_available(&aws.rds, &want.name, crate::ctx::remaining()).await?;
 
     let zones = instance_zones(aws, want).await?;
     let count = 1 + usize::try_from(want.readers.min).unwrap_or(0);
-    make_instances(aws, cur, want, &zones, count, limit).await?;
+    make_instances(aws, cur, want, &zones, count).await?;
 
     set_scaling(aws, want).await?;
     refresh_cluster(aws, cur).await?;
@@ -140,7 +133,6 @@ async fn make_instances(
     want: &DatabaseState,
     zones: &[String],
     count: usize,
-    limit: Duration,
 ) -> Result<()> {
     let mut made = Vec::new();
     let mut n = cur
@@ -168,7 +160,7 @@ async fn make_instances(
         made.push(id);
     }
     for id in made {
-        rds::wait_instance_available(&aws.rds, &id, limit).await?;
+        rds::wait_instance_available(&aws.rds, &id, crate::ctx::remaining()).await?;
     }
     Ok(())
 }
@@ -241,14 +233,9 @@ async fn sync_connection_secret(
 /// access rules are added before old ones go; readers are added before
 /// any are removed, and the writer is never removed; readers change class
 /// before the writer.
-pub async fn update_all(
-    aws: &Aws,
-    cur: &mut DatabaseState,
-    want: &DatabaseState,
-    limit: Duration,
-) -> Result<()> {
+pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
     let Some(sg) = cur.security_group_id.clone() else {
-        return create_all(aws, cur, want, limit).await;
+        return create_all(aws, cur, want).await;
     };
     let had = cur.allowed_security_group_ids.clone().unwrap_or_default();
     let wanted = want.allowed_security_group_ids.clone().unwrap_or_default();
@@ -316,7 +303,7 @@ pub async fn update_all(
     let zones = instance_zones(aws, want).await?;
     let count = 1 + usize::try_from(want.readers.min).unwrap_or(0);
     if cur.instance_ids.len() < count {
-        make_instances(aws, cur, want, &zones, count, limit).await?;
+        make_instances(aws, cur, want, &zones, count).await?;
     }
     // Instance class: readers first, then the writer.
     if cur.instance_class != want.instance_class {
@@ -357,7 +344,7 @@ pub async fn update_all(
             rds::delete_instance(&aws.rds, id).await?;
         }
         for id in &remove {
-            rds::wait_instance_deleted(&aws.rds, id, limit).await?;
+            rds::wait_instance_deleted(&aws.rds, id, crate::ctx::remaining()).await?;
             cur.instance_ids.retain(|i| i != id);
         }
     }
@@ -420,7 +407,6 @@ pub async fn delete_all(
     aws: &Aws,
     cur: &DatabaseState,
     final_snapshot: Option<String>,
-    limit: Duration,
 ) -> Result<()> {
     autoscaling::stop_scaling(&aws.autoscaling, &cur.name).await?;
     if let Some(arn) = &cur.connection_secret_arn {
@@ -440,11 +426,11 @@ pub async fn delete_all(
         rds::delete_instance(&aws.rds, id).await?;
     }
     for id in &instances {
-        rds::wait_instance_deleted(&aws.rds, id, limit).await?;
+        rds::wait_instance_deleted(&aws.rds, id, crate::ctx::remaining()).await?;
     }
     if cur.cluster_id.is_some() || rds::describe_cluster(&aws.rds, &cur.name).await?.is_some() {
         rds::delete_cluster(&aws.rds, &cur.name, final_snapshot.as_deref()).await?;
-        rds::wait_cluster_deleted(&aws.rds, &cur.name, limit).await?;
+        rds::wait_cluster_deleted(&aws.rds, &cur.name, crate::ctx::remaining()).await?;
     }
     if cur.subnet_group_name.is_some() {
         rds::delete_subnet_group(&aws.rds, &cur.name).await?;

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 
 use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
-use crate::error::Error;
-use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::driver::{Composite, Timeouts};
+use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -50,10 +50,14 @@ pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 pub struct DatabaseResource;
 
 #[async_trait]
-impl Resource for DatabaseResource {
-    fn name(&self) -> &'static str {
-        "database"
-    }
+impl Composite for DatabaseResource {
+    type State = DatabaseState;
+    const NAME: &'static str = "database";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
+    };
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -61,18 +65,55 @@ impl Resource for DatabaseResource {
 
     fn validate(&self, config: &Dyn, diags: &mut Diags) {
         validate_config(config, diags);
-        validate_timeouts(config, diags);
     }
 
-    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = DatabaseState::from_dyn(state);
-        match find::find_database(aws, &hints).await {
-            Ok(Some(found)) => Some(found.to_dyn()),
-            Ok(None) => None,
-            Err(e) => {
-                e.report(diags);
-                Some(state.clone())
+    fn decode(&self, value: &Dyn) -> DatabaseState {
+        DatabaseState::from_dyn(value)
+    }
+
+    fn encode(&self, _aws: &Aws, state: &DatabaseState) -> Dyn {
+        state.to_dyn()
+    }
+
+    fn label(&self, state: &DatabaseState) -> String {
+        format!("database {:?}", state.name)
+    }
+
+    fn unmade(&self, want: &DatabaseState) -> DatabaseState {
+        DatabaseState {
+            cluster_id: None,
+            cluster_arn: None,
+            writer_endpoint: None,
+            reader_endpoint: None,
+            port: None,
+            security_group_id: None,
+            subnet_group_name: None,
+            instance_ids: Vec::new(),
+            writer_instance_id: None,
+            master_secret_arn: None,
+            connection_secret_arn: None,
+            connection: None,
+            allowed_security_group_ids: None,
+            ..want.clone()
+        }
+    }
+
+    fn has_parts(&self, state: &DatabaseState) -> bool {
+        state.security_group_id.is_some() || state.cluster_id.is_some()
+    }
+
+    async fn find(&self, aws: &Aws, hints: &DatabaseState) -> Result<Option<DatabaseState>> {
+        find::find_database(aws, hints).await
+    }
+
+    /// Parts made before the cluster are kept even when the cluster is not there.
+    async fn refresh_after_failure(&self, aws: &Aws, cur: DatabaseState) -> DatabaseState {
+        match find::find_database(aws, &cur).await {
+            Ok(Some(mut found)) => {
+                found.security_group_id = found.security_group_id.or(cur.security_group_id);
+                found
             }
+            _ => cur,
         }
     }
 
@@ -107,11 +148,6 @@ impl Resource for DatabaseResource {
             }
             planned.set("readers", Dyn::List(vec![b]));
         }
-        let tags_all = match aws {
-            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
-            None => Dyn::Unknown,
-        };
-        planned.set("tags_all", tags_all);
 
         // Subnets in at least two zones, all in the VPC: known before any part is made.
         if let (Some(aws), Some(subnets), Some(vpc)) = (
@@ -186,48 +222,15 @@ impl Resource for DatabaseResource {
         }
     }
 
-    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = DatabaseState::from_dyn(planned);
-        let mut cur = DatabaseState {
-            cluster_id: None,
-            cluster_arn: None,
-            writer_endpoint: None,
-            reader_endpoint: None,
-            port: None,
-            security_group_id: None,
-            subnet_group_name: None,
-            instance_ids: Vec::new(),
-            writer_instance_id: None,
-            master_secret_arn: None,
-            connection_secret_arn: None,
-            connection: None,
-            allowed_security_group_ids: None,
-            ..want.clone()
-        };
-        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::create_all(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "creating", limit, diags).await
+    async fn create(&self, aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
+        converge::create_all(aws, cur, want).await
     }
 
-    async fn update(
-        &self,
-        aws: &Aws,
-        prior: &Dyn,
-        planned: &Dyn,
-        diags: &mut Diags,
-    ) -> Option<Dyn> {
-        let want = DatabaseState::from_dyn(planned);
-        let mut cur = DatabaseState::from_dyn(prior);
-        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::update_all(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "updating", limit, diags).await
+    async fn update(&self, aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
+        converge::update_all(aws, cur, want).await
     }
 
-    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = DatabaseState::from_dyn(state);
-        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
+    async fn delete(&self, aws: &Aws, cur: &DatabaseState) -> Result<()> {
         let snapshot = (!cur.skip_final_snapshot).then(|| {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -235,14 +238,10 @@ impl Resource for DatabaseResource {
                 .unwrap_or(0);
             format!("{}-final-{now}", cur.name)
         });
-        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, snapshot, limit)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => e.report(diags),
-            Err(_) => timed_out("deleting", &cur, limit).report(diags),
-        }
+        converge::delete_all(aws, cur, snapshot).await
     }
 
-    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<DatabaseState> {
         if let Some(why) = name_problem(id) {
             diags.error(
                 "Invalid import ID",
@@ -264,7 +263,7 @@ impl Resource for DatabaseResource {
                 );
                 None
             }
-            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(Some(found)) => Some(found),
             Ok(None) => {
                 diags.error(
                     "Cannot import non-existent database",
@@ -277,44 +276,6 @@ impl Resource for DatabaseResource {
                 None
             }
         }
-    }
-}
-
-fn timed_out(action: &str, cur: &DatabaseState, after: Duration) -> Error {
-    Error::Timeout {
-        action: action.into(),
-        part: format!("database {:?}", cur.name),
-        state: "not done".into(),
-        after,
-    }
-}
-
-/// After create or update: on success the state; on failure the error, and the
-/// state as AWS now has it, so that nothing made is lost.
-async fn finish(
-    aws: &Aws,
-    cur: DatabaseState,
-    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
-    action: &str,
-    limit: Duration,
-    diags: &mut Diags,
-) -> Option<Dyn> {
-    let err = match res {
-        Ok(Ok(())) => return Some(cur.to_dyn()),
-        Ok(Err(e)) => e,
-        Err(_) => timed_out(action, &cur, limit),
-    };
-    err.report(diags);
-    if cur.security_group_id.is_none() && cur.cluster_id.is_none() {
-        return None;
-    }
-    match find::find_database(aws, &cur).await {
-        Ok(Some(mut found)) => {
-            // Parts made before the cluster are kept even when the cluster is not there.
-            found.security_group_id = found.security_group_id.or(cur.security_group_id);
-            Some(found.to_dyn())
-        }
-        _ => Some(cur.to_dyn()),
     }
 }
 

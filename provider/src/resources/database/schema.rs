@@ -1,13 +1,11 @@
-use crate::schema::{timeouts_block, Attribute, Block, NestedBlock, Nesting, Schema, Ty};
+use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema, Ty};
 
 use super::{
-    DEFAULT_BACKUP_WINDOW, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_ENGINE_VERSION,
-    DEFAULT_INSTANCE_CLASS, DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_READERS, DEFAULT_MIN_READERS,
-    DEFAULT_TARGET_CPU, DEFAULT_UPDATE_TIMEOUT,
+    DEFAULT_BACKUP_WINDOW, DEFAULT_ENGINE_VERSION, DEFAULT_INSTANCE_CLASS,
+    DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_READERS, DEFAULT_MIN_READERS, DEFAULT_TARGET_CPU,
 };
 
 pub fn schema() -> Schema {
-    let mins = |d: std::time::Duration| format!("{}m", d.as_secs() / 60);
     let readers = Block {
         description: "Reader instances: at least `min`, in other availability zones than the writer; when `max` is above `min`, Application Auto Scaling adds readers up to `max` to hold the readers' average CPU at `target_cpu`. Left out: one reader, scaling to three at 60 %.".into(),
         attributes: vec![
@@ -53,7 +51,6 @@ pub fn schema() -> Schema {
             ],
             blocks: vec![
                 NestedBlock { name: "readers", nesting: Nesting::OptionalSingle, block: readers },
-                timeouts_block(&mins(DEFAULT_CREATE_TIMEOUT), &mins(DEFAULT_UPDATE_TIMEOUT), &mins(DEFAULT_DELETE_TIMEOUT)),
             ],
         },
     }

@@ -1,10 +1,9 @@
 //! Making, changing and removing the edge's parts, recording each id in `cur`
 //! the moment the part exists.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_route53::types::ChangeAction;
-
+use crate::aws::route53::RecordChange;
 use crate::aws::{cloudfront, route53, s3, wafv2, Aws};
 use crate::error::Result;
 
@@ -26,12 +25,7 @@ fn waf_tags(s: &EdgeState) -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn create_all(
-    aws: &Aws,
-    cur: &mut EdgeState,
-    want: &EdgeState,
-    limit: Duration,
-) -> Result<()> {
+pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
     s3::create_bucket(&aws.s3, &want.name, &aws.region, &want.tags_all).await?;
     cur.bucket_made = true;
     // A web ACL left by an earlier edge of this name is taken over, not orphaned.
@@ -68,23 +62,18 @@ pub async fn create_all(
             zone,
             &want.aliases.clone().unwrap_or_default(),
             &d.domain_name,
-            ChangeAction::Upsert,
+            RecordChange::Upsert,
         )
         .await?;
     }
-    cloudfront::wait_deployed(&aws.cloudfront, &d.id, limit).await
+    cloudfront::wait_deployed(&aws.cloudfront, &d.id, crate::ctx::remaining()).await
 }
 
 /// Changes what differs. The distribution keeps serving throughout: its
 /// config is updated in place, records are moved only after it has the new aliases.
-pub async fn update_all(
-    aws: &Aws,
-    cur: &mut EdgeState,
-    want: &EdgeState,
-    limit: Duration,
-) -> Result<()> {
+pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
     let Some(id) = cur.distribution_id.clone() else {
-        return create_all(aws, cur, want, limit).await;
+        return create_all(aws, cur, want).await;
     };
     if cur.tags_all != want.tags_all {
         s3::secure_bucket(&aws.s3, &want.name, &want.tags_all).await?;
@@ -121,7 +110,7 @@ pub async fn update_all(
                 &d.caller_reference,
             )
             .await?;
-            cloudfront::wait_deployed(&aws.cloudfront, &id, limit).await?;
+            cloudfront::wait_deployed(&aws.cloudfront, &id, crate::ctx::remaining()).await?;
         }
         cur.api_origin = want.api_origin.clone();
         cur.api_path_pattern = want.api_path_pattern.clone();
@@ -142,7 +131,7 @@ pub async fn update_all(
                     zone,
                     &new_names,
                     &domain,
-                    ChangeAction::Upsert,
+                    RecordChange::Upsert,
                 )
                 .await?;
             }
@@ -152,7 +141,7 @@ pub async fn update_all(
                     .filter(|n| new_zone.as_ref() != Some(zone) || !new_names.contains(n))
                     .cloned()
                     .collect();
-                route53::alias_records(&aws.route53, zone, &gone, &domain, ChangeAction::Delete)
+                route53::alias_records(&aws.route53, zone, &gone, &domain, RecordChange::Delete)
                     .await?;
             }
         }
@@ -167,7 +156,7 @@ pub async fn update_all(
                 &aws.cloudfront,
                 &id,
                 &caller_reference(&want.name),
-                limit,
+                crate::ctx::remaining(),
             )
             .await?;
             cur.invalidation_id = Some(inv);
@@ -179,14 +168,13 @@ pub async fn update_all(
 
 /// Removes every part: records, the distribution (disabled first), its access
 /// control, the web ACL, then the bucket. Parts already gone are done.
-pub async fn delete_all(aws: &Aws, cur: &EdgeState, limit: Duration) -> Result<()> {
+pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
     // Refuse before anything is removed when the site's files would be lost.
     if cur.bucket_made && !cur.force_destroy && s3::has_objects(&aws.s3, &cur.name).await? {
-        return Err(crate::error::Error::Aws {
+        return Err(crate::error::Error::Refused {
             action: "deleting".into(),
             part: format!("bucket {:?}", cur.name),
-            code: "BucketNotEmpty".into(),
-            message: "the bucket still holds the site's files, and force_destroy is false; set force_destroy = true and apply, or empty the bucket, then destroy. Nothing was deleted.".into(),
+            why: "the bucket still holds the site's files, and force_destroy is false; set force_destroy = true and apply, or empty the bucket, then destroy. Nothing was deleted.".into(),
         });
     }
     if let (Some(zone), Some(domain)) = (&cur.hosted_zone_id, &cur.domain_name) {
@@ -195,13 +183,18 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState, limit: Duration) -> Result<(
             zone,
             &cur.aliases.clone().unwrap_or_default(),
             domain,
-            ChangeAction::Delete,
+            RecordChange::Delete,
         )
         .await?;
     }
     if let Some(id) = &cur.distribution_id {
-        cloudfront::delete_distribution(&aws.cloudfront, id, &cur.dist_spec(&aws.region), limit)
-            .await?;
+        cloudfront::delete_distribution(
+            &aws.cloudfront,
+            id,
+            &cur.dist_spec(&aws.region),
+            crate::ctx::remaining(),
+        )
+        .await?;
     }
     if let Some(oac) = &cur.oac_id {
         cloudfront::delete_oac(&aws.cloudfront, oac).await?;

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 
 use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
-use crate::error::Error;
-use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::driver::{Composite, Timeouts};
+use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -42,10 +42,14 @@ pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 pub struct EdgeResource;
 
 #[async_trait]
-impl Resource for EdgeResource {
-    fn name(&self) -> &'static str {
-        "edge"
-    }
+impl Composite for EdgeResource {
+    type State = EdgeState;
+    const NAME: &'static str = "edge";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
+    };
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -53,34 +57,60 @@ impl Resource for EdgeResource {
 
     fn validate(&self, config: &Dyn, diags: &mut Diags) {
         validate_config(config, diags);
-        validate_timeouts(config, diags);
     }
 
-    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = EdgeState::from_dyn(state);
-        match find::find_edge(aws, &hints).await {
-            Ok(Some(found)) => Some(found.to_dyn()),
-            Ok(None) => None,
-            Err(e) => {
-                e.report(diags);
-                Some(state.clone())
+    fn decode(&self, value: &Dyn) -> EdgeState {
+        EdgeState::from_dyn(value)
+    }
+
+    fn encode(&self, _aws: &Aws, state: &EdgeState) -> Dyn {
+        state.to_dyn()
+    }
+
+    fn label(&self, state: &EdgeState) -> String {
+        format!("edge {:?}", state.name)
+    }
+
+    fn unmade(&self, want: &EdgeState) -> EdgeState {
+        EdgeState {
+            bucket_made: false,
+            oac_id: None,
+            distribution_id: None,
+            distribution_arn: None,
+            domain_name: None,
+            web_acl_id: None,
+            web_acl_arn: None,
+            invalidation_id: None,
+            ..want.clone()
+        }
+    }
+
+    fn has_parts(&self, state: &EdgeState) -> bool {
+        state.bucket_made
+    }
+
+    async fn find(&self, aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>> {
+        find::find_edge(aws, hints).await
+    }
+
+    /// Without a distribution there is nothing to find the other parts by.
+    async fn refresh_after_failure(&self, aws: &Aws, cur: EdgeState) -> EdgeState {
+        if cur.distribution_id.is_some() {
+            if let Ok(Some(found)) = find::find_edge(aws, &cur).await {
+                return found;
             }
         }
+        cur
     }
 
     async fn plan(
         &self,
-        aws: Option<&Aws>,
+        _aws: Option<&Aws>,
         prior: Option<&Dyn>,
         mut planned: Dyn,
         _config: &Dyn,
         _diags: &mut Diags,
     ) -> Dyn {
-        let tags_all = match aws {
-            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
-            None => Dyn::Unknown,
-        };
-        planned.set("tags_all", tags_all);
         if let Some(name) = planned.get("name").as_str().map(str::to_string) {
             planned.set("bucket_name", Dyn::String(name.clone()));
             planned.set("bucket_arn", Dyn::String(format!("arn:aws:s3:::{name}")));
@@ -111,51 +141,19 @@ impl Resource for EdgeResource {
         planned
     }
 
-    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = EdgeState::from_dyn(planned);
-        let mut cur = EdgeState {
-            bucket_made: false,
-            oac_id: None,
-            distribution_id: None,
-            distribution_arn: None,
-            domain_name: None,
-            web_acl_id: None,
-            web_acl_arn: None,
-            invalidation_id: None,
-            ..want.clone()
-        };
-        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::create_all(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "creating", limit, diags).await
+    async fn create(&self, aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
+        converge::create_all(aws, cur, want).await
     }
 
-    async fn update(
-        &self,
-        aws: &Aws,
-        prior: &Dyn,
-        planned: &Dyn,
-        diags: &mut Diags,
-    ) -> Option<Dyn> {
-        let want = EdgeState::from_dyn(planned);
-        let mut cur = EdgeState::from_dyn(prior);
-        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::update_all(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "updating", limit, diags).await
+    async fn update(&self, aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
+        converge::update_all(aws, cur, want).await
     }
 
-    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = EdgeState::from_dyn(state);
-        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
-        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, limit)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => e.report(diags),
-            Err(_) => timed_out("deleting", &cur, limit).report(diags),
-        }
+    async fn delete(&self, aws: &Aws, cur: &EdgeState) -> Result<()> {
+        converge::delete_all(aws, cur).await
     }
 
-    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<EdgeState> {
         if id.is_empty()
             || !id
                 .chars()
@@ -179,7 +177,7 @@ impl Resource for EdgeResource {
                 );
                 None
             }
-            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(Some(found)) => Some(found),
             Ok(None) => {
                 diags.error(
                     "Cannot import non-existent edge",
@@ -193,40 +191,6 @@ impl Resource for EdgeResource {
             }
         }
     }
-}
-
-fn timed_out(action: &str, cur: &EdgeState, after: Duration) -> Error {
-    Error::Timeout {
-        action: action.into(),
-        part: format!("edge {:?}", cur.name),
-        state: "not done".into(),
-        after,
-    }
-}
-
-async fn finish(
-    aws: &Aws,
-    cur: EdgeState,
-    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
-    action: &str,
-    limit: Duration,
-    diags: &mut Diags,
-) -> Option<Dyn> {
-    let err = match res {
-        Ok(Ok(())) => return Some(cur.to_dyn()),
-        Ok(Err(e)) => e,
-        Err(_) => timed_out(action, &cur, limit),
-    };
-    err.report(diags);
-    if !cur.bucket_made {
-        return None;
-    }
-    if cur.distribution_id.is_some() {
-        if let Ok(Some(found)) = find::find_edge(aws, &cur).await {
-            return Some(found.to_dyn());
-        }
-    }
-    Some(cur.to_dyn())
 }
 
 fn validate_config(config: &Dyn, diags: &mut Diags) {

@@ -1,13 +1,9 @@
-use crate::schema::{timeouts_block, Attribute, Block, Schema, Ty};
+use crate::schema::{Attribute, Block, Schema, Ty};
 use crate::value::Dyn;
 
-use super::{
-    DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_MANAGED_RULE_GROUPS,
-    DEFAULT_RATE_LIMIT, DEFAULT_UPDATE_TIMEOUT,
-};
+use super::{DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT};
 
 pub fn schema() -> Schema {
-    let mins = |d: std::time::Duration| format!("{}m", d.as_secs() / 60);
     Schema {
         version: 1,
         block: Block {
@@ -39,7 +35,7 @@ pub fn schema() -> Schema {
                 Attribute::computed("web_acl_arn", Ty::String, "ARN of the WAF web ACL (in us-east-1)."),
                 Attribute::computed("invalidation_id", Ty::String, "ID of the invalidation made for the last change of `content_hash`."),
             ],
-            blocks: vec![timeouts_block(&mins(DEFAULT_CREATE_TIMEOUT), &mins(DEFAULT_UPDATE_TIMEOUT), &mins(DEFAULT_DELETE_TIMEOUT))],
+            blocks: vec![],
         },
     }
 }

@@ -3,8 +3,6 @@
 //! Order keeps private subnets served: new NAT gateways are made and routed to
 //! before old ones are removed, and a zone's subnets go only after its routes.
 
-use std::time::Duration;
-
 use crate::aws::ec2::{self, DefaultRoute};
 use crate::aws::Aws;
 use crate::error::Result;
@@ -30,12 +28,7 @@ fn nat_zones(cur: &NetworkState, want: &NetworkState) -> Vec<String> {
 
 /// Brings `cur` (what exists, with its ids) to `want`. Every id is written into
 /// `cur` the moment its part exists, so a failure loses nothing.
-pub async fn converge(
-    aws: &Aws,
-    cur: &mut NetworkState,
-    want: &NetworkState,
-    limit: Duration,
-) -> Result<()> {
+pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) -> Result<()> {
     let c = &aws.ec2;
     // Tags first, with the old names and tags still in `cur`: an update that
     // only renames or retags does just this.
@@ -78,15 +71,15 @@ pub async fn converge(
     // New zones: subnets and the private route table.
     for az in &want.availability_zones {
         if cur.azs.get(az).is_none_or(|p| p.public_subnet_id.is_none()) {
-            let id = make_subnet(c, cur, want, &vpc_id, az, false).await?;
-            associate(c, &public_rt, &id).await?;
+            let id = make_subnet(aws, cur, want, &vpc_id, az, false).await?;
+            associate(aws, &public_rt, &id).await?;
         }
         if cur
             .azs
             .get(az)
             .is_none_or(|p| p.private_subnet_id.is_none())
         {
-            make_subnet(c, cur, want, &vpc_id, az, true).await?;
+            make_subnet(aws, cur, want, &vpc_id, az, true).await?;
         }
         let parts = cur.azs.entry(az.clone()).or_default();
         if parts.private_route_table_id.is_none() {
@@ -95,7 +88,7 @@ pub async fn converge(
                     .await?;
             parts.private_route_table_id = Some(rt.clone());
             let subnet = parts.private_subnet_id.clone().unwrap_or_default();
-            associate(c, &rt, &subnet).await?;
+            associate(aws, &rt, &subnet).await?;
         }
         if !cur.availability_zones.contains(az) {
             cur.availability_zones.push(az.clone());
@@ -136,7 +129,7 @@ pub async fn converge(
             other => other?,
         };
         parts.nat_gateway_id = Some(nat.clone());
-        ec2::wait_nat_gateway_available(c, &nat, limit).await?;
+        ec2::wait_nat_gateway_available(c, &nat, crate::ctx::remaining()).await?;
     }
 
     // Route every private subnet to its NAT gateway (or nowhere).
@@ -172,7 +165,7 @@ pub async fn converge(
         if nat_at.contains(az) && want.availability_zones.contains(az) {
             continue;
         }
-        remove_nat(aws, cur, az, limit).await?;
+        remove_nat(aws, cur, az).await?;
     }
 
     // Zones no longer wanted.
@@ -209,7 +202,7 @@ pub async fn converge(
 
 /// Makes a zone's public or private subnet and records its id and CIDR in `cur`.
 async fn make_subnet(
-    c: &aws_sdk_ec2::Client,
+    aws: &Aws,
     cur: &mut NetworkState,
     want: &NetworkState,
     vpc_id: &str,
@@ -223,7 +216,7 @@ async fn make_subnet(
     };
     let cidr = cidrs.get(az).cloned().unwrap_or_default();
     let tags = want.part_tags(kind, Some(az));
-    let id = ec2::create_subnet(c, vpc_id, az, &cidr, !private, &tags).await?;
+    let id = ec2::create_subnet(&aws.ec2, vpc_id, az, &cidr, !private, &tags).await?;
     let parts = cur.azs.entry(az.to_string()).or_default();
     if private {
         parts.private_subnet_id = Some(id.clone());
@@ -235,19 +228,19 @@ async fn make_subnet(
     Ok(id)
 }
 
-async fn associate(c: &aws_sdk_ec2::Client, rt: &str, subnet: &str) -> Result<()> {
-    match ec2::associate_route_table(c, rt, subnet).await {
+async fn associate(aws: &Aws, rt: &str, subnet: &str) -> Result<()> {
+    match ec2::associate_route_table(&aws.ec2, rt, subnet).await {
         Err(e) if e.code() == Some("Resource.AlreadyAssociated") => Ok(()),
         other => other,
     }
 }
 
-async fn remove_nat(aws: &Aws, cur: &mut NetworkState, az: &str, limit: Duration) -> Result<()> {
+async fn remove_nat(aws: &Aws, cur: &mut NetworkState, az: &str) -> Result<()> {
     let Some(parts) = cur.azs.get_mut(az) else {
         return Ok(());
     };
     if let Some(nat) = parts.nat_gateway_id.clone() {
-        ec2::delete_nat_gateway(&aws.ec2, &nat, limit).await?;
+        ec2::delete_nat_gateway(&aws.ec2, &nat, crate::ctx::remaining()).await?;
         parts.nat_gateway_id = None;
     }
     if let Some(alloc) = parts.nat_eip_allocation_id.clone() {
@@ -303,7 +296,7 @@ async fn retag(aws: &Aws, cur: &NetworkState, want: &NetworkState) -> Result<()>
 
 /// Deletes every part in dependency order: what the state names, and whatever
 /// carries our part tag in the VPC. Parts already gone are not an error.
-pub async fn delete_all(aws: &Aws, cur: &NetworkState, limit: Duration) -> Result<()> {
+pub async fn delete_all(aws: &Aws, cur: &NetworkState) -> Result<()> {
     let c = &aws.ec2;
     let ours = |tags: &Tags| tags.contains_key(PART_TAG);
     let Some(vpc_id) = &cur.vpc_id else {
@@ -379,7 +372,7 @@ pub async fn delete_all(aws: &Aws, cur: &NetworkState, limit: Duration) -> Resul
         );
     }
     for nat in &nats {
-        ec2::delete_nat_gateway(c, nat, limit).await?;
+        ec2::delete_nat_gateway(c, nat, crate::ctx::remaining()).await?;
     }
     for eip in &eips {
         ec2::release_eip(c, eip).await?;

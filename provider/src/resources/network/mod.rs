@@ -17,7 +17,8 @@ use ipnet::Ipv4Net;
 
 use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
-use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::driver::{Composite, Timeouts};
+use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -40,10 +41,14 @@ const MAX_ZONE_INDEX: usize = 7;
 pub struct NetworkResource;
 
 #[async_trait]
-impl Resource for NetworkResource {
-    fn name(&self) -> &'static str {
-        "network"
-    }
+impl Composite for NetworkResource {
+    type State = NetworkState;
+    const NAME: &'static str = "network";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
+    };
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -53,16 +58,34 @@ impl Resource for NetworkResource {
         validate_config(config, diags);
     }
 
-    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = NetworkState::from_dyn(state);
-        match find::find_network(aws, &hints).await {
-            Ok(Some(found)) => Some(found.to_dyn()),
-            Ok(None) => None,
-            Err(e) => {
-                e.report(diags);
-                Some(state.clone())
-            }
+    fn decode(&self, value: &Dyn) -> NetworkState {
+        NetworkState::from_dyn(value)
+    }
+
+    fn encode(&self, _aws: &Aws, state: &NetworkState) -> Dyn {
+        state.to_dyn()
+    }
+
+    fn label(&self, state: &NetworkState) -> String {
+        format!("network {:?}", state.name)
+    }
+
+    fn unmade(&self, want: &NetworkState) -> NetworkState {
+        NetworkState {
+            vpc_id: None,
+            internet_gateway_id: None,
+            public_route_table_id: None,
+            azs: BTreeMap::new(),
+            ..want.clone()
         }
+    }
+
+    fn has_parts(&self, state: &NetworkState) -> bool {
+        state.vpc_id.is_some()
+    }
+
+    async fn find(&self, aws: &Aws, hints: &NetworkState) -> Result<Option<NetworkState>> {
+        find::find_network(aws, hints).await
     }
 
     async fn plan(
@@ -112,11 +135,6 @@ impl Resource for NetworkResource {
             }
         }
         plan_cidrs(&mut planned, prior, config, diags);
-        let tags_all = match aws {
-            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
-            None => Dyn::Unknown,
-        };
-        planned.set("tags_all", tags_all);
         if let Some(prior) = prior {
             let topology = [
                 "availability_zones",
@@ -157,47 +175,19 @@ impl Resource for NetworkResource {
         out
     }
 
-    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = NetworkState::from_dyn(planned);
-        let mut cur = NetworkState {
-            vpc_id: None,
-            internet_gateway_id: None,
-            public_route_table_id: None,
-            azs: BTreeMap::new(),
-            ..want.clone()
-        };
-        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::converge(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "creating", limit, diags).await
+    async fn create(&self, aws: &Aws, cur: &mut NetworkState, want: &NetworkState) -> Result<()> {
+        converge::converge(aws, cur, want).await
     }
 
-    async fn update(
-        &self,
-        aws: &Aws,
-        prior: &Dyn,
-        planned: &Dyn,
-        diags: &mut Diags,
-    ) -> Option<Dyn> {
-        let want = NetworkState::from_dyn(planned);
-        let mut cur = NetworkState::from_dyn(prior);
-        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
-        let res =
-            tokio::time::timeout(limit, converge::converge(aws, &mut cur, &want, limit)).await;
-        finish(aws, cur, res, "updating", limit, diags).await
+    async fn update(&self, aws: &Aws, cur: &mut NetworkState, want: &NetworkState) -> Result<()> {
+        converge::converge(aws, cur, want).await
     }
 
-    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = NetworkState::from_dyn(state);
-        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
-        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, limit)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => e.report(diags),
-            Err(_) => timed_out("deleting", &cur, limit).report(diags),
-        }
+    async fn delete(&self, aws: &Aws, cur: &NetworkState) -> Result<()> {
+        converge::delete_all(aws, cur).await
     }
 
-    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<NetworkState> {
         if !id.starts_with("vpc-") {
             diags.error(
                 "Invalid import ID",
@@ -221,7 +211,7 @@ impl Resource for NetworkResource {
                 );
                 None
             }
-            Ok(Some(found)) => Some(found.to_dyn()),
+            Ok(Some(found)) => Some(found),
             Ok(None) => {
                 diags.error(
                     "Cannot import non-existent network",
@@ -234,38 +224,6 @@ impl Resource for NetworkResource {
                 None
             }
         }
-    }
-}
-
-fn timed_out(action: &str, cur: &NetworkState, after: Duration) -> crate::error::Error {
-    crate::error::Error::Timeout {
-        action: action.into(),
-        part: format!("network {:?}", cur.name),
-        state: "not done".into(),
-        after,
-    }
-}
-
-/// After create or update: on success the state; on failure the error, and the
-/// state as AWS now has it, so that nothing made is lost.
-async fn finish(
-    aws: &Aws,
-    cur: NetworkState,
-    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
-    action: &str,
-    limit: Duration,
-    diags: &mut Diags,
-) -> Option<Dyn> {
-    let err = match res {
-        Ok(Ok(())) => return Some(cur.to_dyn()),
-        Ok(Err(e)) => e,
-        Err(_) => timed_out(action, &cur, limit),
-    };
-    err.report(diags);
-    cur.vpc_id.as_ref()?;
-    match find::find_network(aws, &cur).await {
-        Ok(Some(found)) => Some(found.to_dyn()),
-        _ => Some(cur.to_dyn()),
     }
 }
 
@@ -364,7 +322,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             }
         }
     }
-    validate_timeouts(config, diags);
 }
 
 fn parse_vpc_cidr(c: &str) -> Result<Ipv4Net, String> {

@@ -1,6 +1,4 @@
-use crate::schema::{timeouts_block, Attribute, Block, Schema, Ty};
-
-use super::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
+use crate::schema::{Attribute, Block, Schema, Ty};
 
 pub fn az_parts_type() -> Ty {
     Ty::Object(vec![
@@ -15,7 +13,6 @@ pub fn az_parts_type() -> Ty {
 }
 
 pub fn schema() -> Schema {
-    let mins = |d: std::time::Duration| format!("{}m", d.as_secs() / 60);
     Schema {
         version: 1,
         block: Block {
@@ -37,7 +34,7 @@ pub fn schema() -> Schema {
                 Attribute::computed("nat_gateway_ids", Ty::list_of_strings(), "IDs of the NAT gateways, in the order of their zones in `availability_zones`."),
                 Attribute::computed("subnets_by_az", Ty::Map(Box::new(az_parts_type())), "Every part of each zone, keyed by zone: subnet IDs and CIDRs, the private route table, and the NAT gateway and its elastic IP where the zone has one (else null)."),
             ],
-            blocks: vec![timeouts_block(&mins(DEFAULT_CREATE_TIMEOUT), &mins(DEFAULT_UPDATE_TIMEOUT), &mins(DEFAULT_DELETE_TIMEOUT))],
+            blocks: vec![],
         },
     }
 }

@@ -1,8 +1,6 @@
 //! Making, changing and removing the service's parts, recording each id in
 //! `cur` the moment the part exists, so that a failure loses nothing.
 
-use std::time::Duration;
-
 use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, iam, lambda, logs, secrets, sns, Aws};
 use crate::error::{Error, Result};
 
@@ -23,13 +21,7 @@ fn part_tags(s: &ServiceState, name: &str) -> Tags {
 
 /// Makes every part, in dependency order. Parts an earlier create left (found
 /// by name) are taken over.
-pub async fn create_all(
-    aws: &Aws,
-    cur: &mut ServiceState,
-    want: &ServiceState,
-    limit: Duration,
-) -> Result<()> {
-    let started = tokio::time::Instant::now();
+pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
     // The cluster.
     let cluster = want.cluster();
     cur.cluster_arn = Some(if want.owns_cluster() {
@@ -113,7 +105,9 @@ pub async fn create_all(
     .await?;
     for (sg, port) in &want.allow_to {
         ec2::allow_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
-        cur.allow_to.push((sg.clone(), *port));
+        if !cur.allow_to.contains(&(sg.clone(), *port)) {
+            cur.allow_to.push((sg.clone(), *port));
+        }
     }
 
     // The load balancer, its target group and listeners.
@@ -149,7 +143,7 @@ pub async fn create_all(
         }
     };
     cur.target_group_arn = Some(tg.clone());
-    elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, limit).await?;
+    elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, crate::ctx::remaining()).await?;
     elbv2::converge_listeners(
         &aws.elb,
         &lb.arn,
@@ -188,14 +182,7 @@ pub async fn create_all(
     cur.task_definition_arn = Some(td.clone());
     cur.revision = Some(revision);
     if want.wait_for_steady_state {
-        ecs::wait_stable(
-            &aws.ecs,
-            &cluster,
-            &want.name,
-            &td,
-            limit.saturating_sub(started.elapsed()),
-        )
-        .await?;
+        ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
     }
 
     sync_scaling(aws, cur, want, false).await?;
@@ -414,21 +401,19 @@ async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
 /// widened before a new revision needs it; a new revision is registered
 /// before the service moves to it, and old ones are deregistered only once
 /// it is stable; access is narrowed last.
-pub async fn update_all(
-    aws: &Aws,
-    cur: &mut ServiceState,
-    want: &ServiceState,
-    limit: Duration,
-) -> Result<()> {
-    let started = tokio::time::Instant::now();
+pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
     let (Some(task_sg), Some(alb_sg), Some(lb), Some(tg)) = (
         cur.security_group_id.clone(),
         cur.alb_security_group_id.clone(),
         cur.alb_arn.clone(),
         cur.target_group_arn.clone(),
     ) else {
-        return create_all(aws, cur, want, limit).await;
+        return create_all(aws, cur, want).await;
     };
+    if cur.service_arn.is_none() {
+        // The ECS service is gone: made again, taking over what remains.
+        return create_all(aws, cur, want).await;
+    }
     let cluster = want.cluster();
     let old_port = cur.container_port;
 
@@ -543,14 +528,7 @@ pub async fn update_all(
     cur.timeouts = want.timeouts.clone();
     if let Some(td) = cur.task_definition_arn.clone() {
         if service_changed && want.wait_for_steady_state {
-            ecs::wait_stable(
-                &aws.ecs,
-                &cluster,
-                &want.name,
-                &td,
-                limit.saturating_sub(started.elapsed()),
-            )
-            .await?;
+            ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
         }
         if new_td.is_some() {
             deregister_old_revisions(aws, want, &td).await?;
@@ -640,7 +618,7 @@ async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Res
 
 /// Removes every part, in dependency order: what watches the service, the
 /// service, what serves it, then what it ran with.
-pub async fn delete_all(aws: &Aws, cur: &ServiceState, limit: Duration) -> Result<()> {
+pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     let cluster = cur.cluster();
     cloudwatch::delete_alarm(&aws.cloudwatch, &cur.alarm()).await?;
     let mut c = cur.clone();
@@ -654,13 +632,13 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState, limit: Duration) -> Resul
             .await?
             .is_some()
     {
-        ecs::delete_service(&aws.ecs, &cluster, &cur.name, limit).await?;
+        ecs::delete_service(&aws.ecs, &cluster, &cur.name, crate::ctx::remaining()).await?;
     }
     for arn in ecs::active_revisions(&aws.ecs, &cur.family()).await? {
         ecs::deregister_task_definition(&aws.ecs, &arn).await?;
     }
     if let Some(lb) = &cur.alb_arn {
-        elbv2::delete_load_balancer(&aws.elb, lb, limit).await?;
+        elbv2::delete_load_balancer(&aws.elb, lb, crate::ctx::remaining()).await?;
     }
     if let Some(tg) = &cur.target_group_arn {
         elbv2::delete_target_group(&aws.elb, tg).await?;

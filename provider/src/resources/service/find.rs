@@ -18,18 +18,20 @@ fn same_set(hint: &[String], mut found: Vec<String>) -> Vec<String> {
 }
 
 /// The service as AWS has it now; `hints` (the state) supply what AWS does not
-/// hold. `None`: the ECS service is gone.
+/// hold. `None`: nothing of the service is left.
 pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<ServiceState>> {
     let cluster = hints.cluster();
     let Some(svc) = ecs::describe_service(&aws.ecs, &cluster, &hints.name).await? else {
-        // A create that failed before the service was made: what it made is
-        // kept, so that the replacement or a destroy removes it.
-        if hints.service_arn.is_none()
-            && (hints.alb_arn.is_some()
-                || hints.log_group_name.is_some()
-                || hints.cluster_arn.is_some())
+        // The ECS service is gone (never made by a create that failed, or
+        // deleted outside Terraform) while other parts remain: what remains is
+        // kept, so that the next apply makes the service again in place and a
+        // destroy (whose refresh comes first) still removes every part.
+        if hints.alb_arn.is_some() || hints.log_group_name.is_some() || hints.cluster_arn.is_some()
         {
-            return Ok(Some(hints.clone()));
+            return Ok(Some(ServiceState {
+                service_arn: None,
+                ..hints.clone()
+            }));
         }
         return Ok(None);
     };

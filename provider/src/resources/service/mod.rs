@@ -18,8 +18,8 @@ use async_trait::async_trait;
 
 use crate::aws::{ec2, ecs, logs, Aws};
 use crate::diag::{AttrPath, Diags};
-use crate::error::Error;
-use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::driver::{Composite, Timeouts};
+use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -64,10 +64,15 @@ const OVERRUN: Duration = Duration::from_secs(30);
 pub struct ServiceResource;
 
 #[async_trait]
-impl Resource for ServiceResource {
-    fn name(&self) -> &'static str {
-        "service"
-    }
+impl Composite for ServiceResource {
+    type State = ServiceState;
+    const NAME: &'static str = "service";
+    const TIMEOUTS: Timeouts = Timeouts {
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
+    };
+    const GRACE: Duration = OVERRUN;
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -75,18 +80,70 @@ impl Resource for ServiceResource {
 
     fn validate(&self, config: &Dyn, diags: &mut Diags) {
         validate_config(config, diags);
-        validate_timeouts(config, diags);
     }
 
-    async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = ServiceState::from_dyn(state);
-        match find::find_service(aws, &hints).await {
-            Ok(Some(found)) => Some(found.to_dyn()),
-            Ok(None) => None,
-            Err(e) => {
-                e.report(diags);
-                Some(state.clone())
+    fn decode(&self, value: &Dyn) -> ServiceState {
+        ServiceState::from_dyn(value)
+    }
+
+    fn encode(&self, _aws: &Aws, state: &ServiceState) -> Dyn {
+        state.to_dyn()
+    }
+
+    fn label(&self, state: &ServiceState) -> String {
+        format!("service {:?}", state.name)
+    }
+
+    fn unmade(&self, want: &ServiceState) -> ServiceState {
+        let mut cur = ServiceState {
+            allow_to: Vec::new(),
+            url: None,
+            alb_arn: None,
+            alb_dns_name: None,
+            alb_zone_id: None,
+            cluster_arn: None,
+            service_arn: None,
+            task_definition_arn: None,
+            revision: None,
+            target_group_arn: None,
+            security_group_id: None,
+            alb_security_group_id: None,
+            execution_role_arn: None,
+            task_role_arn: None,
+            log_group_name: None,
+            alarm_topic_arn: None,
+            alarm_name: None,
+            notifier_function_arn: None,
+            webhook_secret_arn: None,
+            ..want.clone()
+        };
+        cur.alerts.slack_webhook_url = None;
+        cur
+    }
+
+    fn has_parts(&self, state: &ServiceState) -> bool {
+        state.cluster_arn.is_some() || state.log_group_name.is_some()
+    }
+
+    async fn find(&self, aws: &Aws, hints: &ServiceState) -> Result<Option<ServiceState>> {
+        find::find_service(aws, hints).await
+    }
+
+    /// What really runs, after a rollback; parts that read finds only
+    /// through the state are kept.
+    async fn refresh_after_failure(&self, aws: &Aws, cur: ServiceState) -> ServiceState {
+        if cur.service_arn.is_none() {
+            return cur;
+        }
+        match find::find_service(aws, &cur).await {
+            Ok(Some(mut found)) => {
+                found.alb_security_group_id =
+                    found.alb_security_group_id.or(cur.alb_security_group_id);
+                found.alarm_topic_arn = found.alarm_topic_arn.or(cur.alarm_topic_arn);
+                found.webhook_secret_arn = found.webhook_secret_arn.or(cur.webhook_secret_arn);
+                found
             }
+            _ => cur,
         }
     }
 
@@ -129,11 +186,6 @@ impl Resource for ServiceResource {
             }
             planned.set("alerts", Dyn::List(vec![b]));
         }
-        let tags_all = match aws {
-            Some(aws) => merge_tags(&aws.default_tags, planned.get("tags")),
-            None => Dyn::Unknown,
-        };
-        planned.set("tags_all", tags_all);
 
         if let Some(aws) = aws {
             check_plan(aws, config, diags).await;
@@ -159,6 +211,12 @@ impl Resource for ServiceResource {
                 );
             }
             // A part found missing at read is made again: its id becomes unknown.
+            if prior.get("service_arn").is_null() {
+                // The ECS service is made again, with a new revision.
+                for out in ["service_arn", "task_definition_arn", "revision"] {
+                    planned.set(out, Dyn::Unknown);
+                }
+            }
             for part in [
                 "alarm_name",
                 "alarm_topic_arn",
@@ -186,69 +244,19 @@ impl Resource for ServiceResource {
         planned
     }
 
-    async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = ServiceState::from_dyn(planned);
-        let mut cur = ServiceState {
-            allow_to: Vec::new(),
-            url: None,
-            alb_arn: None,
-            alb_dns_name: None,
-            alb_zone_id: None,
-            cluster_arn: None,
-            service_arn: None,
-            task_definition_arn: None,
-            revision: None,
-            target_group_arn: None,
-            security_group_id: None,
-            alb_security_group_id: None,
-            execution_role_arn: None,
-            task_role_arn: None,
-            log_group_name: None,
-            alarm_topic_arn: None,
-            alarm_name: None,
-            notifier_function_arn: None,
-            webhook_secret_arn: None,
-            ..want.clone()
-        };
-        cur.alerts.slack_webhook_url = None;
-        let limit = timeout(planned, "create", DEFAULT_CREATE_TIMEOUT);
-        let res = tokio::time::timeout(
-            limit + OVERRUN,
-            converge::create_all(aws, &mut cur, &want, limit),
-        )
-        .await;
-        finish(aws, cur, res, "creating", limit, diags).await
+    async fn create(&self, aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
+        converge::create_all(aws, cur, want).await
     }
 
-    async fn update(
-        &self,
-        aws: &Aws,
-        prior: &Dyn,
-        planned: &Dyn,
-        diags: &mut Diags,
-    ) -> Option<Dyn> {
-        let want = ServiceState::from_dyn(planned);
-        let mut cur = ServiceState::from_dyn(prior);
-        let limit = timeout(planned, "update", DEFAULT_UPDATE_TIMEOUT);
-        let res = tokio::time::timeout(
-            limit + OVERRUN,
-            converge::update_all(aws, &mut cur, &want, limit),
-        )
-        .await;
-        finish(aws, cur, res, "updating", limit, diags).await
+    async fn update(&self, aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
+        converge::update_all(aws, cur, want).await
     }
 
-    async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = ServiceState::from_dyn(state);
-        let limit = timeout(state, "delete", DEFAULT_DELETE_TIMEOUT);
-        match tokio::time::timeout(limit, converge::delete_all(aws, &cur, limit)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => e.report(diags),
-            Err(_) => timed_out("deleting", &cur, limit).report(diags),
-        }
+    async fn delete(&self, aws: &Aws, cur: &ServiceState) -> Result<()> {
+        converge::delete_all(aws, cur).await
     }
 
-    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {
+    async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<ServiceState> {
         let Some((cluster, name)) = id
             .split_once('/')
             .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
@@ -315,8 +323,8 @@ impl Resource for ServiceResource {
                 }
                 // A second read fills in the alarm now that the topic is known.
                 match find::find_service(aws, &found).await {
-                    Ok(Some(again)) => Some(again.to_dyn()),
-                    _ => Some(found.to_dyn()),
+                    Ok(Some(again)) => Some(again),
+                    _ => Some(found),
                 }
             }
             Ok(None) => {
@@ -339,50 +347,6 @@ impl Resource for ServiceResource {
 
 fn first(v: &Dyn, name: &str) -> Option<Dyn> {
     v.get(name).as_list().and_then(|l| l.first()).cloned()
-}
-
-fn timed_out(action: &str, cur: &ServiceState, after: Duration) -> Error {
-    Error::Timeout {
-        action: action.into(),
-        part: format!("service {:?}", cur.name),
-        state: "not done".into(),
-        after,
-    }
-}
-
-/// After create or update: on success the state; on failure the error, and the
-/// state as AWS now has it (what really runs, after a rollback), so that
-/// nothing made is lost.
-async fn finish(
-    aws: &Aws,
-    cur: ServiceState,
-    res: Result<crate::error::Result<()>, tokio::time::error::Elapsed>,
-    action: &str,
-    limit: Duration,
-    diags: &mut Diags,
-) -> Option<Dyn> {
-    let err = match res {
-        Ok(Ok(())) => return Some(cur.to_dyn()),
-        Ok(Err(e)) => e,
-        Err(_) => timed_out(action, &cur, limit),
-    };
-    err.report(diags);
-    if cur.cluster_arn.is_none() && cur.log_group_name.is_none() {
-        return None;
-    }
-    if cur.service_arn.is_none() {
-        return Some(cur.to_dyn());
-    }
-    match find::find_service(aws, &cur).await {
-        Ok(Some(mut found)) => {
-            // Parts made that read finds only through the state are kept.
-            found.alb_security_group_id = found.alb_security_group_id.or(cur.alb_security_group_id);
-            found.alarm_topic_arn = found.alarm_topic_arn.or(cur.alarm_topic_arn);
-            found.webhook_secret_arn = found.webhook_secret_arn.or(cur.webhook_secret_arn);
-            Some(found.to_dyn())
-        }
-        _ => Some(cur.to_dyn()),
-    }
 }
 
 /// Checks that need AWS but no part of this resource: subnets and the cluster.

@@ -1,4 +1,4 @@
-use crate::schema::{timeouts_block, Attribute, Block, NestedBlock, Nesting, Schema, Ty};
+use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema, Ty};
 
 use super::defaults::*;
 
@@ -11,7 +11,6 @@ fn block(name: &'static str, nesting: Nesting, block: Block) -> NestedBlock {
 }
 
 pub fn schema() -> Schema {
-    let mins = |d: std::time::Duration| format!("{}m", d.as_secs() / 60);
     let scheduled = Block {
         description: "A scheduled change of the bounds, for a fan event known in advance (a comeback, a ticket opening): raise `min` before it, lower it after.".into(),
         attributes: vec![
@@ -152,7 +151,6 @@ pub fn schema() -> Schema {
                 block("health_check", Nesting::OptionalSingle, health_check),
                 block("deployment", Nesting::OptionalSingle, deployment),
                 block("alerts", Nesting::OptionalSingle, alerts),
-                timeouts_block(&mins(DEFAULT_CREATE_TIMEOUT), &mins(DEFAULT_UPDATE_TIMEOUT), &mins(DEFAULT_DELETE_TIMEOUT)),
             ],
         },
     }
