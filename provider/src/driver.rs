@@ -33,6 +33,16 @@ pub struct Timeouts {
     pub delete: Duration,
 }
 
+/// A part of a composite, by the attribute that holds its id, and the outputs
+/// that come with it. When read finds the part gone (its id null in the prior
+/// state), the plan shows the id and these outputs unknown, and the update
+/// makes the part again.
+#[derive(Clone, Copy, Debug)]
+pub struct Part {
+    pub id: &'static str,
+    pub outputs: &'static [&'static str],
+}
+
 /// What a composite resource writes; everything else is the [`Driver`]'s.
 #[async_trait]
 pub trait Composite: Send + Sync + 'static {
@@ -46,6 +56,8 @@ pub trait Composite: Send + Sync + 'static {
     /// waits that stop at the deadline and say what they saw tell more than a
     /// cut-off does.
     const GRACE: Duration = Duration::ZERO;
+    /// The parts that an update makes again when read found them gone.
+    const PARTS: &'static [Part] = &[];
 
     /// The schema without `timeouts` (the driver adds it).
     fn schema(&self) -> Schema;
@@ -53,7 +65,8 @@ pub trait Composite: Send + Sync + 'static {
     /// Checks the configuration without calling AWS. Unknown values pass.
     fn validate(&self, config: &Dyn, diags: &mut Diags);
 
-    /// As [`Resource::plan`]; `planned` already has `tags_all`.
+    /// As [`Resource::plan`]; `planned` already has `tags_all`, and the ids
+    /// and outputs of [`Composite::PARTS`] found gone are unknown.
     async fn plan(
         &self,
         aws: Option<&Aws>,
@@ -215,6 +228,13 @@ impl<C: Composite> Resource for Driver<C> {
             None => Dyn::Unknown,
         };
         planned.set("tags_all", tags_all);
+        if let Some(prior) = prior {
+            for part in C::PARTS.iter().filter(|p| prior.get(p.id).is_null()) {
+                for name in std::iter::once(&part.id).chain(part.outputs) {
+                    planned.set(name, Dyn::Unknown);
+                }
+            }
+        }
         self.0.plan(aws, prior, planned, config, diags).await
     }
 

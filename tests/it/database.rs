@@ -721,6 +721,52 @@ async fn database_drift_is_shown_and_repaired() {
     }
 }
 
+/// Deletes the cluster and its instances through the API, as someone outside
+/// Terraform would.
+async fn delete_cluster_outside_terraform(region: &str, name: &str, state: &Value) {
+    let r = rds(region).await;
+    for id in std::iter::once(s(&state["writer_instance_id"])).chain(
+        state["reader_instance_ids"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(s),
+    ) {
+        r.delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .expect("delete instance");
+    }
+    r.delete_db_cluster()
+        .db_cluster_identifier(name)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .expect("delete cluster");
+    // AWS removes a deleted cluster's automated snapshots; the local endpoint
+    // keeps them, named by the minute, and would refuse a new cluster of the
+    // same name within that minute. They are removed here as AWS would.
+    let autos = r
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier(name)
+        .snapshot_type("automated")
+        .send()
+        .await
+        .expect("automated snapshots");
+    for snap in autos.db_cluster_snapshots() {
+        r.delete_db_cluster_snapshot()
+            .db_cluster_snapshot_identifier(
+                snap.db_cluster_snapshot_identifier().unwrap_or_default(),
+            )
+            .send()
+            .await
+            .expect("delete automated snapshot");
+    }
+}
+
 #[tokio::test]
 async fn database_deleted_cluster_is_recreated() {
     for tf in terraforms() {
@@ -729,52 +775,14 @@ async fn database_deleted_cluster_is_recreated() {
         ws.write(&db.hcl());
         ws.apply();
         let state = ws.state_values(ADDR);
-        let r = rds(db.region).await;
-        for id in std::iter::once(s(&state["writer_instance_id"])).chain(
-            state["reader_instance_ids"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(s),
-        ) {
-            r.delete_db_instance()
-                .db_instance_identifier(id)
-                .skip_final_snapshot(true)
-                .send()
-                .await
-                .expect("delete instance");
-        }
-        r.delete_db_cluster()
-            .db_cluster_identifier(&db.name)
-            .skip_final_snapshot(true)
-            .send()
-            .await
-            .expect("delete cluster");
+        delete_cluster_outside_terraform(db.region, &db.name, &state).await;
+        // Read keeps the group, subnet group and secret that remain, so the
+        // cluster is made again in place.
         assert_eq!(
             ws.planned_actions(),
-            vec![(ADDR.to_string(), vec!["create".to_string()])],
-            "plan re-creates"
+            vec![(ADDR.to_string(), vec!["update".to_string()])],
+            "plan re-creates the cluster in place"
         );
-        // AWS removes a deleted cluster's automated snapshots; the local endpoint
-        // keeps them, named by the minute, and would refuse a new cluster of the
-        // same name within that minute. They are removed here as AWS would.
-        let autos = r
-            .describe_db_cluster_snapshots()
-            .db_cluster_identifier(&db.name)
-            .snapshot_type("automated")
-            .send()
-            .await
-            .expect("automated snapshots");
-        for snap in autos.db_cluster_snapshots() {
-            r.delete_db_cluster_snapshot()
-                .db_cluster_snapshot_identifier(
-                    snap.db_cluster_snapshot_identifier().unwrap_or_default(),
-                )
-                .send()
-                .await
-                .expect("delete automated snapshot");
-        }
         ws.apply();
         ws.assert_plan_empty();
         // The security group, subnet group and connection secret the deleted
@@ -790,6 +798,10 @@ async fn database_deleted_cluster_is_recreated() {
             s(&state["master_secret_arn"]),
             "a new cluster, a new master secret"
         );
+        // Deleted again, then a destroy: its refresh must not drop the
+        // resource, or the group, subnet group and secret are orphaned.
+        let now = ws.state_values(ADDR);
+        delete_cluster_outside_terraform(db.region, &db.name, &now).await;
         destroy_and_check(&ws, &db).await;
     }
 }

@@ -593,6 +593,34 @@ async fn edge_drift_is_shown_and_repaired() {
     }
 }
 
+/// Disables and deletes a distribution through the API, as someone outside
+/// Terraform would.
+async fn delete_distribution_outside_terraform(id: &str) {
+    let cf = cloudfront().await;
+    let d = cf
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .expect("config");
+    let mut cfg = d.distribution_config().cloned().expect("config");
+    cfg.enabled = false;
+    let up = cf
+        .update_distribution()
+        .id(id)
+        .if_match(d.e_tag().unwrap_or_default())
+        .distribution_config(cfg)
+        .send()
+        .await
+        .expect("disable");
+    cf.delete_distribution()
+        .id(id)
+        .if_match(up.e_tag().unwrap_or_default())
+        .send()
+        .await
+        .expect("delete");
+}
+
 #[tokio::test]
 async fn edge_deleted_distribution_is_recreated() {
     for tf in terraforms() {
@@ -601,33 +629,13 @@ async fn edge_deleted_distribution_is_recreated() {
         ws.apply();
         let state = ws.state_values(ADDR);
         let id = s(&state["distribution_id"]);
-        let cf = cloudfront().await;
-        let d = cf
-            .get_distribution_config()
-            .id(&id)
-            .send()
-            .await
-            .expect("config");
-        let mut cfg = d.distribution_config().cloned().expect("config");
-        cfg.enabled = false;
-        let up = cf
-            .update_distribution()
-            .id(&id)
-            .if_match(d.e_tag().unwrap_or_default())
-            .distribution_config(cfg)
-            .send()
-            .await
-            .expect("disable");
-        cf.delete_distribution()
-            .id(&id)
-            .if_match(up.e_tag().unwrap_or_default())
-            .send()
-            .await
-            .expect("delete");
+        delete_distribution_outside_terraform(&id).await;
+        // Read keeps the bucket, access control and web ACL that remain, so
+        // the distribution is made again in place.
         assert_eq!(
             ws.planned_actions(),
-            vec![(ADDR.to_string(), vec!["create".to_string()])],
-            "plan re-creates"
+            vec![(ADDR.to_string(), vec!["update".to_string()])],
+            "plan re-creates the distribution in place"
         );
         ws.apply();
         ws.assert_plan_empty();
@@ -639,6 +647,9 @@ async fn edge_deleted_distribution_is_recreated() {
             s(&now["origin_access_control_id"]),
             s(&state["origin_access_control_id"])
         );
+        // Deleted again, then a destroy: its refresh must not drop the
+        // resource, or the bucket, access control and web ACL are orphaned.
+        delete_distribution_outside_terraform(&s(&now["distribution_id"])).await;
         destroy_and_check(&ws, &e).await;
     }
 }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use crate::aws::cognito::{self, Mfa};
 use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
-use crate::driver::{Composite, Timeouts};
+use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
@@ -42,6 +42,11 @@ impl Composite for AuthResource {
         update: DEFAULT_UPDATE_TIMEOUT,
         delete: DEFAULT_DELETE_TIMEOUT,
     };
+    /// The app client, when it was deleted outside Terraform.
+    const PARTS: &'static [Part] = &[Part {
+        id: "client_id",
+        outputs: &[],
+    }];
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -87,7 +92,7 @@ impl Composite for AuthResource {
     async fn plan(
         &self,
         aws: Option<&Aws>,
-        prior: Option<&Dyn>,
+        _prior: Option<&Dyn>,
         mut planned: Dyn,
         _config: &Dyn,
         _diags: &mut Diags,
@@ -100,12 +105,6 @@ impl Composite for AuthResource {
             _ => Dyn::Unknown,
         };
         planned.set("domain", domain);
-        // The app client was deleted outside Terraform: the update makes a new one.
-        if let Some(prior) = prior {
-            if prior.get("client_id").is_null() {
-                planned.set("client_id", Dyn::Unknown);
-            }
-        }
         planned
     }
 

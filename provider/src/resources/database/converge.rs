@@ -234,7 +234,9 @@ async fn sync_connection_secret(
 /// any are removed, and the writer is never removed; readers change class
 /// before the writer.
 pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
-    let Some(sg) = cur.security_group_id.clone() else {
+    let (Some(sg), Some(_)) = (cur.security_group_id.clone(), &cur.cluster_id) else {
+        // A part is gone (the cluster deleted outside Terraform, say): made
+        // again, taking over what remains.
         return create_all(aws, cur, want).await;
     };
     let had = cur.allowed_security_group_ids.clone().unwrap_or_default();

@@ -6,14 +6,15 @@ use crate::error::Result;
 use super::state::{parse_connection, sort_instances, DatabaseState, Readers, Tags, PORT};
 
 /// The database as AWS has it now; `hints` (the state) supply what AWS does not
-/// hold (skip_final_snapshot, apply_immediately, timeouts). `None`: the cluster is gone.
+/// hold (skip_final_snapshot, apply_immediately, timeouts). `None`: nothing
+/// of the database is left.
 pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<DatabaseState>> {
-    let Some(cluster) = rds::describe_cluster(&aws.rds, &hints.name).await? else {
-        return Ok(None);
+    let cluster = rds::describe_cluster(&aws.rds, &hints.name)
+        .await?
+        .filter(|c| c.status != "deleting");
+    let Some(cluster) = cluster else {
+        return Ok(without_cluster(hints));
     };
-    if cluster.status == "deleting" {
-        return Ok(None);
-    }
     let mut found = hints.clone();
     found.cluster_id = Some(cluster.id.clone());
     found.cluster_arn = Some(cluster.arn.clone());
@@ -138,4 +139,26 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         }
     }
     Ok(Some(found))
+}
+
+/// The cluster is gone (or going) while its security group, subnet group or
+/// connection secret may remain: those are kept, so that the next apply makes
+/// the cluster again in place and a destroy (whose refresh comes first) still
+/// removes them. `None` when nothing remains.
+fn without_cluster(hints: &DatabaseState) -> Option<DatabaseState> {
+    let remains = hints.security_group_id.is_some()
+        || hints.subnet_group_name.is_some()
+        || hints.connection_secret_arn.is_some();
+    remains.then(|| DatabaseState {
+        cluster_id: None,
+        cluster_arn: None,
+        writer_endpoint: None,
+        reader_endpoint: None,
+        port: None,
+        instance_ids: Vec::new(),
+        writer_instance_id: None,
+        master_secret_arn: None,
+        connection: None,
+        ..hints.clone()
+    })
 }

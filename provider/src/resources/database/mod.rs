@@ -16,7 +16,7 @@ use async_trait::async_trait;
 
 use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
-use crate::driver::{Composite, Timeouts};
+use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
@@ -58,6 +58,26 @@ impl Composite for DatabaseResource {
         update: DEFAULT_UPDATE_TIMEOUT,
         delete: DEFAULT_DELETE_TIMEOUT,
     };
+    const PARTS: &'static [Part] = &[
+        // The cluster, when it was deleted outside Terraform: made again with
+        // its instances, taking over the group, subnet group and secret.
+        Part {
+            id: "cluster_id",
+            outputs: &[
+                "cluster_arn",
+                "writer_endpoint",
+                "reader_endpoint",
+                "port",
+                "writer_instance_id",
+                "reader_instance_ids",
+                "master_secret_arn",
+            ],
+        },
+        Part {
+            id: "connection_secret_arn",
+            outputs: &[],
+        },
+    ];
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -173,9 +193,6 @@ impl Composite for DatabaseResource {
             }
             // The connection secret: made again when gone, rewritten when it differs.
             let expected = before.expected_connection();
-            if prior.get("connection_secret_arn").is_null() {
-                planned.set("connection_secret_arn", Dyn::Unknown);
-            }
             planned.set(
                 "connection",
                 expected

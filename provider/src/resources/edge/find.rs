@@ -6,7 +6,7 @@ use crate::error::Result;
 use super::state::{EdgeState, Tags};
 
 /// The edge as AWS has it now; `hints` (the state) supply what AWS does not
-/// hold (content_hash, force_destroy, timeouts). `None`: the distribution is gone.
+/// hold (content_hash, force_destroy, timeouts). `None`: nothing of the edge is left.
 pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>> {
     let Some(id) = &hints.distribution_id else {
         // A create that failed before the distribution: keep what it made in
@@ -15,7 +15,18 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         return Ok(partial.then(|| hints.clone()));
     };
     let Some(d) = cloudfront::get_distribution(&aws.cloudfront, id).await? else {
-        return Ok(None);
+        // The distribution is gone while the bucket, access control and web
+        // ACL may remain: they are kept, so that the next apply makes the
+        // distribution again in place and a destroy still removes them.
+        let remains = hints.bucket_made || hints.web_acl_id.is_some() || hints.oac_id.is_some();
+        return Ok(remains.then(|| EdgeState {
+            distribution_id: None,
+            distribution_arn: None,
+            // Kept: the alias records that still point at it are deleted by name and target.
+            domain_name: hints.domain_name.clone(),
+            invalidation_id: None,
+            ..hints.clone()
+        }));
     };
     let mut found = hints.clone();
     found.distribution_arn = Some(d.arn.clone());

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 
 use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
-use crate::driver::{Composite, Timeouts};
+use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
@@ -50,6 +50,16 @@ impl Composite for EdgeResource {
         update: DEFAULT_UPDATE_TIMEOUT,
         delete: DEFAULT_DELETE_TIMEOUT,
     };
+    const PARTS: &'static [Part] = &[
+        Part {
+            id: "distribution_id",
+            outputs: &["distribution_arn", "domain_name", "url", "invalidation_id"],
+        },
+        Part {
+            id: "web_acl_id",
+            outputs: &["web_acl_arn"],
+        },
+    ];
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -132,10 +142,6 @@ impl Composite for EdgeResource {
             let hash = planned.get("content_hash");
             if hash != prior.get("content_hash") && !hash.is_null() {
                 planned.set("invalidation_id", Dyn::Unknown);
-            }
-            if prior.get("web_acl_id").is_null() {
-                planned.set("web_acl_id", Dyn::Unknown);
-                planned.set("web_acl_arn", Dyn::Unknown);
             }
         }
         planned

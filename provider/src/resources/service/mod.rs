@@ -18,7 +18,7 @@ use async_trait::async_trait;
 
 use crate::aws::{ec2, ecs, logs, Aws};
 use crate::diag::{AttrPath, Diags};
-use crate::driver::{Composite, Timeouts};
+use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::Schema;
 use crate::value::Dyn;
@@ -73,6 +73,41 @@ impl Composite for ServiceResource {
         delete: DEFAULT_DELETE_TIMEOUT,
     };
     const GRACE: Duration = OVERRUN;
+    const PARTS: &'static [Part] = &[
+        // The ECS service is made again with a new revision.
+        Part {
+            id: "service_arn",
+            outputs: &["task_definition_arn", "revision"],
+        },
+        Part {
+            id: "alarm_name",
+            outputs: &[],
+        },
+        Part {
+            id: "alarm_topic_arn",
+            outputs: &[],
+        },
+        Part {
+            id: "log_group_name",
+            outputs: &[],
+        },
+        Part {
+            id: "target_group_arn",
+            outputs: &[],
+        },
+        Part {
+            id: "alb_arn",
+            outputs: &[],
+        },
+        Part {
+            id: "execution_role_arn",
+            outputs: &[],
+        },
+        Part {
+            id: "task_role_arn",
+            outputs: &[],
+        },
+    ];
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -211,25 +246,6 @@ impl Composite for ServiceResource {
                 );
             }
             // A part found missing at read is made again: its id becomes unknown.
-            if prior.get("service_arn").is_null() {
-                // The ECS service is made again, with a new revision.
-                for out in ["service_arn", "task_definition_arn", "revision"] {
-                    planned.set(out, Dyn::Unknown);
-                }
-            }
-            for part in [
-                "alarm_name",
-                "alarm_topic_arn",
-                "log_group_name",
-                "target_group_arn",
-                "alb_arn",
-                "execution_role_arn",
-                "task_role_arn",
-            ] {
-                if prior.get(part).is_null() {
-                    planned.set(part, Dyn::Unknown);
-                }
-            }
             for part in ["notifier_function_arn", "webhook_secret_arn"] {
                 if !has_webhook {
                     planned.set(part, Dyn::Null);
