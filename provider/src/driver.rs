@@ -90,7 +90,8 @@ pub trait Composite: Send + Sync + 'static {
     }
 
     fn decode(&self, value: &Dyn) -> Self::State;
-    fn encode(&self, aws: &Aws, state: &Self::State) -> Dyn;
+    /// The state as the schema's object; `region` is the provider's.
+    fn encode(&self, region: &str, state: &Self::State) -> Dyn;
 
     /// How messages name the resource: `network "main"`.
     fn label(&self, state: &Self::State) -> String;
@@ -165,7 +166,7 @@ impl<C: Composite> Driver<C> {
         diags: &mut Diags,
     ) -> Option<Dyn> {
         let (err, stopped) = match ended {
-            Ended::Done(Ok(())) => return Some(self.0.encode(aws, &cur)),
+            Ended::Done(Ok(())) => return Some(self.0.encode(&aws.region, &cur)),
             Ended::Done(Err(e)) => (e, false),
             Ended::Stopped => (self.cut_off(true, action, &cur, ctx), true),
             Ended::TimedOut => (self.cut_off(false, action, &cur, ctx), false),
@@ -177,7 +178,7 @@ impl<C: Composite> Driver<C> {
         }
         if stopped {
             // Terraform is waiting to save the state: what `cur` recorded is it.
-            return Some(self.0.encode(aws, &cur));
+            return Some(self.0.encode(&aws.region, &cur));
         }
         let refresh = self.ctx(aws, READ_TIMEOUT);
         match refresh
@@ -187,8 +188,8 @@ impl<C: Composite> Driver<C> {
             )
             .await
         {
-            Ended::Done(found) => Some(self.0.encode(aws, &found)),
-            _ => Some(self.0.encode(aws, &cur)),
+            Ended::Done(found) => Some(self.0.encode(&aws.region, &found)),
+            _ => Some(self.0.encode(&aws.region, &cur)),
         }
     }
 }
@@ -262,7 +263,7 @@ impl<C: Composite> Resource for Driver<C> {
         let hints = self.0.decode(state);
         let ctx = self.ctx(aws, READ_TIMEOUT);
         match ctx.run(Duration::ZERO, self.0.find(aws, &hints)).await {
-            Ended::Done(Ok(Some(found))) => Some(self.0.encode(aws, &found)),
+            Ended::Done(Ok(Some(found))) => Some(self.0.encode(&aws.region, &found)),
             Ended::Done(Ok(None)) => None,
             Ended::Done(Err(e)) => {
                 e.report(diags);
@@ -310,7 +311,7 @@ impl<C: Composite> Resource for Driver<C> {
         let ctx = self.ctx(aws, READ_TIMEOUT);
         let ended = ctx.run(Duration::ZERO, self.0.import(aws, id, diags)).await;
         match ended {
-            Ended::Done(found) => found.map(|s| self.0.encode(aws, &s)),
+            Ended::Done(found) => found.map(|s| self.0.encode(&aws.region, &s)),
             Ended::Stopped | Ended::TimedOut => {
                 diags.error(
                     "Import did not finish",
@@ -321,3 +322,7 @@ impl<C: Composite> Resource for Driver<C> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

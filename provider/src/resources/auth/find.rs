@@ -71,6 +71,7 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
         user_pool_id: Some(pool.id.clone()),
         user_pool_arn: Some(pool.arn.clone()),
         client_id: client.as_ref().and(client_id),
+        timeouts: hints.timeouts.clone(),
     };
     if let Some(cl) = client {
         found.callback_urls = keep_or_none(&hints.callback_urls, cl.callback_urls);

@@ -60,8 +60,8 @@ impl Composite for AuthResource {
         AuthState::from_dyn(value)
     }
 
-    fn encode(&self, aws: &Aws, state: &AuthState) -> Dyn {
-        state.to_dyn(&aws.region)
+    fn encode(&self, region: &str, state: &AuthState) -> Dyn {
+        state.to_dyn(region)
     }
 
     fn label(&self, state: &AuthState) -> String {

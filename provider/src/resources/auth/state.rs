@@ -10,7 +10,7 @@ pub type Tags = BTreeMap<String, String>;
 /// The app client's name: the pool's name and this suffix.
 pub const CLIENT_SUFFIX: &str = "-web";
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AuthState {
     pub name: String,
     pub password: PasswordRules,
@@ -29,6 +29,8 @@ pub struct AuthState {
     pub user_pool_id: Option<String>,
     pub user_pool_arn: Option<String>,
     pub client_id: Option<String>,
+    /// The `timeouts` block as configured (Terraform's, not AWS's).
+    pub timeouts: Dyn,
 }
 
 fn int(v: &Dyn, name: &str, default: i32) -> i32 {
@@ -96,6 +98,7 @@ impl AuthState {
             user_pool_id: string(v, "user_pool_id"),
             user_pool_arn: string(v, "user_pool_arn"),
             client_id: string(v, "client_id"),
+            timeouts: v.get("timeouts").clone(),
         }
     }
 
@@ -159,6 +162,7 @@ impl AuthState {
                 .map(|p| hosted_ui_domain(region, p))
                 .into(),
         );
+        v.set("timeouts", self.timeouts.clone());
         v
     }
 

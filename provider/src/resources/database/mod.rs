@@ -91,7 +91,7 @@ impl Composite for DatabaseResource {
         DatabaseState::from_dyn(value)
     }
 
-    fn encode(&self, _aws: &Aws, state: &DatabaseState) -> Dyn {
+    fn encode(&self, _region: &str, state: &DatabaseState) -> Dyn {
         state.to_dyn()
     }
 

@@ -73,7 +73,7 @@ impl Composite for EdgeResource {
         EdgeState::from_dyn(value)
     }
 
-    fn encode(&self, _aws: &Aws, state: &EdgeState) -> Dyn {
+    fn encode(&self, _region: &str, state: &EdgeState) -> Dyn {
         state.to_dyn()
     }
 

@@ -62,7 +62,7 @@ impl Composite for NetworkResource {
         NetworkState::from_dyn(value)
     }
 
-    fn encode(&self, _aws: &Aws, state: &NetworkState) -> Dyn {
+    fn encode(&self, _region: &str, state: &NetworkState) -> Dyn {
         state.to_dyn()
     }
 

@@ -121,7 +121,7 @@ impl Composite for ServiceResource {
         ServiceState::from_dyn(value)
     }
 
-    fn encode(&self, _aws: &Aws, state: &ServiceState) -> Dyn {
+    fn encode(&self, _region: &str, state: &ServiceState) -> Dyn {
         state.to_dyn()
     }
 
