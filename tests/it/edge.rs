@@ -4,7 +4,7 @@ use aws_sdk_wafv2::types::Scope;
 use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
-use crate::harness::{cloudfront, endpoint, route53, s3, terraforms, waf, Terraform, Workspace};
+use crate::harness::{cloudfront, endpoint, route53, s3, waf, Terraform, Workspace};
 
 #[derive(Clone)]
 struct Edge {
@@ -198,400 +198,390 @@ async fn destroy_and_check(ws: &Workspace, e: &Edge) {
     assert!(left.is_empty(), "destroy left parts behind: {left:?}");
 }
 
-#[tokio::test]
-async fn edge_apply_then_plan_is_empty() {
-    for tf in terraforms() {
-        let e = Edge::new("eu-west-1", "edge-apply", tf);
-        let zone = hosted_zone(&e.name).await;
-        let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
-        let e = e
-            .with(&alias)
-            .with(&format!("certificate_arn = {CERT:?}"))
-            .with(&format!("hosted_zone_id = {zone:?}"))
-            .with("geo_block = [\"XX\"]")
-            .with("content_hash = \"v1\"");
-        let ws = Workspace::new(tf, "edge-apply", &e.hcl());
-        ws.apply();
-        ws.assert_plan_empty();
-        let state = ws.state_values(ADDR);
-        assert_eq!(
-            s(&state["url"]),
-            format!("https://www.{}.example.com", e.name)
-        );
-        // The bucket: private, versioned, encrypted, readable only by this distribution.
-        let b = s3(e.region).await;
-        let pab = b
-            .get_public_access_block()
-            .bucket(&e.name)
-            .send()
-            .await
-            .expect("public access block");
-        let pab = pab.public_access_block_configuration().expect("config");
-        assert_eq!(
-            (
-                pab.block_public_acls(),
-                pab.ignore_public_acls(),
-                pab.block_public_policy(),
-                pab.restrict_public_buckets()
-            ),
-            (Some(true), Some(true), Some(true), Some(true))
-        );
-        // The local endpoint answers GetBucketVersioning with a root element the
-        // SDK rejects, so this asks it over plain HTTP.
-        let versioning = http_get(&format!("{}/{}?versioning", endpoint(), e.name));
-        assert!(
-            versioning.contains("<Status>Enabled</Status>"),
-            "{versioning}"
-        );
-        b.get_bucket_encryption()
-            .bucket(&e.name)
-            .send()
-            .await
-            .expect("encryption is on");
-        let policy = b
-            .get_bucket_policy()
-            .bucket(&e.name)
-            .send()
-            .await
-            .expect("policy");
-        assert!(
-            policy
-                .policy()
-                .unwrap_or_default()
-                .contains(&s(&state["distribution_arn"])),
-            "the policy names the distribution"
-        );
-        // The distribution.
-        let d = cloudfront()
-            .await
-            .get_distribution()
-            .id(s(&state["distribution_id"]))
-            .send()
-            .await
-            .expect("distribution");
-        let cfg = d
-            .distribution()
-            .and_then(|d| d.distribution_config())
-            .expect("config");
-        assert_eq!(
-            cfg.price_class().map(|p| p.as_str()),
-            Some("PriceClass_All")
-        );
-        assert_eq!(cfg.http_version().map(|h| h.as_str()), Some("http2and3"));
-        assert_eq!(cfg.default_root_object(), Some("index.html"));
-        assert_eq!(cfg.web_acl_id(), Some(s(&state["web_acl_arn"]).as_str()));
-        let dcb = cfg.default_cache_behavior().expect("default behavior");
-        assert_eq!(dcb.viewer_protocol_policy().as_str(), "redirect-to-https");
-        assert_eq!(dcb.compress(), Some(true));
-        let api = cfg.cache_behaviors().map(|b| b.items()).unwrap_or_default();
-        assert_eq!(api.first().map(|b| b.path_pattern()), Some("/api/*"));
-        let errors: Vec<i32> = cfg
-            .custom_error_responses()
-            .map(|c| c.items())
+async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
+    let e = Edge::new("eu-west-1", "edge-apply", tf);
+    let zone = hosted_zone(&e.name).await;
+    let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
+    let e = e
+        .with(&alias)
+        .with(&format!("certificate_arn = {CERT:?}"))
+        .with(&format!("hosted_zone_id = {zone:?}"))
+        .with("geo_block = [\"XX\"]")
+        .with("content_hash = \"v1\"");
+    let ws = Workspace::new(tf, "edge-apply", &e.hcl());
+    ws.apply();
+    ws.assert_plan_empty();
+    let state = ws.state_values(ADDR);
+    assert_eq!(
+        s(&state["url"]),
+        format!("https://www.{}.example.com", e.name)
+    );
+    // The bucket: private, versioned, encrypted, readable only by this distribution.
+    let b = s3(e.region).await;
+    let pab = b
+        .get_public_access_block()
+        .bucket(&e.name)
+        .send()
+        .await
+        .expect("public access block");
+    let pab = pab.public_access_block_configuration().expect("config");
+    assert_eq!(
+        (
+            pab.block_public_acls(),
+            pab.ignore_public_acls(),
+            pab.block_public_policy(),
+            pab.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    // The local endpoint answers GetBucketVersioning with a root element the
+    // SDK rejects, so this asks it over plain HTTP.
+    let versioning = http_get(&format!("{}/{}?versioning", endpoint(), e.name));
+    assert!(
+        versioning.contains("<Status>Enabled</Status>"),
+        "{versioning}"
+    );
+    b.get_bucket_encryption()
+        .bucket(&e.name)
+        .send()
+        .await
+        .expect("encryption is on");
+    let policy = b
+        .get_bucket_policy()
+        .bucket(&e.name)
+        .send()
+        .await
+        .expect("policy");
+    assert!(
+        policy
+            .policy()
             .unwrap_or_default()
-            .iter()
-            .map(|r| r.error_code())
-            .collect();
-        assert_eq!(errors, vec![403, 404], "SPA fallback");
-        let origins = cfg.origins().map(|o| o.items()).unwrap_or_default();
-        assert!(origins
-            .iter()
-            .any(|o| o.domain_name() == "api.fans.example.com"));
-        // WAF: in us-east-1, although the provider's region is eu-west-1.
-        let acl = waf("us-east-1")
-            .await
-            .get_web_acl()
-            .name(format!("{}-waf", e.name))
-            .id(s(&state["web_acl_id"]))
-            .scope(Scope::Cloudfront)
-            .send()
-            .await
-            .expect("web ACL in us-east-1");
-        let rules = acl.web_acl().map(|a| a.rules()).unwrap_or_default();
-        let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
-        assert!(
-            names.contains(&"rate-limit-per-ip") && names.contains(&"geo-block"),
-            "{names:?}"
-        );
-        assert!(
-            names.contains(&"AWSManagedRulesKnownBadInputsRuleSet"),
-            "{names:?}"
-        );
-        let rate = rules
-            .iter()
-            .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
-            .map(|r| r.limit());
-        assert_eq!(rate, Some(2000));
-        // Route53: A and AAAA aliases.
-        let parts = live_parts(e.region, &e.name, &state).await;
-        assert_eq!(
-            parts.iter().filter(|p| p.starts_with("record")).count(),
-            2,
-            "{parts:?}"
-        );
-        destroy_and_check(&ws, &e).await;
-    }
+            .contains(&s(&state["distribution_arn"])),
+        "the policy names the distribution"
+    );
+    // The distribution.
+    let d = cloudfront()
+        .await
+        .get_distribution()
+        .id(s(&state["distribution_id"]))
+        .send()
+        .await
+        .expect("distribution");
+    let cfg = d
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .expect("config");
+    assert_eq!(
+        cfg.price_class().map(|p| p.as_str()),
+        Some("PriceClass_All")
+    );
+    assert_eq!(cfg.http_version().map(|h| h.as_str()), Some("http2and3"));
+    assert_eq!(cfg.default_root_object(), Some("index.html"));
+    assert_eq!(cfg.web_acl_id(), Some(s(&state["web_acl_arn"]).as_str()));
+    let dcb = cfg.default_cache_behavior().expect("default behavior");
+    assert_eq!(dcb.viewer_protocol_policy().as_str(), "redirect-to-https");
+    assert_eq!(dcb.compress(), Some(true));
+    let api = cfg.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+    assert_eq!(api.first().map(|b| b.path_pattern()), Some("/api/*"));
+    let errors: Vec<i32> = cfg
+        .custom_error_responses()
+        .map(|c| c.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.error_code())
+        .collect();
+    assert_eq!(errors, vec![403, 404], "SPA fallback");
+    let origins = cfg.origins().map(|o| o.items()).unwrap_or_default();
+    assert!(origins
+        .iter()
+        .any(|o| o.domain_name() == "api.fans.example.com"));
+    // WAF: in us-east-1, although the provider's region is eu-west-1.
+    let acl = waf("us-east-1")
+        .await
+        .get_web_acl()
+        .name(format!("{}-waf", e.name))
+        .id(s(&state["web_acl_id"]))
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+        .expect("web ACL in us-east-1");
+    let rules = acl.web_acl().map(|a| a.rules()).unwrap_or_default();
+    let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
+    assert!(
+        names.contains(&"rate-limit-per-ip") && names.contains(&"geo-block"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"AWSManagedRulesKnownBadInputsRuleSet"),
+        "{names:?}"
+    );
+    let rate = rules
+        .iter()
+        .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
+        .map(|r| r.limit());
+    assert_eq!(rate, Some(2000));
+    // Route53: A and AAAA aliases.
+    let parts = live_parts(e.region, &e.name, &state).await;
+    assert_eq!(
+        parts.iter().filter(|p| p.starts_with("record")).count(),
+        2,
+        "{parts:?}"
+    );
+    destroy_and_check(&ws, &e).await;
 }
+per_terraform!(edge_apply_then_plan_is_empty);
 
-#[tokio::test]
-async fn edge_in_place_changes_update_without_replacing() {
-    for tf in terraforms() {
-        let mut e = Edge::new("eu-west-2", "edge-inplace", tf);
-        let zone = hosted_zone(&e.name).await;
-        let ws = Workspace::new(tf, "edge-inplace", &e.hcl());
-        ws.apply();
-        let id = s(&ws.state_values(ADDR)["distribution_id"]);
-        let name = e.name.clone();
-        let steps: Vec<(&str, String)> = vec![
-            ("rate limit", "rate_limit = 500".into()),
-            ("geo block", "geo_block = [\"XX\", \"YY\"]".into()),
-            (
-                "managed rules",
-                "managed_rule_groups = [\"AWSManagedRulesCommonRuleSet\"]".into(),
-            ),
-            ("price class", "price_class = \"PriceClass_200\"".into()),
-            ("api path", "api_path_pattern = \"/v1/*\"".into()),
-            (
-                "api origin",
-                "api_origin = \"api2.fans.example.com\"".into(),
-            ),
-            ("certificate", format!("certificate_arn = {CERT:?}")),
-            ("aliases", format!("aliases = [\"www.{name}.example.com\"]")),
-            ("records", format!("hosted_zone_id = {zone:?}")),
-            (
-                "tags",
-                "tags = { app = \"fansite\", tier = \"edge\" }".into(),
-            ),
-            ("content hash", "content_hash = \"v2\"".into()),
-            ("force destroy", "force_destroy = false".into()),
-        ];
-        for (what, line) in steps {
-            e = e.with(&line);
-            ws.write(&e.hcl());
-            assert_eq!(ws.planned_actions(), update(), "{what}: plan says update");
-            ws.apply();
-            ws.assert_plan_empty();
-            assert_eq!(
-                s(&ws.state_values(ADDR)["distribution_id"]),
-                id,
-                "{what}: same distribution"
-            );
-        }
-        let state = ws.state_values(ADDR);
-        // Asked of AWS: the new hash made an invalidation of /*.
-        let inv = cloudfront()
-            .await
-            .get_invalidation()
-            .distribution_id(&id)
-            .id(s(&state["invalidation_id"]))
-            .send()
-            .await
-            .expect("invalidation");
-        let paths = inv
-            .invalidation()
-            .and_then(|i| i.invalidation_batch())
-            .and_then(|b| b.paths())
-            .map(|p| p.items().to_vec())
-            .unwrap_or_default();
-        assert_eq!(paths, vec!["/*".to_string()]);
-        let d = cloudfront()
-            .await
-            .get_distribution()
-            .id(&id)
-            .send()
-            .await
-            .expect("distribution");
-        let cfg = d
-            .distribution()
-            .and_then(|d| d.distribution_config())
-            .expect("config");
-        assert_eq!(
-            cfg.price_class().map(|p| p.as_str()),
-            Some("PriceClass_200")
-        );
-        assert_eq!(
-            cfg.aliases().map(|a| a.items().to_vec()),
-            Some(vec![format!("www.{name}.example.com")])
-        );
-        assert_eq!(
-            live_parts(e.region, &e.name, &state)
-                .await
-                .iter()
-                .filter(|p| p.starts_with("record"))
-                .count(),
-            2
-        );
-        // force_destroy = false and a file in the bucket: destroy refuses before deleting anything.
-        s3(e.region)
-            .await
-            .put_object()
-            .bucket(&e.name)
-            .key("index.html")
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(
-                b"<html></html>",
-            ))
-            .send()
-            .await
-            .expect("upload");
-        let out = ws.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
-        let said = out.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            said.contains("the bucket still holds the site's files, and force_destroy is false")
-                && said.contains("Nothing was deleted"),
-            "{out}"
-        );
-        assert!(live_parts(e.region, &e.name, &state)
-            .await
-            .iter()
-            .any(|p| p.starts_with("distribution")));
-        ws.write(&e.clone().with("force_destroy = true").hcl());
-        ws.apply();
-        destroy_and_check(&ws, &e).await;
-    }
-}
-
-#[tokio::test]
-async fn edge_replacing_changes_plan_a_replace() {
-    for tf in terraforms() {
-        let e = Edge::new("eu-central-1", "edge-replace", tf);
-        let ws = Workspace::new(tf, "edge-replace", &e.hcl());
-        ws.apply();
-        let renamed = Edge {
-            name: format!("{}-2", e.name),
-            ..e.clone()
-        };
-        ws.write(&renamed.hcl());
-        assert_eq!(
-            ws.planned_actions(),
-            vec![(
-                ADDR.to_string(),
-                vec!["delete".to_string(), "create".to_string()]
-            )],
-            "name"
-        );
+async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
+    let mut e = Edge::new("eu-west-2", "edge-inplace", tf);
+    let zone = hosted_zone(&e.name).await;
+    let ws = Workspace::new(tf, "edge-inplace", &e.hcl());
+    ws.apply();
+    let id = s(&ws.state_values(ADDR)["distribution_id"]);
+    let name = e.name.clone();
+    let steps: Vec<(&str, String)> = vec![
+        ("rate limit", "rate_limit = 500".into()),
+        ("geo block", "geo_block = [\"XX\", \"YY\"]".into()),
+        (
+            "managed rules",
+            "managed_rule_groups = [\"AWSManagedRulesCommonRuleSet\"]".into(),
+        ),
+        ("price class", "price_class = \"PriceClass_200\"".into()),
+        ("api path", "api_path_pattern = \"/v1/*\"".into()),
+        (
+            "api origin",
+            "api_origin = \"api2.fans.example.com\"".into(),
+        ),
+        ("certificate", format!("certificate_arn = {CERT:?}")),
+        ("aliases", format!("aliases = [\"www.{name}.example.com\"]")),
+        ("records", format!("hosted_zone_id = {zone:?}")),
+        (
+            "tags",
+            "tags = { app = \"fansite\", tier = \"edge\" }".into(),
+        ),
+        ("content hash", "content_hash = \"v2\"".into()),
+        ("force destroy", "force_destroy = false".into()),
+    ];
+    for (what, line) in steps {
+        e = e.with(&line);
         ws.write(&e.hcl());
-        destroy_and_check(&ws, &e).await;
-    }
-}
-
-#[tokio::test]
-async fn edge_import_gives_an_empty_plan() {
-    for tf in terraforms() {
-        // content_hash, force_destroy and hosted_zone_id are not held by AWS in a
-        // form import can read back; this configuration leaves them at their defaults.
-        let e = Edge::new("us-east-2", "edge-import", tf)
-            .without("force_destroy")
-            .with("geo_block = [\"XX\"]");
-        let ws = Workspace::new(tf, "edge-import", &e.hcl());
+        assert_eq!(ws.planned_actions(), update(), "{what}: plan says update");
         ws.apply();
-        let applied = ws.state_values(ADDR);
-        let id = s(&applied["distribution_id"]);
-        ws.ok(&["state", "rm", ADDR]);
-        ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+        ws.assert_plan_empty();
         assert_eq!(
-            ws.state_values(ADDR),
-            applied,
-            "imported state equals the applied one"
+            s(&ws.state_values(ADDR)["distribution_id"]),
+            id,
+            "{what}: same distribution"
         );
-        ws.assert_plan_empty();
-        ws.ok(&["state", "rm", ADDR]);
-        ws.write(&format!(
-            "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
-            e.hcl()
-        ));
-        assert!(ws.apply().contains("1 imported"));
-        assert_eq!(ws.state_values(ADDR), applied);
-        ws.assert_plan_empty();
-        let other = "fansite_edge.other";
-        ws.write(&format!(
-            "{}\nresource \"fansite_edge\" \"other\" {{\n  name = \"other-edge\"\n}}\n",
-            e.hcl()
-        ));
-        let bad = ws.fails(&["import", "-input=false", "-no-color", other, "not-an-id"]);
-        assert!(bad.contains("Invalid import ID"), "{bad}");
-        let bad = ws.fails(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            other,
-            "E0000000000000",
-        ]);
-        assert!(bad.contains("Cannot import non-existent edge"), "{bad}");
-        ws.write(&e.hcl());
-        destroy_and_check(&ws, &e).await;
     }
-}
-
-#[tokio::test]
-async fn edge_drift_is_shown_and_repaired() {
-    for tf in terraforms() {
-        let e = Edge::new("ap-southeast-1", "edge-drift", tf);
-        let ws = Workspace::new(tf, "edge-drift", &e.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
-        // Someone raises the rate limit in the WAF console.
-        let w = waf("us-east-1").await;
-        let acl_name = format!("{}-waf", e.name);
-        let got = w
-            .get_web_acl()
-            .name(&acl_name)
-            .id(s(&state["web_acl_id"]))
-            .scope(Scope::Cloudfront)
-            .send()
+    let state = ws.state_values(ADDR);
+    // Asked of AWS: the new hash made an invalidation of /*.
+    let inv = cloudfront()
+        .await
+        .get_invalidation()
+        .distribution_id(&id)
+        .id(s(&state["invalidation_id"]))
+        .send()
+        .await
+        .expect("invalidation");
+    let paths = inv
+        .invalidation()
+        .and_then(|i| i.invalidation_batch())
+        .and_then(|b| b.paths())
+        .map(|p| p.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(paths, vec!["/*".to_string()]);
+    let d = cloudfront()
+        .await
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("distribution");
+    let cfg = d
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .expect("config");
+    assert_eq!(
+        cfg.price_class().map(|p| p.as_str()),
+        Some("PriceClass_200")
+    );
+    assert_eq!(
+        cfg.aliases().map(|a| a.items().to_vec()),
+        Some(vec![format!("www.{name}.example.com")])
+    );
+    assert_eq!(
+        live_parts(e.region, &e.name, &state)
             .await
-            .expect("acl");
-        let acl = got.web_acl().expect("acl");
-        let rules: Vec<aws_sdk_wafv2::types::Rule> = acl
-            .rules()
             .iter()
-            .map(|r| {
-                let mut r = r.clone();
-                if let Some(st) = r.statement.as_mut() {
-                    if let Some(rb) = st.rate_based_statement.as_mut() {
-                        rb.limit = 100_000;
-                    }
+            .filter(|p| p.starts_with("record"))
+            .count(),
+        2
+    );
+    // force_destroy = false and a file in the bucket: destroy refuses before deleting anything.
+    s3(e.region)
+        .await
+        .put_object()
+        .bucket(&e.name)
+        .key("index.html")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"<html></html>",
+        ))
+        .send()
+        .await
+        .expect("upload");
+    let out = ws.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    let said = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains("the bucket still holds the site's files, and force_destroy is false")
+            && said.contains("Nothing was deleted"),
+        "{out}"
+    );
+    assert!(live_parts(e.region, &e.name, &state)
+        .await
+        .iter()
+        .any(|p| p.starts_with("distribution")));
+    ws.write(&e.clone().with("force_destroy = true").hcl());
+    ws.apply();
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_in_place_changes_update_without_replacing);
+
+async fn edge_replacing_changes_plan_a_replace(tf: &Terraform) {
+    let e = Edge::new("eu-central-1", "edge-replace", tf);
+    let ws = Workspace::new(tf, "edge-replace", &e.hcl());
+    ws.apply();
+    let renamed = Edge {
+        name: format!("{}-2", e.name),
+        ..e.clone()
+    };
+    ws.write(&renamed.hcl());
+    assert_eq!(
+        ws.planned_actions(),
+        vec![(
+            ADDR.to_string(),
+            vec!["delete".to_string(), "create".to_string()]
+        )],
+        "name"
+    );
+    ws.write(&e.hcl());
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_replacing_changes_plan_a_replace);
+
+async fn edge_import_gives_an_empty_plan(tf: &Terraform) {
+    // content_hash, force_destroy and hosted_zone_id are not held by AWS in a
+    // form import can read back; this configuration leaves them at their defaults.
+    let e = Edge::new("us-east-2", "edge-import", tf)
+        .without("force_destroy")
+        .with("geo_block = [\"XX\"]");
+    let ws = Workspace::new(tf, "edge-import", &e.hcl());
+    ws.apply();
+    let applied = ws.state_values(ADDR);
+    let id = s(&applied["distribution_id"]);
+    ws.ok(&["state", "rm", ADDR]);
+    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+    assert_eq!(
+        ws.state_values(ADDR),
+        applied,
+        "imported state equals the applied one"
+    );
+    ws.assert_plan_empty();
+    ws.ok(&["state", "rm", ADDR]);
+    ws.write(&format!(
+        "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
+        e.hcl()
+    ));
+    assert!(ws.apply().contains("1 imported"));
+    assert_eq!(ws.state_values(ADDR), applied);
+    ws.assert_plan_empty();
+    let other = "fansite_edge.other";
+    ws.write(&format!(
+        "{}\nresource \"fansite_edge\" \"other\" {{\n  name = \"other-edge\"\n}}\n",
+        e.hcl()
+    ));
+    let bad = ws.fails(&["import", "-input=false", "-no-color", other, "not-an-id"]);
+    assert!(bad.contains("Invalid import ID"), "{bad}");
+    let bad = ws.fails(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        other,
+        "E0000000000000",
+    ]);
+    assert!(bad.contains("Cannot import non-existent edge"), "{bad}");
+    ws.write(&e.hcl());
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_import_gives_an_empty_plan);
+
+async fn edge_drift_is_shown_and_repaired(tf: &Terraform) {
+    let e = Edge::new("ap-southeast-1", "edge-drift", tf);
+    let ws = Workspace::new(tf, "edge-drift", &e.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    // Someone raises the rate limit in the WAF console.
+    let w = waf("us-east-1").await;
+    let acl_name = format!("{}-waf", e.name);
+    let got = w
+        .get_web_acl()
+        .name(&acl_name)
+        .id(s(&state["web_acl_id"]))
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+        .expect("acl");
+    let acl = got.web_acl().expect("acl");
+    let rules: Vec<aws_sdk_wafv2::types::Rule> = acl
+        .rules()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(st) = r.statement.as_mut() {
+                if let Some(rb) = st.rate_based_statement.as_mut() {
+                    rb.limit = 100_000;
                 }
-                r
-            })
-            .collect();
-        w.update_web_acl()
-            .name(&acl_name)
-            .id(acl.id())
-            .scope(Scope::Cloudfront)
-            .lock_token(got.lock_token().unwrap_or_default())
-            .set_default_action(acl.default_action().cloned())
-            .set_rules(Some(rules))
-            .set_visibility_config(acl.visibility_config().cloned())
-            .send()
-            .await
-            .expect("drift the web ACL");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(
-            plan.contains("rate_limit") && plan.contains("100000"),
-            "plan shows the drift: {plan}"
-        );
-        assert_eq!(ws.planned_actions(), update());
-        ws.apply();
-        ws.assert_plan_empty();
-        let got = w
-            .get_web_acl()
-            .name(&acl_name)
-            .id(s(&state["web_acl_id"]))
-            .scope(Scope::Cloudfront)
-            .send()
-            .await
-            .expect("acl");
-        let rate = got
-            .web_acl()
-            .map(|a| a.rules())
-            .unwrap_or_default()
-            .iter()
-            .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
-            .map(|r| r.limit());
-        assert_eq!(rate, Some(2000), "repaired");
-        destroy_and_check(&ws, &e).await;
-    }
+            }
+            r
+        })
+        .collect();
+    w.update_web_acl()
+        .name(&acl_name)
+        .id(acl.id())
+        .scope(Scope::Cloudfront)
+        .lock_token(got.lock_token().unwrap_or_default())
+        .set_default_action(acl.default_action().cloned())
+        .set_rules(Some(rules))
+        .set_visibility_config(acl.visibility_config().cloned())
+        .send()
+        .await
+        .expect("drift the web ACL");
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(
+        plan.contains("rate_limit") && plan.contains("100000"),
+        "plan shows the drift: {plan}"
+    );
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    let got = w
+        .get_web_acl()
+        .name(&acl_name)
+        .id(s(&state["web_acl_id"]))
+        .scope(Scope::Cloudfront)
+        .send()
+        .await
+        .expect("acl");
+    let rate = got
+        .web_acl()
+        .map(|a| a.rules())
+        .unwrap_or_default()
+        .iter()
+        .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
+        .map(|r| r.limit());
+    assert_eq!(rate, Some(2000), "repaired");
+    destroy_and_check(&ws, &e).await;
 }
+per_terraform!(edge_drift_is_shown_and_repaired);
 
 /// Disables and deletes a distribution through the API, as someone outside
 /// Terraform would.
@@ -621,204 +611,196 @@ async fn delete_distribution_outside_terraform(id: &str) {
         .expect("delete");
 }
 
-#[tokio::test]
-async fn edge_deleted_distribution_is_recreated() {
-    for tf in terraforms() {
-        let e = Edge::new("ap-southeast-2", "edge-gone", tf);
-        let ws = Workspace::new(tf, "edge-gone", &e.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
-        let id = s(&state["distribution_id"]);
-        delete_distribution_outside_terraform(&id).await;
-        // Read keeps the bucket, access control and web ACL that remain, so
-        // the distribution is made again in place.
-        assert_eq!(
-            ws.planned_actions(),
-            vec![(ADDR.to_string(), vec!["update".to_string()])],
-            "plan re-creates the distribution in place"
-        );
-        ws.apply();
-        ws.assert_plan_empty();
-        let now = ws.state_values(ADDR);
-        assert_ne!(s(&now["distribution_id"]), id);
-        // The bucket, access control and web ACL left behind are taken over, not orphaned.
-        assert_eq!(s(&now["web_acl_id"]), s(&state["web_acl_id"]));
-        assert_eq!(
-            s(&now["origin_access_control_id"]),
-            s(&state["origin_access_control_id"])
-        );
-        // Deleted again, then a destroy: its refresh must not drop the
-        // resource, or the bucket, access control and web ACL are orphaned.
-        delete_distribution_outside_terraform(&s(&now["distribution_id"])).await;
-        destroy_and_check(&ws, &e).await;
-    }
+async fn edge_deleted_distribution_is_recreated(tf: &Terraform) {
+    let e = Edge::new("ap-southeast-2", "edge-gone", tf);
+    let ws = Workspace::new(tf, "edge-gone", &e.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    let id = s(&state["distribution_id"]);
+    delete_distribution_outside_terraform(&id).await;
+    // Read keeps the bucket, access control and web ACL that remain, so
+    // the distribution is made again in place.
+    assert_eq!(
+        ws.planned_actions(),
+        vec![(ADDR.to_string(), vec!["update".to_string()])],
+        "plan re-creates the distribution in place"
+    );
+    ws.apply();
+    ws.assert_plan_empty();
+    let now = ws.state_values(ADDR);
+    assert_ne!(s(&now["distribution_id"]), id);
+    // The bucket, access control and web ACL left behind are taken over, not orphaned.
+    assert_eq!(s(&now["web_acl_id"]), s(&state["web_acl_id"]));
+    assert_eq!(
+        s(&now["origin_access_control_id"]),
+        s(&state["origin_access_control_id"])
+    );
+    // Deleted again, then a destroy: its refresh must not drop the
+    // resource, or the bucket, access control and web ACL are orphaned.
+    delete_distribution_outside_terraform(&s(&now["distribution_id"])).await;
+    destroy_and_check(&ws, &e).await;
 }
+per_terraform!(edge_deleted_distribution_is_recreated);
 
-#[tokio::test]
-async fn edge_destroy_leaves_no_parts() {
-    for tf in terraforms() {
-        let e = Edge::new("sa-east-1", "edge-destroy", tf);
-        let zone = hosted_zone(&e.name).await;
-        let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
-        let e = e
-            .with(&alias)
-            .with(&format!("certificate_arn = {CERT:?}"))
-            .with(&format!("hosted_zone_id = {zone:?}"));
-        let ws = Workspace::new(tf, "edge-destroy", &e.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
+async fn edge_destroy_leaves_no_parts(tf: &Terraform) {
+    let e = Edge::new("sa-east-1", "edge-destroy", tf);
+    let zone = hosted_zone(&e.name).await;
+    let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
+    let e = e
+        .with(&alias)
+        .with(&format!("certificate_arn = {CERT:?}"))
+        .with(&format!("hosted_zone_id = {zone:?}"));
+    let ws = Workspace::new(tf, "edge-destroy", &e.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    s3(e.region)
+        .await
+        .put_object()
+        .bucket(&e.name)
+        .key("index.html")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"<html></html>",
+        ))
+        .send()
+        .await
+        .expect("upload");
+    let before = live_parts(e.region, &e.name, &state).await;
+    // bucket, distribution, access control, web ACL, A and AAAA records
+    assert_eq!(before.len(), 6, "{before:?}");
+    destroy_and_check(&ws, &e).await;
+    ws.destroy();
+}
+per_terraform!(edge_destroy_leaves_no_parts);
+
+async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
+    let e = Edge::new("us-west-1", "edge-bad", tf);
+    let ws = Workspace::new(tf, "edge-bad", &e.hcl());
+    let cases: Vec<(&str, Edge, &str, &str)> = vec![
+        (
+            "bucket name",
+            Edge {
+                name: "Fan_Site".into(),
+                ..e.clone()
+            },
+            "Invalid name",
+            "name",
+        ),
+        (
+            "api path",
+            e.clone().with("api_path_pattern = \"/*\""),
+            "Invalid api_path_pattern",
+            "api_path_pattern",
+        ),
+        (
+            "api origin with scheme",
+            e.clone().with("api_origin = \"https://api.example.com\""),
+            "Invalid api_origin",
+            "api_origin",
+        ),
+        (
+            "origin protocol",
+            e.clone().with("api_origin_protocol = \"tls\""),
+            "Invalid api_origin_protocol",
+            "api_origin_protocol",
+        ),
+        (
+            "price class",
+            e.clone().with("price_class = \"PriceClass_Cheap\""),
+            "Invalid price_class",
+            "price_class",
+        ),
+        (
+            "rate limit",
+            e.clone().with("rate_limit = 10"),
+            "Invalid rate_limit",
+            "rate_limit",
+        ),
+        (
+            "rule group",
+            e.clone().with("managed_rule_groups = [\"MyRules\"]"),
+            "Invalid managed rule group",
+            "managed_rule_groups",
+        ),
+        (
+            "country",
+            e.clone().with("geo_block = [\"kor\"]"),
+            "Invalid country code",
+            "geo_block",
+        ),
+        (
+            "aliases without certificate",
+            e.clone().with("aliases = [\"fans.example.com\"]"),
+            "Aliases without a certificate",
+            "aliases",
+        ),
+        (
+            "certificate region",
+            e.clone()
+                .with("certificate_arn = \"arn:aws:acm:eu-west-1:1:certificate/x\""),
+            "Invalid certificate_arn",
+            "certificate_arn",
+        ),
+        (
+            "bad timeout",
+            e.clone().with("timeouts {\n    create = \"soon\"\n  }"),
+            "Invalid duration",
+            "create",
+        ),
+    ];
+    for (what, config, summary, code) in cases {
+        ws.write(&config.hcl());
+        let diags = ws.plan_diagnostics();
+        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.summary == summary && d.code.contains(code)),
+            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
+        );
+        assert!(
+            errors.iter().all(|d| !d.detail.contains("panicked")),
+            "{what}: {diags:#?}"
+        );
+    }
+    assert!(
         s3(e.region)
             .await
-            .put_object()
+            .head_bucket()
             .bucket(&e.name)
-            .key("index.html")
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(
-                b"<html></html>",
-            ))
             .send()
             .await
-            .expect("upload");
-        let before = live_parts(e.region, &e.name, &state).await;
-        // bucket, distribution, access control, web ACL, A and AAAA records
-        assert_eq!(before.len(), 6, "{before:?}");
-        destroy_and_check(&ws, &e).await;
-        ws.destroy();
-    }
+            .is_err(),
+        "bad input made a bucket"
+    );
 }
+per_terraform!(edge_bad_inputs_fail_on_their_attribute);
 
-#[tokio::test]
-async fn edge_bad_inputs_fail_on_their_attribute() {
-    for tf in terraforms() {
-        let e = Edge::new("us-west-1", "edge-bad", tf);
-        let ws = Workspace::new(tf, "edge-bad", &e.hcl());
-        let cases: Vec<(&str, Edge, &str, &str)> = vec![
-            (
-                "bucket name",
-                Edge {
-                    name: "Fan_Site".into(),
-                    ..e.clone()
-                },
-                "Invalid name",
-                "name",
-            ),
-            (
-                "api path",
-                e.clone().with("api_path_pattern = \"/*\""),
-                "Invalid api_path_pattern",
-                "api_path_pattern",
-            ),
-            (
-                "api origin with scheme",
-                e.clone().with("api_origin = \"https://api.example.com\""),
-                "Invalid api_origin",
-                "api_origin",
-            ),
-            (
-                "origin protocol",
-                e.clone().with("api_origin_protocol = \"tls\""),
-                "Invalid api_origin_protocol",
-                "api_origin_protocol",
-            ),
-            (
-                "price class",
-                e.clone().with("price_class = \"PriceClass_Cheap\""),
-                "Invalid price_class",
-                "price_class",
-            ),
-            (
-                "rate limit",
-                e.clone().with("rate_limit = 10"),
-                "Invalid rate_limit",
-                "rate_limit",
-            ),
-            (
-                "rule group",
-                e.clone().with("managed_rule_groups = [\"MyRules\"]"),
-                "Invalid managed rule group",
-                "managed_rule_groups",
-            ),
-            (
-                "country",
-                e.clone().with("geo_block = [\"kor\"]"),
-                "Invalid country code",
-                "geo_block",
-            ),
-            (
-                "aliases without certificate",
-                e.clone().with("aliases = [\"fans.example.com\"]"),
-                "Aliases without a certificate",
-                "aliases",
-            ),
-            (
-                "certificate region",
-                e.clone()
-                    .with("certificate_arn = \"arn:aws:acm:eu-west-1:1:certificate/x\""),
-                "Invalid certificate_arn",
-                "certificate_arn",
-            ),
-            (
-                "bad timeout",
-                e.clone().with("timeouts {\n    create = \"soon\"\n  }"),
-                "Invalid duration",
-                "create",
-            ),
-        ];
-        for (what, config, summary, code) in cases {
-            ws.write(&config.hcl());
-            let diags = ws.plan_diagnostics();
-            let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-            assert!(
-                errors
-                    .iter()
-                    .any(|d| d.summary == summary && d.code.contains(code)),
-                "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-            );
-            assert!(
-                errors.iter().all(|d| !d.detail.contains("panicked")),
-                "{what}: {diags:#?}"
-            );
-        }
-        assert!(
-            s3(e.region)
-                .await
-                .head_bucket()
-                .bucket(&e.name)
-                .send()
-                .await
-                .is_err(),
-            "bad input made a bucket"
-        );
-    }
+async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
+    let proxy = FaultProxy::start(endpoint(), "POST /2020-05-31/distribution");
+    let e = Edge {
+        provider_extra: format!("  endpoints {{\n    cloudfront = {:?}\n  }}\n", proxy.url),
+        ..Edge::new("us-west-2", "edge-fault", tf)
+    };
+    let ws = Workspace::new(tf, "edge-fault", &e.hcl());
+    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(proxy.matched() >= 1, "the proxy failed CreateDistribution");
+    assert!(
+        out.contains("InjectedFault"),
+        "the error names AWS's code: {out}"
+    );
+    assert!(
+        out.contains(&format!("creating distribution \"{}\"", e.name)),
+        "the error names the action and part: {out}"
+    );
+    let state = ws.state_values(ADDR);
+    assert_eq!(s(&state["bucket_name"]), e.name, "{state}");
+    assert!(!s(&state["web_acl_id"]).is_empty(), "{state}");
+    assert!(!s(&state["origin_access_control_id"]).is_empty(), "{state}");
+    assert_eq!(state["distribution_id"], Value::Null);
+    let made = live_parts(e.region, &e.name, &state).await;
+    assert_eq!(made.len(), 3, "bucket, access control, web ACL: {made:?}");
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("tainted"), "{plan}");
+    destroy_and_check(&ws, &e).await;
 }
-
-#[tokio::test]
-async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up() {
-    for tf in terraforms() {
-        let proxy = FaultProxy::start(endpoint(), "POST /2020-05-31/distribution");
-        let e = Edge {
-            provider_extra: format!("  endpoints {{\n    cloudfront = {:?}\n  }}\n", proxy.url),
-            ..Edge::new("us-west-2", "edge-fault", tf)
-        };
-        let ws = Workspace::new(tf, "edge-fault", &e.hcl());
-        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(proxy.matched() >= 1, "the proxy failed CreateDistribution");
-        assert!(
-            out.contains("InjectedFault"),
-            "the error names AWS's code: {out}"
-        );
-        assert!(
-            out.contains(&format!("creating distribution \"{}\"", e.name)),
-            "the error names the action and part: {out}"
-        );
-        let state = ws.state_values(ADDR);
-        assert_eq!(s(&state["bucket_name"]), e.name, "{state}");
-        assert!(!s(&state["web_acl_id"]).is_empty(), "{state}");
-        assert!(!s(&state["origin_access_control_id"]).is_empty(), "{state}");
-        assert_eq!(state["distribution_id"], Value::Null);
-        let made = live_parts(e.region, &e.name, &state).await;
-        assert_eq!(made.len(), 3, "bucket, access control, web ACL: {made:?}");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(plan.contains("tainted"), "{plan}");
-        destroy_and_check(&ws, &e).await;
-    }
-}
+per_terraform!(edge_fault_midway_keeps_ids_and_destroy_cleans_up);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{endpoint, repo_root, terraforms, Workspace};
+use crate::harness::{endpoint, repo_root, Terraform, Workspace};
 
 /// The fansite-gen binary built beside this test binary (`make test` builds it).
 fn gen_bin() -> PathBuf {
@@ -54,101 +54,97 @@ fn render(out: &Path, backend: &str) {
     );
 }
 
-#[tokio::test]
-async fn gen_output_is_fmt_clean_and_validates() {
+async fn gen_output_is_fmt_clean_and_validates(tf: &Terraform) {
     let cloud = out_dir("gen-cloud");
     render(&cloud, "cloud");
     let local = out_dir("gen-local");
     render(&local, "local");
-    for tf in terraforms() {
-        for dir in [&cloud, &local] {
-            let ws = Workspace::at(tf, dir, endpoint());
-            ws.ok(&["fmt", "-check", "-recursive", "-diff"]);
-        }
-        // The backend as it ships (cloud block): init without the backend, then validate.
-        let backend = Workspace::at(tf, &cloud.join("workspaces/backend"), endpoint());
-        backend.ok(&["init", "-backend=false", "-input=false"]);
-        backend.ok(&["validate", "-no-color"]);
-        // The frontend and the bootstrap need hashicorp/tfe (tfe_outputs, tfe_*),
-        // which cannot be installed on this offline machine: they are parsed and
-        // fmt-checked above; the frontend is validated in its local variant below.
-        for part in ["workspaces/backend", "workspaces/frontend"] {
-            let ws = Workspace::at(tf, &local.join(part), endpoint());
-            ws.ok(&["init", "-input=false"]);
-            ws.ok(&["validate", "-no-color"]);
-        }
+    for dir in [&cloud, &local] {
+        let ws = Workspace::at(tf, dir, endpoint());
+        ws.ok(&["fmt", "-check", "-recursive", "-diff"]);
+    }
+    // The backend as it ships (cloud block): init without the backend, then validate.
+    let backend = Workspace::at(tf, &cloud.join("workspaces/backend"), endpoint());
+    backend.ok(&["init", "-backend=false", "-input=false"]);
+    backend.ok(&["validate", "-no-color"]);
+    // The frontend and the bootstrap need hashicorp/tfe (tfe_outputs, tfe_*),
+    // which cannot be installed on this offline machine: they are parsed and
+    // fmt-checked above; the frontend is validated in its local variant below.
+    for part in ["workspaces/backend", "workspaces/frontend"] {
+        let ws = Workspace::at(tf, &local.join(part), endpoint());
+        ws.ok(&["init", "-input=false"]);
+        ws.ok(&["validate", "-no-color"]);
     }
 }
+per_terraform!(gen_output_is_fmt_clean_and_validates);
 
-#[tokio::test]
-async fn gen_local_backend_applies_backend_then_frontend() {
-    for tf in terraforms() {
-        let dir = out_dir(&format!("gen-apply-{}", tf.version));
-        render(&dir, "local");
-        let backend = Workspace::at(tf, &dir.join("workspaces/backend"), endpoint());
-        let frontend = Workspace::at(tf, &dir.join("workspaces/frontend"), endpoint());
-        backend.ok(&["init", "-input=false"]);
-        frontend.ok(&["init", "-input=false"]);
-        // Each Terraform version gets its own region, so that the stacks' fixed names do not meet.
-        let region = if tf.version.starts_with("1.15") {
-            "eu-west-1"
-        } else {
-            "eu-west-2"
-        };
-        let var = format!("aws_region={region}");
-        backend.ok(&[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-var",
-            &var,
-        ]);
-        backend.ok(&[
-            "plan",
-            "-detailed-exitcode",
-            "-input=false",
-            "-no-color",
-            "-var",
-            &var,
-        ]);
-        frontend.ok(&[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-var",
-            &var,
-        ]);
-        let pool = backend.ok(&["output", "-raw", "user_pool_id"]);
-        let read = frontend.ok(&["output", "-raw", "cognito_user_pool_id"]);
-        assert!(!pool.is_empty());
-        assert_eq!(read, pool, "the frontend reads the backend's output");
-        let alb = backend.ok(&["output", "-raw", "api_alb_dns_name"]);
-        let edge = frontend.state_values("fansite_edge.site");
-        assert_eq!(
-            edge["api_origin"],
-            alb.as_str(),
-            "CloudFront sends /api/* to the API's load balancer"
-        );
-        frontend.ok(&[
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-var",
-            &var,
-        ]);
-        backend.ok(&[
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-var",
-            &var,
-        ]);
-    }
+async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
+    let dir = out_dir(&format!("gen-apply-{}", tf.version));
+    render(&dir, "local");
+    let backend = Workspace::at(tf, &dir.join("workspaces/backend"), endpoint());
+    let frontend = Workspace::at(tf, &dir.join("workspaces/frontend"), endpoint());
+    backend.ok(&["init", "-input=false"]);
+    frontend.ok(&["init", "-input=false"]);
+    // Each Terraform version gets its own region, so that the stacks' fixed names do not meet.
+    let region = if tf.version.starts_with("1.15") {
+        "eu-west-1"
+    } else {
+        "eu-west-2"
+    };
+    let var = format!("aws_region={region}");
+    backend.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    backend.ok(&[
+        "plan",
+        "-detailed-exitcode",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    frontend.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    let pool = backend.ok(&["output", "-raw", "user_pool_id"]);
+    let read = frontend.ok(&["output", "-raw", "cognito_user_pool_id"]);
+    assert!(!pool.is_empty());
+    assert_eq!(read, pool, "the frontend reads the backend's output");
+    let alb = backend.ok(&["output", "-raw", "api_alb_dns_name"]);
+    let edge = frontend.state_values("fansite_edge.site");
+    assert_eq!(
+        edge["api_origin"],
+        alb.as_str(),
+        "CloudFront sends /api/* to the API's load balancer"
+    );
+    frontend.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    backend.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
 }
+per_terraform!(gen_local_backend_applies_backend_then_frontend);
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

@@ -84,6 +84,23 @@ pub fn terraforms() -> &'static [Terraform] {
     })
 }
 
+/// The Terraform of the `minor` release line (`"1.15"`) among [`terraforms`].
+/// None is there: under CI=true that fails the test; elsewhere the test says
+/// so on stderr and does nothing.
+pub fn terraform(minor: &str) -> Option<&'static Terraform> {
+    let prefix = format!("{minor}.");
+    let found = terraforms().iter().find(|t| t.version.starts_with(&prefix));
+    if found.is_none() {
+        let have: Vec<&str> = terraforms().iter().map(|t| t.version.as_str()).collect();
+        assert!(
+            !in_ci(),
+            "no Terraform {minor} (have {have:?}, CI=true): `make tools` installs 1.15; 1.11 is the one on PATH"
+        );
+        eprintln!("no Terraform {minor} here (have {have:?}): not run");
+    }
+    found
+}
+
 /// The local AWS endpoint: the one `make test` started (FANSITE_AWS_ENDPOINT),
 /// else a moto_server this test process starts and that stops when it exits.
 pub fn endpoint() -> &'static str {

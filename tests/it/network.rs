@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{Filter, NatGatewayState, Tag};
 use serde_json::Value;
 
 use crate::fault_proxy::{Fault, FaultProxy};
-use crate::harness::{ec2, endpoint, terraforms, Terraform, Workspace};
+use crate::harness::{ec2, endpoint, Terraform, Workspace};
 
 /// One fansite_network configuration.
 #[derive(Clone)]
@@ -231,299 +231,289 @@ async fn destroy_and_check(ws: &Workspace, net: &Net) {
     assert!(left.is_empty(), "destroy left parts behind: {left:?}");
 }
 
-#[tokio::test]
-async fn network_apply_then_plan_is_empty() {
-    for tf in terraforms() {
-        let net = Net::new("eu-west-1", "apply", tf);
-        let ws = Workspace::new(tf, "network-apply", &net.hcl());
-        ws.apply();
-        ws.assert_plan_empty();
-        let state = ws.state_values(ADDR);
-        let vpc_id = s(&state["vpc_id"]);
-        assert!(vpc_id.starts_with("vpc-"), "{state}");
-        assert_eq!(state["public_subnet_ids"].as_array().map(Vec::len), Some(2));
-        assert_eq!(
-            state["private_subnet_ids"].as_array().map(Vec::len),
-            Some(2)
-        );
-        assert_eq!(
-            state["tags_all"]["suite"], "e2e",
-            "default_tags reach tags_all"
-        );
-        // Asked of AWS, not the state: the parts exist and carry the tags.
-        let parts = live_parts(net.region, &net.name).await;
-        let count = |kind: &str| parts.iter().filter(|p| p.starts_with(kind)).count();
-        assert_eq!(
-            (
-                count("vpc"),
-                count("subnet"),
-                count("NAT gateway"),
-                count("internet gateway")
-            ),
-            (1, 4, 1, 1),
-            "{parts:?}"
-        );
-        let vpcs = ec2(net.region)
-            .await
-            .describe_vpcs()
-            .vpc_ids(&vpc_id)
-            .send()
-            .await
-            .expect("vpc");
-        let tags = vpcs.vpcs()[0].tags();
-        let tag = |k: &str| {
-            tags.iter()
-                .find(|t| t.key() == Some(k))
-                .and_then(|t| t.value())
-                .map(str::to_string)
-        };
-        assert_eq!(tag("suite").as_deref(), Some("e2e"));
-        assert_eq!(tag("app").as_deref(), Some("fansite"));
-        destroy_and_check(&ws, &net).await;
-    }
+async fn network_apply_then_plan_is_empty(tf: &Terraform) {
+    let net = Net::new("eu-west-1", "apply", tf);
+    let ws = Workspace::new(tf, "network-apply", &net.hcl());
+    ws.apply();
+    ws.assert_plan_empty();
+    let state = ws.state_values(ADDR);
+    let vpc_id = s(&state["vpc_id"]);
+    assert!(vpc_id.starts_with("vpc-"), "{state}");
+    assert_eq!(state["public_subnet_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        state["private_subnet_ids"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        state["tags_all"]["suite"], "e2e",
+        "default_tags reach tags_all"
+    );
+    // Asked of AWS, not the state: the parts exist and carry the tags.
+    let parts = live_parts(net.region, &net.name).await;
+    let count = |kind: &str| parts.iter().filter(|p| p.starts_with(kind)).count();
+    assert_eq!(
+        (
+            count("vpc"),
+            count("subnet"),
+            count("NAT gateway"),
+            count("internet gateway")
+        ),
+        (1, 4, 1, 1),
+        "{parts:?}"
+    );
+    let vpcs = ec2(net.region)
+        .await
+        .describe_vpcs()
+        .vpc_ids(&vpc_id)
+        .send()
+        .await
+        .expect("vpc");
+    let tags = vpcs.vpcs()[0].tags();
+    let tag = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    assert_eq!(tag("suite").as_deref(), Some("e2e"));
+    assert_eq!(tag("app").as_deref(), Some("fansite"));
+    destroy_and_check(&ws, &net).await;
 }
+per_terraform!(network_apply_then_plan_is_empty);
 
-#[tokio::test]
-async fn network_in_place_changes_update_without_replacing() {
-    for tf in terraforms() {
-        let mut net = Net::new("eu-west-2", "inplace", tf);
-        let ws = Workspace::new(tf, "network-inplace", &net.hcl());
-        ws.apply();
-        let first = ws.state_values(ADDR);
-        let vpc_id = s(&first["vpc_id"]);
-        let zone_a = format!("{}a", net.region);
-        let zone_b = format!("{}b", net.region);
+async fn network_in_place_changes_update_without_replacing(tf: &Terraform) {
+    let mut net = Net::new("eu-west-2", "inplace", tf);
+    let ws = Workspace::new(tf, "network-inplace", &net.hcl());
+    ws.apply();
+    let first = ws.state_values(ADDR);
+    let vpc_id = s(&first["vpc_id"]);
+    let zone_a = format!("{}a", net.region);
+    let zone_b = format!("{}b", net.region);
 
-        let steps: Vec<(&str, Change)> = vec![
-            (
-                "tags",
-                Box::new(|n: &mut Net| n.tags = vec![("app", "fansite"), ("tier", "core")]),
-            ),
-            (
-                "name",
-                Box::new(|n: &mut Net| n.name = format!("{}-renamed", n.name)),
-            ),
-            ("nat_strategy", Box::new(|n: &mut Net| n.nat = "per_az")),
-            (
-                "availability_zones (add)",
-                Box::new(|n: &mut Net| n.zones = vec!["a", "b", "c"]),
-            ),
-            (
-                "availability_zones (remove)",
-                Box::new(|n: &mut Net| n.zones = vec!["b", "c"]),
-            ),
-            (
-                "nat_strategy (single again)",
-                Box::new(|n: &mut Net| n.nat = "single"),
-            ),
-            (
-                "nat_strategy (none)",
-                Box::new(|n: &mut Net| n.nat = "none"),
-            ),
-        ];
-        for (what, change) in steps {
-            let before = ws.state_values(ADDR);
-            change(&mut net);
-            ws.write(&net.hcl());
-            assert_eq!(
-                ws.planned_actions(),
-                vec![(ADDR.to_string(), vec!["update".to_string()])],
-                "changing {what}"
-            );
-            ws.apply();
-            ws.assert_plan_empty();
-            let after = ws.state_values(ADDR);
-            assert_eq!(s(&after["vpc_id"]), vpc_id, "{what} kept the VPC");
-            // Keyed by zone: a zone that stays keeps its subnets whatever else changes.
-            if before["subnets_by_az"][&zone_b].is_object() {
-                assert_eq!(
-                    subnet_of(&after, &zone_b),
-                    subnet_of(&before, &zone_b),
-                    "{what} kept zone b's subnet"
-                );
-            }
-            let nats = live_nat_count(net.region, &vpc_id).await;
-            let want = match net.nat {
-                "per_az" => net.zones.len(),
-                "single" => 1,
-                _ => 0,
-            };
-            assert_eq!(nats, want, "NAT gateways after changing {what}");
-        }
-        assert_eq!(
-            subnet_of(&first, &zone_b),
-            subnet_of(&ws.state_values(ADDR), &zone_b)
-        );
-        let parts = live_parts(net.region, &net.name).await;
-        assert!(
-            !parts
-                .iter()
-                .any(|p| p.contains(&subnet_of(&first, &zone_a))),
-            "zone a's subnet was removed"
-        );
-        destroy_and_check(&ws, &net).await;
-    }
-}
-
-#[tokio::test]
-async fn network_replacing_changes_plan_a_replace() {
-    for tf in terraforms() {
-        let net = Net::new("eu-central-1", "replace", tf);
-        let ws = Workspace::new(tf, "network-replace", &net.hcl());
-        ws.apply();
-        let replace = vec![(
-            ADDR.to_string(),
-            vec!["delete".to_string(), "create".to_string()],
-        )];
-
-        let cidr = Net {
-            cidr: "10.31.0.0/16",
-            ..net.clone()
-        };
-        ws.write(&cidr.hcl());
-        assert_eq!(ws.planned_actions(), replace, "cidr_block");
-
-        let (a, b) = (format!("{}a", net.region), format!("{}b", net.region));
-        let subnet = Net {
-            resource_extra: format!("  public_subnet_cidrs = {{\n    {a:?} = \"10.30.250.0/24\"\n    {b:?} = \"10.30.16.0/20\"\n  }}\n"),
-            ..net.clone()
-        };
-        ws.write(&subnet.hcl());
-        assert_eq!(
-            ws.planned_actions(),
-            replace,
-            "public_subnet_cidrs of an existing zone"
-        );
-
+    let steps: Vec<(&str, Change)> = vec![
+        (
+            "tags",
+            Box::new(|n: &mut Net| n.tags = vec![("app", "fansite"), ("tier", "core")]),
+        ),
+        (
+            "name",
+            Box::new(|n: &mut Net| n.name = format!("{}-renamed", n.name)),
+        ),
+        ("nat_strategy", Box::new(|n: &mut Net| n.nat = "per_az")),
+        (
+            "availability_zones (add)",
+            Box::new(|n: &mut Net| n.zones = vec!["a", "b", "c"]),
+        ),
+        (
+            "availability_zones (remove)",
+            Box::new(|n: &mut Net| n.zones = vec!["b", "c"]),
+        ),
+        (
+            "nat_strategy (single again)",
+            Box::new(|n: &mut Net| n.nat = "single"),
+        ),
+        (
+            "nat_strategy (none)",
+            Box::new(|n: &mut Net| n.nat = "none"),
+        ),
+    ];
+    for (what, change) in steps {
+        let before = ws.state_values(ADDR);
+        change(&mut net);
         ws.write(&net.hcl());
-        destroy_and_check(&ws, &net).await;
-    }
-}
-
-#[tokio::test]
-async fn network_import_gives_an_empty_plan() {
-    for tf in terraforms() {
-        let net = Net::new("us-east-2", "import", tf);
-        let ws = Workspace::new(tf, "network-import", &net.hcl());
-        ws.apply();
-        let applied = ws.state_values(ADDR);
-        let vpc_id = s(&applied["vpc_id"]);
-
-        // terraform import
-        ws.ok(&["state", "rm", ADDR]);
-        ws.ok(&["import", "-input=false", "-no-color", ADDR, &vpc_id]);
-        assert_eq!(
-            ws.state_values(ADDR),
-            applied,
-            "imported state equals the applied one"
-        );
-        ws.assert_plan_empty();
-
-        // an import {} block
-        ws.ok(&["state", "rm", ADDR]);
-        ws.write(&format!(
-            "{}\nimport {{\n  to = {ADDR}\n  id = \"{vpc_id}\"\n}}\n",
-            net.hcl()
-        ));
-        let out = ws.apply();
-        assert!(out.contains("1 imported"), "{out}");
-        assert_eq!(ws.state_values(ADDR), applied);
-        ws.assert_plan_empty();
-
-        // Bad ids: not a VPC id; a VPC that does not exist; a VPC that fansite_network did not make.
-        let other = "fansite_network.other";
-        let extra = "resource \"fansite_network\" \"other\" {\n  name       = \"other\"\n  cidr_block = \"10.40.0.0/16\"\n}\n";
-        ws.write(&format!("{}\n{extra}", net.hcl()));
-        let import = |id: &str| ws.fails(&["import", "-input=false", "-no-color", other, id]);
-        let bad = import("subnet-123");
-        assert!(bad.contains("Invalid import ID"), "{bad}");
-        let bad = import("vpc-0000000000000000f");
-        assert!(bad.contains("Cannot import non-existent network"), "{bad}");
-        let c = ec2(net.region).await;
-        let foreign = c
-            .create_vpc()
-            .cidr_block("10.50.0.0/16")
-            .send()
-            .await
-            .expect("vpc");
-        let foreign = foreign
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
-            .to_string();
-        let bad = import(&foreign);
-        assert!(bad.contains("did not make"), "{bad}");
-        c.delete_vpc()
-            .vpc_id(&foreign)
-            .send()
-            .await
-            .expect("delete the foreign VPC");
-
-        ws.write(&net.hcl());
-        destroy_and_check(&ws, &net).await;
-    }
-}
-
-#[tokio::test]
-async fn network_drift_is_shown_and_repaired() {
-    for tf in terraforms() {
-        let net = Net::new("ap-southeast-1", "drift", tf);
-        let ws = Workspace::new(tf, "network-drift", &net.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
-        let vpc_id = s(&state["vpc_id"]);
-        let c = ec2(net.region).await;
-        // Drift through the AWS API: a stray tag, and the NAT gateway deleted.
-        c.create_tags()
-            .resources(&vpc_id)
-            .tags(Tag::builder().key("intruder").value("yes").build())
-            .send()
-            .await
-            .expect("tag vpc");
-        for nat in state["nat_gateway_ids"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            c.delete_nat_gateway()
-                .nat_gateway_id(s(&nat))
-                .send()
-                .await
-                .expect("delete nat");
-        }
-        assert_eq!(live_nat_count(net.region, &vpc_id).await, 0);
-
         assert_eq!(
             ws.planned_actions(),
             vec![(ADDR.to_string(), vec!["update".to_string()])],
-            "plan shows the drift"
+            "changing {what}"
         );
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(plan.contains("intruder"), "{plan}");
-        assert!(plan.contains("nat_strategy"), "{plan}");
         ws.apply();
         ws.assert_plan_empty();
-        assert_eq!(
-            live_nat_count(net.region, &vpc_id).await,
-            1,
-            "apply made the NAT gateway again"
-        );
-        let vpcs = c
-            .describe_vpcs()
-            .vpc_ids(&vpc_id)
+        let after = ws.state_values(ADDR);
+        assert_eq!(s(&after["vpc_id"]), vpc_id, "{what} kept the VPC");
+        // Keyed by zone: a zone that stays keeps its subnets whatever else changes.
+        if before["subnets_by_az"][&zone_b].is_object() {
+            assert_eq!(
+                subnet_of(&after, &zone_b),
+                subnet_of(&before, &zone_b),
+                "{what} kept zone b's subnet"
+            );
+        }
+        let nats = live_nat_count(net.region, &vpc_id).await;
+        let want = match net.nat {
+            "per_az" => net.zones.len(),
+            "single" => 1,
+            _ => 0,
+        };
+        assert_eq!(nats, want, "NAT gateways after changing {what}");
+    }
+    assert_eq!(
+        subnet_of(&first, &zone_b),
+        subnet_of(&ws.state_values(ADDR), &zone_b)
+    );
+    let parts = live_parts(net.region, &net.name).await;
+    assert!(
+        !parts
+            .iter()
+            .any(|p| p.contains(&subnet_of(&first, &zone_a))),
+        "zone a's subnet was removed"
+    );
+    destroy_and_check(&ws, &net).await;
+}
+per_terraform!(network_in_place_changes_update_without_replacing);
+
+async fn network_replacing_changes_plan_a_replace(tf: &Terraform) {
+    let net = Net::new("eu-central-1", "replace", tf);
+    let ws = Workspace::new(tf, "network-replace", &net.hcl());
+    ws.apply();
+    let replace = vec![(
+        ADDR.to_string(),
+        vec!["delete".to_string(), "create".to_string()],
+    )];
+
+    let cidr = Net {
+        cidr: "10.31.0.0/16",
+        ..net.clone()
+    };
+    ws.write(&cidr.hcl());
+    assert_eq!(ws.planned_actions(), replace, "cidr_block");
+
+    let (a, b) = (format!("{}a", net.region), format!("{}b", net.region));
+    let subnet = Net {
+        resource_extra: format!("  public_subnet_cidrs = {{\n    {a:?} = \"10.30.250.0/24\"\n    {b:?} = \"10.30.16.0/20\"\n  }}\n"),
+        ..net.clone()
+    };
+    ws.write(&subnet.hcl());
+    assert_eq!(
+        ws.planned_actions(),
+        replace,
+        "public_subnet_cidrs of an existing zone"
+    );
+
+    ws.write(&net.hcl());
+    destroy_and_check(&ws, &net).await;
+}
+per_terraform!(network_replacing_changes_plan_a_replace);
+
+async fn network_import_gives_an_empty_plan(tf: &Terraform) {
+    let net = Net::new("us-east-2", "import", tf);
+    let ws = Workspace::new(tf, "network-import", &net.hcl());
+    ws.apply();
+    let applied = ws.state_values(ADDR);
+    let vpc_id = s(&applied["vpc_id"]);
+
+    // terraform import
+    ws.ok(&["state", "rm", ADDR]);
+    ws.ok(&["import", "-input=false", "-no-color", ADDR, &vpc_id]);
+    assert_eq!(
+        ws.state_values(ADDR),
+        applied,
+        "imported state equals the applied one"
+    );
+    ws.assert_plan_empty();
+
+    // an import {} block
+    ws.ok(&["state", "rm", ADDR]);
+    ws.write(&format!(
+        "{}\nimport {{\n  to = {ADDR}\n  id = \"{vpc_id}\"\n}}\n",
+        net.hcl()
+    ));
+    let out = ws.apply();
+    assert!(out.contains("1 imported"), "{out}");
+    assert_eq!(ws.state_values(ADDR), applied);
+    ws.assert_plan_empty();
+
+    // Bad ids: not a VPC id; a VPC that does not exist; a VPC that fansite_network did not make.
+    let other = "fansite_network.other";
+    let extra = "resource \"fansite_network\" \"other\" {\n  name       = \"other\"\n  cidr_block = \"10.40.0.0/16\"\n}\n";
+    ws.write(&format!("{}\n{extra}", net.hcl()));
+    let import = |id: &str| ws.fails(&["import", "-input=false", "-no-color", other, id]);
+    let bad = import("subnet-123");
+    assert!(bad.contains("Invalid import ID"), "{bad}");
+    let bad = import("vpc-0000000000000000f");
+    assert!(bad.contains("Cannot import non-existent network"), "{bad}");
+    let c = ec2(net.region).await;
+    let foreign = c
+        .create_vpc()
+        .cidr_block("10.50.0.0/16")
+        .send()
+        .await
+        .expect("vpc");
+    let foreign = foreign
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string();
+    let bad = import(&foreign);
+    assert!(bad.contains("did not make"), "{bad}");
+    c.delete_vpc()
+        .vpc_id(&foreign)
+        .send()
+        .await
+        .expect("delete the foreign VPC");
+
+    ws.write(&net.hcl());
+    destroy_and_check(&ws, &net).await;
+}
+per_terraform!(network_import_gives_an_empty_plan);
+
+async fn network_drift_is_shown_and_repaired(tf: &Terraform) {
+    let net = Net::new("ap-southeast-1", "drift", tf);
+    let ws = Workspace::new(tf, "network-drift", &net.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    let vpc_id = s(&state["vpc_id"]);
+    let c = ec2(net.region).await;
+    // Drift through the AWS API: a stray tag, and the NAT gateway deleted.
+    c.create_tags()
+        .resources(&vpc_id)
+        .tags(Tag::builder().key("intruder").value("yes").build())
+        .send()
+        .await
+        .expect("tag vpc");
+    for nat in state["nat_gateway_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        c.delete_nat_gateway()
+            .nat_gateway_id(s(&nat))
             .send()
             .await
-            .expect("vpc");
-        assert!(
-            !vpcs.vpcs()[0]
-                .tags()
-                .iter()
-                .any(|t| t.key() == Some("intruder")),
-            "apply removed the stray tag"
-        );
-        destroy_and_check(&ws, &net).await;
+            .expect("delete nat");
     }
+    assert_eq!(live_nat_count(net.region, &vpc_id).await, 0);
+
+    assert_eq!(
+        ws.planned_actions(),
+        vec![(ADDR.to_string(), vec!["update".to_string()])],
+        "plan shows the drift"
+    );
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("intruder"), "{plan}");
+    assert!(plan.contains("nat_strategy"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        live_nat_count(net.region, &vpc_id).await,
+        1,
+        "apply made the NAT gateway again"
+    );
+    let vpcs = c
+        .describe_vpcs()
+        .vpc_ids(&vpc_id)
+        .send()
+        .await
+        .expect("vpc");
+    assert!(
+        !vpcs.vpcs()[0]
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("intruder")),
+        "apply removed the stray tag"
+    );
+    destroy_and_check(&ws, &net).await;
 }
+per_terraform!(network_drift_is_shown_and_repaired);
 
 /// Deletes a VPC and everything in it through the AWS API, as a person would in the console.
 async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
@@ -614,214 +604,204 @@ async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
     c.delete_vpc().vpc_id(vpc_id).send().await.expect("vpc");
 }
 
-#[tokio::test]
-async fn network_deleted_vpc_is_recreated() {
-    for tf in terraforms() {
-        let net = Net::new("ap-southeast-2", "gone", tf);
-        let ws = Workspace::new(tf, "network-gone", &net.hcl());
-        ws.apply();
-        let vpc_id = s(&ws.state_values(ADDR)["vpc_id"]);
-        delete_vpc_by_hand(net.region, &vpc_id).await;
-        assert_eq!(
-            ws.planned_actions(),
-            vec![(ADDR.to_string(), vec!["create".to_string()])],
-            "plan re-creates"
-        );
-        ws.apply();
-        ws.assert_plan_empty();
-        assert_ne!(s(&ws.state_values(ADDR)["vpc_id"]), vpc_id);
-        destroy_and_check(&ws, &net).await;
-    }
+async fn network_deleted_vpc_is_recreated(tf: &Terraform) {
+    let net = Net::new("ap-southeast-2", "gone", tf);
+    let ws = Workspace::new(tf, "network-gone", &net.hcl());
+    ws.apply();
+    let vpc_id = s(&ws.state_values(ADDR)["vpc_id"]);
+    delete_vpc_by_hand(net.region, &vpc_id).await;
+    assert_eq!(
+        ws.planned_actions(),
+        vec![(ADDR.to_string(), vec!["create".to_string()])],
+        "plan re-creates"
+    );
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_ne!(s(&ws.state_values(ADDR)["vpc_id"]), vpc_id);
+    destroy_and_check(&ws, &net).await;
 }
+per_terraform!(network_deleted_vpc_is_recreated);
 
-#[tokio::test]
-async fn network_destroy_leaves_no_parts() {
-    for tf in terraforms() {
-        let net = Net {
-            nat: "per_az",
-            zones: vec!["a", "b", "c"],
-            ..Net::new("sa-east-1", "destroy", tf)
-        };
-        let ws = Workspace::new(tf, "network-destroy", &net.hcl());
-        ws.apply();
-        let before = live_parts(net.region, &net.name).await;
-        // vpc, 6 subnets, 4 route tables, igw, 3 NAT gateways, 3 elastic IPs
-        assert_eq!(before.len(), 18, "{before:?}");
-        destroy_and_check(&ws, &net).await;
-        // Destroying again with nothing in state is a no-op, not an error.
-        ws.destroy();
-    }
+async fn network_destroy_leaves_no_parts(tf: &Terraform) {
+    let net = Net {
+        nat: "per_az",
+        zones: vec!["a", "b", "c"],
+        ..Net::new("sa-east-1", "destroy", tf)
+    };
+    let ws = Workspace::new(tf, "network-destroy", &net.hcl());
+    ws.apply();
+    let before = live_parts(net.region, &net.name).await;
+    // vpc, 6 subnets, 4 route tables, igw, 3 NAT gateways, 3 elastic IPs
+    assert_eq!(before.len(), 18, "{before:?}");
+    destroy_and_check(&ws, &net).await;
+    // Destroying again with nothing in state is a no-op, not an error.
+    ws.destroy();
 }
+per_terraform!(network_destroy_leaves_no_parts);
 
-#[tokio::test]
-async fn network_bad_inputs_fail_on_their_attribute() {
-    for tf in terraforms() {
-        let net = Net::new("us-west-1", "bad", tf);
-        let ws = Workspace::new(tf, "network-bad", &net.hcl());
-        let zone = format!("{}a", net.region);
-        let zone_b = format!("{}b", net.region);
-        // (what, configuration, summary, text of the line Terraform points at)
-        let cases: Vec<(&str, Net, &str, &str)> = vec![
-            ("vpc prefix", Net { cidr: "10.0.0.0/8", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
-            ("host bits", Net { cidr: "10.0.0.1/16", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
-            ("nat strategy", Net { nat: "double", ..net.clone() }, "Invalid nat_strategy", "nat_strategy"),
-            ("same zone twice", Net { zones: vec!["a", "a"], ..net.clone() }, "Duplicate availability zone", "availability_zones"),
-            ("reserved tag", Net { tags: vec![("Name", "x")], ..net.clone() }, "Reserved tag key", "Name"),
-            (
-                "bad timeout",
-                Net { resource_extra: "  timeouts {\n    create = \"soon\"\n  }\n".into(), ..net.clone() },
-                "Invalid duration",
-                "create",
-            ),
-            (
-                "subnet outside the VPC",
-                Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"192.168.0.0/24\" }}\n"), ..net.clone() },
-                "Subnet outside the VPC",
-                "public_subnet_cidrs",
-            ),
-            (
-                "overlapping subnets (plan time)",
-                Net {
-                    resource_extra: format!("  private_subnet_cidrs = {{\n    {zone:?} = \"10.30.0.0/24\"\n    {zone_b:?} = \"10.30.144.0/20\"\n  }}\n"),
-                    ..net.clone()
-                },
-                "Overlapping subnets",
-                "\"10.30.0.0/24\"",
-            ),
-            ("zone not in the region", Net { zones: vec!["a", "q"], ..net.clone() }, "Unknown availability zone", "availability_zones"),
-            (
-                "cidr map without every zone",
-                Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"10.30.250.0/24\" }}\n"), ..net.clone() },
-                "Missing subnet CIDR",
-                "public_subnet_cidrs",
-            ),
-            ("provider region", Net { region: "Mars", ..net.clone() }, "Invalid AWS region", "region"),
-            (
-                "provider max_retries",
-                Net { provider_extra: "  max_retries = -1\n".into(), ..net.clone() },
-                "Invalid max_retries",
-                "max_retries",
-            ),
-        ];
-        for (what, config, summary, code) in cases {
-            ws.write(&config.hcl());
-            let diags = ws.plan_diagnostics();
-            let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-            assert!(
-                errors
-                    .iter()
-                    .any(|d| d.summary == summary && d.code.contains(code)),
-                "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-            );
-            assert!(
-                errors.iter().all(|d| !d.detail.contains("panicked")),
-                "{what}: {diags:#?}"
-            );
-        }
-        let left = live_parts(net.region, &net.name).await;
-        assert!(left.is_empty(), "bad input made parts: {left:?}");
-    }
-}
-
-#[tokio::test]
-async fn network_fault_midway_keeps_ids_and_destroy_cleans_up() {
-    for tf in terraforms() {
-        let proxy = FaultProxy::start(endpoint(), "CreateNatGateway");
-        let net = Net {
-            provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
-            ..Net::new("us-west-2", "fault", tf)
-        };
-        let ws = Workspace::new(tf, "network-fault", &net.hcl());
-        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(proxy.matched() >= 1, "the proxy failed CreateNatGateway");
+async fn network_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
+    let net = Net::new("us-west-1", "bad", tf);
+    let ws = Workspace::new(tf, "network-bad", &net.hcl());
+    let zone = format!("{}a", net.region);
+    let zone_b = format!("{}b", net.region);
+    // (what, configuration, summary, text of the line Terraform points at)
+    let cases: Vec<(&str, Net, &str, &str)> = vec![
+        ("vpc prefix", Net { cidr: "10.0.0.0/8", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
+        ("host bits", Net { cidr: "10.0.0.1/16", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
+        ("nat strategy", Net { nat: "double", ..net.clone() }, "Invalid nat_strategy", "nat_strategy"),
+        ("same zone twice", Net { zones: vec!["a", "a"], ..net.clone() }, "Duplicate availability zone", "availability_zones"),
+        ("reserved tag", Net { tags: vec![("Name", "x")], ..net.clone() }, "Reserved tag key", "Name"),
+        (
+            "bad timeout",
+            Net { resource_extra: "  timeouts {\n    create = \"soon\"\n  }\n".into(), ..net.clone() },
+            "Invalid duration",
+            "create",
+        ),
+        (
+            "subnet outside the VPC",
+            Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"192.168.0.0/24\" }}\n"), ..net.clone() },
+            "Subnet outside the VPC",
+            "public_subnet_cidrs",
+        ),
+        (
+            "overlapping subnets (plan time)",
+            Net {
+                resource_extra: format!("  private_subnet_cidrs = {{\n    {zone:?} = \"10.30.0.0/24\"\n    {zone_b:?} = \"10.30.144.0/20\"\n  }}\n"),
+                ..net.clone()
+            },
+            "Overlapping subnets",
+            "\"10.30.0.0/24\"",
+        ),
+        ("zone not in the region", Net { zones: vec!["a", "q"], ..net.clone() }, "Unknown availability zone", "availability_zones"),
+        (
+            "cidr map without every zone",
+            Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"10.30.250.0/24\" }}\n"), ..net.clone() },
+            "Missing subnet CIDR",
+            "public_subnet_cidrs",
+        ),
+        ("provider region", Net { region: "Mars", ..net.clone() }, "Invalid AWS region", "region"),
+        (
+            "provider max_retries",
+            Net { provider_extra: "  max_retries = -1\n".into(), ..net.clone() },
+            "Invalid max_retries",
+            "max_retries",
+        ),
+    ];
+    for (what, config, summary, code) in cases {
+        ws.write(&config.hcl());
+        let diags = ws.plan_diagnostics();
+        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
         assert!(
-            out.contains("InjectedFault"),
-            "the error names AWS's code: {out}"
+            errors
+                .iter()
+                .any(|d| d.summary == summary && d.code.contains(code)),
+            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
         );
         assert!(
-            out.contains("creating NAT gateway"),
-            "the error names the action and part: {out}"
-        );
-        // The state holds every part made before the fault...
-        let state = ws.state_values(ADDR);
-        let vpc_id = s(&state["vpc_id"]);
-        assert!(
-            vpc_id.starts_with("vpc-"),
-            "state keeps the VPC id: {state}"
-        );
-        assert_eq!(
-            state["public_subnet_ids"].as_array().map(Vec::len),
-            Some(2),
-            "{state}"
-        );
-        assert_eq!(
-            state["private_subnet_ids"].as_array().map(Vec::len),
-            Some(2),
-            "{state}"
-        );
-        let eip = s(&state["subnets_by_az"][format!("{}a", net.region)]["nat_eip_allocation_id"]);
-        assert!(
-            eip.starts_with("eipalloc-"),
-            "state keeps the elastic IP made for the NAT gateway: {state}"
-        );
-        // ...and they exist, asked of AWS.
-        let made = live_parts(net.region, &net.name).await;
-        assert!(
-            made.iter().any(|p| p == &format!("vpc {vpc_id}")),
-            "{made:?}"
-        );
-        assert!(
-            made.iter().any(|p| p == &format!("elastic IP {eip}")),
-            "{made:?}"
-        );
-        // The next plan replaces the tainted network; destroy removes everything.
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(plan.contains("tainted"), "{plan}");
-        destroy_and_check(&ws, &net).await;
-    }
-}
-
-#[tokio::test]
-async fn network_throttling_is_retried_within_max_retries() {
-    for tf in terraforms() {
-        let throttle = Fault {
-            status: "400 Bad Request",
-            code: "RequestLimitExceeded",
-            times: 2,
-        };
-        // Throttled twice, then served: the SDK's retry gets through.
-        let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
-        let net = Net {
-            provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
-            ..Net::new("ca-central-1", "throttle", tf)
-        };
-        let ws = Workspace::new(tf, "network-throttle", &net.hcl());
-        ws.apply();
-        assert_eq!(
-            proxy.matched(),
-            3,
-            "two throttled CreateVpc calls, then the one that went through"
-        );
-        destroy_and_check(&ws, &net).await;
-
-        // With max_retries = 0 the same throttling fails the apply, naming AWS's code.
-        let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
-        let strict = Net {
-            provider_extra: format!(
-                "  max_retries = 0\n  endpoints {{\n    ec2 = {:?}\n  }}\n",
-                proxy.url
-            ),
-            name: format!("{}-strict", net.name),
-            ..net.clone()
-        };
-        ws.write(&strict.hcl());
-        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(out.contains("RequestLimitExceeded"), "{out}");
-        assert_eq!(proxy.matched(), 1, "no retry with max_retries = 0");
-        let left = live_parts(strict.region, &strict.name).await;
-        assert!(
-            left.is_empty(),
-            "a failed first call made nothing: {left:?}"
+            errors.iter().all(|d| !d.detail.contains("panicked")),
+            "{what}: {diags:#?}"
         );
     }
+    let left = live_parts(net.region, &net.name).await;
+    assert!(left.is_empty(), "bad input made parts: {left:?}");
 }
+per_terraform!(network_bad_inputs_fail_on_their_attribute);
+
+async fn network_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
+    let proxy = FaultProxy::start(endpoint(), "CreateNatGateway");
+    let net = Net {
+        provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
+        ..Net::new("us-west-2", "fault", tf)
+    };
+    let ws = Workspace::new(tf, "network-fault", &net.hcl());
+    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(proxy.matched() >= 1, "the proxy failed CreateNatGateway");
+    assert!(
+        out.contains("InjectedFault"),
+        "the error names AWS's code: {out}"
+    );
+    assert!(
+        out.contains("creating NAT gateway"),
+        "the error names the action and part: {out}"
+    );
+    // The state holds every part made before the fault...
+    let state = ws.state_values(ADDR);
+    let vpc_id = s(&state["vpc_id"]);
+    assert!(
+        vpc_id.starts_with("vpc-"),
+        "state keeps the VPC id: {state}"
+    );
+    assert_eq!(
+        state["public_subnet_ids"].as_array().map(Vec::len),
+        Some(2),
+        "{state}"
+    );
+    assert_eq!(
+        state["private_subnet_ids"].as_array().map(Vec::len),
+        Some(2),
+        "{state}"
+    );
+    let eip = s(&state["subnets_by_az"][format!("{}a", net.region)]["nat_eip_allocation_id"]);
+    assert!(
+        eip.starts_with("eipalloc-"),
+        "state keeps the elastic IP made for the NAT gateway: {state}"
+    );
+    // ...and they exist, asked of AWS.
+    let made = live_parts(net.region, &net.name).await;
+    assert!(
+        made.iter().any(|p| p == &format!("vpc {vpc_id}")),
+        "{made:?}"
+    );
+    assert!(
+        made.iter().any(|p| p == &format!("elastic IP {eip}")),
+        "{made:?}"
+    );
+    // The next plan replaces the tainted network; destroy removes everything.
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("tainted"), "{plan}");
+    destroy_and_check(&ws, &net).await;
+}
+per_terraform!(network_fault_midway_keeps_ids_and_destroy_cleans_up);
+
+async fn network_throttling_is_retried_within_max_retries(tf: &Terraform) {
+    let throttle = Fault {
+        status: "400 Bad Request",
+        code: "RequestLimitExceeded",
+        times: 2,
+    };
+    // Throttled twice, then served: the SDK's retry gets through.
+    let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
+    let net = Net {
+        provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
+        ..Net::new("ca-central-1", "throttle", tf)
+    };
+    let ws = Workspace::new(tf, "network-throttle", &net.hcl());
+    ws.apply();
+    assert_eq!(
+        proxy.matched(),
+        3,
+        "two throttled CreateVpc calls, then the one that went through"
+    );
+    destroy_and_check(&ws, &net).await;
+
+    // With max_retries = 0 the same throttling fails the apply, naming AWS's code.
+    let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
+    let strict = Net {
+        provider_extra: format!(
+            "  max_retries = 0\n  endpoints {{\n    ec2 = {:?}\n  }}\n",
+            proxy.url
+        ),
+        name: format!("{}-strict", net.name),
+        ..net.clone()
+    };
+    ws.write(&strict.hcl());
+    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(out.contains("RequestLimitExceeded"), "{out}");
+    assert_eq!(proxy.matched(), 1, "no retry with max_retries = 0");
+    let left = live_parts(strict.region, &strict.name).await;
+    assert!(
+        left.is_empty(),
+        "a failed first call made nothing: {left:?}"
+    );
+}
+per_terraform!(network_throttling_is_retried_within_max_retries);

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{repo_root, terraforms, Workspace};
+use crate::harness::{repo_root, Terraform, Workspace};
 
 const CONFIG: &str = r#"
 terraform {
@@ -36,44 +36,58 @@ fn descriptions_missing(block: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-#[test]
-fn provider_schema_has_a_description_on_every_attribute() {
-    for tf in terraforms() {
-        let ws = Workspace::new(tf, "provider-schema", CONFIG);
-        let json: Value =
-            serde_json::from_str(&ws.ok(&["providers", "schema", "-json"])).expect("schema json");
-        let p = &json["provider_schemas"]["registry.terraform.io/fansite/fansite"];
-        let provider = &p["provider"]["block"];
-        for attr in [
-            "region",
-            "access_key",
-            "secret_key",
-            "profile",
-            "endpoint",
-            "max_retries",
-        ] {
-            assert!(
-                provider["attributes"][attr].is_object(),
-                "provider.{attr} missing: {provider}"
-            );
-        }
-        assert_eq!(provider["attributes"]["secret_key"]["sensitive"], true);
-        assert!(provider["block_types"]["endpoints"].is_object());
-        assert!(provider["block_types"]["default_tags"].is_object());
-        let network = &p["resource_schemas"]["fansite_network"]["block"];
+async fn provider_schema_has_a_description_on_every_attribute(tf: &Terraform) {
+    let ws = Workspace::new(tf, "provider-schema", CONFIG);
+    let json: Value =
+        serde_json::from_str(&ws.ok(&["providers", "schema", "-json"])).expect("schema json");
+    let p = &json["provider_schemas"]["registry.terraform.io/fansite/fansite"];
+    let provider = &p["provider"]["block"];
+    for attr in [
+        "region",
+        "access_key",
+        "secret_key",
+        "profile",
+        "endpoint",
+        "max_retries",
+    ] {
         assert!(
-            network["attributes"]["vpc_id"]["computed"] == true,
-            "{network}"
-        );
-        let mut missing = Vec::new();
-        descriptions_missing(provider, "provider", &mut missing);
-        descriptions_missing(network, "fansite_network", &mut missing);
-        assert!(
-            missing.is_empty(),
-            "attributes without a description: {missing:?}"
+            provider["attributes"][attr].is_object(),
+            "provider.{attr} missing: {provider}"
         );
     }
+    assert_eq!(provider["attributes"]["secret_key"]["sensitive"], true);
+    assert!(provider["block_types"]["endpoints"].is_object());
+    assert!(provider["block_types"]["default_tags"].is_object());
+    let network = &p["resource_schemas"]["fansite_network"]["block"];
+    assert!(
+        network["attributes"]["vpc_id"]["computed"] == true,
+        "{network}"
+    );
+    let mut missing = Vec::new();
+    descriptions_missing(provider, "provider", &mut missing);
+    // Every resource Terraform sees, not a chosen few.
+    let resources = p["resource_schemas"].as_object().expect("resource schemas");
+    let names: Vec<&str> = resources.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "fansite_auth",
+            "fansite_database",
+            "fansite_edge",
+            "fansite_network",
+            "fansite_service"
+        ],
+        "the resources served"
+    );
+    for (name, r) in resources {
+        descriptions_missing(&r["block"], name, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "attributes without a description: {missing:?}"
+    );
 }
+per_terraform!(provider_schema_has_a_description_on_every_attribute);
 
 #[test]
 fn provider_started_by_hand_explains_itself_and_exits() {

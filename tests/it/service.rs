@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
     autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, logs, repo_root,
-    secrets, sns, start_moto, terraforms, Terraform, Workspace,
+    secrets, sns, start_moto, Terraform, Workspace,
 };
 
 const ADDR: &str = "fansite_service.test";
@@ -437,265 +437,263 @@ async fn ports_from(region: &str, sg: &str, source: &str) -> Vec<i32> {
     ports
 }
 
-#[tokio::test]
-async fn service_apply_then_plan_is_empty() {
-    for tf in terraforms() {
-        let svc = Svc::new("eu-west-1", "svc-apply", tf);
-        let (ws, db) = setup(&svc, tf, "service-apply").await;
-        let svc = full(svc, &db);
-        ws.write(&svc.hcl());
-        let out = ws.apply();
-        assert!(
-            !out.contains("secretpart123"),
-            "the webhook is never printed: {out}"
-        );
-        ws.assert_plan_empty();
-        let state = ws.state_values(ADDR);
-        let r = svc.region;
+async fn service_apply_then_plan_is_empty(tf: &Terraform) {
+    let svc = Svc::new("eu-west-1", "svc-apply", tf);
+    let (ws, db) = setup(&svc, tf, "service-apply").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    let out = ws.apply();
+    assert!(
+        !out.contains("secretpart123"),
+        "the webhook is never printed: {out}"
+    );
+    ws.assert_plan_empty();
+    let state = ws.state_values(ADDR);
+    let r = svc.region;
 
-        // The service, asked of the endpoint.
-        let service = service_info(r, &svc.name).await;
-        assert_eq!(service.desired_count(), 2);
-        assert_eq!(
-            service.launch_type(),
-            Some(&aws_sdk_ecs::types::LaunchType::Fargate)
-        );
-        let net = service
-            .network_configuration()
-            .and_then(|n| n.awsvpc_configuration())
-            .expect("awsvpc");
-        let mut subnets = net.subnets().to_vec();
-        subnets.sort();
-        let mut private: Vec<String> = ws.state_values("fansite_network.net")["private_subnet_ids"]
-            .as_array()
-            .expect("subnets")
-            .iter()
-            .map(s)
-            .collect();
-        private.sort();
-        assert_eq!(subnets, private, "tasks run in the private subnets");
-        assert_eq!(net.security_groups(), [s(&state["security_group_id"])]);
-        assert_eq!(
-            net.assign_public_ip(),
-            Some(&aws_sdk_ecs::types::AssignPublicIp::Disabled)
-        );
-        assert_eq!(
-            service.load_balancers()[0].target_group_arn(),
-            Some(s(&state["target_group_arn"]).as_str())
-        );
+    // The service, asked of the endpoint.
+    let service = service_info(r, &svc.name).await;
+    assert_eq!(service.desired_count(), 2);
+    assert_eq!(
+        service.launch_type(),
+        Some(&aws_sdk_ecs::types::LaunchType::Fargate)
+    );
+    let net = service
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .expect("awsvpc");
+    let mut subnets = net.subnets().to_vec();
+    subnets.sort();
+    let mut private: Vec<String> = ws.state_values("fansite_network.net")["private_subnet_ids"]
+        .as_array()
+        .expect("subnets")
+        .iter()
+        .map(s)
+        .collect();
+    private.sort();
+    assert_eq!(subnets, private, "tasks run in the private subnets");
+    assert_eq!(net.security_groups(), [s(&state["security_group_id"])]);
+    assert_eq!(
+        net.assign_public_ip(),
+        Some(&aws_sdk_ecs::types::AssignPublicIp::Disabled)
+    );
+    assert_eq!(
+        service.load_balancers()[0].target_group_arn(),
+        Some(s(&state["target_group_arn"]).as_str())
+    );
 
-        // The revision: image by semver tag, Fargate size, secrets by valueFrom, logs.
-        let td = task_definition(r, &s(&state["task_definition_arn"])).await;
-        let c = &td.container_definitions()[0];
-        assert_eq!(
-            c.image(),
-            Some(format!("123456789012.dkr.ecr.{r}.amazonaws.com/fansite-api:1.0.0").as_str())
-        );
-        assert_eq!((td.cpu(), td.memory()), (Some("512"), Some("1024")));
-        assert_eq!(
-            td.network_mode(),
-            Some(&aws_sdk_ecs::types::NetworkMode::Awsvpc)
-        );
-        let mut secrets_from: Vec<(String, String)> = c
-            .secrets()
-            .iter()
-            .map(|x| (x.name().to_string(), x.value_from().to_string()))
-            .collect();
-        secrets_from.sort();
-        assert_eq!(
-            secrets_from,
-            vec![
-                ("DB_HOST".into(), format!("{}:host::", db.secret)),
-                ("DB_USER".into(), format!("{}:username::", db.secret))
-            ]
-        );
-        assert!(c
-            .environment()
-            .iter()
-            .any(|kv| kv.name() == Some("NODE_ENV")));
-        assert_eq!(c.port_mappings()[0].container_port(), Some(3000));
-        let log = c.log_configuration().expect("logs");
-        assert_eq!(
-            log.options()
-                .and_then(|o| o.get("awslogs-group"))
-                .map(String::as_str),
-            Some(format!("/ecs/{}", svc.name).as_str())
-        );
+    // The revision: image by semver tag, Fargate size, secrets by valueFrom, logs.
+    let td = task_definition(r, &s(&state["task_definition_arn"])).await;
+    let c = &td.container_definitions()[0];
+    assert_eq!(
+        c.image(),
+        Some(format!("123456789012.dkr.ecr.{r}.amazonaws.com/fansite-api:1.0.0").as_str())
+    );
+    assert_eq!((td.cpu(), td.memory()), (Some("512"), Some("1024")));
+    assert_eq!(
+        td.network_mode(),
+        Some(&aws_sdk_ecs::types::NetworkMode::Awsvpc)
+    );
+    let mut secrets_from: Vec<(String, String)> = c
+        .secrets()
+        .iter()
+        .map(|x| (x.name().to_string(), x.value_from().to_string()))
+        .collect();
+    secrets_from.sort();
+    assert_eq!(
+        secrets_from,
+        vec![
+            ("DB_HOST".into(), format!("{}:host::", db.secret)),
+            ("DB_USER".into(), format!("{}:username::", db.secret))
+        ]
+    );
+    assert!(c
+        .environment()
+        .iter()
+        .any(|kv| kv.name() == Some("NODE_ENV")));
+    assert_eq!(c.port_mappings()[0].container_port(), Some(3000));
+    let log = c.log_configuration().expect("logs");
+    assert_eq!(
+        log.options()
+            .and_then(|o| o.get("awslogs-group"))
+            .map(String::as_str),
+        Some(format!("/ecs/{}", svc.name).as_str())
+    );
 
-        // Least privilege: the execution role reads exactly the named secret.
-        let policy = iam()
-            .await
-            .get_role_policy()
-            .role_name(format!("{}-exec", svc.name))
-            .policy_name("read-secrets")
-            .send()
-            .await
-            .expect("policy");
-        let doc: Value = serde_json::from_str(&urldecode(policy.policy_document())).expect("json");
-        assert_eq!(
-            doc["Statement"][0]["Resource"],
-            serde_json::json!([db.secret]),
-            "{doc}"
-        );
-        assert_eq!(
-            doc["Statement"][0]["Action"],
-            serde_json::json!(["secretsmanager:GetSecretValue"])
-        );
+    // Least privilege: the execution role reads exactly the named secret.
+    let policy = iam()
+        .await
+        .get_role_policy()
+        .role_name(format!("{}-exec", svc.name))
+        .policy_name("read-secrets")
+        .send()
+        .await
+        .expect("policy");
+    let doc: Value = serde_json::from_str(&urldecode(policy.policy_document())).expect("json");
+    assert_eq!(
+        doc["Statement"][0]["Resource"],
+        serde_json::json!([db.secret]),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["Statement"][0]["Action"],
+        serde_json::json!(["secretsmanager:GetSecretValue"])
+    );
 
-        // Security groups: the world reaches the load balancer only; the load
-        // balancer reaches the container port only; the tasks reach the database.
-        let alb_sg = s(&state["alb_security_group_id"]);
-        let task_sg = s(&state["security_group_id"]);
-        let g = ec2(r)
-            .await
-            .describe_security_groups()
-            .group_ids(&alb_sg)
-            .send()
-            .await
-            .expect("alb sg");
-        let mut world: Vec<i32> = g.security_groups()[0]
+    // Security groups: the world reaches the load balancer only; the load
+    // balancer reaches the container port only; the tasks reach the database.
+    let alb_sg = s(&state["alb_security_group_id"]);
+    let task_sg = s(&state["security_group_id"]);
+    let g = ec2(r)
+        .await
+        .describe_security_groups()
+        .group_ids(&alb_sg)
+        .send()
+        .await
+        .expect("alb sg");
+    let mut world: Vec<i32> = g.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .filter(|p| {
+            p.ip_ranges()
+                .iter()
+                .any(|x| x.cidr_ip() == Some("0.0.0.0/0"))
+        })
+        .filter_map(|p| p.from_port())
+        .collect();
+    world.sort();
+    assert_eq!(world, vec![80, 443]);
+    assert_eq!(ports_from(r, &task_sg, &alb_sg).await, vec![3000]);
+    let tg = ec2(r)
+        .await
+        .describe_security_groups()
+        .group_ids(&task_sg)
+        .send()
+        .await
+        .expect("task sg");
+    assert!(
+        tg.security_groups()[0]
             .ip_permissions()
             .iter()
-            .filter(|p| {
-                p.ip_ranges()
-                    .iter()
-                    .any(|x| x.cidr_ip() == Some("0.0.0.0/0"))
-            })
-            .filter_map(|p| p.from_port())
-            .collect();
-        world.sort();
-        assert_eq!(world, vec![80, 443]);
-        assert_eq!(ports_from(r, &task_sg, &alb_sg).await, vec![3000]);
-        let tg = ec2(r)
-            .await
-            .describe_security_groups()
-            .group_ids(&task_sg)
-            .send()
-            .await
-            .expect("task sg");
-        assert!(
-            tg.security_groups()[0]
-                .ip_permissions()
-                .iter()
-                .all(|p| p.ip_ranges().is_empty()),
-            "no CIDR reaches the tasks"
-        );
-        assert_eq!(ports_from(r, &db.sg, &task_sg).await, vec![3306]);
+            .all(|p| p.ip_ranges().is_empty()),
+        "no CIDR reaches the tasks"
+    );
+    assert_eq!(ports_from(r, &db.sg, &task_sg).await, vec![3306]);
 
-        // The load balancer: internet-facing over the public subnets, port 80 forwarding.
-        let lbs = elb(r)
-            .await
-            .describe_load_balancers()
-            .names(&svc.name)
-            .send()
-            .await
-            .expect("alb");
-        let lb = &lbs.load_balancers()[0];
-        assert_eq!(
-            lb.scheme(),
-            Some(&aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::InternetFacing)
-        );
-        assert_eq!(
-            s(&state["url"]),
-            format!("http://{}", lb.dns_name().unwrap_or_default())
-        );
-        let listeners = elb(r)
-            .await
-            .describe_listeners()
-            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
-            .send()
-            .await
-            .expect("listeners");
-        assert_eq!(listeners.listeners().len(), 1);
-        assert_eq!(listeners.listeners()[0].port(), Some(80));
-        let tgs = elb(r)
-            .await
-            .describe_target_groups()
-            .names(&svc.name)
-            .send()
-            .await
-            .expect("tg");
-        assert_eq!(tgs.target_groups()[0].health_check_path(), Some("/health"));
-        assert_eq!(
-            tgs.target_groups()[0].target_type(),
-            Some(&aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
-        );
+    // The load balancer: internet-facing over the public subnets, port 80 forwarding.
+    let lbs = elb(r)
+        .await
+        .describe_load_balancers()
+        .names(&svc.name)
+        .send()
+        .await
+        .expect("alb");
+    let lb = &lbs.load_balancers()[0];
+    assert_eq!(
+        lb.scheme(),
+        Some(&aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::InternetFacing)
+    );
+    assert_eq!(
+        s(&state["url"]),
+        format!("http://{}", lb.dns_name().unwrap_or_default())
+    );
+    let listeners = elb(r)
+        .await
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+        .send()
+        .await
+        .expect("listeners");
+    assert_eq!(listeners.listeners().len(), 1);
+    assert_eq!(listeners.listeners()[0].port(), Some(80));
+    let tgs = elb(r)
+        .await
+        .describe_target_groups()
+        .names(&svc.name)
+        .send()
+        .await
+        .expect("tg");
+    assert_eq!(tgs.target_groups()[0].health_check_path(), Some("/health"));
+    assert_eq!(
+        tgs.target_groups()[0].target_type(),
+        Some(&aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
+    );
 
-        // Autoscaling: 2..10 at 60 % CPU.
-        let targets = autoscaling(r)
-            .await
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_ids(format!("service/{}/{}", svc.name, svc.name))
-            .send()
-            .await
-            .expect("targets");
-        let t = &targets.scalable_targets()[0];
-        assert_eq!((t.min_capacity(), t.max_capacity()), (2, 10));
+    // Autoscaling: 2..10 at 60 % CPU.
+    let targets = autoscaling(r)
+        .await
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_ids(format!("service/{}/{}", svc.name, svc.name))
+        .send()
+        .await
+        .expect("targets");
+    let t = &targets.scalable_targets()[0];
+    assert_eq!((t.min_capacity(), t.max_capacity()), (2, 10));
 
-        // Alerts: alarm → topic → the notifier, whose settings hold no webhook.
-        let alarms = cloudwatch(r)
-            .await
-            .describe_alarms()
-            .alarm_names(format!("{}-cpu-high", svc.name))
-            .send()
-            .await
-            .expect("alarm");
-        let a = &alarms.metric_alarms()[0];
-        assert_eq!(a.threshold(), Some(80.0));
-        assert_eq!(a.alarm_actions(), [s(&state["alarm_topic_arn"])]);
-        let f = lambda(r)
-            .await
-            .get_function()
-            .function_name(format!("{}-slack", svc.name))
-            .send()
-            .await
-            .expect("function");
-        let env = f
-            .configuration()
-            .and_then(|c| c.environment())
-            .and_then(|e| e.variables())
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(
-            env.get("SLACK_WEBHOOK_SECRET_ARN"),
-            Some(&s(&state["webhook_secret_arn"]))
-        );
-        assert!(
-            !format!("{env:?}").contains("hooks.slack.com"),
-            "the webhook is not in the function's settings"
-        );
-        let held = secrets(r)
-            .await
-            .get_secret_value()
-            .secret_id(s(&state["webhook_secret_arn"]))
-            .send()
-            .await
-            .expect("secret");
-        assert_eq!(held.secret_string(), Some(WEBHOOK));
-        let subs = sns(r)
-            .await
-            .list_subscriptions_by_topic()
-            .topic_arn(s(&state["alarm_topic_arn"]))
-            .send()
-            .await
-            .expect("subs");
-        assert_eq!(
-            subs.subscriptions()[0].endpoint(),
-            Some(s(&state["notifier_function_arn"]).as_str())
-        );
-        let retention = logs(r)
-            .await
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/ecs/{}", svc.name))
-            .send()
-            .await
-            .expect("logs");
-        assert_eq!(retention.log_groups()[0].retention_in_days(), Some(30));
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
+    // Alerts: alarm → topic → the notifier, whose settings hold no webhook.
+    let alarms = cloudwatch(r)
+        .await
+        .describe_alarms()
+        .alarm_names(format!("{}-cpu-high", svc.name))
+        .send()
+        .await
+        .expect("alarm");
+    let a = &alarms.metric_alarms()[0];
+    assert_eq!(a.threshold(), Some(80.0));
+    assert_eq!(a.alarm_actions(), [s(&state["alarm_topic_arn"])]);
+    let f = lambda(r)
+        .await
+        .get_function()
+        .function_name(format!("{}-slack", svc.name))
+        .send()
+        .await
+        .expect("function");
+    let env = f
+        .configuration()
+        .and_then(|c| c.environment())
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        env.get("SLACK_WEBHOOK_SECRET_ARN"),
+        Some(&s(&state["webhook_secret_arn"]))
+    );
+    assert!(
+        !format!("{env:?}").contains("hooks.slack.com"),
+        "the webhook is not in the function's settings"
+    );
+    let held = secrets(r)
+        .await
+        .get_secret_value()
+        .secret_id(s(&state["webhook_secret_arn"]))
+        .send()
+        .await
+        .expect("secret");
+    assert_eq!(held.secret_string(), Some(WEBHOOK));
+    let subs = sns(r)
+        .await
+        .list_subscriptions_by_topic()
+        .topic_arn(s(&state["alarm_topic_arn"]))
+        .send()
+        .await
+        .expect("subs");
+    assert_eq!(
+        subs.subscriptions()[0].endpoint(),
+        Some(s(&state["notifier_function_arn"]).as_str())
+    );
+    let retention = logs(r)
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/{}", svc.name))
+        .send()
+        .await
+        .expect("logs");
+    assert_eq!(retention.log_groups()[0].retention_in_days(), Some(30));
+    destroy_and_check(&ws, &svc, Some(&db)).await;
 }
+per_terraform!(service_apply_then_plan_is_empty);
 
 /// An ACM certificate on the endpoint (the load balancer refuses unknown ones),
 /// requested with boto3 from the tools' Python: the tests link no ACM client.
@@ -742,903 +740,881 @@ fn urldecode(s: &str) -> String {
 /// One in-place change to a configuration, and a check of it on the endpoint.
 type Change = Box<dyn Fn(Svc) -> Svc>;
 
-#[tokio::test]
-async fn service_in_place_changes_update_without_replacing() {
-    for tf in terraforms() {
-        let svc = Svc::new("us-west-2", "svc-inplace", tf);
-        let (ws, db) = setup(&svc, tf, "service-inplace").await;
-        let base = full(svc.clone(), &db).with("keep_revisions = 2");
-        ws.write(&base.hcl());
+async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
+    let svc = Svc::new("us-west-2", "svc-inplace", tf);
+    let (ws, db) = setup(&svc, tf, "service-inplace").await;
+    let base = full(svc.clone(), &db).with("keep_revisions = 2");
+    ws.write(&base.hcl());
+    ws.apply();
+    let arn = s(&ws.state_values(ADDR)["service_arn"]);
+    let first_td = s(&ws.state_values(ADDR)["task_definition_arn"]);
+    let secret = db.secret.clone();
+    let cert = certificate(svc.region, "api.fans.example.com");
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "image_tag",
+            Box::new(|c: Svc| c.with("image_tag = \"v1.1.0\"")),
+        ),
+        (
+            "cpu and memory",
+            Box::new(|c: Svc| c.with("cpu = 1024").with("memory = 2048")),
+        ),
+        (
+            "environment",
+            Box::new(|c: Svc| {
+                c.with("environment = { NODE_ENV = \"production\", LOG_LEVEL = \"warn\" }")
+            }),
+        ),
+        (
+            "secrets",
+            Box::new(move |c: Svc| {
+                c.with(&format!("secrets = {{ DB_HOST = \"{secret}:host::\" }}"))
+            }),
+        ),
+        (
+            "container_port",
+            Box::new(|c: Svc| c.with("container_port = 8080")),
+        ),
+        (
+            "desired_count",
+            Box::new(|c: Svc| c.with("desired_count = 3")),
+        ),
+        (
+            "health_check",
+            Box::new(|c: Svc| {
+                c.with("health_check {\n    path     = \"/ready\"\n    interval = 10\n  }")
+            }),
+        ),
+        (
+            "autoscaling",
+            Box::new(|c: Svc| {
+                c.with("autoscaling {\n    min                 = 3\n    max                 = 30\n    target_cpu          = 50\n    requests_per_target = 800\n    scheduled {\n      name     = \"comeback\"\n      schedule = \"at(2026-12-12T19:45:00)\"\n      min      = 10\n      max      = 40\n    }\n  }")
+            }),
+        ),
+        (
+            "deployment",
+            Box::new(|c: Svc| c.with("deployment {\n    maximum_percent = 150\n  }")),
+        ),
+        (
+            "alerts",
+            Box::new(|c: Svc| {
+                c.with("alerts {\n    cpu_threshold      = 70\n    evaluation_periods = 5\n    slack_webhook_url  = \"https://hooks.slack.com/services/T0FANSITE/B0ALERTS/rotated456\"\n  }")
+            }),
+        ),
+        (
+            "log_retention_days",
+            Box::new(|c: Svc| c.with("log_retention_days = 90")),
+        ),
+        (
+            "certificate_arn",
+            Box::new(move |c: Svc| c.with(&format!("certificate_arn = \"{cert}\""))),
+        ),
+        ("allow_to removed", Box::new(|c: Svc| c.without("allow_to"))),
+        (
+            "tags",
+            Box::new(|c: Svc| c.with("tags = { app = \"fansite\", team = \"platform\" }")),
+        ),
+        (
+            "alerts without Slack",
+            Box::new(|c: Svc| c.with("alerts {\n    cpu_threshold = 70\n  }")),
+        ),
+    ];
+    let mut cur = base.clone();
+    for (what, change) in &changes {
+        cur = change(cur);
+        ws.write(&cur.hcl());
+        assert_eq!(
+            ws.planned_actions(),
+            update(),
+            "{what}: planned as an update"
+        );
         ws.apply();
-        let arn = s(&ws.state_values(ADDR)["service_arn"]);
-        let first_td = s(&ws.state_values(ADDR)["task_definition_arn"]);
-        let secret = db.secret.clone();
-        let cert = certificate(svc.region, "api.fans.example.com");
-        let changes: Vec<(&str, Change)> = vec![
-            (
-                "image_tag",
-                Box::new(|c: Svc| c.with("image_tag = \"v1.1.0\"")),
-            ),
-            (
-                "cpu and memory",
-                Box::new(|c: Svc| c.with("cpu = 1024").with("memory = 2048")),
-            ),
-            (
-                "environment",
-                Box::new(|c: Svc| {
-                    c.with("environment = { NODE_ENV = \"production\", LOG_LEVEL = \"warn\" }")
-                }),
-            ),
-            (
-                "secrets",
-                Box::new(move |c: Svc| {
-                    c.with(&format!("secrets = {{ DB_HOST = \"{secret}:host::\" }}"))
-                }),
-            ),
-            (
-                "container_port",
-                Box::new(|c: Svc| c.with("container_port = 8080")),
-            ),
-            (
-                "desired_count",
-                Box::new(|c: Svc| c.with("desired_count = 3")),
-            ),
-            (
-                "health_check",
-                Box::new(|c: Svc| {
-                    c.with("health_check {\n    path     = \"/ready\"\n    interval = 10\n  }")
-                }),
-            ),
-            (
-                "autoscaling",
-                Box::new(|c: Svc| {
-                    c.with("autoscaling {\n    min                 = 3\n    max                 = 30\n    target_cpu          = 50\n    requests_per_target = 800\n    scheduled {\n      name     = \"comeback\"\n      schedule = \"at(2026-12-12T19:45:00)\"\n      min      = 10\n      max      = 40\n    }\n  }")
-                }),
-            ),
-            (
-                "deployment",
-                Box::new(|c: Svc| c.with("deployment {\n    maximum_percent = 150\n  }")),
-            ),
-            (
-                "alerts",
-                Box::new(|c: Svc| {
-                    c.with("alerts {\n    cpu_threshold      = 70\n    evaluation_periods = 5\n    slack_webhook_url  = \"https://hooks.slack.com/services/T0FANSITE/B0ALERTS/rotated456\"\n  }")
-                }),
-            ),
-            (
-                "log_retention_days",
-                Box::new(|c: Svc| c.with("log_retention_days = 90")),
-            ),
-            (
-                "certificate_arn",
-                Box::new(move |c: Svc| c.with(&format!("certificate_arn = \"{cert}\""))),
-            ),
-            ("allow_to removed", Box::new(|c: Svc| c.without("allow_to"))),
-            (
-                "tags",
-                Box::new(|c: Svc| c.with("tags = { app = \"fansite\", team = \"platform\" }")),
-            ),
-            (
-                "alerts without Slack",
-                Box::new(|c: Svc| c.with("alerts {\n    cpu_threshold = 70\n  }")),
-            ),
-        ];
-        let mut cur = base.clone();
-        for (what, change) in &changes {
-            cur = change(cur);
-            ws.write(&cur.hcl());
-            assert_eq!(
-                ws.planned_actions(),
-                update(),
-                "{what}: planned as an update"
-            );
-            ws.apply();
-            ws.assert_plan_empty();
-            assert_eq!(
-                s(&ws.state_values(ADDR)["service_arn"]),
-                arn,
-                "{what}: the same service"
-            );
-        }
-        let state = ws.state_values(ADDR);
-        let r = svc.region;
-        let td = task_definition(r, &s(&state["task_definition_arn"])).await;
-        let c = &td.container_definitions()[0];
-        assert!(
-            c.image().unwrap_or_default().ends_with(":v1.1.0"),
-            "{:?}",
-            c.image()
-        );
-        assert_eq!((td.cpu(), td.memory()), (Some("1024"), Some("2048")));
-        assert_eq!(c.port_mappings()[0].container_port(), Some(8080));
-        assert_eq!(service_info(r, &svc.name).await.desired_count(), 3);
-        let task_sg = s(&state["security_group_id"]);
-        assert_eq!(
-            ports_from(r, &task_sg, &s(&state["alb_security_group_id"])).await,
-            vec![8080],
-            "the old port is closed"
-        );
-        assert!(
-            ports_from(r, &db.sg, &task_sg).await.is_empty(),
-            "allow_to removed: the database's rule is gone"
-        );
-        assert!(s(&state["url"]).starts_with("https://"));
-        let lb = s(&state["alb_arn"]);
-        let listeners = elb(r)
-            .await
-            .describe_listeners()
-            .load_balancer_arn(&lb)
-            .send()
-            .await
-            .expect("listeners");
-        let mut ports: Vec<(i32, String)> = listeners
-            .listeners()
-            .iter()
-            .map(|l| {
-                (
-                    l.port().unwrap_or_default(),
-                    l.default_actions()[0]
-                        .r#type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        ports.sort();
-        assert_eq!(
-            ports,
-            vec![(80, "redirect".to_string()), (443, "forward".to_string())]
-        );
-        let policies = autoscaling(r)
-            .await
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(format!("service/{}/{}", svc.name, svc.name))
-            .send()
-            .await
-            .expect("policies");
-        assert_eq!(
-            policies.scaling_policies().len(),
-            2,
-            "CPU and requests per target"
-        );
-        let scheduled = autoscaling(r)
-            .await
-            .describe_scheduled_actions()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(format!("service/{}/{}", svc.name, svc.name))
-            .send()
-            .await
-            .expect("scheduled");
-        assert_eq!(
-            scheduled.scheduled_actions()[0].scheduled_action_name(),
-            "comeback"
-        );
-        // keep_revisions = 2: older revisions are deregistered once a new one is stable.
-        let active = ecs(r)
-            .await
-            .list_task_definitions()
-            .family_prefix(&svc.name)
-            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-            .send()
-            .await
-            .expect("revisions");
-        assert_eq!(
-            active.task_definition_arns().len(),
-            2,
-            "{:?}",
-            active.task_definition_arns()
-        );
-        assert!(
-            !active.task_definition_arns().contains(&first_td),
-            "the first revision is deregistered"
-        );
-        // Alerts without Slack: the notifier's parts are gone, the alarm stays.
-        assert!(state["notifier_function_arn"].is_null());
-        assert!(lambda(r)
-            .await
-            .get_function()
-            .function_name(format!("{}-slack", svc.name))
-            .send()
-            .await
-            .is_err());
-        let alarms = cloudwatch(r)
-            .await
-            .describe_alarms()
-            .alarm_names(format!("{}-cpu-high", svc.name))
-            .send()
-            .await
-            .expect("alarm");
-        assert_eq!(alarms.metric_alarms()[0].threshold(), Some(70.0));
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
-}
-
-#[tokio::test]
-async fn service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_count() {
-    for tf in terraforms() {
-        let proxy = FaultProxy::record(endpoint());
-        let svc = Svc {
-            provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
-            ..Svc::new("eu-central-1", "svc-deploy", tf)
-        }
-        .with("keep_revisions = 1");
-        let (ws, _) = setup(&svc, tf, "service-deploy").await;
-        ws.write(&svc.hcl());
-        ws.apply();
-        let before = s(&ws.state_values(ADDR)["task_definition_arn"]);
-        // Autoscaling (here: the API, as Application Auto Scaling would) raised the count.
-        ecs(svc.region)
-            .await
-            .update_service()
-            .cluster(&svc.name)
-            .service(&svc.name)
-            .desired_count(5)
-            .send()
-            .await
-            .expect("scale out");
         ws.assert_plan_empty();
-        let from = proxy.calls().len();
-        ws.write(&svc.clone().with("image_tag = \"1.1.0\"").hcl());
-        assert_eq!(ws.planned_actions(), update());
-        ws.apply();
-        let calls: Vec<(String, String)> = proxy.calls()[from..].to_vec();
-        let at = |op: &str| {
-            calls.iter().position(|(o, _)| o == op).unwrap_or_else(|| {
-                panic!(
-                    "no {op} in {:?}",
-                    calls.iter().map(|c| &c.0).collect::<Vec<_>>()
-                )
-            })
-        };
-        let register = at("RegisterTaskDefinition");
-        let update_at = at("UpdateService");
-        let stable_at = calls
-            .iter()
-            .enumerate()
-            .skip(update_at)
-            .find(|(_, (o, _))| o == "DescribeServices")
-            .map(|(i, _)| i)
-            .expect("a wait after the update");
-        let deregister = at("DeregisterTaskDefinition");
-        assert!(
-            register < update_at && update_at < stable_at && stable_at < deregister,
-            "register, update, wait, deregister: {:?}",
-            calls.iter().map(|c| &c.0).collect::<Vec<_>>()
-        );
-        let body: Value = serde_json::from_str(&calls[update_at].1).expect("UpdateService body");
-        assert!(
-            body.get("desiredCount").is_none(),
-            "a deploy leaves the count to autoscaling: {body}"
-        );
         assert_eq!(
-            body["deploymentConfiguration"]["minimumHealthyPercent"], 100,
-            "{body}"
+            s(&ws.state_values(ADDR)["service_arn"]),
+            arn,
+            "{what}: the same service"
         );
-        assert_eq!(
-            body["deploymentConfiguration"]["maximumPercent"], 200,
-            "{body}"
-        );
-        assert_eq!(
-            body["deploymentConfiguration"]["deploymentCircuitBreaker"],
-            serde_json::json!({"enable": true, "rollback": true})
-        );
-        let deregistered: Value = serde_json::from_str(&calls[deregister].1).expect("body");
-        assert_eq!(
-            s(&deregistered["taskDefinition"]),
-            before,
-            "the old revision goes, after the new one is stable"
-        );
-        assert_eq!(
-            service_info(svc.region, &svc.name).await.desired_count(),
-            5,
-            "the count autoscaling set is kept"
-        );
-        ws.assert_plan_empty();
-        // An explicit change of desired_count is still applied.
-        ws.write(
-            &svc.clone()
-                .with("image_tag = \"1.1.0\"")
-                .with("desired_count = 4")
-                .hcl(),
-        );
-        ws.apply();
-        assert_eq!(service_info(svc.region, &svc.name).await.desired_count(), 4);
-        destroy_and_check(&ws, &svc, None).await;
     }
+    let state = ws.state_values(ADDR);
+    let r = svc.region;
+    let td = task_definition(r, &s(&state["task_definition_arn"])).await;
+    let c = &td.container_definitions()[0];
+    assert!(
+        c.image().unwrap_or_default().ends_with(":v1.1.0"),
+        "{:?}",
+        c.image()
+    );
+    assert_eq!((td.cpu(), td.memory()), (Some("1024"), Some("2048")));
+    assert_eq!(c.port_mappings()[0].container_port(), Some(8080));
+    assert_eq!(service_info(r, &svc.name).await.desired_count(), 3);
+    let task_sg = s(&state["security_group_id"]);
+    assert_eq!(
+        ports_from(r, &task_sg, &s(&state["alb_security_group_id"])).await,
+        vec![8080],
+        "the old port is closed"
+    );
+    assert!(
+        ports_from(r, &db.sg, &task_sg).await.is_empty(),
+        "allow_to removed: the database's rule is gone"
+    );
+    assert!(s(&state["url"]).starts_with("https://"));
+    let lb = s(&state["alb_arn"]);
+    let listeners = elb(r)
+        .await
+        .describe_listeners()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .expect("listeners");
+    let mut ports: Vec<(i32, String)> = listeners
+        .listeners()
+        .iter()
+        .map(|l| {
+            (
+                l.port().unwrap_or_default(),
+                l.default_actions()[0]
+                    .r#type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    ports.sort();
+    assert_eq!(
+        ports,
+        vec![(80, "redirect".to_string()), (443, "forward".to_string())]
+    );
+    let policies = autoscaling(r)
+        .await
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(format!("service/{}/{}", svc.name, svc.name))
+        .send()
+        .await
+        .expect("policies");
+    assert_eq!(
+        policies.scaling_policies().len(),
+        2,
+        "CPU and requests per target"
+    );
+    let scheduled = autoscaling(r)
+        .await
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(format!("service/{}/{}", svc.name, svc.name))
+        .send()
+        .await
+        .expect("scheduled");
+    assert_eq!(
+        scheduled.scheduled_actions()[0].scheduled_action_name(),
+        "comeback"
+    );
+    // keep_revisions = 2: older revisions are deregistered once a new one is stable.
+    let active = ecs(r)
+        .await
+        .list_task_definitions()
+        .family_prefix(&svc.name)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("revisions");
+    assert_eq!(
+        active.task_definition_arns().len(),
+        2,
+        "{:?}",
+        active.task_definition_arns()
+    );
+    assert!(
+        !active.task_definition_arns().contains(&first_td),
+        "the first revision is deregistered"
+    );
+    // Alerts without Slack: the notifier's parts are gone, the alarm stays.
+    assert!(state["notifier_function_arn"].is_null());
+    assert!(lambda(r)
+        .await
+        .get_function()
+        .function_name(format!("{}-slack", svc.name))
+        .send()
+        .await
+        .is_err());
+    let alarms = cloudwatch(r)
+        .await
+        .describe_alarms()
+        .alarm_names(format!("{}-cpu-high", svc.name))
+        .send()
+        .await
+        .expect("alarm");
+    assert_eq!(alarms.metric_alarms()[0].threshold(), Some(70.0));
+    destroy_and_check(&ws, &svc, Some(&db)).await;
 }
+per_terraform!(service_in_place_changes_update_without_replacing);
 
-#[tokio::test]
-async fn service_failing_tasks_fail_the_apply_and_destroy_cleans_up() {
+async fn service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_count(tf: &Terraform) {
+    let proxy = FaultProxy::record(endpoint());
+    let svc = Svc {
+        provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
+        ..Svc::new("eu-central-1", "svc-deploy", tf)
+    }
+    .with("keep_revisions = 1");
+    let (ws, _) = setup(&svc, tf, "service-deploy").await;
+    ws.write(&svc.hcl());
+    ws.apply();
+    let before = s(&ws.state_values(ADDR)["task_definition_arn"]);
+    // Autoscaling (here: the API, as Application Auto Scaling would) raised the count.
+    ecs(svc.region)
+        .await
+        .update_service()
+        .cluster(&svc.name)
+        .service(&svc.name)
+        .desired_count(5)
+        .send()
+        .await
+        .expect("scale out");
+    ws.assert_plan_empty();
+    let from = proxy.calls().len();
+    ws.write(&svc.clone().with("image_tag = \"1.1.0\"").hcl());
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    let calls: Vec<(String, String)> = proxy.calls()[from..].to_vec();
+    let at = |op: &str| {
+        calls.iter().position(|(o, _)| o == op).unwrap_or_else(|| {
+            panic!(
+                "no {op} in {:?}",
+                calls.iter().map(|c| &c.0).collect::<Vec<_>>()
+            )
+        })
+    };
+    let register = at("RegisterTaskDefinition");
+    let update_at = at("UpdateService");
+    let stable_at = calls
+        .iter()
+        .enumerate()
+        .skip(update_at)
+        .find(|(_, (o, _))| o == "DescribeServices")
+        .map(|(i, _)| i)
+        .expect("a wait after the update");
+    let deregister = at("DeregisterTaskDefinition");
+    assert!(
+        register < update_at && update_at < stable_at && stable_at < deregister,
+        "register, update, wait, deregister: {:?}",
+        calls.iter().map(|c| &c.0).collect::<Vec<_>>()
+    );
+    let body: Value = serde_json::from_str(&calls[update_at].1).expect("UpdateService body");
+    assert!(
+        body.get("desiredCount").is_none(),
+        "a deploy leaves the count to autoscaling: {body}"
+    );
+    assert_eq!(
+        body["deploymentConfiguration"]["minimumHealthyPercent"], 100,
+        "{body}"
+    );
+    assert_eq!(
+        body["deploymentConfiguration"]["maximumPercent"], 200,
+        "{body}"
+    );
+    assert_eq!(
+        body["deploymentConfiguration"]["deploymentCircuitBreaker"],
+        serde_json::json!({"enable": true, "rollback": true})
+    );
+    let deregistered: Value = serde_json::from_str(&calls[deregister].1).expect("body");
+    assert_eq!(
+        s(&deregistered["taskDefinition"]),
+        before,
+        "the old revision goes, after the new one is stable"
+    );
+    assert_eq!(
+        service_info(svc.region, &svc.name).await.desired_count(),
+        5,
+        "the count autoscaling set is kept"
+    );
+    ws.assert_plan_empty();
+    // An explicit change of desired_count is still applied.
+    ws.write(
+        &svc.clone()
+            .with("image_tag = \"1.1.0\"")
+            .with("desired_count = 4")
+            .hcl(),
+    );
+    ws.apply();
+    assert_eq!(service_info(svc.region, &svc.name).await.desired_count(), 4);
+    destroy_and_check(&ws, &svc, None).await;
+}
+per_terraform!(service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_count);
+
+async fn service_failing_tasks_fail_the_apply_and_destroy_cleans_up(tf: &Terraform) {
     // An endpoint of this test's own, where no task of any service starts and 3 have failed.
     let url = start_moto(&[
         ("MOTO_ECS_SERVICE_RUNNING", "0"),
         ("MOTO_ECS_SERVICE_FAILED_TASKS", "3"),
     ]);
-    for tf in terraforms() {
-        let svc =
-            Svc::new("eu-west-1", "svc-failing", tf).with("timeouts {\n    create = \"12s\"\n  }");
-        let net_only = Svc {
-            with_service: false,
-            ..svc.clone()
-        };
-        let ws = Workspace::with_endpoint(tf, "service-failing", &net_only.hcl(), &url);
-        ws.apply();
-        ws.write(&svc.hcl());
-        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(
-            out.contains("0 of 2 tasks running, 3 failed to start"),
-            "the error says what ECS reports: {out}"
-        );
-        assert!(
-            out.contains(&format!("deploying {}:1 to ECS service", svc.name)),
-            "{out}"
-        );
-        let state = ws.state_values(ADDR);
-        assert!(
-            s(&state["service_arn"]).contains(&svc.name),
-            "state keeps the service: {state}"
-        );
-        assert!(s(&state["alb_arn"]).contains(":loadbalancer/"), "{state}");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(plan.contains("tainted"), "{plan}");
-        ws.destroy();
-        let e = ecs_at(svc.region, &url).await;
-        assert!(!service_active(&e, &svc.name).await, "the service is gone");
-    }
+    let svc =
+        Svc::new("eu-west-1", "svc-failing", tf).with("timeouts {\n    create = \"12s\"\n  }");
+    let net_only = Svc {
+        with_service: false,
+        ..svc.clone()
+    };
+    let ws = Workspace::with_endpoint(tf, "service-failing", &net_only.hcl(), &url);
+    ws.apply();
+    ws.write(&svc.hcl());
+    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        out.contains("0 of 2 tasks running, 3 failed to start"),
+        "the error says what ECS reports: {out}"
+    );
+    assert!(
+        out.contains(&format!("deploying {}:1 to ECS service", svc.name)),
+        "{out}"
+    );
+    let state = ws.state_values(ADDR);
+    assert!(
+        s(&state["service_arn"]).contains(&svc.name),
+        "state keeps the service: {state}"
+    );
+    assert!(s(&state["alb_arn"]).contains(":loadbalancer/"), "{state}");
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("tainted"), "{plan}");
+    ws.destroy();
+    let e = ecs_at(svc.region, &url).await;
+    assert!(!service_active(&e, &svc.name).await, "the service is gone");
 }
+per_terraform!(service_failing_tasks_fail_the_apply_and_destroy_cleans_up);
 
 /// Ctrl-C during a long wait: Terraform sends StopProvider, the wait ends at
 /// once (not at the 10-minute timeout), the state keeps every part made, and
 /// destroy then removes them all.
-#[tokio::test]
-async fn service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans_up() {
+async fn service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans_up(
+    tf: &Terraform,
+) {
     // No task ever starts here, so the steady-state wait would last the whole timeout.
     let url = start_moto(&[("MOTO_ECS_SERVICE_RUNNING", "0")]);
-    for tf in terraforms() {
-        let svc =
-            Svc::new("eu-west-1", "svc-stopped", tf).with("timeouts {\n    create = \"10m\"\n  }");
-        let net_only = Svc {
+    let svc =
+        Svc::new("eu-west-1", "svc-stopped", tf).with("timeouts {\n    create = \"10m\"\n  }");
+    let net_only = Svc {
+        with_service: false,
+        ..svc.clone()
+    };
+    let ws = Workspace::with_endpoint(tf, "service-stopped", &net_only.hcl(), &url);
+    ws.apply();
+    ws.write(&svc.hcl());
+    let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let child = ws.spawn(&args);
+    // Wait until the service exists: the apply is then in its steady-state wait.
+    let e = ecs_at(svc.region, &url).await;
+    let started = std::time::Instant::now();
+    loop {
+        if service_active(&e, &svc.name).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "the service never appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let pid = child.id().to_string();
+    let interrupted = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(kill.success());
+    let (ok, out) = ws.finish(child, &args);
+    let took = interrupted.elapsed();
+    assert!(!ok, "an interrupted apply fails: {out}");
+    // Far inside the 10-minute wait it would otherwise have sat out.
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "terraform took {took:?} to stop: {out}"
+    );
+    let said = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains("stopped because Terraform asked the provider to stop"),
+        "{out}"
+    );
+    let state = ws.state_values(ADDR);
+    for key in [
+        "cluster_arn",
+        "service_arn",
+        "alb_arn",
+        "target_group_arn",
+        "security_group_id",
+        "alb_security_group_id",
+        "execution_role_arn",
+        "task_role_arn",
+        "log_group_name",
+        "task_definition_arn",
+    ] {
+        assert!(
+            state[key].as_str().is_some_and(|v| !v.is_empty()),
+            "state keeps {key}: {state}"
+        );
+    }
+    ws.destroy();
+    assert!(!service_active(&e, &svc.name).await, "the service is gone");
+    let lbs = elb_at(svc.region, &url)
+        .await
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("list load balancers");
+    assert!(
+        lbs.load_balancers()
+            .iter()
+            .all(|lb| lb.load_balancer_name() != Some(svc.name.as_str())),
+        "the load balancer is gone"
+    );
+}
+per_terraform!(service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans_up);
+
+async fn service_replacing_changes_plan_a_replace(tf: &Terraform) {
+    let svc = Svc::new("ap-northeast-2", "svc-replace", tf);
+    let (ws, _) = setup(&svc, tf, "service-replace").await;
+    ws.write(&svc.hcl());
+    ws.apply();
+    for (what, changed) in [
+        (
+            "name",
+            Svc {
+                name: format!("{}x", svc.name),
+                ..svc.clone()
+            },
+        ),
+        (
+            "cluster_name",
+            svc.clone()
+                .with(&format!("cluster_name = \"{}\"", svc.name)),
+        ),
+    ] {
+        ws.write(&changed.hcl());
+        let actions = ws.planned_actions();
+        assert!(
+            actions.iter().any(|(a, acts)| a == ADDR
+                && acts.contains(&"delete".to_string())
+                && acts.contains(&"create".to_string())),
+            "{what}: {actions:?}"
+        );
+    }
+    ws.write(&svc.hcl());
+    destroy_and_check(&ws, &svc, None).await;
+}
+per_terraform!(service_replacing_changes_plan_a_replace);
+
+async fn service_import_gives_an_empty_plan(tf: &Terraform) {
+    let svc = Svc::new("us-east-2", "svc-import", tf);
+    let (ws, db) = setup(&svc, tf, "service-import").await;
+    let svc = full(svc, &db).with("health_check {\n    path = \"/ready\"\n  }");
+    ws.write(&svc.hcl());
+    ws.apply();
+    let applied = ws.state_values(ADDR);
+    let id = format!("{}/{}", svc.name, svc.name);
+    ws.ok(&["state", "rm", ADDR]);
+    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+    ws.assert_plan_empty();
+    let imported = ws.state_values(ADDR);
+    for key in [
+        "service_arn",
+        "task_definition_arn",
+        "alb_arn",
+        "target_group_arn",
+        "security_group_id",
+        "alb_security_group_id",
+        "alarm_topic_arn",
+        "notifier_function_arn",
+        "webhook_secret_arn",
+        "execution_role_arn",
+    ] {
+        assert_eq!(imported[key], applied[key], "{key}");
+    }
+    // The import {} block.
+    ws.ok(&["state", "rm", ADDR]);
+    ws.write(&format!(
+        "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
+        svc.hcl()
+    ));
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(
+        plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    ws.apply();
+    ws.write(&svc.hcl());
+    ws.assert_plan_empty();
+    // Bad and missing ids.
+    ws.ok(&["state", "rm", ADDR]);
+    let bad = ws.fails(&["import", "-input=false", "-no-color", ADDR, "just-a-name"]);
+    assert!(bad.contains("Invalid import ID"), "{bad}");
+    let missing = ws.fails(&["import", "-input=false", "-no-color", ADDR, "nope/nope"]);
+    assert!(
+        missing.contains("Cannot import non-existent service"),
+        "{missing}"
+    );
+    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+    destroy_and_check(&ws, &svc, Some(&db)).await;
+}
+per_terraform!(service_import_gives_an_empty_plan);
+
+async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
+    let svc = Svc::new("eu-west-2", "svc-drift", tf);
+    let (ws, db) = setup(&svc, tf, "service-drift").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    let r = svc.region;
+    // Through the API: the health check path, the database's rule, the alarm, the count.
+    elb(r)
+        .await
+        .modify_target_group()
+        .target_group_arn(s(&state["target_group_arn"]))
+        .health_check_path("/")
+        .send()
+        .await
+        .expect("modify tg");
+    ec2(r)
+        .await
+        .revoke_security_group_ingress()
+        .group_id(&db.sg)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(3306)
+                .to_port(3306)
+                .user_id_group_pairs(
+                    aws_sdk_ec2::types::UserIdGroupPair::builder()
+                        .group_id(s(&state["security_group_id"]))
+                        .description(format!("fansite_service {}", svc.name))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("revoke");
+    cloudwatch(r)
+        .await
+        .delete_alarms()
+        .alarm_names(format!("{}-cpu-high", svc.name))
+        .send()
+        .await
+        .expect("delete alarm");
+    ecs(r)
+        .await
+        .update_service()
+        .cluster(&svc.name)
+        .service(&svc.name)
+        .desired_count(20)
+        .send()
+        .await
+        .expect("scale");
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    // The configuration leaves the health check to its defaults: the plan
+    // shows the changed block going, and apply puts the default back.
+    assert!(
+        plan.contains("path                = \"/\" -> null"),
+        "health check drift: {plan}"
+    );
+    assert!(plan.contains("allow_to"), "rule drift: {plan}");
+    assert!(plan.contains("alarm_name"), "alarm drift: {plan}");
+    assert!(
+        plan.contains("20 -> 2"),
+        "a count outside autoscaling's bounds is drift: {plan}"
+    );
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        ports_from(r, &db.sg, &s(&state["security_group_id"])).await,
+        vec![3306]
+    );
+    let alarms = cloudwatch(r)
+        .await
+        .describe_alarms()
+        .alarm_names(format!("{}-cpu-high", svc.name))
+        .send()
+        .await
+        .expect("alarm");
+    assert_eq!(alarms.metric_alarms().len(), 1, "the alarm is back");
+    let tg = elb(r)
+        .await
+        .describe_target_groups()
+        .names(&svc.name)
+        .send()
+        .await
+        .expect("tg");
+    assert_eq!(tg.target_groups()[0].health_check_path(), Some("/health"));
+    assert_eq!(service_info(r, &svc.name).await.desired_count(), 2);
+
+    // State records what really runs: the service moved to an older image,
+    // as the circuit breaker's rollback moves it, shows as drift.
+    let running = task_definition(r, &s(&ws.state_values(ADDR)["task_definition_arn"])).await;
+    let c = &running.container_definitions()[0];
+    let repo = c
+        .image()
+        .unwrap_or_default()
+        .rsplit_once(':')
+        .map(|(r, _)| r.to_string())
+        .unwrap_or_default();
+    let older = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("app")
+        .image(format!("{repo}:0.9.0"))
+        .essential(true)
+        .set_port_mappings(Some(c.port_mappings().to_vec()))
+        .set_environment(Some(c.environment().to_vec()))
+        .set_secrets(Some(c.secrets().to_vec()))
+        .set_log_configuration(c.log_configuration().cloned())
+        .build();
+    let older = ecs(r)
+        .await
+        .register_task_definition()
+        .family(&svc.name)
+        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .cpu("512")
+        .memory("1024")
+        .set_execution_role_arn(running.execution_role_arn().map(str::to_string))
+        .set_task_role_arn(running.task_role_arn().map(str::to_string))
+        .container_definitions(older)
+        .send()
+        .await
+        .expect("older revision");
+    let older_arn = older
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap_or_default()
+        .to_string();
+    ecs(r)
+        .await
+        .update_service()
+        .cluster(&svc.name)
+        .service(&svc.name)
+        .task_definition(&older_arn)
+        .send()
+        .await
+        .expect("roll back");
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(
+        plan.contains("\"0.9.0\" -> \"1.0.0\""),
+        "the image that runs is read back: {plan}"
+    );
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    let now = task_definition(
+        r,
+        service_info(r, &svc.name)
+            .await
+            .task_definition()
+            .unwrap_or_default(),
+    )
+    .await;
+    assert!(now.container_definitions()[0]
+        .image()
+        .unwrap_or_default()
+        .ends_with(":1.0.0"));
+    destroy_and_check(&ws, &svc, Some(&db)).await;
+}
+per_terraform!(service_drift_is_shown_and_repaired);
+
+async fn service_deleted_service_is_recreated(tf: &Terraform) {
+    let svc = Svc::new("ca-central-1", "svc-deleted", tf);
+    let (ws, db) = setup(&svc, tf, "service-deleted").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    ws.apply();
+    let old = ws.state_values(ADDR);
+    ecs(svc.region)
+        .await
+        .delete_service()
+        .cluster(&svc.name)
+        .service(&svc.name)
+        .force(true)
+        .send()
+        .await
+        .expect("delete service");
+    // Read keeps what remains, so the service is made again in place.
+    let actions = ws.planned_actions();
+    assert_eq!(
+        actions,
+        vec![(ADDR.to_string(), vec!["update".to_string()])],
+        "the service is made again in place"
+    );
+    ws.apply();
+    ws.assert_plan_empty();
+    let new = ws.state_values(ADDR);
+    // What the old service left was taken over, not orphaned or duplicated.
+    for key in [
+        "alb_arn",
+        "target_group_arn",
+        "security_group_id",
+        "alb_security_group_id",
+        "execution_role_arn",
+        "webhook_secret_arn",
+    ] {
+        assert_eq!(new[key], old[key], "{key} taken over");
+    }
+    // The ECS service deleted again, then a destroy: its refresh must not
+    // drop the resource, or the load balancer, groups and roles are orphaned.
+    ecs(svc.region)
+        .await
+        .delete_service()
+        .cluster(&svc.name)
+        .service(&svc.name)
+        .force(true)
+        .send()
+        .await
+        .expect("delete service");
+    destroy_and_check(&ws, &svc, Some(&db)).await;
+}
+per_terraform!(service_deleted_service_is_recreated);
+
+async fn service_destroy_leaves_no_parts(tf: &Terraform) {
+    let svc = Svc::new("sa-east-1", "svc-destroy", tf);
+    let (ws, db) = setup(&svc, tf, "service-destroy").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    ws.apply();
+    let state = ws.state_values(ADDR);
+    let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
+    assert_eq!(made.len(), 17, "every part is counted: {made:?}");
+    destroy_and_check(&ws, &svc, Some(&db)).await;
+    // The database's own group stays: only the rule the service added went.
+    assert!(ec2(svc.region)
+        .await
+        .describe_security_groups()
+        .group_ids(&db.sg)
+        .send()
+        .await
+        .is_ok());
+}
+per_terraform!(service_destroy_leaves_no_parts);
+
+async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
+    let svc = Svc::new("us-west-1", "svc-bad", tf);
+    let (ws, _) = setup(&svc, tf, "service-bad").await;
+    let cases: Vec<(&str, Svc, &str, &str)> = vec![
+        ("name", Svc { name: "Fan_API".into(), ..svc.clone() }, "Invalid name", "name"),
+        ("latest", svc.clone().with("image_tag = \"latest\""), "Invalid image_tag", "image_tag"),
+        ("not semver", svc.clone().with("image_tag = \"1.2\""), "Invalid image_tag", "image_tag"),
+        ("cpu", svc.clone().with("cpu = 300"), "Invalid cpu", "cpu"),
+        ("memory for cpu", svc.clone().with("cpu = 256").with("memory = 4096"), "Invalid memory for cpu", "memory"),
+        ("secret arn", svc.clone().with("secrets = { DB_HOST = \"db.local\" }"), "Invalid secret reference", "DB_HOST"),
+        ("env name", svc.clone().with("environment = { \"1BAD\" = \"x\" }"), "Invalid variable name", "1BAD"),
+        ("retention", svc.clone().with("log_retention_days = 10"), "Invalid log_retention_days", "log_retention_days"),
+        ("autoscaling max", svc.clone().with("autoscaling {\n    min = 5\n    max = 3\n  }"), "Invalid autoscaling.max", "max"),
+        ("schedule", svc.clone().with("autoscaling {\n    scheduled {\n      name     = \"x\"\n      schedule = \"tomorrow\"\n      min      = 1\n      max      = 2\n    }\n  }"), "Invalid schedule", "schedule"),
+        ("health timeout", svc.clone().with("health_check {\n    interval = 10\n    timeout  = 10\n  }"), "Invalid health_check.timeout", "timeout"),
+        ("deployment", svc.clone().with("deployment {\n    maximum_percent = 100\n  }"), "Deployment cannot start", "maximum_percent"),
+        ("webhook", svc.clone().with("alerts {\n    slack_webhook_url = \"http://example.com/hook\"\n  }"), "Invalid slack_webhook_url", "slack_webhook_url"),
+        ("certificate", svc.clone().with("certificate_arn = \"my-cert\""), "Invalid certificate_arn", "certificate_arn"),
+        ("one zone (plan time)", svc.clone(), "", ""),
+        ("unknown cluster (plan time)", svc.clone().with("cluster_name = \"no-such-cluster\""), "Unknown cluster", "cluster_name"),
+        ("bad timeout", svc.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
+        ("reserved tag", svc.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
+    ];
+    for (what, config, summary, code) in cases {
+        let hcl = if what == "one zone (plan time)" {
+            config.hcl().replace(
+                "private_subnet_ids = fansite_network.net.private_subnet_ids",
+                "private_subnet_ids = [fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]",
+            )
+        } else {
+            config.hcl()
+        };
+        let (summary, code) = if what == "one zone (plan time)" {
+            ("Subnets in one availability zone", "private_subnet_ids")
+        } else {
+            (summary, code)
+        };
+        ws.write(&hcl);
+        let diags = ws.plan_diagnostics();
+        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.summary == summary && d.code.contains(code)),
+            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
+        );
+        assert!(
+            errors.iter().all(|d| !d.detail.contains("panicked")),
+            "{what}: {diags:#?}"
+        );
+        assert!(
+            diags.iter().all(|d| !d.detail.contains("example.com/hook")),
+            "{what}: the webhook is never echoed"
+        );
+    }
+    let made = ecs(svc.region)
+        .await
+        .describe_services()
+        .cluster(&svc.name)
+        .services(&svc.name)
+        .send()
+        .await;
+    assert!(
+        made.map(|o| o.services().is_empty()).unwrap_or(true),
+        "bad input made a service"
+    );
+    ws.write(
+        &Svc {
             with_service: false,
             ..svc.clone()
-        };
-        let ws = Workspace::with_endpoint(tf, "service-stopped", &net_only.hcl(), &url);
-        ws.apply();
-        ws.write(&svc.hcl());
-        let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
-        let child = ws.spawn(&args);
-        // Wait until the service exists: the apply is then in its steady-state wait.
-        let e = ecs_at(svc.region, &url).await;
-        let started = std::time::Instant::now();
-        loop {
-            if service_active(&e, &svc.name).await {
-                break;
-            }
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(180),
-                "the service never appeared"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        let pid = child.id().to_string();
-        let interrupted = std::time::Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("kill -INT");
-        assert!(kill.success());
-        let (ok, out) = ws.finish(child, &args);
-        let took = interrupted.elapsed();
-        assert!(!ok, "an interrupted apply fails: {out}");
-        // Far inside the 10-minute wait it would otherwise have sat out.
-        assert!(
-            took < std::time::Duration::from_secs(60),
-            "terraform took {took:?} to stop: {out}"
-        );
-        let said = out.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            said.contains("stopped because Terraform asked the provider to stop"),
-            "{out}"
-        );
-        let state = ws.state_values(ADDR);
-        for key in [
-            "cluster_arn",
-            "service_arn",
-            "alb_arn",
-            "target_group_arn",
-            "security_group_id",
-            "alb_security_group_id",
-            "execution_role_arn",
-            "task_role_arn",
-            "log_group_name",
-            "task_definition_arn",
-        ] {
-            assert!(
-                state[key].as_str().is_some_and(|v| !v.is_empty()),
-                "state keeps {key}: {state}"
-            );
-        }
-        ws.destroy();
-        assert!(!service_active(&e, &svc.name).await, "the service is gone");
-        let lbs = elb_at(svc.region, &url)
-            .await
-            .describe_load_balancers()
-            .send()
-            .await
-            .expect("list load balancers");
-        assert!(
-            lbs.load_balancers()
-                .iter()
-                .all(|lb| lb.load_balancer_name() != Some(svc.name.as_str())),
-            "the load balancer is gone"
-        );
-    }
+        .hcl(),
+    );
+    ws.destroy();
 }
+per_terraform!(service_bad_inputs_fail_on_their_attribute);
 
-#[tokio::test]
-async fn service_replacing_changes_plan_a_replace() {
-    for tf in terraforms() {
-        let svc = Svc::new("ap-northeast-2", "svc-replace", tf);
-        let (ws, _) = setup(&svc, tf, "service-replace").await;
-        ws.write(&svc.hcl());
-        ws.apply();
-        for (what, changed) in [
-            (
-                "name",
-                Svc {
-                    name: format!("{}x", svc.name),
-                    ..svc.clone()
-                },
-            ),
-            (
-                "cluster_name",
-                svc.clone()
-                    .with(&format!("cluster_name = \"{}\"", svc.name)),
-            ),
-        ] {
-            ws.write(&changed.hcl());
-            let actions = ws.planned_actions();
-            assert!(
-                actions.iter().any(|(a, acts)| a == ADDR
-                    && acts.contains(&"delete".to_string())
-                    && acts.contains(&"create".to_string())),
-                "{what}: {actions:?}"
-            );
-        }
-        ws.write(&svc.hcl());
-        destroy_and_check(&ws, &svc, None).await;
+async fn service_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
+    let proxy = FaultProxy::start(endpoint(), "CreateService");
+    let svc = Svc {
+        provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
+        ..Svc::new("us-west-2", "svc-fault", tf)
+    };
+    let (ws, db) = setup(&svc, tf, "service-fault").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(proxy.matched() >= 1, "the proxy failed CreateService");
+    assert!(
+        out.contains("InjectedFault"),
+        "the error names AWS's code: {out}"
+    );
+    assert!(
+        out.contains(&format!("creating ECS service \"{}\"", svc.name)),
+        "the error names the action and part: {out}"
+    );
+    let state = ws.state_values(ADDR);
+    for key in [
+        "alb_arn",
+        "target_group_arn",
+        "security_group_id",
+        "alb_security_group_id",
+        "execution_role_arn",
+        "task_role_arn",
+        "log_group_name",
+        "cluster_arn",
+    ] {
+        assert!(!s(&state[key]).is_empty(), "state keeps {key}: {state}");
     }
+    let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
+    assert!(
+        made.iter().any(|p| p.starts_with("load balancer")),
+        "{made:?}"
+    );
+    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("tainted"), "{plan}");
+    destroy_and_check(&ws, &svc, Some(&db)).await;
 }
-
-#[tokio::test]
-async fn service_import_gives_an_empty_plan() {
-    for tf in terraforms() {
-        let svc = Svc::new("us-east-2", "svc-import", tf);
-        let (ws, db) = setup(&svc, tf, "service-import").await;
-        let svc = full(svc, &db).with("health_check {\n    path = \"/ready\"\n  }");
-        ws.write(&svc.hcl());
-        ws.apply();
-        let applied = ws.state_values(ADDR);
-        let id = format!("{}/{}", svc.name, svc.name);
-        ws.ok(&["state", "rm", ADDR]);
-        ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
-        ws.assert_plan_empty();
-        let imported = ws.state_values(ADDR);
-        for key in [
-            "service_arn",
-            "task_definition_arn",
-            "alb_arn",
-            "target_group_arn",
-            "security_group_id",
-            "alb_security_group_id",
-            "alarm_topic_arn",
-            "notifier_function_arn",
-            "webhook_secret_arn",
-            "execution_role_arn",
-        ] {
-            assert_eq!(imported[key], applied[key], "{key}");
-        }
-        // The import {} block.
-        ws.ok(&["state", "rm", ADDR]);
-        ws.write(&format!(
-            "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
-            svc.hcl()
-        ));
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(
-            plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-            "{plan}"
-        );
-        ws.apply();
-        ws.write(&svc.hcl());
-        ws.assert_plan_empty();
-        // Bad and missing ids.
-        ws.ok(&["state", "rm", ADDR]);
-        let bad = ws.fails(&["import", "-input=false", "-no-color", ADDR, "just-a-name"]);
-        assert!(bad.contains("Invalid import ID"), "{bad}");
-        let missing = ws.fails(&["import", "-input=false", "-no-color", ADDR, "nope/nope"]);
-        assert!(
-            missing.contains("Cannot import non-existent service"),
-            "{missing}"
-        );
-        ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
-}
-
-#[tokio::test]
-async fn service_drift_is_shown_and_repaired() {
-    for tf in terraforms() {
-        let svc = Svc::new("eu-west-2", "svc-drift", tf);
-        let (ws, db) = setup(&svc, tf, "service-drift").await;
-        let svc = full(svc, &db);
-        ws.write(&svc.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
-        let r = svc.region;
-        // Through the API: the health check path, the database's rule, the alarm, the count.
-        elb(r)
-            .await
-            .modify_target_group()
-            .target_group_arn(s(&state["target_group_arn"]))
-            .health_check_path("/")
-            .send()
-            .await
-            .expect("modify tg");
-        ec2(r)
-            .await
-            .revoke_security_group_ingress()
-            .group_id(&db.sg)
-            .ip_permissions(
-                aws_sdk_ec2::types::IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(3306)
-                    .to_port(3306)
-                    .user_id_group_pairs(
-                        aws_sdk_ec2::types::UserIdGroupPair::builder()
-                            .group_id(s(&state["security_group_id"]))
-                            .description(format!("fansite_service {}", svc.name))
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("revoke");
-        cloudwatch(r)
-            .await
-            .delete_alarms()
-            .alarm_names(format!("{}-cpu-high", svc.name))
-            .send()
-            .await
-            .expect("delete alarm");
-        ecs(r)
-            .await
-            .update_service()
-            .cluster(&svc.name)
-            .service(&svc.name)
-            .desired_count(20)
-            .send()
-            .await
-            .expect("scale");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        // The configuration leaves the health check to its defaults: the plan
-        // shows the changed block going, and apply puts the default back.
-        assert!(
-            plan.contains("path                = \"/\" -> null"),
-            "health check drift: {plan}"
-        );
-        assert!(plan.contains("allow_to"), "rule drift: {plan}");
-        assert!(plan.contains("alarm_name"), "alarm drift: {plan}");
-        assert!(
-            plan.contains("20 -> 2"),
-            "a count outside autoscaling's bounds is drift: {plan}"
-        );
-        assert_eq!(ws.planned_actions(), update());
-        ws.apply();
-        ws.assert_plan_empty();
-        assert_eq!(
-            ports_from(r, &db.sg, &s(&state["security_group_id"])).await,
-            vec![3306]
-        );
-        let alarms = cloudwatch(r)
-            .await
-            .describe_alarms()
-            .alarm_names(format!("{}-cpu-high", svc.name))
-            .send()
-            .await
-            .expect("alarm");
-        assert_eq!(alarms.metric_alarms().len(), 1, "the alarm is back");
-        let tg = elb(r)
-            .await
-            .describe_target_groups()
-            .names(&svc.name)
-            .send()
-            .await
-            .expect("tg");
-        assert_eq!(tg.target_groups()[0].health_check_path(), Some("/health"));
-        assert_eq!(service_info(r, &svc.name).await.desired_count(), 2);
-
-        // State records what really runs: the service moved to an older image,
-        // as the circuit breaker's rollback moves it, shows as drift.
-        let running = task_definition(r, &s(&ws.state_values(ADDR)["task_definition_arn"])).await;
-        let c = &running.container_definitions()[0];
-        let repo = c
-            .image()
-            .unwrap_or_default()
-            .rsplit_once(':')
-            .map(|(r, _)| r.to_string())
-            .unwrap_or_default();
-        let older = aws_sdk_ecs::types::ContainerDefinition::builder()
-            .name("app")
-            .image(format!("{repo}:0.9.0"))
-            .essential(true)
-            .set_port_mappings(Some(c.port_mappings().to_vec()))
-            .set_environment(Some(c.environment().to_vec()))
-            .set_secrets(Some(c.secrets().to_vec()))
-            .set_log_configuration(c.log_configuration().cloned())
-            .build();
-        let older = ecs(r)
-            .await
-            .register_task_definition()
-            .family(&svc.name)
-            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
-            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
-            .cpu("512")
-            .memory("1024")
-            .set_execution_role_arn(running.execution_role_arn().map(str::to_string))
-            .set_task_role_arn(running.task_role_arn().map(str::to_string))
-            .container_definitions(older)
-            .send()
-            .await
-            .expect("older revision");
-        let older_arn = older
-            .task_definition()
-            .and_then(|t| t.task_definition_arn())
-            .unwrap_or_default()
-            .to_string();
-        ecs(r)
-            .await
-            .update_service()
-            .cluster(&svc.name)
-            .service(&svc.name)
-            .task_definition(&older_arn)
-            .send()
-            .await
-            .expect("roll back");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(
-            plan.contains("\"0.9.0\" -> \"1.0.0\""),
-            "the image that runs is read back: {plan}"
-        );
-        assert_eq!(ws.planned_actions(), update());
-        ws.apply();
-        ws.assert_plan_empty();
-        let now = task_definition(
-            r,
-            service_info(r, &svc.name)
-                .await
-                .task_definition()
-                .unwrap_or_default(),
-        )
-        .await;
-        assert!(now.container_definitions()[0]
-            .image()
-            .unwrap_or_default()
-            .ends_with(":1.0.0"));
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
-}
-
-#[tokio::test]
-async fn service_deleted_service_is_recreated() {
-    for tf in terraforms() {
-        let svc = Svc::new("ca-central-1", "svc-deleted", tf);
-        let (ws, db) = setup(&svc, tf, "service-deleted").await;
-        let svc = full(svc, &db);
-        ws.write(&svc.hcl());
-        ws.apply();
-        let old = ws.state_values(ADDR);
-        ecs(svc.region)
-            .await
-            .delete_service()
-            .cluster(&svc.name)
-            .service(&svc.name)
-            .force(true)
-            .send()
-            .await
-            .expect("delete service");
-        // Read keeps what remains, so the service is made again in place.
-        let actions = ws.planned_actions();
-        assert_eq!(
-            actions,
-            vec![(ADDR.to_string(), vec!["update".to_string()])],
-            "the service is made again in place"
-        );
-        ws.apply();
-        ws.assert_plan_empty();
-        let new = ws.state_values(ADDR);
-        // What the old service left was taken over, not orphaned or duplicated.
-        for key in [
-            "alb_arn",
-            "target_group_arn",
-            "security_group_id",
-            "alb_security_group_id",
-            "execution_role_arn",
-            "webhook_secret_arn",
-        ] {
-            assert_eq!(new[key], old[key], "{key} taken over");
-        }
-        // The ECS service deleted again, then a destroy: its refresh must not
-        // drop the resource, or the load balancer, groups and roles are orphaned.
-        ecs(svc.region)
-            .await
-            .delete_service()
-            .cluster(&svc.name)
-            .service(&svc.name)
-            .force(true)
-            .send()
-            .await
-            .expect("delete service");
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
-}
-
-#[tokio::test]
-async fn service_destroy_leaves_no_parts() {
-    for tf in terraforms() {
-        let svc = Svc::new("sa-east-1", "svc-destroy", tf);
-        let (ws, db) = setup(&svc, tf, "service-destroy").await;
-        let svc = full(svc, &db);
-        ws.write(&svc.hcl());
-        ws.apply();
-        let state = ws.state_values(ADDR);
-        let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
-        assert_eq!(made.len(), 17, "every part is counted: {made:?}");
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-        // The database's own group stays: only the rule the service added went.
-        assert!(ec2(svc.region)
-            .await
-            .describe_security_groups()
-            .group_ids(&db.sg)
-            .send()
-            .await
-            .is_ok());
-    }
-}
-
-#[tokio::test]
-async fn service_bad_inputs_fail_on_their_attribute() {
-    for tf in terraforms() {
-        let svc = Svc::new("us-west-1", "svc-bad", tf);
-        let (ws, _) = setup(&svc, tf, "service-bad").await;
-        let cases: Vec<(&str, Svc, &str, &str)> = vec![
-            ("name", Svc { name: "Fan_API".into(), ..svc.clone() }, "Invalid name", "name"),
-            ("latest", svc.clone().with("image_tag = \"latest\""), "Invalid image_tag", "image_tag"),
-            ("not semver", svc.clone().with("image_tag = \"1.2\""), "Invalid image_tag", "image_tag"),
-            ("cpu", svc.clone().with("cpu = 300"), "Invalid cpu", "cpu"),
-            ("memory for cpu", svc.clone().with("cpu = 256").with("memory = 4096"), "Invalid memory for cpu", "memory"),
-            ("secret arn", svc.clone().with("secrets = { DB_HOST = \"db.local\" }"), "Invalid secret reference", "DB_HOST"),
-            ("env name", svc.clone().with("environment = { \"1BAD\" = \"x\" }"), "Invalid variable name", "1BAD"),
-            ("retention", svc.clone().with("log_retention_days = 10"), "Invalid log_retention_days", "log_retention_days"),
-            ("autoscaling max", svc.clone().with("autoscaling {\n    min = 5\n    max = 3\n  }"), "Invalid autoscaling.max", "max"),
-            ("schedule", svc.clone().with("autoscaling {\n    scheduled {\n      name     = \"x\"\n      schedule = \"tomorrow\"\n      min      = 1\n      max      = 2\n    }\n  }"), "Invalid schedule", "schedule"),
-            ("health timeout", svc.clone().with("health_check {\n    interval = 10\n    timeout  = 10\n  }"), "Invalid health_check.timeout", "timeout"),
-            ("deployment", svc.clone().with("deployment {\n    maximum_percent = 100\n  }"), "Deployment cannot start", "maximum_percent"),
-            ("webhook", svc.clone().with("alerts {\n    slack_webhook_url = \"http://example.com/hook\"\n  }"), "Invalid slack_webhook_url", "slack_webhook_url"),
-            ("certificate", svc.clone().with("certificate_arn = \"my-cert\""), "Invalid certificate_arn", "certificate_arn"),
-            ("one zone (plan time)", svc.clone(), "", ""),
-            ("unknown cluster (plan time)", svc.clone().with("cluster_name = \"no-such-cluster\""), "Unknown cluster", "cluster_name"),
-            ("bad timeout", svc.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
-            ("reserved tag", svc.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
-        ];
-        for (what, config, summary, code) in cases {
-            let hcl = if what == "one zone (plan time)" {
-                config.hcl().replace(
-                    "private_subnet_ids = fansite_network.net.private_subnet_ids",
-                    "private_subnet_ids = [fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]",
-                )
-            } else {
-                config.hcl()
-            };
-            let (summary, code) = if what == "one zone (plan time)" {
-                ("Subnets in one availability zone", "private_subnet_ids")
-            } else {
-                (summary, code)
-            };
-            ws.write(&hcl);
-            let diags = ws.plan_diagnostics();
-            let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-            assert!(
-                errors
-                    .iter()
-                    .any(|d| d.summary == summary && d.code.contains(code)),
-                "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-            );
-            assert!(
-                errors.iter().all(|d| !d.detail.contains("panicked")),
-                "{what}: {diags:#?}"
-            );
-            assert!(
-                diags.iter().all(|d| !d.detail.contains("example.com/hook")),
-                "{what}: the webhook is never echoed"
-            );
-        }
-        let made = ecs(svc.region)
-            .await
-            .describe_services()
-            .cluster(&svc.name)
-            .services(&svc.name)
-            .send()
-            .await;
-        assert!(
-            made.map(|o| o.services().is_empty()).unwrap_or(true),
-            "bad input made a service"
-        );
-        ws.write(
-            &Svc {
-                with_service: false,
-                ..svc.clone()
-            }
-            .hcl(),
-        );
-        ws.destroy();
-    }
-}
-
-#[tokio::test]
-async fn service_fault_midway_keeps_ids_and_destroy_cleans_up() {
-    for tf in terraforms() {
-        let proxy = FaultProxy::start(endpoint(), "CreateService");
-        let svc = Svc {
-            provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
-            ..Svc::new("us-west-2", "svc-fault", tf)
-        };
-        let (ws, db) = setup(&svc, tf, "service-fault").await;
-        let svc = full(svc, &db);
-        ws.write(&svc.hcl());
-        let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        assert!(proxy.matched() >= 1, "the proxy failed CreateService");
-        assert!(
-            out.contains("InjectedFault"),
-            "the error names AWS's code: {out}"
-        );
-        assert!(
-            out.contains(&format!("creating ECS service \"{}\"", svc.name)),
-            "the error names the action and part: {out}"
-        );
-        let state = ws.state_values(ADDR);
-        for key in [
-            "alb_arn",
-            "target_group_arn",
-            "security_group_id",
-            "alb_security_group_id",
-            "execution_role_arn",
-            "task_role_arn",
-            "log_group_name",
-            "cluster_arn",
-        ] {
-            assert!(!s(&state[key]).is_empty(), "state keeps {key}: {state}");
-        }
-        let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
-        assert!(
-            made.iter().any(|p| p.starts_with("load balancer")),
-            "{made:?}"
-        );
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
-        assert!(plan.contains("tainted"), "{plan}");
-        destroy_and_check(&ws, &svc, Some(&db)).await;
-    }
-}
+per_terraform!(service_fault_midway_keeps_ids_and_destroy_cleans_up);
 
 /// Runs the notifier's own code (the source the plugin ships) against the
 /// secret Terraform made, with an alarm as SNS delivers it. Lambda cannot run
 /// functions on the local endpoint, so Python runs the handler here; only the
 /// HTTPS post to Slack is captured instead of sent.
-#[tokio::test]
-async fn service_slack_notifier_posts_the_alarm() {
-    let tf = &terraforms()[0];
+async fn service_slack_notifier_posts_the_alarm(tf: &Terraform) {
     let svc = Svc::new("ap-northeast-1", "svc-slack", tf);
     let (ws, db) = setup(&svc, tf, "service-slack").await;
     let svc = full(svc, &db);
@@ -1727,3 +1703,4 @@ print(json.dumps({"result": result, "sent": sent}))
     assert!(text.contains(&format!("https://{r}.console.aws.amazon.com/cloudwatch/home?region={r}#alarmsV2:alarm/{}-cpu-high", svc.name, r = svc.region)), "{text}");
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
+per_terraform!(service_slack_notifier_posts_the_alarm);
