@@ -167,6 +167,25 @@ pub fn wait_for_port(port: u16, limit: Duration) {
     }
 }
 
+/// The attributes whose values differ between two states of one resource
+/// (`state_values`), each with both values, less those in `ignore`: for
+/// whole-state comparisons with an explicit list of what may differ.
+pub fn state_differences(a: &Value, b: &Value, ignore: &[&str]) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !ignore.contains(&k.as_str()))
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{k}: {:?} vs {:?}", a.get(k), b.get(k)))
+        .collect()
+}
+
 /// A Terraform working directory with its own configuration.
 pub struct Workspace {
     pub dir: PathBuf,
