@@ -27,7 +27,12 @@ fn attribute_line(a: &Attribute) -> String {
             tags.push(format!("default {shown}"));
         }
     }
-    format!("- `{}` ({}) {}\n", a.name, tags.join(", "), a.description)
+    let mut description = a.description.clone();
+    for c in &a.checks {
+        description.push(' ');
+        description.push_str(&c.describe());
+    }
+    format!("- `{}` ({}) {}\n", a.name, tags.join(", "), description)
 }
 
 fn block_sections(out: &mut String, block: &Block, heading: &str) {

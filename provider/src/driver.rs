@@ -212,6 +212,9 @@ impl<C: Composite> Resource for Driver<C> {
     }
 
     fn validate(&self, config: &Dyn, diags: &mut Diags) {
+        self.schema()
+            .block
+            .check(config, &AttrPath::root(), "", diags);
         self.0.validate(config, diags);
         validate_timeouts(config, diags);
     }

@@ -2,6 +2,7 @@
 //! `docs.rs` into Markdown, and the plan engine (`resource.rs`) reads
 //! `force_new` and `default` from it.
 
+use crate::diag::{AttrPath, Diags};
 use crate::value::Dyn;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +67,70 @@ pub struct Attribute {
     pub force_new: bool,
     /// The value planned when the configuration leaves it out (OptionalComputed only).
     pub default: Option<Dyn>,
+    /// What a configured value must be: run by the driver at validate, shown in the docs.
+    pub checks: Vec<Check>,
+}
+
+/// A check of one attribute's configured value, declared on the attribute.
+/// Unknown and null values pass; checks across attributes stay code.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// A whole number from `lo` to `hi`.
+    Range(i64, i64),
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// A string that `ok` accepts; `expected` names it, as in
+    /// "a VPC ID such as \"vpc-0123456789abcdef0\"".
+    Shape {
+        ok: fn(&str) -> bool,
+        expected: &'static str,
+    },
+}
+
+/// `"a", "b" or "c"`.
+pub fn or_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+impl Check {
+    /// What the docs say: "Must be a whole number from 1 to 65535."
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Range(lo, hi) => format!("Must be a whole number from {lo} to {hi}."),
+            Check::OneOf(items) => format!("Must be one of {}.", or_list(items)),
+            Check::Shape { expected, .. } => format!("Must be {expected}."),
+        }
+    }
+
+    /// Why `v` fails the check, or `None` when it passes (or is not known yet).
+    pub fn problem(&self, v: &Dyn) -> Option<String> {
+        match (self, v) {
+            (Check::Range(lo, hi), Dyn::Number(n)) if !(lo..=hi).contains(&n) => Some(format!(
+                "{n} is out of range; use a whole number from {lo} to {hi}."
+            )),
+            (Check::Range(lo, hi), Dyn::Float(f)) => Some(format!(
+                "{f} is not a whole number; use one from {lo} to {hi}."
+            )),
+            (Check::OneOf(items), Dyn::String(s)) if !items.contains(&s.as_str()) => {
+                Some(format!("{s:?} is not allowed; use {}.", or_list(items)))
+            }
+            (Check::Shape { ok, expected }, Dyn::String(s)) if !ok(s) => {
+                Some(format!("{s:?} is not {expected}."))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `v` when it is a whole number from `lo` to `hi`: for checks across
+/// attributes, which leave a value out of its range to its declared check.
+pub fn whole_in(v: &Dyn, lo: i64, hi: i64) -> Option<i64> {
+    v.as_i64().filter(|n| (lo..=hi).contains(n))
 }
 
 impl Attribute {
@@ -78,6 +143,7 @@ impl Attribute {
             sensitive: false,
             force_new: false,
             default: None,
+            checks: Vec::new(),
         }
     }
 
@@ -114,6 +180,24 @@ impl Attribute {
         self
     }
 
+    /// A whole number from `lo` to `hi`.
+    pub fn range(mut self, lo: i64, hi: i64) -> Self {
+        self.checks.push(Check::Range(lo, hi));
+        self
+    }
+
+    /// One of `items`.
+    pub fn one_of(mut self, items: &'static [&'static str]) -> Self {
+        self.checks.push(Check::OneOf(items));
+        self
+    }
+
+    /// A string that `ok` accepts, named by `expected`.
+    pub fn shape(mut self, ok: fn(&str) -> bool, expected: &'static str) -> Self {
+        self.checks.push(Check::Shape { ok, expected });
+        self
+    }
+
     pub fn is_computed(&self) -> bool {
         matches!(self.mode, Mode::Computed | Mode::OptionalComputed)
     }
@@ -143,6 +227,48 @@ pub struct Block {
 impl Block {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Runs every declared check on `config` (an object of this block), and on
+    /// every item of its nested blocks. A failure is an error on the
+    /// attribute's path, summarised as "Invalid <block>.<attribute>".
+    pub fn check(&self, config: &Dyn, at: &AttrPath, label: &str, diags: &mut Diags) {
+        for a in &self.attributes {
+            let v = config.get(a.name);
+            for c in &a.checks {
+                if let Some(why) = c.problem(v) {
+                    let name = if label.is_empty() {
+                        a.name.to_string()
+                    } else {
+                        format!("{label}.{}", a.name)
+                    };
+                    let path = if at.0.is_empty() {
+                        AttrPath::attr(a.name)
+                    } else {
+                        at.clone().then_attr(a.name)
+                    };
+                    diags.attr_error(path, format!("Invalid {name}"), why);
+                }
+            }
+        }
+        for b in &self.blocks {
+            let Some(items) = config.get(b.name).as_list() else {
+                continue;
+            };
+            let label = if label.is_empty() {
+                b.name.to_string()
+            } else {
+                format!("{label}.{}", b.name)
+            };
+            for (i, item) in items.iter().enumerate() {
+                let path = if at.0.is_empty() {
+                    AttrPath::attr(b.name)
+                } else {
+                    at.clone().then_attr(b.name)
+                };
+                b.block.check(item, &path.then_index(i), &label, diags);
+            }
+        }
     }
 
     /// The value with every attribute and block present, as Terraform expects an

@@ -856,7 +856,7 @@ async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             "preferred_backup_window",
         ),
         ("readers max below min", db.clone().with("readers {\n    min = 3\n    max = 2\n  }"), "Invalid readers.max", "max"),
-        ("reader cpu", db.clone().with("readers {\n    target_cpu = 99\n  }"), "Invalid target_cpu", "target_cpu"),
+        ("reader cpu", db.clone().with("readers {\n    target_cpu = 99\n  }"), "Invalid readers.target_cpu", "target_cpu"),
         ("bad timeout", db.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
         ("reserved tag", db.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
     ];

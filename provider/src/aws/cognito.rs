@@ -23,7 +23,8 @@ pub enum Mfa {
 }
 
 impl Mfa {
-    pub const ALLOWED: &'static str = "\"off\", \"optional\" or \"on\"";
+    /// Every value `mfa` takes.
+    pub const NAMES: &'static [&'static str] = &["off", "optional", "on"];
 
     pub fn parse(s: &str) -> Option<Mfa> {
         match s {

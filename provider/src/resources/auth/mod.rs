@@ -19,7 +19,7 @@ use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
-use crate::schema::Schema;
+use crate::schema::{whole_in, Schema};
 use crate::value::Dyn;
 
 pub use state::AuthState;
@@ -295,29 +295,6 @@ fn is_pool_id(id: &str) -> bool {
     })
 }
 
-fn int_in(config: &Dyn, name: &str, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
-    match config.get(name) {
-        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
-        Dyn::Number(n) => {
-            diags.attr_error(
-                AttrPath::attr(name),
-                format!("Invalid {name}"),
-                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
-            );
-            None
-        }
-        Dyn::Float(f) => {
-            diags.attr_error(
-                AttrPath::attr(name),
-                format!("Invalid {name}"),
-                format!("{f} is not a whole number; use one from {lo} to {hi}."),
-            );
-            None
-        }
-        _ => None,
-    }
-}
-
 fn validate_url(url: &str, path: AttrPath, diags: &mut Diags) {
     let local = ["http://localhost", "http://127.0.0.1"].iter().any(|p| {
         url == *p || url.starts_with(&format!("{p}:")) || url.starts_with(&format!("{p}/"))
@@ -350,26 +327,15 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             );
         }
     }
-    int_in(config, "password_minimum_length", 6, 99, diags);
-    int_in(config, "temporary_password_validity_days", 0, 365, diags);
-    let access = int_in(config, "access_token_validity_minutes", 5, 1440, diags);
-    let id = int_in(config, "id_token_validity_minutes", 5, 1440, diags);
-    if let Some(days) = int_in(config, "refresh_token_validity_days", 1, 3650, diags) {
+    let access = whole_in(config.get("access_token_validity_minutes"), 5, 1440);
+    let id = whole_in(config.get("id_token_validity_minutes"), 5, 1440);
+    if let Some(days) = whole_in(config.get("refresh_token_validity_days"), 1, 3650) {
         let longest = access.unwrap_or(60).max(id.unwrap_or(60));
         if days * 1440 <= longest {
             diags.attr_error(
                 AttrPath::attr("refresh_token_validity_days"),
                 "Refresh tokens must outlive access and ID tokens",
                 format!("{days} day(s) is not longer than {longest} minutes; raise refresh_token_validity_days or lower the token lifetimes."),
-            );
-        }
-    }
-    if let Some(m) = config.get("mfa").as_str() {
-        if Mfa::parse(m).is_none() {
-            diags.attr_error(
-                AttrPath::attr("mfa"),
-                "Invalid mfa",
-                format!("{m:?} is not allowed; use {}.", Mfa::ALLOWED),
             );
         }
     }

@@ -18,7 +18,7 @@ use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
-use crate::schema::Schema;
+use crate::schema::{whole_in, Schema};
 use crate::value::Dyn;
 
 pub use state::DatabaseState;
@@ -371,37 +371,6 @@ fn identifier_problem(s: &str, max: usize) -> Option<String> {
     (!ok).then(|| format!("{s:?}: use 1 to {max} letters, digits and '_', starting with a letter."))
 }
 
-fn int_in(v: &Dyn, path: AttrPath, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
-    match v {
-        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
-        Dyn::Number(n) => {
-            diags.attr_error(
-                path.clone(),
-                format!("Invalid {}", last(&path)),
-                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
-            );
-            None
-        }
-        Dyn::Float(f) => {
-            diags.attr_error(
-                path.clone(),
-                format!("Invalid {}", last(&path)),
-                format!("{f} is not a whole number; use one from {lo} to {hi}."),
-            );
-            None
-        }
-        _ => None,
-    }
-}
-
-fn last(path: &AttrPath) -> String {
-    path.to_string()
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// `hh24:mi-hh24:mi` → minutes of the day, start and end.
 fn parse_daily(s: &str) -> Option<(u32, u32)> {
     let (a, b) = s.split_once('-')?;
@@ -518,13 +487,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             );
         }
     }
-    int_in(
-        config.get("backup_retention_days"),
-        AttrPath::attr("backup_retention_days"),
-        1,
-        35,
-        diags,
-    );
     let backup_set = config.get("preferred_backup_window").as_str();
     let maint_set = config.get("preferred_maintenance_window").as_str();
     let backup = match backup_set {
@@ -597,9 +559,8 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
     }
     if let Some(block) = config.get("readers").as_list().and_then(|l| l.first()) {
         let path = |a: &str| AttrPath::attr("readers").then_index(0).then_attr(a);
-        let min = int_in(block.get("min"), path("min"), 0, MAX_READERS, diags);
-        let max = int_in(block.get("max"), path("max"), 0, MAX_READERS, diags);
-        int_in(block.get("target_cpu"), path("target_cpu"), 10, 90, diags);
+        let min = whole_in(block.get("min"), 0, MAX_READERS);
+        let max = whole_in(block.get("max"), 0, MAX_READERS);
         let min_v = min.unwrap_or(i64::from(DEFAULT_MIN_READERS));
         if let Some(max) = max {
             if max < min_v {

@@ -9,9 +9,9 @@ pub fn schema() -> Schema {
     let readers = Block {
         description: "Reader instances: at least `min`, in other availability zones than the writer; when `max` is above `min`, Application Auto Scaling adds readers up to `max` to hold the readers' average CPU at `target_cpu`. Left out: one reader, scaling to three at 60 %.".into(),
         attributes: vec![
-            Attribute::optional_computed("min", Ty::Number, &format!("Reader instances that always run, 0 to 15 (default {DEFAULT_MIN_READERS}). With 0 the cluster has no failover target.")),
-            Attribute::optional_computed("max", Ty::Number, &format!("Most readers autoscaling may run, `min` to 15 (default {DEFAULT_MAX_READERS}, or `min` when that is larger). Equal to `min`: no autoscaling.")),
-            Attribute::optional_computed("target_cpu", Ty::Number, &format!("Average reader CPU, in percent from 10 to 90, that autoscaling holds (default {DEFAULT_TARGET_CPU}).")),
+            Attribute::optional_computed("min", Ty::Number, &format!("Reader instances that always run (default {DEFAULT_MIN_READERS}). With 0 the cluster has no failover target.")).range(0, 15),
+            Attribute::optional_computed("max", Ty::Number, &format!("Most readers autoscaling may run, at least `min` (default {DEFAULT_MAX_READERS}, or `min` when that is larger). Equal to `min`: no autoscaling.")).range(0, 15),
+            Attribute::optional_computed("target_cpu", Ty::Number, &format!("Average reader CPU, in percent, that autoscaling holds (default {DEFAULT_TARGET_CPU}).")).range(10, 90),
         ],
         blocks: vec![],
     };
@@ -28,7 +28,7 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("database_name", Ty::String, "Name of the database created in the cluster: letters, digits and `_`, starting with a letter, at most 64. Changing it replaces the cluster.").default("fansite").force_new(),
                 Attribute::optional_computed("master_username", Ty::String, "Master user name: letters, digits and `_`, starting with a letter, at most 16. Its password is made and rotated by RDS in Secrets Manager (`master_secret_arn`). Changing it replaces the cluster.").default("fansite_admin").force_new(),
                 Attribute::optional_computed("instance_class", Ty::String, "Instance class of the writer and the readers this resource makes, such as `db.r6g.large` (readers added by autoscaling take the writer's). Changes in place, readers first.").default(DEFAULT_INSTANCE_CLASS),
-                Attribute::optional_computed("backup_retention_days", Ty::Number, "Days of automated backups kept, 1 to 35.").default(7i64),
+                Attribute::optional_computed("backup_retention_days", Ty::Number, "Days of automated backups kept.").default(7i64).range(1, 35),
                 Attribute::optional_computed("preferred_backup_window", Ty::String, "Daily UTC window for automated backups, `hh24:mi-hh24:mi`, at least 30 minutes. Default 17:00-18:00 UTC (02:00 in Seoul and Tokyo).").default(DEFAULT_BACKUP_WINDOW),
                 Attribute::optional_computed("preferred_maintenance_window", Ty::String, "Weekly UTC window for maintenance, `ddd:hh24:mi-ddd:hh24:mi`, not overlapping the backup window.").default(DEFAULT_MAINTENANCE_WINDOW),
                 Attribute::optional_computed("deletion_protection", Ty::Bool, "While true, AWS refuses to delete the cluster, and the plan refuses a destroy or a replacement. Set it to false and apply before destroying.").default(true),

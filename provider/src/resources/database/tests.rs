@@ -25,7 +25,8 @@ fn readers(min: Dyn, max: Dyn, cpu: Dyn) -> Dyn {
 
 fn errors(c: &Dyn) -> Vec<(String, String)> {
     let mut d = Diags::default();
-    validate_config(c, &mut d);
+    // Through the driver: the declared checks, then the resource's own.
+    crate::resource::Resource::validate(&crate::driver::Driver(DatabaseResource), c, &mut d);
     d.0.into_iter()
         .map(|d| (d.path.unwrap_or_default().to_string(), d.summary))
         .collect()
@@ -104,12 +105,12 @@ fn bad_inputs_are_reported_on_their_attribute() {
         (
             vec![("readers", readers(16i64.into(), Dyn::Null, Dyn::Null))],
             "readers[0].min",
-            "Invalid min",
+            "Invalid readers.min",
         ),
         (
             vec![("readers", readers(Dyn::Null, Dyn::Null, 95i64.into()))],
             "readers[0].target_cpu",
-            "Invalid target_cpu",
+            "Invalid readers.target_cpu",
         ),
         (
             vec![(

@@ -275,15 +275,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             seen.push(z);
         }
     }
-    if let Some(s) = config.get("nat_strategy").as_str() {
-        if NatStrategy::parse(s).is_none() {
-            diags.attr_error(
-                AttrPath::attr("nat_strategy"),
-                "Invalid nat_strategy",
-                format!("{s:?} is not allowed; use {}.", NatStrategy::ALLOWED),
-            );
-        }
-    }
     for attr in ["public_subnet_cidrs", "private_subnet_cidrs"] {
         let Some(m) = config.get(attr).as_map() else {
             continue;

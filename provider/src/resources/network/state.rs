@@ -28,7 +28,8 @@ pub enum NatStrategy {
 }
 
 impl NatStrategy {
-    pub const ALLOWED: &'static str = "\"single\", \"per_az\" or \"none\"";
+    /// Every value `nat_strategy` takes.
+    pub const NAMES: &'static [&'static str] = &["single", "per_az", "none"];
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {

@@ -15,7 +15,8 @@ fn config(pairs: &[(&str, Dyn)]) -> Dyn {
 
 fn errors(c: &Dyn) -> Vec<(String, String)> {
     let mut d = Diags::default();
-    validate_config(c, &mut d);
+    // Through the driver: the declared checks, then the resource's own.
+    crate::resource::Resource::validate(&crate::driver::Driver(NetworkResource), c, &mut d);
     d.0.into_iter()
         .map(|d| (d.path.unwrap_or_default().to_string(), d.summary))
         .collect()

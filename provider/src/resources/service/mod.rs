@@ -20,7 +20,7 @@ use crate::aws::{ec2, ecs, logs, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
-use crate::schema::Schema;
+use crate::schema::{whole_in, Schema};
 use crate::value::Dyn;
 
 pub use state::ServiceState;
@@ -488,31 +488,17 @@ fn env_name_ok(k: &str) -> bool {
         && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn int_in(v: &Dyn, path: AttrPath, lo: i64, hi: i64, diags: &mut Diags) -> Option<i64> {
-    let what = path.to_string();
-    match v {
-        Dyn::Number(n) if (lo..=hi).contains(n) => Some(*n),
-        Dyn::Number(n) => {
-            diags.attr_error(
-                path,
-                format!("Invalid {what}"),
-                format!("{n} is out of range; use a whole number from {lo} to {hi}."),
-            );
-            None
-        }
-        Dyn::Float(f) => {
-            diags.attr_error(
-                path,
-                format!("Invalid {what}"),
-                format!("{f} is not a whole number; use one from {lo} to {hi}."),
-            );
-            None
-        }
-        _ => None,
-    }
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    validate_names_and_image(config, diags);
+    validate_task(config, diags);
+    validate_network(config, diags);
+    validate_autoscaling(config, diags);
+    validate_health_check_and_deployment(config, diags);
+    validate_tags(config, diags);
 }
 
-fn validate_config(config: &Dyn, diags: &mut Diags) {
+/// The names, the image and its tag.
+fn validate_names_and_image(config: &Dyn, diags: &mut Diags) {
     let a = AttrPath::attr;
     if let Some(name) = config.get("name").as_str() {
         let ok = !name.is_empty()
@@ -553,13 +539,11 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             diags.attr_error(a("image_tag"), "Invalid image_tag", why);
         }
     }
-    int_in(
-        config.get("container_port"),
-        a("container_port"),
-        1,
-        65535,
-        diags,
-    );
+}
+
+/// The task: Fargate size, environment and secrets.
+fn validate_task(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
     let cpu = config.get("cpu").as_i64();
     if let Some(c) = cpu {
         if fargate_memory(c).is_none() {
@@ -631,13 +615,11 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             }
         }
     }
-    int_in(
-        config.get("desired_count"),
-        a("desired_count"),
-        0,
-        MAX_TASKS,
-        diags,
-    );
+}
+
+/// Where it runs: the VPC, subnets, access to other groups, the certificate, logs.
+fn validate_network(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
     if let Some(vpc) = config.get("vpc_id").as_str() {
         if !vpc.starts_with("vpc-") {
             diags.attr_error(
@@ -677,7 +659,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                     format!("{g:?} is not a security group ID such as \"sg-0123456789abcdef0\"."),
                 );
             }
-            int_in(item.get("port"), p("port"), 1, 65535, diags);
         }
     }
     if let Some(c) = config.get("certificate_arn").as_str() {
@@ -701,25 +682,15 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             );
         }
     }
-    int_in(
-        config.get("keep_revisions"),
-        a("keep_revisions"),
-        1,
-        100,
-        diags,
-    );
+}
+
+/// The `autoscaling` block and its schedules.
+fn validate_autoscaling(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
     if let Some(b) = first(config, "autoscaling") {
         let p = |n: &str| a("autoscaling").then_index(0).then_attr(n);
-        let min = int_in(b.get("min"), p("min"), 1, MAX_TASKS, diags);
-        let max = int_in(b.get("max"), p("max"), 1, MAX_TASKS, diags);
-        int_in(b.get("target_cpu"), p("target_cpu"), 10, 90, diags);
-        int_in(
-            b.get("requests_per_target"),
-            p("requests_per_target"),
-            1,
-            100_000,
-            diags,
-        );
+        let min = whole_in(b.get("min"), 1, MAX_TASKS);
+        let max = whole_in(b.get("max"), 1, MAX_TASKS);
         let min_v = min.unwrap_or(i64::from(DEFAULT_MIN_TASKS));
         if let Some(max) = max.filter(|m| *m < min_v) {
             diags.attr_error(
@@ -771,8 +742,8 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                     diags.attr_error(sp("schedule"), "Invalid schedule", format!("{sch:?}: use at(2026-12-01T19:30:00), cron(30 19 ? * FRI *) or rate(1 day)."));
                 }
             }
-            let smin = int_in(s.get("min"), sp("min"), 0, MAX_TASKS, diags);
-            let smax = int_in(s.get("max"), sp("max"), 0, MAX_TASKS, diags);
+            let smin = whole_in(s.get("min"), 0, MAX_TASKS);
+            let smax = whole_in(s.get("max"), 0, MAX_TASKS);
             if let (Some(lo), Some(hi)) = (smin, smax) {
                 if hi < lo {
                     diags.attr_error(
@@ -784,6 +755,11 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             }
         }
     }
+}
+
+/// The `health_check`, `deployment` and `alerts` blocks.
+fn validate_health_check_and_deployment(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
     if let Some(b) = first(config, "health_check") {
         let p = |n: &str| a("health_check").then_index(0).then_attr(n);
         if let Some(path) = b.get("path").as_str().filter(|s| !s.starts_with('/')) {
@@ -793,8 +769,8 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 format!("{path:?} must start with '/', as in \"/health\"."),
             );
         }
-        let interval = int_in(b.get("interval"), p("interval"), 5, 300, diags).unwrap_or(15);
-        if let Some(t) = int_in(b.get("timeout"), p("timeout"), 2, 120, diags) {
+        let interval = whole_in(b.get("interval"), 5, 300).unwrap_or(15);
+        if let Some(t) = whole_in(b.get("timeout"), 2, 120) {
             if t >= interval {
                 diags.attr_error(
                     p("timeout"),
@@ -803,20 +779,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 );
             }
         }
-        int_in(
-            b.get("healthy_threshold"),
-            p("healthy_threshold"),
-            2,
-            10,
-            diags,
-        );
-        int_in(
-            b.get("unhealthy_threshold"),
-            p("unhealthy_threshold"),
-            2,
-            10,
-            diags,
-        );
         if let Some(m) = b.get("matcher").as_str() {
             let ok = !m.is_empty()
                 && m.split(',').all(|part| {
@@ -834,34 +796,14 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
     }
     if let Some(b) = first(config, "deployment") {
         let p = |n: &str| a("deployment").then_index(0).then_attr(n);
-        let min = int_in(
-            b.get("minimum_healthy_percent"),
-            p("minimum_healthy_percent"),
-            0,
-            100,
-            diags,
-        );
-        let max = int_in(
-            b.get("maximum_percent"),
-            p("maximum_percent"),
-            100,
-            400,
-            diags,
-        );
+        let min = whole_in(b.get("minimum_healthy_percent"), 0, 100);
+        let max = whole_in(b.get("maximum_percent"), 100, 400);
         if min.unwrap_or(100) == 100 && max == Some(100) {
             diags.attr_error(p("maximum_percent"), "Deployment cannot start", "With minimum_healthy_percent 100, maximum_percent must be above 100, or ECS can neither start a new task nor stop an old one.");
         }
     }
     if let Some(b) = first(config, "alerts") {
         let p = |n: &str| a("alerts").then_index(0).then_attr(n);
-        int_in(b.get("cpu_threshold"), p("cpu_threshold"), 1, 100, diags);
-        int_in(
-            b.get("evaluation_periods"),
-            p("evaluation_periods"),
-            1,
-            60,
-            diags,
-        );
         if let Some(url) = b.get("slack_webhook_url").as_str() {
             if !url.starts_with("https://") || url.len() < 12 {
                 // Never echo the URL: it is a credential.
@@ -869,6 +811,11 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             }
         }
     }
+}
+
+/// Tag keys the provider sets itself.
+fn validate_tags(config: &Dyn, diags: &mut Diags) {
+    let a = AttrPath::attr;
     if let Some(tags) = config.get("tags").as_map() {
         for key in tags.keys() {
             if key.to_ascii_lowercase().starts_with("aws:") {

@@ -17,18 +17,18 @@ pub fn schema() -> Schema {
             Attribute::required("name", Ty::String, "Name of the scheduled action, unique within the service: letters, digits, `-` and `_`."),
             Attribute::required("schedule", Ty::String, "When: `at(2026-12-01T19:30:00)` once, or `cron(30 19 ? * FRI *)` again and again, as Application Auto Scaling takes it."),
             Attribute::optional_computed("timezone", Ty::String, &format!("IANA time zone of `schedule` (default `{DEFAULT_TIMEZONE}`).")).default(DEFAULT_TIMEZONE),
-            Attribute::required("min", Ty::Number, "Tasks that run at least, from then on."),
-            Attribute::required("max", Ty::Number, "Tasks that run at most, from then on."),
+            Attribute::required("min", Ty::Number, "Tasks that run at least, from then on.").range(0, MAX_TASKS),
+            Attribute::required("max", Ty::Number, "Tasks that run at most, from then on.").range(0, MAX_TASKS),
         ],
         blocks: vec![],
     };
     let autoscaling = Block {
         description: format!("Application Auto Scaling of the task count. Left out: {DEFAULT_MIN_TASKS} to {DEFAULT_MAX_TASKS} tasks at {DEFAULT_TARGET_CPU} % CPU. While autoscaling runs, it owns the desired count: a later apply does not reset it unless `desired_count` itself is changed."),
         attributes: vec![
-            Attribute::optional_computed("min", Ty::Number, &format!("Tasks that always run, 1 to {MAX_TASKS} (default {DEFAULT_MIN_TASKS}: one per zone of two).")),
-            Attribute::optional_computed("max", Ty::Number, &format!("Most tasks, `min` to {MAX_TASKS} (default {DEFAULT_MAX_TASKS}, or `min` when that is larger).")),
-            Attribute::optional_computed("target_cpu", Ty::Number, &format!("Average CPU of the tasks, in percent from 10 to 90, that scaling holds (default {DEFAULT_TARGET_CPU}).")),
-            Attribute::optional("requests_per_target", Ty::Number, "When set, a second policy also holds the load balancer's requests per task per minute at this number: it reacts to a rush before CPU does."),
+            Attribute::optional_computed("min", Ty::Number, &format!("Tasks that always run (default {DEFAULT_MIN_TASKS}: one per zone of two).")).range(1, MAX_TASKS),
+            Attribute::optional_computed("max", Ty::Number, &format!("Most tasks, at least `min` (default {DEFAULT_MAX_TASKS}, or `min` when that is larger).")).range(1, MAX_TASKS),
+            Attribute::optional_computed("target_cpu", Ty::Number, &format!("Average CPU of the tasks, in percent, that scaling holds (default {DEFAULT_TARGET_CPU}).")).range(10, 90),
+            Attribute::optional("requests_per_target", Ty::Number, "When set, a second policy also holds the load balancer's requests per task per minute at this number: it reacts to a rush before CPU does.").range(1, 100_000),
         ],
         blocks: vec![block("scheduled", Nesting::List, scheduled)],
     };
@@ -46,26 +46,30 @@ pub fn schema() -> Schema {
             Attribute::optional_computed(
                 "interval",
                 Ty::Number,
-                "Seconds between checks, 5 to 300 (default 15).",
+                "Seconds between checks (default 15).",
             )
+            .range(5, 300)
             .default(15i64),
             Attribute::optional_computed(
                 "timeout",
                 Ty::Number,
-                "Seconds a check may take, 2 to 120 and less than `interval` (default 5).",
+                "Seconds a check may take, less than `interval` (default 5).",
             )
+            .range(2, 120)
             .default(5i64),
             Attribute::optional_computed(
                 "healthy_threshold",
                 Ty::Number,
-                "Passed checks in a row before a task gets traffic, 2 to 10 (default 2).",
+                "Passed checks in a row before a task gets traffic (default 2).",
             )
+            .range(2, 10)
             .default(2i64),
             Attribute::optional_computed(
                 "unhealthy_threshold",
                 Ty::Number,
-                "Failed checks in a row before a task is replaced, 2 to 10 (default 3).",
+                "Failed checks in a row before a task is replaced (default 3).",
             )
+            .range(2, 10)
             .default(3i64),
             Attribute::optional_computed(
                 "matcher",
@@ -79,8 +83,8 @@ pub fn schema() -> Schema {
     let deployment = Block {
         description: "How a new revision replaces the running tasks. The defaults never run fewer healthy tasks than desired.".into(),
         attributes: vec![
-            Attribute::optional_computed("minimum_healthy_percent", Ty::Number, "Healthy tasks kept during a deployment, in percent of the desired count, 0 to 100 (default 100).").default(100i64),
-            Attribute::optional_computed("maximum_percent", Ty::Number, "Tasks allowed during a deployment, in percent of the desired count, 100 to 400 and above `minimum_healthy_percent` (default 200).").default(200i64),
+            Attribute::optional_computed("minimum_healthy_percent", Ty::Number, "Healthy tasks kept during a deployment, in percent of the desired count (default 100).").default(100i64).range(0, 100),
+            Attribute::optional_computed("maximum_percent", Ty::Number, "Tasks allowed during a deployment, in percent of the desired count, above `minimum_healthy_percent` (default 200).").default(200i64).range(100, 400),
             Attribute::optional_computed("rollback", Ty::Bool, "When the deployment circuit breaker stops a failing deployment, go back to the last revision that worked (default true). Either way, apply then fails and says which revision runs.").default(true),
             Attribute::optional_computed("wait_for_steady_state", Ty::Bool, "Wait, within `timeouts`, until the new revision runs every desired task healthily (default true). When false, apply returns once ECS has the change.").default(true),
         ],
@@ -89,8 +93,8 @@ pub fn schema() -> Schema {
     let alerts = Block {
         description: format!("The CPU alarm: CloudWatch → SNS topic → (with `slack_webhook_url`) a Lambda function that posts to Slack. Left out: the alarm at {DEFAULT_ALARM_CPU} % over {DEFAULT_EVALUATION_PERIODS} minutes, to the topic only."),
         attributes: vec![
-            Attribute::optional_computed("cpu_threshold", Ty::Number, &format!("Average CPU, in percent from 1 to 100, above which the alarm fires (default {DEFAULT_ALARM_CPU}).")),
-            Attribute::optional_computed("evaluation_periods", Ty::Number, &format!("Minutes in a row above the threshold before it fires, 1 to 60 (default {DEFAULT_EVALUATION_PERIODS}).")),
+            Attribute::optional_computed("cpu_threshold", Ty::Number, &format!("Average CPU, in percent, above which the alarm fires (default {DEFAULT_ALARM_CPU}).")).range(1, 100),
+            Attribute::optional_computed("evaluation_periods", Ty::Number, &format!("Minutes in a row above the threshold before it fires (default {DEFAULT_EVALUATION_PERIODS}).")).range(1, 60),
             Attribute::optional("slack_webhook_url", Ty::String, "Slack incoming webhook (`https://hooks.slack.com/services/...`). It is kept in a Secrets Manager secret that only the notifier can read, never in the function's settings.").sensitive(),
         ],
         blocks: vec![],
@@ -99,7 +103,7 @@ pub fn schema() -> Schema {
         description: "A security group the tasks may reach, such as a fansite_database's: the ingress rule is added to that group, and removed on destroy.".into(),
         attributes: vec![
             Attribute::required("security_group_id", Ty::String, "The group to open, such as a fansite_database's `security_group_id`."),
-            Attribute::optional_computed("port", Ty::Number, "Its TCP port (default 3306, MySQL).").default(3306i64),
+            Attribute::optional_computed("port", Ty::Number, "Its TCP port (default 3306, MySQL).").default(3306i64).range(1, 65535),
         ],
         blocks: vec![],
     };
@@ -112,18 +116,18 @@ pub fn schema() -> Schema {
                 Attribute::optional("cluster_name", Ty::String, "An existing ECS cluster to run in. Left out, a cluster named `name` is made (with Container Insights) and removed with the service. Changing it replaces the service.").force_new(),
                 Attribute::required("image", Ty::String, "Image repository without a tag, such as `123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api`."),
                 Attribute::required("image_tag", Ty::String, "Semantic version of the image to run, `1.2.3` or `v1.2.3` (a pre-release such as `1.3.0-rc.1` too). `latest` and other moving tags are refused: a deploy must name what it runs. A change registers a new revision and rolls the service in place."),
-                Attribute::optional_computed("container_port", Ty::Number, &format!("Port the API listens on in its container (default {DEFAULT_CONTAINER_PORT}, Fastify's).")).default(i64::from(DEFAULT_CONTAINER_PORT)),
+                Attribute::optional_computed("container_port", Ty::Number, &format!("Port the API listens on in its container (default {DEFAULT_CONTAINER_PORT}, Fastify's).")).default(i64::from(DEFAULT_CONTAINER_PORT)).range(1, 65535),
                 Attribute::optional_computed("cpu", Ty::Number, &format!("CPU units per task: 256, 512, 1024, 2048, 4096, 8192 or 16384 (default {DEFAULT_CPU}).")).default(i64::from(DEFAULT_CPU)),
                 Attribute::optional_computed("memory", Ty::Number, &format!("Memory per task in MiB, a Fargate size for `cpu` (default {DEFAULT_MEMORY}).")).default(i64::from(DEFAULT_MEMORY)),
                 Attribute::optional("environment", Ty::map_of_strings(), "Plain environment variables of the container. Put passwords in `secrets`, not here."),
                 Attribute::optional("secrets", Ty::map_of_strings(), "Environment variables read from Secrets Manager when a task starts: name → secret ARN, or `<arn>:<json key>::` for one key (a fansite_database's `connection_secret_arn`, say). Only the execution role can read them, and only these."),
-                Attribute::optional_computed("desired_count", Ty::Number, &format!("Tasks to run, 0 to {MAX_TASKS} (default {DEFAULT_DESIRED_COUNT}). With autoscaling, only a change of this value is applied; otherwise autoscaling decides.")).default(i64::from(DEFAULT_DESIRED_COUNT)),
+                Attribute::optional_computed("desired_count", Ty::Number, &format!("Tasks to run (default {DEFAULT_DESIRED_COUNT}). With autoscaling, only a change of this value is applied; otherwise autoscaling decides.")).default(i64::from(DEFAULT_DESIRED_COUNT)).range(0, MAX_TASKS),
                 Attribute::required("vpc_id", Ty::String, "VPC of the service, such as a fansite_network's `vpc_id`. Changing it replaces the service.").force_new(),
                 Attribute::required("public_subnet_ids", Ty::Set(Box::new(Ty::String)), "Public subnets for the load balancer, in at least two availability zones."),
                 Attribute::required("private_subnet_ids", Ty::Set(Box::new(Ty::String)), "Private subnets for the tasks, in at least two availability zones."),
                 Attribute::optional("certificate_arn", Ty::String, "ACM certificate for an HTTPS listener on 443 (TLS 1.3 and 1.2). With it, port 80 redirects to HTTPS; without it, port 80 serves."),
                 Attribute::optional_computed("log_retention_days", Ty::Number, "Days CloudWatch Logs keeps the container's output: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653 (default 30).").default(30i64),
-                Attribute::optional_computed("keep_revisions", Ty::Number, "Task definition revisions kept after a deploy, the running one included, 1 to 100 (default 5); older ones are deregistered once the new one is stable.").default(5i64),
+                Attribute::optional_computed("keep_revisions", Ty::Number, "Task definition revisions kept after a deploy, the running one included (default 5); older ones are deregistered once the new one is stable.").default(5i64).range(1, 100),
                 Attribute::optional("tags", Ty::map_of_strings(), "Tags for every part, on top of the provider's `default_tags`. Keys starting with `aws:` are reserved."),
                 Attribute::computed("tags_all", Ty::map_of_strings(), "All tags on the service: the provider's `default_tags` overlaid with `tags`."),
                 Attribute::computed("url", Ty::String, "URL of the API: `https://` plus the load balancer's name with a certificate, `http://` without."),

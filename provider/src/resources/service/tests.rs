@@ -34,7 +34,8 @@ fn block(pairs: &[(&str, Dyn)]) -> Dyn {
 
 fn errors(c: &Dyn) -> Vec<String> {
     let mut d = Diags::default();
-    validate_config(c, &mut d);
+    // Through the driver: the declared checks, then the resource's own.
+    crate::resource::Resource::validate(&crate::driver::Driver(ServiceResource), c, &mut d);
     d.0.into_iter()
         .filter(|i| i.severity == crate::diag::Severity::Error)
         .map(|i| format!("{} @ {}", i.summary, i.path.unwrap_or_default()))
@@ -119,7 +120,7 @@ fn bad_inputs_are_refused_at_their_attribute() {
         ),
         (
             vec![("autoscaling", block(&[("target_cpu", Dyn::Number(95))]))],
-            "Invalid autoscaling[0].target_cpu @ autoscaling[0].target_cpu",
+            "Invalid autoscaling.target_cpu @ autoscaling[0].target_cpu",
         ),
         (
             vec![("health_check", block(&[("path", "health".into())]))],
