@@ -68,7 +68,7 @@ fn key_differences(path: &str, block: &Block, value: &Dyn, out: &mut Vec<String>
                 let fields = Block {
                     attributes: fields
                         .iter()
-                        .map(|(n, t)| crate::schema::Attribute::computed(*n, t.clone(), ""))
+                        .map(|(n, t)| crate::schema::Attribute::computed(n, t.clone(), ""))
                         .collect(),
                     ..Block::default()
                 };
