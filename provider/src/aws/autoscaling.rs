@@ -112,7 +112,8 @@ pub async fn stop_scaling(c: &Client, cluster: &str) -> Result<()> {
                 &format!("reader autoscaling of {cluster:?}"),
                 e,
             );
-            // AWS says ObjectNotFoundException; the local endpoint a ValidationException.
+            // emulator: AWS says ObjectNotFoundException; the local endpoint a
+            // ValidationException, told apart only by its message.
             let unregistered = e.to_string().contains("No scalable target found");
             if e.is_not_found() || e.code() == Some("ObjectNotFoundException") || unregistered {
                 Ok(())
@@ -218,7 +219,8 @@ pub async fn scale_service(
                 .await;
             if let Err(e) = res {
                 let e = aws_error("deleting", &format!("scaling policy {requests_name:?}"), e);
-                // AWS says ObjectNotFoundException; the local endpoint a ValidationException.
+                // emulator: AWS says ObjectNotFoundException; the local endpoint a
+                // ValidationException, told apart only by its message.
                 let missing = e.to_string().contains("No scaling policy found");
                 if !(e.is_not_found() || e.code() == Some("ObjectNotFoundException") || missing) {
                     return Err(e);
@@ -378,6 +380,7 @@ pub async fn stop_service_scaling(c: &Client, cluster: &str, service: &str) -> R
                 &format!("autoscaling of ECS service {service:?}"),
                 e,
             );
+            // emulator: as above, the endpoint's ValidationException by its message.
             let unregistered = e.to_string().contains("No scalable target found");
             if e.is_not_found() || e.code() == Some("ObjectNotFoundException") || unregistered {
                 Ok(())

@@ -488,8 +488,8 @@ pub async fn invalidate_all(
         .invalidation()
         .map(|i| i.id().to_string())
         .unwrap_or_default();
-    // Polled here rather than with the SDK's waiter, which matches the status
-    // "Completed" exactly; the local endpoint says "COMPLETED".
+    // emulator: polled here rather than with the SDK's waiter, which matches
+    // the status "Completed" exactly; the local endpoint says "COMPLETED".
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let out = c

@@ -114,7 +114,8 @@ impl Aws {
                 if let Some(url) = config.endpoints.get("s3") {
                     b = b.endpoint_url(url);
                 }
-                // A local endpoint has no per-bucket host names.
+                // emulator: a local endpoint has no per-bucket host names;
+                // on AWS (no endpoint set) virtual-hosted style is kept.
                 let custom = config.endpoint.is_some() || config.endpoints.contains_key("s3");
                 aws_sdk_s3::Client::from_conf(b.force_path_style(custom).build())
             },

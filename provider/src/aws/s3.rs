@@ -136,7 +136,7 @@ pub async fn describe_bucket(c: &Client, name: &str) -> Result<Option<BucketInfo
         }),
         Err(_) => false,
     };
-    // Versioning is not read back: the local endpoint answers GetBucketVersioning
+    // emulator: versioning is not read back: the local endpoint answers GetBucketVersioning
     // with a root element the SDK rejects. It is set on create and on every
     // tag change (`secure_bucket`).
     Ok(Some(BucketInfo { private }))

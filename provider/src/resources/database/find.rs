@@ -55,6 +55,8 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
             found.subnet_ids = subnets;
             found.subnet_group_name = Some(cluster.subnet_group.clone());
         }
+        // emulator: ModifyDBSubnetGroup drops the group from the endpoint's
+        // tables (moto 5.2.5); on AWS a missing group is real drift.
         None => found.subnet_group_name = None,
     }
 

@@ -71,8 +71,9 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             };
         }
     }
-    // The origin access control: the local endpoint does not return an
-    // origin's OriginAccessControlId, so it is found by its name.
+    // emulator: the local endpoint does not return an origin's
+    // OriginAccessControlId, so the origin access control is found by its
+    // name; on AWS the distribution names it.
     found.oac_id = match &hints.oac_id {
         Some(id) => Some(id.clone()),
         None => cloudfront::find_oac(&aws.cloudfront, &found.oac_name()).await?,

@@ -113,6 +113,8 @@ pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) ->
         let subnet = parts.public_subnet_id.clone().unwrap_or_default();
         let tags = want.part_tags(NAT_GATEWAY, Some(az));
         let nat = match ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await {
+            // emulator: DeleteNatGateway leaves the address associated there;
+            // AWS disassociates it, so on AWS only the not-found case occurs.
             // The elastic IP we kept is unusable: released behind our back (not
             // found), or still marked as associated with the deleted gateway
             // (the local endpoint does not disassociate it on DeleteNatGateway;
