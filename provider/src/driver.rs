@@ -43,6 +43,13 @@ pub struct Part {
     pub outputs: &'static [&'static str],
 }
 
+impl Part {
+    /// A part with no outputs besides its id.
+    pub const fn alone(id: &'static str) -> Part {
+        Part { id, outputs: &[] }
+    }
+}
+
 /// What a composite resource writes; everything else is the [`Driver`]'s.
 #[async_trait]
 pub trait Composite: Send + Sync + 'static {
@@ -272,12 +279,9 @@ impl<C: Composite> Resource for Driver<C> {
                 e.report(diags);
                 Some(state.clone())
             }
-            Ended::Stopped => {
-                self.cut_off(true, "reading", &hints, &ctx).report(diags);
-                Some(state.clone())
-            }
-            Ended::TimedOut => {
-                self.cut_off(false, "reading", &hints, &ctx).report(diags);
+            cut => {
+                let stopped = matches!(cut, Ended::Stopped);
+                self.cut_off(stopped, "reading", &hints, &ctx).report(diags);
                 Some(state.clone())
             }
         }

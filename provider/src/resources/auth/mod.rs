@@ -43,10 +43,7 @@ impl Composite for AuthResource {
         delete: DEFAULT_DELETE_TIMEOUT,
     };
     /// The app client, when it was deleted outside Terraform.
-    const PARTS: &'static [Part] = &[Part {
-        id: "client_id",
-        outputs: &[],
-    }];
+    const PARTS: &'static [Part] = &[Part::alone("client_id")];
 
     fn schema(&self) -> Schema {
         schema::schema()

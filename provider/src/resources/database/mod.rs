@@ -73,10 +73,7 @@ impl Composite for DatabaseResource {
                 "master_secret_arn",
             ],
         },
-        Part {
-            id: "connection_secret_arn",
-            outputs: &[],
-        },
+        Part::alone("connection_secret_arn"),
     ];
 
     fn schema(&self) -> Schema {

@@ -79,34 +79,13 @@ impl Composite for ServiceResource {
             id: "service_arn",
             outputs: &["task_definition_arn", "revision"],
         },
-        Part {
-            id: "alarm_name",
-            outputs: &[],
-        },
-        Part {
-            id: "alarm_topic_arn",
-            outputs: &[],
-        },
-        Part {
-            id: "log_group_name",
-            outputs: &[],
-        },
-        Part {
-            id: "target_group_arn",
-            outputs: &[],
-        },
-        Part {
-            id: "alb_arn",
-            outputs: &[],
-        },
-        Part {
-            id: "execution_role_arn",
-            outputs: &[],
-        },
-        Part {
-            id: "task_role_arn",
-            outputs: &[],
-        },
+        Part::alone("alarm_name"),
+        Part::alone("alarm_topic_arn"),
+        Part::alone("log_group_name"),
+        Part::alone("target_group_arn"),
+        Part::alone("alb_arn"),
+        Part::alone("execution_role_arn"),
+        Part::alone("task_role_arn"),
     ];
 
     fn schema(&self) -> Schema {
@@ -245,7 +224,8 @@ impl Composite for ServiceResource {
                         .unwrap_or(Dyn::Unknown),
                 );
             }
-            // A part found missing at read is made again: its id becomes unknown.
+            // The notifier's parts: gone without a webhook, made again when
+            // read found them missing (the other parts are in `PARTS`).
             for part in ["notifier_function_arn", "webhook_secret_arn"] {
                 if !has_webhook {
                     planned.set(part, Dyn::Null);
