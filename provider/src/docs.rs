@@ -91,6 +91,30 @@ fn block_sections(out: &mut String, block: &Block, heading: &str) {
     }
 }
 
+/// The inputs read keeps from the state, each with the reason.
+fn not_refreshed(out: &mut String, block: &Block) {
+    let mut lines = Vec::new();
+    let mut walk = |prefix: &str, b: &Block| {
+        for a in &b.attributes {
+            if let Some(why) = a.not_refreshed {
+                lines.push(format!("- `{prefix}{}`: {why}\n", a.name));
+            }
+        }
+    };
+    walk("", block);
+    for nested in &block.blocks {
+        walk(&format!("{}.", nested.name), &nested.block);
+    }
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("## Not refreshed\n\nRead (and so `terraform plan`) takes every other input back from AWS and shows a change made outside Terraform as drift. These it keeps from the state, because AWS does not hold them:\n\n");
+    for l in lines {
+        out.push_str(&l);
+    }
+    out.push('\n');
+}
+
 pub fn render_resource(full_name: &str, schema: &Schema, example: &str, import_id: &str) -> String {
     let mut out = String::from(HEADER);
     let _ = writeln!(
@@ -101,6 +125,7 @@ pub fn render_resource(full_name: &str, schema: &Schema, example: &str, import_i
     let _ = writeln!(out, "## Example Usage\n\n```terraform\n{}```\n", example);
     out.push_str("## Schema\n\n");
     block_sections(&mut out, &schema.block, "###");
+    not_refreshed(&mut out, &schema.block);
     let _ = writeln!(
         out,
         "## Import\n\nImport by {import_id}:\n\n```terraform\nimport {{\n  to = {full_name}.example\n  id = \"<{import_id}>\"\n}}\n```\n\nor `terraform import {full_name}.example <{import_id}>`."

@@ -16,6 +16,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::aws::Aws;
 use crate::ctx::{Ctx, Ended, READ_TIMEOUT};
@@ -23,6 +25,7 @@ use crate::diag::{AttrPath, Diags};
 use crate::error::{Error, Result};
 use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
 use crate::schema::{timeouts_block, Schema};
+use crate::typed;
 use crate::value::Dyn;
 
 /// The default `timeouts` of a resource, each with its reason where it is declared.
@@ -53,8 +56,11 @@ impl Part {
 /// What a composite resource writes; everything else is the [`Driver`]'s.
 #[async_trait]
 pub trait Composite: Send + Sync + 'static {
-    /// The resource's state as a Rust value.
-    type State: Clone + Send + Sync + 'static;
+    /// The resource's state as a Rust value, mapped to and from the schema's
+    /// object by [`typed`]: its fields are the schema's attributes (derived
+    /// outputs and `timeouts` aside), and absent or unknown values read as the
+    /// field's `#[serde(default)]`.
+    type State: Clone + Send + Sync + Serialize + DeserializeOwned + 'static;
 
     /// The name after `fansite_`.
     const NAME: &'static str;
@@ -96,9 +102,17 @@ pub trait Composite: Send + Sync + 'static {
         let _ = (prior, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> Self::State;
-    /// The state as the schema's object; `region` is the provider's.
-    fn encode(&self, region: &str, state: &Self::State) -> Dyn;
+    /// Completes a state just read: fields that come from more than one attribute.
+    fn decoded(&self, state: &mut Self::State) {
+        let _ = state;
+    }
+
+    /// Outputs computed from the state's other attributes (a URL from a domain
+    /// name, say), added to its encoding; `region` is the provider's.
+    fn derived(&self, region: &str, state: &Self::State) -> Vec<(&'static str, Dyn)> {
+        let _ = (region, state);
+        Vec::new()
+    }
 
     /// How messages name the resource: `network "main"`.
     fn label(&self, state: &Self::State) -> String;
@@ -139,6 +153,50 @@ pub trait Composite: Send + Sync + 'static {
 pub struct Driver<C>(pub C);
 
 impl<C: Composite> Driver<C> {
+    /// The state in `value` (a prior state or a plan), or the error why not.
+    pub fn decode(&self, value: &Dyn, diags: &mut Diags) -> Option<C::State> {
+        match typed::decode(value) {
+            Ok(mut state) => {
+                self.0.decoded(&mut state);
+                Some(state)
+            }
+            Err(e) => {
+                diags.error(
+                    format!("Reading fansite_{} failed", C::NAME),
+                    format!("The value does not fit the resource's state: {e}."),
+                );
+                None
+            }
+        }
+    }
+
+    /// The schema's object for `state`: its fields, its derived outputs and
+    /// the `timeouts` it was given.
+    pub fn encode(&self, region: &str, state: &C::State, timeouts: &Dyn) -> Result<Dyn> {
+        let mut v = typed::encode(state).map_err(|e| Error::Build {
+            part: format!("the state of fansite_{}", C::NAME),
+            message: e.to_string(),
+        })?;
+        for (name, value) in self.0.derived(region, state) {
+            v.set(name, value);
+        }
+        v.set("timeouts", timeouts.clone());
+        Ok(v)
+    }
+
+    /// [`Driver::encode`], its error reported.
+    fn out(
+        &self,
+        region: &str,
+        state: &C::State,
+        timeouts: &Dyn,
+        diags: &mut Diags,
+    ) -> Option<Dyn> {
+        self.encode(region, state, timeouts)
+            .map_err(|e| e.report(diags))
+            .ok()
+    }
+
     fn ctx(&self, aws: &Aws, limit: Duration) -> Ctx {
         Ctx::new(limit, aws.stop.clone())
     }
@@ -170,10 +228,11 @@ impl<C: Composite> Driver<C> {
         cur: C::State,
         ended: Ended<Result<()>>,
         action: &str,
+        timeouts: &Dyn,
         diags: &mut Diags,
     ) -> Option<Dyn> {
         let (err, stopped) = match ended {
-            Ended::Done(Ok(())) => return Some(self.0.encode(&aws.region, &cur)),
+            Ended::Done(Ok(())) => return self.out(&aws.region, &cur, timeouts, diags),
             Ended::Done(Err(e)) => (e, false),
             Ended::Stopped => (self.cut_off(true, action, &cur, ctx), true),
             Ended::TimedOut => (self.cut_off(false, action, &cur, ctx), false),
@@ -185,7 +244,7 @@ impl<C: Composite> Driver<C> {
         }
         if stopped {
             // Terraform is waiting to save the state: what `cur` recorded is it.
-            return Some(self.0.encode(&aws.region, &cur));
+            return self.out(&aws.region, &cur, timeouts, diags);
         }
         let refresh = self.ctx(aws, READ_TIMEOUT);
         match refresh
@@ -195,8 +254,8 @@ impl<C: Composite> Driver<C> {
             )
             .await
         {
-            Ended::Done(found) => Some(self.0.encode(&aws.region, &found)),
-            _ => Some(self.0.encode(&aws.region, &cur)),
+            Ended::Done(found) => self.out(&aws.region, &found, timeouts, diags),
+            _ => self.out(&aws.region, &cur, timeouts, diags),
         }
     }
 }
@@ -262,18 +321,24 @@ impl<C: Composite> Resource for Driver<C> {
     }
 
     async fn create(&self, aws: &Aws, planned: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let want = self.0.decode(planned);
+        let want = self.decode(planned, diags)?;
         let mut cur = self.0.unmade(&want);
         let ctx = self.ctx(aws, timeout(planned, "create", C::TIMEOUTS.create));
         let ended = ctx.run(C::GRACE, self.0.create(aws, &mut cur, &want)).await;
-        self.finish(aws, &ctx, cur, ended, "creating", diags).await
+        let timeouts = planned.get("timeouts");
+        self.finish(aws, &ctx, cur, ended, "creating", timeouts, diags)
+            .await
     }
 
     async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
-        let hints = self.0.decode(state);
+        let Some(hints) = self.decode(state, diags) else {
+            return Some(state.clone());
+        };
         let ctx = self.ctx(aws, READ_TIMEOUT);
         match ctx.run(Duration::ZERO, self.0.find(aws, &hints)).await {
-            Ended::Done(Ok(Some(found))) => Some(self.0.encode(&aws.region, &found)),
+            Ended::Done(Ok(Some(found))) => self
+                .out(&aws.region, &found, state.get("timeouts"), diags)
+                .or_else(|| Some(state.clone())),
             Ended::Done(Ok(None)) => None,
             Ended::Done(Err(e)) => {
                 e.report(diags);
@@ -294,15 +359,21 @@ impl<C: Composite> Resource for Driver<C> {
         planned: &Dyn,
         diags: &mut Diags,
     ) -> Option<Dyn> {
-        let want = self.0.decode(planned);
-        let mut cur = self.0.decode(prior);
+        let (Some(want), Some(mut cur)) = (self.decode(planned, diags), self.decode(prior, diags))
+        else {
+            return Some(prior.clone());
+        };
         let ctx = self.ctx(aws, timeout(planned, "update", C::TIMEOUTS.update));
         let ended = ctx.run(C::GRACE, self.0.update(aws, &mut cur, &want)).await;
-        self.finish(aws, &ctx, cur, ended, "updating", diags).await
+        let timeouts = planned.get("timeouts");
+        self.finish(aws, &ctx, cur, ended, "updating", timeouts, diags)
+            .await
     }
 
     async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {
-        let cur = self.0.decode(state);
+        let Some(cur) = self.decode(state, diags) else {
+            return;
+        };
         let ctx = self.ctx(aws, timeout(state, "delete", C::TIMEOUTS.delete));
         let err = match ctx.run(C::GRACE, self.0.delete(aws, &cur)).await {
             Ended::Done(Ok(())) => return,
@@ -318,7 +389,7 @@ impl<C: Composite> Resource for Driver<C> {
         let ctx = self.ctx(aws, READ_TIMEOUT);
         let ended = ctx.run(Duration::ZERO, self.0.import(aws, id, diags)).await;
         match ended {
-            Ended::Done(found) => found.map(|s| self.0.encode(&aws.region, &s)),
+            Ended::Done(found) => found.and_then(|s| self.out(&aws.region, &s, &Dyn::Null, diags)),
             Ended::Stopped | Ended::TimedOut => {
                 diags.error(
                     "Import did not finish",

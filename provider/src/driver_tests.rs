@@ -32,7 +32,11 @@ fn sample(block: &Block) -> Dyn {
     }
     let mut v = Dyn::obj();
     for a in &block.attributes {
-        v.set(a.name, of(&a.ty));
+        let one_of = a.checks.iter().find_map(|c| match c {
+            crate::schema::Check::OneOf(items) => items.first(),
+            _ => None,
+        });
+        v.set(a.name, one_of.map_or_else(|| of(&a.ty), |s| Dyn::str(*s)));
     }
     for b in &block.blocks {
         v.set(b.name, Dyn::List(vec![sample(&b.block)]));
@@ -95,9 +99,38 @@ fn check<C: Composite>(c: C) {
         ("empty", Dyn::obj()),
         ("every field", sample(&schema.block)),
     ] {
-        let encoded = driver.0.encode("us-east-1", &driver.0.decode(&input));
+        let mut diags = Diags::default();
+        let Some(state) = driver.decode(&input, &mut diags) else {
+            problems.push(format!("{what}: does not decode: {diags:?}"));
+            continue;
+        };
+        let encoded = match driver.encode("us-east-1", &state, input.get("timeouts")) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!("{what}: does not encode: {e}"));
+                continue;
+            }
+        };
         let mut out = Vec::new();
         key_differences(C::NAME, &schema.block, &encoded, &mut out);
+        // Every input comes back as it went in: a key the state reads under
+        // another name would come back as its default.
+        for a in schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.mode != crate::schema::Mode::Computed)
+        {
+            if what == "every field" && encoded.get(a.name) != input.get(a.name) {
+                out.push(format!(
+                    "{}: {} went in as {:?} and came back as {:?}",
+                    C::NAME,
+                    a.name,
+                    input.get(a.name),
+                    encoded.get(a.name)
+                ));
+            }
+        }
         problems.extend(out.into_iter().map(|p| format!("{what}: {p}")));
     }
     assert!(

@@ -15,6 +15,7 @@ pub mod resource;
 pub mod resources;
 pub mod schema;
 pub mod tf;
+pub mod typed;
 pub mod value;
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ pub struct Attribute {
     pub default: Option<Dyn>,
     /// What a configured value must be: run by the driver at validate, shown in the docs.
     pub checks: Vec<Check>,
+    /// Why read does not take this input back from AWS (AWS does not hold
+    /// it), shown in the docs under "Not refreshed". `None`: read refreshes it.
+    pub not_refreshed: Option<&'static str>,
 }
 
 /// A check of one attribute's configured value, declared on the attribute.
@@ -144,6 +147,7 @@ impl Attribute {
             force_new: false,
             default: None,
             checks: Vec::new(),
+            not_refreshed: None,
         }
     }
 
@@ -195,6 +199,12 @@ impl Attribute {
     /// A string that `ok` accepts, named by `expected`.
     pub fn shape(mut self, ok: fn(&str) -> bool, expected: &'static str) -> Self {
         self.checks.push(Check::Shape { ok, expected });
+        self
+    }
+
+    /// An input that read keeps from the state, and why: AWS does not hold it.
+    pub fn not_refreshed(mut self, why: &'static str) -> Self {
+        self.not_refreshed = Some(why);
         self
     }
 

@@ -125,7 +125,7 @@ pub async fn stop_scaling(c: &Client, cluster: &str) -> Result<()> {
 }
 
 /// A scheduled change of an ECS service's bounds, for a known fan event.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ScheduledBounds {
     pub name: String,
     /// `at(...)`, `cron(...)` or `rate(...)`, as Application Auto Scaling takes it.

@@ -63,6 +63,7 @@ pub struct DistInfo {
     pub certificate_arn: Option<String>,
     pub bucket_domain: Option<String>,
     pub api_origin: Option<String>,
+    pub api_origin_protocol: Option<String>,
     pub api_path_pattern: Option<String>,
 }
 
@@ -363,6 +364,9 @@ fn info(d: &aws_sdk_cloudfront::types::Distribution, etag: &str) -> DistInfo {
             .map(str::to_string),
         bucket_domain: s3.map(|o| o.domain_name().to_string()),
         api_origin: api.map(|o| o.domain_name().to_string()),
+        api_origin_protocol: api
+            .and_then(|o| o.custom_origin_config())
+            .map(|c| c.origin_protocol_policy().as_str().to_string()),
         api_path_pattern: api_path,
     }
 }

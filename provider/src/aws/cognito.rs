@@ -15,7 +15,8 @@ use super::{aws_error, build_error};
 use crate::error::{Error, Result};
 
 /// Multi-factor authentication of a pool, as the resource names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mfa {
     Off,
     Optional,

@@ -444,6 +444,8 @@ pub struct ServiceInfo {
     pub security_groups: Vec<String>,
     pub target_group_arn: Option<String>,
     pub deployments: Vec<DeploymentInfo>,
+    /// How deployments replace tasks, when the answer says.
+    pub rollout: Option<Rollout>,
     pub tags: Tags,
 }
 
@@ -506,6 +508,13 @@ pub async fn describe_service(
                 failed_tasks: d.failed_tasks(),
             })
             .collect(),
+        rollout: s.deployment_configuration().and_then(|d| {
+            Some(Rollout {
+                minimum_healthy_percent: d.minimum_healthy_percent()?,
+                maximum_percent: d.maximum_percent()?,
+                rollback: d.deployment_circuit_breaker()?.rollback(),
+            })
+        }),
         tags: tags_of(s.tags()),
     }))
 }

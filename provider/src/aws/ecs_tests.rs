@@ -204,6 +204,7 @@ fn progress_reads_describe_services() {
         security_groups: vec![],
         target_group_arn: None,
         deployments,
+        rollout: None,
         tags: Tags::new(),
     };
     let d = |status: &str, td: &str, state: &str| DeploymentInfo {

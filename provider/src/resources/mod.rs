@@ -21,3 +21,27 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(Driver(service::ServiceResource)),
     ]
 }
+
+/// Tags by key.
+pub type Tags = std::collections::BTreeMap<String, String>;
+
+/// What AWS has, or null when the configuration left it unset and AWS has
+/// nothing: an optional list, map or tag set that was not set stays null
+/// rather than turning empty.
+pub fn null_if_unset<T: Default + PartialEq>(hint: &Option<T>, found: T) -> Option<T> {
+    if hint.is_none() && found == T::default() {
+        None
+    } else {
+        Some(found)
+    }
+}
+
+/// The resource's own tags: those of `tags_all` that the provider's
+/// `default_tags` do not supply with the same value.
+pub fn own_tags(tags_all: &Tags, default_tags: &Tags) -> Tags {
+    tags_all
+        .iter()
+        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

@@ -4,7 +4,8 @@ use crate::aws::cognito;
 use crate::aws::Aws;
 use crate::error::Result;
 
-use super::state::{AuthState, Tags, CLIENT_SUFFIX};
+use super::state::{AuthState, CLIENT_SUFFIX};
+use crate::resources::{null_if_unset, own_tags};
 
 /// The resource as AWS has it now, with `hints` (the state) for what AWS does
 /// not say: which client is ours, and the domain when the pool does not name it.
@@ -36,27 +37,12 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
         _ => None,
     };
     let groups = cognito::list_groups(c, pool_id).await?;
-    let groups = match (&hints.groups, groups.is_empty()) {
-        (None, true) => None,
-        _ => Some(groups),
-    };
+    let groups = null_if_unset(&hints.groups, groups);
     let tags_all = pool.settings.tags.clone();
-    let own: Tags = tags_all
-        .iter()
-        .filter(|(k, v)| aws.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags = match (&hints.tags, own.is_empty()) {
-        (None, true) => None,
-        _ => Some(own),
-    };
-    let keep_or_none = |hint: &Option<Vec<String>>, now: Vec<String>| match (hint, now.is_empty()) {
-        (None, true) => None,
-        _ => Some(now),
-    };
+    let tags = null_if_unset(&hints.tags, own_tags(&tags_all, &aws.default_tags));
     let mut found = AuthState {
         name: pool.name.clone(),
-        password: pool.settings.password.clone(),
+        password: (&pool.settings.password).into(),
         mfa: pool.settings.mfa,
         deletion_protection: pool.settings.deletion_protection,
         callback_urls: hints.callback_urls.clone(),
@@ -71,11 +57,10 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
         user_pool_id: Some(pool.id.clone()),
         user_pool_arn: Some(pool.arn.clone()),
         client_id: client.as_ref().and(client_id),
-        timeouts: hints.timeouts.clone(),
     };
     if let Some(cl) = client {
-        found.callback_urls = keep_or_none(&hints.callback_urls, cl.callback_urls);
-        found.logout_urls = keep_or_none(&hints.logout_urls, cl.logout_urls);
+        found.callback_urls = null_if_unset(&hints.callback_urls, cl.callback_urls);
+        found.logout_urls = null_if_unset(&hints.logout_urls, cl.logout_urls);
         found.access_token_validity_minutes = cl.access_token_minutes;
         found.id_token_validity_minutes = cl.id_token_minutes;
         found.refresh_token_validity_days = cl.refresh_token_days;
@@ -87,7 +72,7 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
 pub async fn import_auth(aws: &Aws, pool_id: &str) -> Result<Option<AuthState>> {
     let hints = AuthState {
         user_pool_id: Some(pool_id.to_string()),
-        ..AuthState::from_dyn(&crate::value::Dyn::obj())
+        ..AuthState::default()
     };
     find_auth(aws, &hints).await
 }

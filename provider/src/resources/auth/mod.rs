@@ -53,12 +53,8 @@ impl Composite for AuthResource {
         validate_config(config, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> AuthState {
-        AuthState::from_dyn(value)
-    }
-
-    fn encode(&self, region: &str, state: &AuthState) -> Dyn {
-        state.to_dyn(region)
+    fn derived(&self, region: &str, state: &AuthState) -> Vec<(&'static str, Dyn)> {
+        state.derived(region)
     }
 
     fn label(&self, state: &AuthState) -> String {

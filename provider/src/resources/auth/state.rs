@@ -3,17 +3,23 @@
 use std::collections::BTreeMap;
 
 use crate::aws::cognito::{ClientSettings, Mfa, PasswordRules, PoolSettings};
+use serde::{Deserialize, Serialize};
+
 use crate::value::Dyn;
 
-pub type Tags = BTreeMap<String, String>;
+pub use crate::resources::Tags;
 
 /// The app client's name: the pool's name and this suffix.
 pub const CLIENT_SUFFIX: &str = "-web";
 
-#[derive(Clone, Debug, PartialEq)]
+/// The resource as the schema has it; `issuer_url`, `jwks_url` and `domain`
+/// are derived from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuthState {
     pub name: String,
-    pub password: PasswordRules,
+    #[serde(flatten)]
+    pub password: Password,
     pub mfa: Mfa,
     pub deletion_protection: bool,
     /// `None` when the configuration leaves the list out.
@@ -29,146 +35,111 @@ pub struct AuthState {
     pub user_pool_id: Option<String>,
     pub user_pool_arn: Option<String>,
     pub client_id: Option<String>,
-    /// The `timeouts` block as configured (Terraform's, not AWS's).
-    pub timeouts: Dyn,
 }
 
-fn int(v: &Dyn, name: &str, default: i32) -> i32 {
-    v.get(name)
-        .as_i64()
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
+impl Default for AuthState {
+    fn default() -> Self {
+        AuthState {
+            name: String::new(),
+            password: Password::default(),
+            mfa: Mfa::Optional,
+            deletion_protection: true,
+            callback_urls: None,
+            logout_urls: None,
+            domain_prefix: None,
+            access_token_validity_minutes: 60,
+            id_token_validity_minutes: 60,
+            refresh_token_validity_days: 30,
+            groups: None,
+            tags: None,
+            tags_all: Tags::new(),
+            user_pool_id: None,
+            user_pool_arn: None,
+            client_id: None,
+        }
+    }
 }
 
-fn string(v: &Dyn, name: &str) -> Option<String> {
-    v.get(name).as_str().map(str::to_string)
+/// The pool's password rules, by their attribute names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Password {
+    pub password_minimum_length: i32,
+    pub password_require_lowercase: bool,
+    pub password_require_uppercase: bool,
+    pub password_require_numbers: bool,
+    pub password_require_symbols: bool,
+    pub temporary_password_validity_days: i32,
 }
 
-fn list(v: &Dyn, name: &str) -> Option<Vec<String>> {
-    v.get(name).as_list().map(|_| v.get(name).string_list())
+impl Default for Password {
+    fn default() -> Self {
+        Password {
+            password_minimum_length: 8,
+            password_require_lowercase: true,
+            password_require_uppercase: true,
+            password_require_numbers: true,
+            password_require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
 }
 
-fn map(v: &Dyn, name: &str) -> Option<BTreeMap<String, String>> {
-    v.get(name).as_map().map(|_| v.get(name).string_map())
+impl From<&Password> for PasswordRules {
+    fn from(p: &Password) -> PasswordRules {
+        PasswordRules {
+            minimum_length: p.password_minimum_length,
+            require_lowercase: p.password_require_lowercase,
+            require_uppercase: p.password_require_uppercase,
+            require_numbers: p.password_require_numbers,
+            require_symbols: p.password_require_symbols,
+            temporary_validity_days: p.temporary_password_validity_days,
+        }
+    }
 }
 
-fn opt_list(items: &Option<Vec<String>>) -> Dyn {
-    items
-        .as_ref()
-        .map(|l| Dyn::from_strings(l.iter().cloned()))
-        .unwrap_or(Dyn::Null)
-}
-
-fn opt_map(items: &Option<BTreeMap<String, String>>) -> Dyn {
-    items
-        .as_ref()
-        .map(|m| Dyn::from_string_map(m.iter()))
-        .unwrap_or(Dyn::Null)
+impl From<&PasswordRules> for Password {
+    fn from(p: &PasswordRules) -> Password {
+        Password {
+            password_minimum_length: p.minimum_length,
+            password_require_lowercase: p.require_lowercase,
+            password_require_uppercase: p.require_uppercase,
+            password_require_numbers: p.require_numbers,
+            password_require_symbols: p.require_symbols,
+            temporary_password_validity_days: p.temporary_validity_days,
+        }
+    }
 }
 
 impl AuthState {
-    /// From a state or a plan; unknown values read as their defaults.
-    pub fn from_dyn(v: &Dyn) -> AuthState {
-        let flag = |name: &str| v.get(name).as_bool().unwrap_or(true);
-        AuthState {
-            name: string(v, "name").unwrap_or_default(),
-            password: PasswordRules {
-                minimum_length: int(v, "password_minimum_length", 8),
-                require_lowercase: flag("password_require_lowercase"),
-                require_uppercase: flag("password_require_uppercase"),
-                require_numbers: flag("password_require_numbers"),
-                require_symbols: flag("password_require_symbols"),
-                temporary_validity_days: int(v, "temporary_password_validity_days", 7),
-            },
-            mfa: v
-                .get("mfa")
-                .as_str()
-                .and_then(Mfa::parse)
-                .unwrap_or(Mfa::Optional),
-            deletion_protection: flag("deletion_protection"),
-            callback_urls: list(v, "callback_urls"),
-            logout_urls: list(v, "logout_urls"),
-            domain_prefix: string(v, "domain_prefix"),
-            access_token_validity_minutes: int(v, "access_token_validity_minutes", 60),
-            id_token_validity_minutes: int(v, "id_token_validity_minutes", 60),
-            refresh_token_validity_days: int(v, "refresh_token_validity_days", 30),
-            groups: map(v, "groups"),
-            tags: map(v, "tags"),
-            tags_all: v.get("tags_all").string_map(),
-            user_pool_id: string(v, "user_pool_id"),
-            user_pool_arn: string(v, "user_pool_arn"),
-            client_id: string(v, "client_id"),
-            timeouts: v.get("timeouts").clone(),
-        }
-    }
-
-    pub fn to_dyn(&self, region: &str) -> Dyn {
-        let mut v = Dyn::obj();
-        v.set("name", self.name.clone().into());
-        let p = &self.password;
-        v.set(
-            "password_minimum_length",
-            i64::from(p.minimum_length).into(),
-        );
-        v.set("password_require_lowercase", p.require_lowercase.into());
-        v.set("password_require_uppercase", p.require_uppercase.into());
-        v.set("password_require_numbers", p.require_numbers.into());
-        v.set("password_require_symbols", p.require_symbols.into());
-        v.set(
-            "temporary_password_validity_days",
-            i64::from(p.temporary_validity_days).into(),
-        );
-        v.set("mfa", self.mfa.as_str().into());
-        v.set("deletion_protection", self.deletion_protection.into());
-        v.set("callback_urls", opt_list(&self.callback_urls));
-        v.set("logout_urls", opt_list(&self.logout_urls));
-        v.set("domain_prefix", self.domain_prefix.clone().into());
-        v.set(
-            "access_token_validity_minutes",
-            i64::from(self.access_token_validity_minutes).into(),
-        );
-        v.set(
-            "id_token_validity_minutes",
-            i64::from(self.id_token_validity_minutes).into(),
-        );
-        v.set(
-            "refresh_token_validity_days",
-            i64::from(self.refresh_token_validity_days).into(),
-        );
-        v.set("groups", opt_map(&self.groups));
-        v.set("tags", opt_map(&self.tags));
-        v.set("tags_all", Dyn::from_string_map(self.tags_all.iter()));
-        v.set("user_pool_id", self.user_pool_id.clone().into());
-        v.set("user_pool_arn", self.user_pool_arn.clone().into());
-        v.set("client_id", self.client_id.clone().into());
-        v.set(
-            "issuer_url",
-            self.user_pool_id
-                .as_deref()
-                .map(|id| issuer_url(region, id))
-                .into(),
-        );
-        v.set(
-            "jwks_url",
-            self.user_pool_id
-                .as_deref()
-                .map(|id| format!("{}/.well-known/jwks.json", issuer_url(region, id)))
-                .into(),
-        );
-        v.set(
-            "domain",
-            self.domain_prefix
-                .as_deref()
-                .map(|p| hosted_ui_domain(region, p))
-                .into(),
-        );
-        v.set("timeouts", self.timeouts.clone());
-        v
+    /// The outputs computed from the pool id and the domain prefix.
+    pub fn derived(&self, region: &str) -> Vec<(&'static str, Dyn)> {
+        let issuer = self
+            .user_pool_id
+            .as_deref()
+            .map(|id| issuer_url(region, id));
+        vec![
+            (
+                "jwks_url",
+                issuer
+                    .as_ref()
+                    .map(|i| format!("{i}/.well-known/jwks.json"))
+                    .into(),
+            ),
+            ("issuer_url", issuer.into()),
+            (
+                "domain",
+                self.domain_prefix
+                    .as_deref()
+                    .map(|p| hosted_ui_domain(region, p))
+                    .into(),
+            ),
+        ]
     }
 
     pub fn pool_settings(&self) -> PoolSettings {
         PoolSettings {
-            password: self.password.clone(),
+            password: (&self.password).into(),
             mfa: self.mfa,
             deletion_protection: self.deletion_protection,
             tags: self.tags_all.clone(),

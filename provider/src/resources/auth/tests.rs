@@ -142,10 +142,12 @@ fn good_inputs_pass() {
 fn state_round_trips_and_derives_the_urls() {
     let mut v = config(&[("domain_prefix", "fans".into())]);
     v.set("user_pool_id", "ap-northeast-2_Abc123".into());
-    let s = AuthState::from_dyn(&v);
+    let s: AuthState = crate::typed::decode(&v).unwrap();
     assert_eq!(s.mfa, Mfa::Optional);
     assert!(s.deletion_protection);
-    let out = s.to_dyn("ap-northeast-2");
+    let out = crate::driver::Driver(AuthResource)
+        .encode("ap-northeast-2", &s, &Dyn::Null)
+        .unwrap();
     assert_eq!(
         out.get("issuer_url").as_str(),
         Some("https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123")
@@ -158,7 +160,7 @@ fn state_round_trips_and_derives_the_urls() {
         out.get("domain").as_str(),
         Some("fans.auth.ap-northeast-2.amazoncognito.com")
     );
-    assert_eq!(AuthState::from_dyn(&out), s);
+    assert_eq!(crate::typed::decode::<AuthState>(&out).unwrap(), s);
     assert_eq!(s.client_settings().name, "fans-web");
 }
 

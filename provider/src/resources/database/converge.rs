@@ -112,7 +112,7 @@ pub async fn create_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     rds::wait_cluster_available(&aws.rds, &want.name, crate::ctx::remaining()).await?;
 
     let zones = instance_zones(aws, want).await?;
-    let count = 1 + usize::try_from(want.readers.min).unwrap_or(0);
+    let count = 1 + usize::try_from(want.readers().min).unwrap_or(0);
     make_instances(aws, cur, want, &zones, count).await?;
 
     set_scaling(aws, want).await?;
@@ -166,13 +166,13 @@ async fn make_instances(
 }
 
 async fn set_scaling(aws: &Aws, want: &DatabaseState) -> Result<()> {
-    if want.readers.autoscaled() {
+    if want.readers().autoscaled() {
         autoscaling::scale_readers(
             &aws.autoscaling,
             &want.name,
-            want.readers.min,
-            want.readers.max,
-            f64::from(want.readers.target_cpu),
+            want.readers().min,
+            want.readers().max,
+            f64::from(want.readers().target_cpu),
         )
         .await
     } else {
@@ -293,7 +293,6 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     }
     cur.skip_final_snapshot = want.skip_final_snapshot;
     cur.apply_immediately = want.apply_immediately;
-    cur.timeouts = want.timeouts.clone();
 
     if cur.tags_all != want.tags_all {
         set_all_tags(aws, cur, want).await?;
@@ -303,7 +302,7 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
 
     // Readers: add first, then remove surplus (never the writer).
     let zones = instance_zones(aws, want).await?;
-    let count = 1 + usize::try_from(want.readers.min).unwrap_or(0);
+    let count = 1 + usize::try_from(want.readers().min).unwrap_or(0);
     if cur.instance_ids.len() < count {
         make_instances(aws, cur, want, &zones, count).await?;
     }
@@ -327,7 +326,6 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
         cur.instance_class = want.instance_class.clone();
     }
     set_scaling(aws, want).await?;
-    cur.readers = want.readers;
     cur.readers_block = want.readers_block;
     if cur.instance_ids.len() > count {
         let mut surplus: Vec<String> = cur

@@ -3,11 +3,17 @@
 use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
-use super::state::{parse_connection, sort_instances, DatabaseState, Readers, Tags, PORT};
+use super::state::{parse_connection, sort_instances, DatabaseState, Readers, PORT};
+use crate::resources::{null_if_unset, own_tags};
 
-/// The database as AWS has it now; `hints` (the state) supply what AWS does not
-/// hold (skip_final_snapshot, apply_immediately, timeouts). `None`: nothing
-/// of the database is left.
+/// The database as AWS has it now, field by field. `None`: nothing of the
+/// database is left.
+///
+/// Not refreshed, because AWS does not hold them (listed in the docs):
+/// `skip_final_snapshot` and `apply_immediately` (how the provider deletes and
+/// modifies). `vpc_id` and `allowed_security_group_ids` come from the
+/// security group, and keep their prior value while it is gone; the
+/// subnets' and sources' configured order is kept when the set is the same.
 pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<DatabaseState>> {
     let cluster = rds::describe_cluster(&aws.rds, &hints.name)
         .await?
@@ -15,50 +21,17 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
     let Some(cluster) = cluster else {
         return Ok(without_cluster(hints));
     };
-    let mut found = hints.clone();
-    found.cluster_id = Some(cluster.id.clone());
-    found.cluster_arn = Some(cluster.arn.clone());
-    found.writer_endpoint = Some(cluster.writer_endpoint.clone());
-    found.reader_endpoint = Some(cluster.reader_endpoint.clone());
-    found.port = Some(cluster.port);
-    found.engine_version = cluster.engine_version.clone();
-    found.database_name = cluster.database_name.clone();
-    found.master_username = cluster.master_username.clone();
-    found.master_secret_arn = cluster.master_secret_arn.clone();
-    found.backup_retention_days = cluster.backup_retention_days;
-    found.backup_window = cluster.backup_window.clone();
-    found.maintenance_window = cluster.maintenance_window.clone();
-    found.deletion_protection = cluster.deletion_protection;
 
-    // Tags: the cluster's, less the provider's defaults.
-    let own: Tags = cluster
-        .tags
-        .iter()
-        .filter(|(k, v)| aws.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    found.tags = match (&hints.tags, own.is_empty()) {
-        (None, true) => None,
-        _ => Some(own),
-    };
-    found.tags_all = cluster.tags.clone();
-
-    // Subnets.
-    match rds::subnet_group_subnets(&aws.rds, &cluster.subnet_group).await? {
-        Some(mut subnets) => {
-            let mut hinted = hints.subnet_ids.clone();
-            hinted.sort();
-            // Keep the configured order when the set is the same.
-            if hinted == subnets {
-                subnets = hints.subnet_ids.clone();
-            }
-            found.subnet_ids = subnets;
-            found.subnet_group_name = Some(cluster.subnet_group.clone());
-        }
-        // emulator: ModifyDBSubnetGroup drops the group from the endpoint's
-        // tables (moto 5.2.5); on AWS a missing group is real drift.
-        None => found.subnet_group_name = None,
-    }
+    let (subnet_ids, subnet_group_name) =
+        match rds::subnet_group_subnets(&aws.rds, &cluster.subnet_group).await? {
+            Some(subnets) => (
+                in_configured_order(&hints.subnet_ids, subnets),
+                Some(cluster.subnet_group.clone()),
+            ),
+            // emulator: ModifyDBSubnetGroup drops the group from the endpoint's
+            // tables (moto 5.2.5); on AWS a missing group is real drift.
+            None => (hints.subnet_ids.clone(), None),
+        };
 
     // The security group: ours is the one named `<name>-db` among the cluster's.
     let sg_id = hints
@@ -66,81 +39,126 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         .clone()
         .filter(|id| cluster.security_group_ids.contains(id))
         .or_else(|| cluster.security_group_ids.first().cloned());
-    found.security_group_id = None;
-    if let Some(sg_id) = sg_id {
-        if let Some(sg) =
-            ec2::find_security_group(&aws.ec2, &sg_id, PORT, &hints.rule_marker()).await?
-        {
-            found.vpc_id = sg.vpc_id.clone();
-            let mut hinted = hints.allowed_security_group_ids.clone().unwrap_or_default();
-            hinted.sort();
-            found.allowed_security_group_ids =
-                match (&hints.allowed_security_group_ids, sg.sources.is_empty()) {
-                    (None, true) => None,
-                    (Some(h), _) if hinted == sg.sources => Some(h.clone()),
-                    _ => Some(sg.sources.clone()),
-                };
-            found.security_group_id = Some(sg.id);
-        }
-    }
+    let sg = match sg_id {
+        Some(id) => ec2::find_security_group(&aws.ec2, &id, PORT, &hints.rule_marker()).await?,
+        None => None,
+    };
+    let (vpc_id, allowed_security_group_ids) = match &sg {
+        Some(sg) => (
+            sg.vpc_id.clone(),
+            match &hints.allowed_security_group_ids {
+                None if sg.sources.is_empty() => None,
+                Some(h) => Some(in_configured_order(h, sg.sources.clone())),
+                None => Some(sg.sources.clone()),
+            },
+        ),
+        None => (
+            hints.vpc_id.clone(),
+            hints.allowed_security_group_ids.clone(),
+        ),
+    };
 
     // Instances: ours are `<name>-<n>`; the writer is whichever AWS says.
-    let mut ours: Vec<String> = cluster
+    let mut instance_ids: Vec<String> = cluster
         .members
         .keys()
         .filter(|id| hints.owns_instance(id))
         .cloned()
         .collect();
-    sort_instances(&mut ours);
-    found.writer_instance_id = cluster
+    sort_instances(&mut instance_ids);
+    let writer_instance_id = cluster
         .members
         .iter()
         .find(|(_, writer)| **writer)
         .map(|(id, _)| id.clone());
-    let class_of = found
-        .writer_instance_id
+    let class_of = writer_instance_id
         .clone()
-        .filter(|w| ours.contains(w))
-        .or_else(|| ours.first().cloned());
-    if let Some(id) = class_of {
-        if let Some(i) = rds::describe_instance(&aws.rds, &id).await? {
-            found.instance_class = i.class;
-        }
+        .filter(|w| instance_ids.contains(w))
+        .or_else(|| instance_ids.first().cloned());
+    let instance_class = match class_of {
+        Some(id) => rds::describe_instance(&aws.rds, &id)
+            .await?
+            .map(|i| i.class),
+        None => None,
     }
-    let readers_made = i32::try_from(ours.len().saturating_sub(1)).unwrap_or(0);
-    found.instance_ids = ours;
+    .unwrap_or_else(|| hints.instance_class.clone());
 
     // Readers: how many this resource's readers run, and autoscaling's bounds.
-    let scaling = autoscaling::reader_scaling(&aws.autoscaling, &hints.name).await?;
-    found.readers = match scaling {
+    let readers_made = i32::try_from(instance_ids.len().saturating_sub(1)).unwrap_or(0);
+    let target_cpu = hints.readers().target_cpu;
+    let readers = match autoscaling::reader_scaling(&aws.autoscaling, &hints.name).await? {
         Some((_, max, target)) => Readers {
             min: readers_made,
             max,
-            target_cpu: target
-                .map(|t| t.round() as i32)
-                .unwrap_or(hints.readers.target_cpu),
+            target_cpu: target.map(|t| t.round() as i32).unwrap_or(target_cpu),
         },
         None => Readers {
             min: readers_made,
             max: readers_made,
-            target_cpu: hints.readers.target_cpu,
+            target_cpu,
         },
     };
-    found.readers_block = hints.readers_block || found.readers != Readers::DEFAULT;
+    let readers_block =
+        (hints.readers_block.is_some() || readers != Readers::DEFAULT).then_some(readers);
 
     // The connection secret.
-    found.connection = None;
-    if hints.connection_secret_arn.is_none() {
-        found.connection_secret_arn =
-            secrets::secret_named(&aws.secrets, &hints.connection_secret_name()).await?;
+    let secret_arn = match &hints.connection_secret_arn {
+        Some(arn) => Some(arn.clone()),
+        None => secrets::secret_named(&aws.secrets, &hints.connection_secret_name()).await?,
+    };
+    let (connection_secret_arn, connection) = match secret_arn {
+        Some(arn) => match secrets::read_secret(&aws.secrets, &arn).await? {
+            Some((json, _)) => (Some(arn), Some(parse_connection(&json))),
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+
+    Ok(Some(DatabaseState {
+        name: cluster.id.clone(),
+        vpc_id,
+        subnet_ids,
+        allowed_security_group_ids,
+        engine_version: cluster.engine_version.clone(),
+        database_name: cluster.database_name.clone(),
+        master_username: cluster.master_username.clone(),
+        instance_class,
+        readers_block,
+        backup_retention_days: cluster.backup_retention_days,
+        backup_window: cluster.backup_window.clone(),
+        maintenance_window: cluster.maintenance_window.clone(),
+        deletion_protection: cluster.deletion_protection,
+        skip_final_snapshot: hints.skip_final_snapshot,
+        apply_immediately: hints.apply_immediately,
+        tags: null_if_unset(&hints.tags, own_tags(&cluster.tags, &aws.default_tags)),
+        tags_all: cluster.tags.clone(),
+        cluster_id: Some(cluster.id.clone()),
+        cluster_arn: Some(cluster.arn.clone()),
+        writer_endpoint: Some(cluster.writer_endpoint.clone()),
+        reader_endpoint: Some(cluster.reader_endpoint.clone()),
+        port: Some(cluster.port),
+        security_group_id: sg.map(|sg| sg.id),
+        subnet_group_name,
+        instance_ids,
+        writer_instance_id,
+        master_secret_arn: cluster.master_secret_arn.clone(),
+        connection_secret_arn,
+        connection,
+    }))
+}
+
+/// `found`, in the configured order when it is the same set.
+fn in_configured_order(configured: &[String], found: Vec<String>) -> Vec<String> {
+    let sorted = |l: &[String]| {
+        let mut l = l.to_vec();
+        l.sort();
+        l
+    };
+    if sorted(configured) == sorted(&found) {
+        configured.to_vec()
+    } else {
+        found
     }
-    if let Some(arn) = found.connection_secret_arn.clone() {
-        match secrets::read_secret(&aws.secrets, &arn).await? {
-            Some((json, _)) => found.connection = Some(parse_connection(&json)),
-            None => found.connection_secret_arn = None,
-        }
-    }
-    Ok(Some(found))
 }
 
 /// The cluster is gone (or going) while its security group, subnet group or

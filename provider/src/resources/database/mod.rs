@@ -19,6 +19,7 @@ use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::{whole_in, Schema};
+use crate::typed;
 use crate::value::Dyn;
 
 pub use state::DatabaseState;
@@ -84,12 +85,12 @@ impl Composite for DatabaseResource {
         validate_config(config, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> DatabaseState {
-        DatabaseState::from_dyn(value)
+    fn decoded(&self, state: &mut DatabaseState) {
+        state.decoded();
     }
 
-    fn encode(&self, _region: &str, state: &DatabaseState) -> Dyn {
-        state.to_dyn()
+    fn derived(&self, _region: &str, state: &DatabaseState) -> Vec<(&'static str, Dyn)> {
+        state.derived()
     }
 
     fn label(&self, state: &DatabaseState) -> String {
@@ -182,9 +183,18 @@ impl Composite for DatabaseResource {
         }
 
         if let Some(prior) = prior {
-            let before = DatabaseState::from_dyn(prior);
-            let after = DatabaseState::from_dyn(&planned);
-            if before.readers.min != after.readers.min {
+            let decoded = (
+                typed::decode::<DatabaseState>(prior),
+                typed::decode::<DatabaseState>(&planned),
+            );
+            let (before, after) = match decoded {
+                (Ok(before), Ok(after)) => (before, after),
+                (Err(e), _) | (_, Err(e)) => {
+                    diags.error("Planning fansite_database failed", e.to_string());
+                    return planned;
+                }
+            };
+            if before.readers().min != after.readers().min {
                 planned.set("reader_instance_ids", Dyn::Unknown);
                 planned.set("writer_instance_id", Dyn::Unknown);
             }
@@ -265,7 +275,7 @@ impl Composite for DatabaseResource {
         }
         let hints = DatabaseState {
             name: id.to_string(),
-            ..DatabaseState::from_dyn(&Dyn::obj())
+            ..DatabaseState::default()
         };
         match find::find_database(aws, &hints).await {
             Ok(Some(found))

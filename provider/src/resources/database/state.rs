@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::aws::rds::ClusterSpec;
+use serde::{Deserialize, Serialize};
+
 use crate::value::Dyn;
 
 use super::{
@@ -10,16 +12,36 @@ use super::{
     DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_READERS, DEFAULT_MIN_READERS, DEFAULT_TARGET_CPU,
 };
 
-pub type Tags = BTreeMap<String, String>;
+pub use crate::resources::Tags;
 
 /// The port Aurora MySQL listens on.
 pub const PORT: i32 = 3306;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReadersInput")]
 pub struct Readers {
     pub min: i32,
     pub max: i32,
     pub target_cpu: i32,
+}
+
+/// `readers {}` as configured: `max` defaults to `min` when that is larger.
+#[derive(Deserialize)]
+struct ReadersInput {
+    min: Option<i32>,
+    max: Option<i32>,
+    target_cpu: Option<i32>,
+}
+
+impl From<ReadersInput> for Readers {
+    fn from(r: ReadersInput) -> Readers {
+        let min = r.min.unwrap_or(DEFAULT_MIN_READERS);
+        Readers {
+            min,
+            max: r.max.unwrap_or(DEFAULT_MAX_READERS.max(min)),
+            target_cpu: r.target_cpu.unwrap_or(DEFAULT_TARGET_CPU),
+        }
+    }
 }
 
 impl Readers {
@@ -34,7 +56,11 @@ impl Readers {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// The database as the schema has it. `reader_instance_ids` is read into
+/// `instance_ids` (with the writer: [`DatabaseState::decoded`]) and written
+/// back by [`DatabaseState::derived`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DatabaseState {
     pub name: String,
     pub vpc_id: String,
@@ -44,11 +70,13 @@ pub struct DatabaseState {
     pub database_name: String,
     pub master_username: String,
     pub instance_class: String,
-    pub readers: Readers,
-    /// Whether the configuration has a `readers {}` block.
-    pub readers_block: bool,
+    /// The `readers {}` block, when the configuration has one.
+    #[serde(rename = "readers", with = "crate::typed::one_block")]
+    pub readers_block: Option<Readers>,
     pub backup_retention_days: i32,
+    #[serde(rename = "preferred_backup_window")]
     pub backup_window: String,
+    #[serde(rename = "preferred_maintenance_window")]
     pub maintenance_window: String,
     pub deletion_protection: bool,
     pub skip_final_snapshot: bool,
@@ -63,160 +91,70 @@ pub struct DatabaseState {
     pub security_group_id: Option<String>,
     pub subnet_group_name: Option<String>,
     /// Instances this resource made, `<name>-<n>`, by number.
+    #[serde(rename = "reader_instance_ids", skip_serializing)]
     pub instance_ids: Vec<String>,
     pub writer_instance_id: Option<String>,
     pub master_secret_arn: Option<String>,
     pub connection_secret_arn: Option<String>,
     /// What the connection secret holds (read back from it).
     pub connection: Option<BTreeMap<String, String>>,
-    pub timeouts: Dyn,
 }
 
-fn int(v: &Dyn, name: &str, default: i32) -> i32 {
-    v.get(name)
-        .as_i64()
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
-}
-
-fn string(v: &Dyn, name: &str) -> Option<String> {
-    v.get(name).as_str().map(str::to_string)
-}
-
-fn or(v: Option<String>, default: &str) -> String {
-    v.unwrap_or_else(|| default.to_string())
+impl Default for DatabaseState {
+    fn default() -> Self {
+        DatabaseState {
+            name: String::new(),
+            vpc_id: String::new(),
+            subnet_ids: Vec::new(),
+            allowed_security_group_ids: None,
+            engine_version: DEFAULT_ENGINE_VERSION.into(),
+            database_name: "fansite".into(),
+            master_username: "fansite_admin".into(),
+            instance_class: DEFAULT_INSTANCE_CLASS.into(),
+            readers_block: None,
+            backup_retention_days: 7,
+            backup_window: DEFAULT_BACKUP_WINDOW.into(),
+            maintenance_window: DEFAULT_MAINTENANCE_WINDOW.into(),
+            deletion_protection: true,
+            skip_final_snapshot: false,
+            apply_immediately: false,
+            tags: None,
+            tags_all: Tags::new(),
+            cluster_id: None,
+            cluster_arn: None,
+            writer_endpoint: None,
+            reader_endpoint: None,
+            port: None,
+            security_group_id: None,
+            subnet_group_name: None,
+            instance_ids: Vec::new(),
+            writer_instance_id: None,
+            master_secret_arn: None,
+            connection_secret_arn: None,
+            connection: None,
+        }
+    }
 }
 
 impl DatabaseState {
-    /// From a state or a plan; unknown values read as their defaults.
-    pub fn from_dyn(v: &Dyn) -> DatabaseState {
-        let block = v.get("readers").as_list().and_then(|l| l.first()).cloned();
-        let readers = match &block {
-            Some(b) => {
-                let min = int(b, "min", DEFAULT_MIN_READERS);
-                Readers {
-                    min,
-                    max: int(b, "max", DEFAULT_MAX_READERS.max(min)),
-                    target_cpu: int(b, "target_cpu", DEFAULT_TARGET_CPU),
-                }
-            }
-            None => Readers::DEFAULT,
-        };
-        let flag = |name: &str, default: bool| v.get(name).as_bool().unwrap_or(default);
-        DatabaseState {
-            name: or(string(v, "name"), ""),
-            vpc_id: or(string(v, "vpc_id"), ""),
-            subnet_ids: v.get("subnet_ids").string_list(),
-            allowed_security_group_ids: v
-                .get("allowed_security_group_ids")
-                .as_list()
-                .map(|_| v.get("allowed_security_group_ids").string_list()),
-            engine_version: or(string(v, "engine_version"), DEFAULT_ENGINE_VERSION),
-            database_name: or(string(v, "database_name"), "fansite"),
-            master_username: or(string(v, "master_username"), "fansite_admin"),
-            instance_class: or(string(v, "instance_class"), DEFAULT_INSTANCE_CLASS),
-            readers,
-            readers_block: block.is_some(),
-            backup_retention_days: int(v, "backup_retention_days", 7),
-            backup_window: or(string(v, "preferred_backup_window"), DEFAULT_BACKUP_WINDOW),
-            maintenance_window: or(
-                string(v, "preferred_maintenance_window"),
-                DEFAULT_MAINTENANCE_WINDOW,
-            ),
-            deletion_protection: flag("deletion_protection", true),
-            skip_final_snapshot: flag("skip_final_snapshot", false),
-            apply_immediately: flag("apply_immediately", false),
-            tags: v.get("tags").as_map().map(|_| v.get("tags").string_map()),
-            tags_all: v.get("tags_all").string_map(),
-            cluster_id: string(v, "cluster_id"),
-            cluster_arn: string(v, "cluster_arn"),
-            writer_endpoint: string(v, "writer_endpoint"),
-            reader_endpoint: string(v, "reader_endpoint"),
-            port: v.get("port").as_i64().and_then(|p| i32::try_from(p).ok()),
-            security_group_id: string(v, "security_group_id"),
-            subnet_group_name: string(v, "subnet_group_name"),
-            instance_ids: {
-                let mut ids = Vec::new();
-                ids.extend(string(v, "writer_instance_id"));
-                ids.extend(v.get("reader_instance_ids").string_list());
-                sort_instances(&mut ids);
-                ids
-            },
-            writer_instance_id: string(v, "writer_instance_id"),
-            master_secret_arn: string(v, "master_secret_arn"),
-            connection_secret_arn: string(v, "connection_secret_arn"),
-            connection: v
-                .get("connection")
-                .as_map()
-                .map(|_| v.get("connection").string_map()),
-            timeouts: v.get("timeouts").clone(),
-        }
+    /// The readers: the block's, or the defaults without one.
+    pub fn readers(&self) -> Readers {
+        self.readers_block.unwrap_or(Readers::DEFAULT)
     }
 
-    pub fn to_dyn(&self) -> Dyn {
-        let mut v = Dyn::obj();
-        let opt = |s: &Option<String>| s.clone().into();
-        v.set("name", self.name.clone().into());
-        v.set("vpc_id", self.vpc_id.clone().into());
-        v.set(
-            "subnet_ids",
-            Dyn::from_strings(self.subnet_ids.iter().cloned()),
-        );
-        v.set(
-            "allowed_security_group_ids",
-            self.allowed_security_group_ids
-                .as_ref()
-                .map(|l| Dyn::from_strings(l.iter().cloned()))
-                .unwrap_or(Dyn::Null),
-        );
-        v.set("engine_version", self.engine_version.clone().into());
-        v.set("database_name", self.database_name.clone().into());
-        v.set("master_username", self.master_username.clone().into());
-        v.set("instance_class", self.instance_class.clone().into());
-        let readers = if self.readers_block {
-            let mut b = Dyn::obj();
-            b.set("min", i64::from(self.readers.min).into());
-            b.set("max", i64::from(self.readers.max).into());
-            b.set("target_cpu", i64::from(self.readers.target_cpu).into());
-            Dyn::List(vec![b])
-        } else {
-            Dyn::List(vec![])
-        };
-        v.set("readers", readers);
-        v.set(
-            "backup_retention_days",
-            i64::from(self.backup_retention_days).into(),
-        );
-        v.set("preferred_backup_window", self.backup_window.clone().into());
-        v.set(
-            "preferred_maintenance_window",
-            self.maintenance_window.clone().into(),
-        );
-        v.set("deletion_protection", self.deletion_protection.into());
-        v.set("skip_final_snapshot", self.skip_final_snapshot.into());
-        v.set("apply_immediately", self.apply_immediately.into());
-        v.set(
-            "tags",
-            self.tags
-                .as_ref()
-                .map(|t| Dyn::from_string_map(t.iter()))
-                .unwrap_or(Dyn::Null),
-        );
-        v.set("tags_all", Dyn::from_string_map(self.tags_all.iter()));
-        v.set("cluster_id", opt(&self.cluster_id));
-        v.set("cluster_arn", opt(&self.cluster_arn));
-        v.set("writer_endpoint", opt(&self.writer_endpoint));
-        v.set("reader_endpoint", opt(&self.reader_endpoint));
-        v.set(
-            "port",
-            self.port
-                .map(|p| Dyn::Number(i64::from(p)))
-                .unwrap_or(Dyn::Null),
-        );
-        v.set("security_group_id", opt(&self.security_group_id));
-        v.set("subnet_group_name", opt(&self.subnet_group_name));
-        v.set("writer_instance_id", opt(&self.writer_instance_id));
-        v.set(
+    /// After reading: the writer joins the readers in `instance_ids`.
+    pub fn decoded(&mut self) {
+        if let Some(w) = &self.writer_instance_id {
+            if !self.instance_ids.contains(w) {
+                self.instance_ids.push(w.clone());
+            }
+        }
+        sort_instances(&mut self.instance_ids);
+    }
+
+    /// `reader_instance_ids`: the instances made, less the writer.
+    pub fn derived(&self) -> Vec<(&'static str, Dyn)> {
+        vec![(
             "reader_instance_ids",
             Dyn::from_strings(
                 self.instance_ids
@@ -224,18 +162,7 @@ impl DatabaseState {
                     .filter(|i| Some(*i) != self.writer_instance_id.as_ref())
                     .cloned(),
             ),
-        );
-        v.set("master_secret_arn", opt(&self.master_secret_arn));
-        v.set("connection_secret_arn", opt(&self.connection_secret_arn));
-        v.set(
-            "connection",
-            self.connection
-                .as_ref()
-                .map(|m| Dyn::from_string_map(m.iter()))
-                .unwrap_or(Dyn::Null),
-        );
-        v.set("timeouts", self.timeouts.clone());
-        v
+        )]
     }
 
     pub fn cluster_spec(&self) -> ClusterSpec {

@@ -173,14 +173,22 @@ fn state_round_trips_and_readers_default() {
         "reader_instance_ids",
         Dyn::from_strings(["fan-db-10", "fan-db-2"]),
     );
-    let s = DatabaseState::from_dyn(&v);
-    assert_eq!(s.readers, Readers::of(2, 4, 55));
+    let driver = crate::driver::Driver(DatabaseResource);
+    let mut diags = Diags::default();
+    let s = driver.decode(&v, &mut diags).expect("decodes");
+    assert_eq!(s.readers(), Readers::of(2, 4, 55));
     assert_eq!(s.instance_ids, ["fan-db-1", "fan-db-2", "fan-db-10"]);
-    let back = DatabaseState::from_dyn(&s.to_dyn());
+    let out = driver.encode("us-east-1", &s, &Dyn::Null).expect("encodes");
+    assert_eq!(
+        out.get("reader_instance_ids"),
+        &Dyn::from_strings(["fan-db-2", "fan-db-10"])
+    );
+    let back = driver.decode(&out, &mut diags).expect("decodes");
     assert_eq!(back, s);
-    let plain = DatabaseState::from_dyn(&config(&[]));
-    assert_eq!(plain.readers, Readers::DEFAULT);
-    assert!(plain.readers.autoscaled());
+    let plain = driver.decode(&config(&[]), &mut diags).expect("decodes");
+    assert_eq!(plain.readers(), Readers::DEFAULT);
+    assert!(plain.readers().autoscaled());
+    assert!(!diags.has_errors(), "{diags:?}");
     assert!(plain.deletion_protection, "protected by default");
     assert!(!plain.skip_final_snapshot, "final snapshot by default");
     assert!(s.owns_instance("fan-db-3"));
@@ -190,7 +198,7 @@ fn state_round_trips_and_readers_default() {
 
 #[test]
 fn the_connection_secret_has_no_password_and_a_numeric_port() {
-    let mut s = DatabaseState::from_dyn(&config(&[]));
+    let mut s: DatabaseState = crate::typed::decode(&config(&[])).expect("decodes");
     s.writer_endpoint = Some("w.example".into());
     s.reader_endpoint = Some("r.example".into());
     s.port = Some(3306);

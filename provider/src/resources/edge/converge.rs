@@ -27,7 +27,7 @@ fn waf_tags(s: &EdgeState) -> Vec<(String, String)> {
 
 pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
     s3::create_bucket(&aws.s3, &want.name, &aws.region, &want.tags_all).await?;
-    cur.bucket_made = true;
+    cur.bucket_name = Some(cur.name.clone());
     // A web ACL left by an earlier edge of this name is taken over, not orphaned.
     let (acl_id, acl_arn) = match wafv2::find_web_acl(&aws.waf, &want.acl_spec().name).await? {
         Some((id, arn)) => {
@@ -149,7 +149,6 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
     cur.aliases = want.aliases.clone();
     cur.hosted_zone_id = want.hosted_zone_id.clone();
     cur.force_destroy = want.force_destroy;
-    cur.timeouts = want.timeouts.clone();
     if cur.content_hash != want.content_hash {
         if want.content_hash.is_some() {
             let inv = cloudfront::invalidate_all(
@@ -170,7 +169,7 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
 /// control, the web ACL, then the bucket. Parts already gone are done.
 pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
     // Refuse before anything is removed when the site's files would be lost.
-    if cur.bucket_made && !cur.force_destroy && s3::has_objects(&aws.s3, &cur.name).await? {
+    if cur.bucket_made() && !cur.force_destroy && s3::has_objects(&aws.s3, &cur.name).await? {
         return Err(crate::error::Error::Refused {
             action: "deleting".into(),
             part: format!("bucket {:?}", cur.name),
@@ -202,7 +201,7 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
     if let Some(acl) = &cur.web_acl_id {
         wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await?;
     }
-    if cur.bucket_made {
+    if cur.bucket_made() {
         s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy).await?;
     }
     Ok(())

@@ -69,12 +69,11 @@ impl Composite for EdgeResource {
         validate_config(config, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> EdgeState {
-        EdgeState::from_dyn(value)
-    }
-
-    fn encode(&self, _region: &str, state: &EdgeState) -> Dyn {
-        state.to_dyn()
+    fn derived(&self, _region: &str, state: &EdgeState) -> Vec<(&'static str, Dyn)> {
+        vec![
+            ("bucket_arn", state.bucket_arn().into()),
+            ("url", state.url().into()),
+        ]
     }
 
     fn label(&self, state: &EdgeState) -> String {
@@ -83,7 +82,7 @@ impl Composite for EdgeResource {
 
     fn unmade(&self, want: &EdgeState) -> EdgeState {
         EdgeState {
-            bucket_made: false,
+            bucket_name: None,
             oac_id: None,
             distribution_id: None,
             distribution_arn: None,
@@ -96,7 +95,7 @@ impl Composite for EdgeResource {
     }
 
     fn has_parts(&self, state: &EdgeState) -> bool {
-        state.bucket_made
+        state.bucket_made()
     }
 
     async fn find(&self, aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>> {
@@ -173,10 +172,10 @@ impl Composite for EdgeResource {
         }
         let hints = EdgeState {
             distribution_id: Some(id.to_string()),
-            ..EdgeState::from_dyn(&Dyn::obj())
+            ..EdgeState::default()
         };
         match find::find_edge(aws, &hints).await {
-            Ok(Some(found)) if !found.bucket_made || found.web_acl_id.is_none() => {
+            Ok(Some(found)) if !found.bucket_made() || found.web_acl_id.is_none() => {
                 diags.error(
                     "Cannot import a distribution that fansite_edge did not make",
                     format!("Distribution {id} has no S3 origin bucket or no web ACL named \"<bucket>-waf\": only an edge made by fansite_edge can be imported."),

@@ -1,16 +1,16 @@
 //! The edge's state: its inputs, and the ids of every part made so far.
 
-use std::collections::BTreeMap;
-
 use crate::aws::cloudfront::DistSpec;
 use crate::aws::wafv2::AclSpec;
-use crate::value::Dyn;
+use serde::{Deserialize, Serialize};
 
 use super::{DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT};
 
-pub type Tags = BTreeMap<String, String>;
+pub use crate::resources::Tags;
 
-#[derive(Clone, Debug, PartialEq)]
+/// The edge as the schema has it; `bucket_arn` and `url` are derived from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EdgeState {
     pub name: String,
     pub api_origin: Option<String>,
@@ -27,7 +27,9 @@ pub struct EdgeState {
     pub force_destroy: bool,
     pub tags: Option<Tags>,
     pub tags_all: Tags,
-    pub bucket_made: bool,
+    /// The bucket's name once it is made: the edge's `name`.
+    pub bucket_name: Option<String>,
+    #[serde(rename = "origin_access_control_id")]
     pub oac_id: Option<String>,
     pub distribution_id: Option<String>,
     pub distribution_arn: Option<String>,
@@ -35,106 +37,51 @@ pub struct EdgeState {
     pub web_acl_id: Option<String>,
     pub web_acl_arn: Option<String>,
     pub invalidation_id: Option<String>,
-    pub timeouts: Dyn,
 }
 
-fn string(v: &Dyn, name: &str) -> Option<String> {
-    v.get(name).as_str().map(str::to_string)
-}
-
-fn list(v: &Dyn, name: &str) -> Option<Vec<String>> {
-    v.get(name).as_list().map(|_| v.get(name).string_list())
-}
-
-fn opt_list(l: &Option<Vec<String>>) -> Dyn {
-    l.as_ref()
-        .map(|l| Dyn::from_strings(l.iter().cloned()))
-        .unwrap_or(Dyn::Null)
+impl Default for EdgeState {
+    fn default() -> Self {
+        EdgeState {
+            name: String::new(),
+            api_origin: None,
+            api_path_pattern: "/api/*".into(),
+            api_origin_protocol: "https-only".into(),
+            aliases: None,
+            certificate_arn: None,
+            hosted_zone_id: None,
+            price_class: "PriceClass_All".into(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            managed_rule_groups: DEFAULT_MANAGED_RULE_GROUPS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            geo_block: None,
+            content_hash: None,
+            force_destroy: false,
+            tags: None,
+            tags_all: Tags::new(),
+            bucket_name: None,
+            oac_id: None,
+            distribution_id: None,
+            distribution_arn: None,
+            domain_name: None,
+            web_acl_id: None,
+            web_acl_arn: None,
+            invalidation_id: None,
+        }
+    }
 }
 
 impl EdgeState {
-    pub fn from_dyn(v: &Dyn) -> EdgeState {
-        let name = string(v, "name").unwrap_or_default();
-        EdgeState {
-            bucket_made: v.get("bucket_name").as_str().is_some(),
-            name,
-            api_origin: string(v, "api_origin"),
-            api_path_pattern: string(v, "api_path_pattern").unwrap_or_else(|| "/api/*".into()),
-            api_origin_protocol: string(v, "api_origin_protocol")
-                .unwrap_or_else(|| "https-only".into()),
-            aliases: list(v, "aliases"),
-            certificate_arn: string(v, "certificate_arn"),
-            hosted_zone_id: string(v, "hosted_zone_id"),
-            price_class: string(v, "price_class").unwrap_or_else(|| "PriceClass_All".into()),
-            rate_limit: v.get("rate_limit").as_i64().unwrap_or(DEFAULT_RATE_LIMIT),
-            managed_rule_groups: list(v, "managed_rule_groups").unwrap_or_else(|| {
-                DEFAULT_MANAGED_RULE_GROUPS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
-            }),
-            geo_block: list(v, "geo_block"),
-            content_hash: string(v, "content_hash"),
-            force_destroy: v.get("force_destroy").as_bool().unwrap_or(false),
-            tags: v.get("tags").as_map().map(|_| v.get("tags").string_map()),
-            tags_all: v.get("tags_all").string_map(),
-            oac_id: string(v, "origin_access_control_id"),
-            distribution_id: string(v, "distribution_id"),
-            distribution_arn: string(v, "distribution_arn"),
-            domain_name: string(v, "domain_name"),
-            web_acl_id: string(v, "web_acl_id"),
-            web_acl_arn: string(v, "web_acl_arn"),
-            invalidation_id: string(v, "invalidation_id"),
-            timeouts: v.get("timeouts").clone(),
-        }
+    /// Whether the bucket was made.
+    pub fn bucket_made(&self) -> bool {
+        self.bucket_name.is_some()
     }
 
-    pub fn to_dyn(&self) -> Dyn {
-        let mut v = Dyn::obj();
-        let opt = |s: &Option<String>| -> Dyn { s.clone().into() };
-        v.set("name", self.name.clone().into());
-        v.set("api_origin", opt(&self.api_origin));
-        v.set("api_path_pattern", self.api_path_pattern.clone().into());
-        v.set(
-            "api_origin_protocol",
-            self.api_origin_protocol.clone().into(),
-        );
-        v.set("aliases", opt_list(&self.aliases));
-        v.set("certificate_arn", opt(&self.certificate_arn));
-        v.set("hosted_zone_id", opt(&self.hosted_zone_id));
-        v.set("price_class", self.price_class.clone().into());
-        v.set("rate_limit", self.rate_limit.into());
-        v.set(
-            "managed_rule_groups",
-            Dyn::from_strings(self.managed_rule_groups.iter().cloned()),
-        );
-        v.set("geo_block", opt_list(&self.geo_block));
-        v.set("content_hash", opt(&self.content_hash));
-        v.set("force_destroy", self.force_destroy.into());
-        v.set(
-            "tags",
-            self.tags
-                .as_ref()
-                .map(|t| Dyn::from_string_map(t.iter()))
-                .unwrap_or(Dyn::Null),
-        );
-        v.set("tags_all", Dyn::from_string_map(self.tags_all.iter()));
-        let bucket = self.bucket_made.then(|| self.name.clone());
-        v.set("bucket_name", opt(&bucket));
-        v.set(
-            "bucket_arn",
-            opt(&bucket.map(|b| format!("arn:aws:s3:::{b}"))),
-        );
-        v.set("origin_access_control_id", opt(&self.oac_id));
-        v.set("distribution_id", opt(&self.distribution_id));
-        v.set("distribution_arn", opt(&self.distribution_arn));
-        v.set("domain_name", opt(&self.domain_name));
-        v.set("url", opt(&self.url()));
-        v.set("web_acl_id", opt(&self.web_acl_id));
-        v.set("web_acl_arn", opt(&self.web_acl_arn));
-        v.set("invalidation_id", opt(&self.invalidation_id));
-        v.set("timeouts", self.timeouts.clone());
-        v
+    pub fn bucket_arn(&self) -> Option<String> {
+        self.bucket_name
+            .as_ref()
+            .map(|b| format!("arn:aws:s3:::{b}"))
     }
 
     pub fn url(&self) -> Option<String> {

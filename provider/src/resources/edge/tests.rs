@@ -95,11 +95,14 @@ fn state_round_trips_and_derives_the_url() {
     let mut v = config(&[("aliases", Dyn::from_strings(["fans.example.com"]))]);
     v.set("bucket_name", "fansite-web".into());
     v.set("domain_name", "d111.cloudfront.net".into());
-    let s = EdgeState::from_dyn(&v);
+    let s = crate::typed::decode::<EdgeState>(&v).unwrap();
     assert_eq!(s.url().as_deref(), Some("https://fans.example.com"));
     assert_eq!(s.rate_limit, DEFAULT_RATE_LIMIT);
     assert_eq!(s.managed_rule_groups.len(), 3);
-    assert_eq!(EdgeState::from_dyn(&s.to_dyn()), s);
+    assert_eq!(
+        crate::typed::decode::<EdgeState>(&crate::typed::encode(&s).unwrap()).unwrap(),
+        s
+    );
     assert_eq!(s.acl_spec().name, "fansite-web-waf");
     assert_eq!(
         s.dist_spec("ap-northeast-2").bucket_domain,

@@ -36,7 +36,6 @@ pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) ->
     cur.name = want.name.clone();
     cur.tags = want.tags.clone();
     cur.tags_all = want.tags_all.clone();
-    cur.timeouts = want.timeouts.clone();
 
     let vpc_id = match &cur.vpc_id {
         Some(id) => id.clone(),

@@ -7,6 +7,7 @@ use crate::aws::Aws;
 use crate::error::Result;
 
 use super::state::*;
+use crate::resources::{null_if_unset, own_tags};
 
 /// The network as AWS has it, found from the VPC id in `hints`. `None` when the
 /// VPC is gone. `hints` (the prior state) gives the zone order and the
@@ -106,15 +107,7 @@ pub async fn find_network(aws: &Aws, hints: &NetworkState) -> Result<Option<Netw
         .remove("Name")
         .unwrap_or_else(|| hints.name.clone());
     tags_all.retain(|k, _| !k.starts_with("fansite:"));
-    let own: Tags = tags_all
-        .iter()
-        .filter(|(k, v)| aws.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags = match (&hints.tags, own.is_empty()) {
-        (None, true) => None,
-        _ => Some(own),
-    };
+    let tags = null_if_unset(&hints.tags, own_tags(&tags_all, &aws.default_tags));
 
     Ok(Some(NetworkState {
         name,
@@ -129,7 +122,6 @@ pub async fn find_network(aws: &Aws, hints: &NetworkState) -> Result<Option<Netw
         internet_gateway_id,
         public_route_table_id,
         azs,
-        timeouts: hints.timeouts.clone(),
     }))
 }
 

@@ -58,12 +58,8 @@ impl Composite for NetworkResource {
         validate_config(config, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> NetworkState {
-        NetworkState::from_dyn(value)
-    }
-
-    fn encode(&self, _region: &str, state: &NetworkState) -> Dyn {
-        state.to_dyn()
+    fn derived(&self, _region: &str, state: &NetworkState) -> Vec<(&'static str, Dyn)> {
+        state.derived()
     }
 
     fn label(&self, state: &NetworkState) -> String {
@@ -195,7 +191,7 @@ impl Composite for NetworkResource {
             );
             return None;
         }
-        let hints = NetworkState::from_dyn(&Dyn::obj());
+        let hints = NetworkState::default();
         let hints = NetworkState {
             vpc_id: Some(id.to_string()),
             ..hints

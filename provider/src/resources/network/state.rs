@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::value::Dyn;
 
-pub type Tags = BTreeMap<String, String>;
+pub use crate::resources::Tags;
 
 /// Tag on every part saying which part it is, so that read, import and delete
 /// find the parts in the VPC whatever the state says.
@@ -50,7 +52,8 @@ impl NatStrategy {
 }
 
 /// The parts of one availability zone.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AzParts {
     pub public_subnet_id: Option<String>,
     pub private_subnet_id: Option<String>,
@@ -59,7 +62,11 @@ pub struct AzParts {
     pub nat_eip_allocation_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// The network as the schema has it. `subnets_by_az` is read into `azs` and
+/// written, with each zone's CIDRs, by [`NetworkState::derived`], as are the
+/// id lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkState {
     pub name: String,
     pub cidr_block: String,
@@ -74,57 +81,30 @@ pub struct NetworkState {
     pub vpc_id: Option<String>,
     pub internet_gateway_id: Option<String>,
     pub public_route_table_id: Option<String>,
+    #[serde(rename = "subnets_by_az", skip_serializing)]
     pub azs: BTreeMap<String, AzParts>,
-    pub timeouts: Dyn,
 }
 
-fn opt(s: &Option<String>) -> Dyn {
-    s.clone().map_or(Dyn::Null, Dyn::String)
-}
-
-fn opt_str(v: &Dyn) -> Option<String> {
-    v.as_str().map(str::to_string)
+impl Default for NetworkState {
+    fn default() -> Self {
+        NetworkState {
+            name: String::new(),
+            cidr_block: String::new(),
+            availability_zones: Vec::new(),
+            nat_strategy: NatStrategy::Single.as_str().into(),
+            public_subnet_cidrs: BTreeMap::new(),
+            private_subnet_cidrs: BTreeMap::new(),
+            tags: None,
+            tags_all: Tags::new(),
+            vpc_id: None,
+            internet_gateway_id: None,
+            public_route_table_id: None,
+            azs: BTreeMap::new(),
+        }
+    }
 }
 
 impl NetworkState {
-    /// From a state or a fully known plan.
-    pub fn from_dyn(v: &Dyn) -> Self {
-        let mut azs = BTreeMap::new();
-        if let Some(m) = v.get("subnets_by_az").as_map() {
-            for (az, p) in m {
-                azs.insert(
-                    az.clone(),
-                    AzParts {
-                        public_subnet_id: opt_str(p.get("public_subnet_id")),
-                        private_subnet_id: opt_str(p.get("private_subnet_id")),
-                        private_route_table_id: opt_str(p.get("private_route_table_id")),
-                        nat_gateway_id: opt_str(p.get("nat_gateway_id")),
-                        nat_eip_allocation_id: opt_str(p.get("nat_eip_allocation_id")),
-                    },
-                );
-            }
-        }
-        NetworkState {
-            name: v.get("name").as_str().unwrap_or_default().to_string(),
-            cidr_block: v.get("cidr_block").as_str().unwrap_or_default().to_string(),
-            availability_zones: v.get("availability_zones").string_list(),
-            nat_strategy: v
-                .get("nat_strategy")
-                .as_str()
-                .unwrap_or("single")
-                .to_string(),
-            public_subnet_cidrs: v.get("public_subnet_cidrs").string_map(),
-            private_subnet_cidrs: v.get("private_subnet_cidrs").string_map(),
-            tags: v.get("tags").as_map().map(|_| v.get("tags").string_map()),
-            tags_all: v.get("tags_all").string_map(),
-            vpc_id: opt_str(v.get("vpc_id")),
-            internet_gateway_id: opt_str(v.get("internet_gateway_id")),
-            public_route_table_id: opt_str(v.get("public_route_table_id")),
-            azs,
-            timeouts: v.get("timeouts").clone(),
-        }
-    }
-
     pub fn strategy(&self) -> NatStrategy {
         NatStrategy::parse(&self.nat_strategy).unwrap_or(NatStrategy::Single)
     }
@@ -140,7 +120,8 @@ impl NetworkState {
         out
     }
 
-    pub fn to_dyn(&self) -> Dyn {
+    /// `subnets_by_az` and the id lists, in `availability_zones` order.
+    pub fn derived(&self) -> Vec<(&'static str, Dyn)> {
         let zones = self.zones_in_order();
         let ids = |f: fn(&AzParts) -> &Option<String>| {
             Dyn::from_strings(
@@ -152,9 +133,7 @@ impl NetworkState {
         let mut by_az = Dyn::obj();
         for az in &zones {
             let Some(p) = self.azs.get(*az) else { continue };
-            let mut o = Dyn::obj();
-            o.set("public_subnet_id", opt(&p.public_subnet_id));
-            o.set("private_subnet_id", opt(&p.private_subnet_id));
+            let mut o = crate::typed::encode(p).unwrap_or_default();
             o.set(
                 "public_cidr",
                 self.public_subnet_cidrs.get(*az).cloned().into(),
@@ -163,43 +142,14 @@ impl NetworkState {
                 "private_cidr",
                 self.private_subnet_cidrs.get(*az).cloned().into(),
             );
-            o.set("private_route_table_id", opt(&p.private_route_table_id));
-            o.set("nat_gateway_id", opt(&p.nat_gateway_id));
-            o.set("nat_eip_allocation_id", opt(&p.nat_eip_allocation_id));
             by_az.set(az, o);
         }
-        let mut v = Dyn::obj();
-        v.set("name", self.name.as_str().into());
-        v.set("cidr_block", self.cidr_block.as_str().into());
-        v.set(
-            "availability_zones",
-            Dyn::from_strings(self.availability_zones.iter().cloned()),
-        );
-        v.set("nat_strategy", self.nat_strategy.as_str().into());
-        v.set(
-            "public_subnet_cidrs",
-            Dyn::from_string_map(self.public_subnet_cidrs.iter()),
-        );
-        v.set(
-            "private_subnet_cidrs",
-            Dyn::from_string_map(self.private_subnet_cidrs.iter()),
-        );
-        v.set(
-            "tags",
-            self.tags
-                .as_ref()
-                .map_or(Dyn::Null, |t| Dyn::from_string_map(t.iter())),
-        );
-        v.set("tags_all", Dyn::from_string_map(self.tags_all.iter()));
-        v.set("vpc_id", opt(&self.vpc_id));
-        v.set("internet_gateway_id", opt(&self.internet_gateway_id));
-        v.set("public_route_table_id", opt(&self.public_route_table_id));
-        v.set("public_subnet_ids", ids(|p| &p.public_subnet_id));
-        v.set("private_subnet_ids", ids(|p| &p.private_subnet_id));
-        v.set("nat_gateway_ids", ids(|p| &p.nat_gateway_id));
-        v.set("subnets_by_az", by_az);
-        v.set("timeouts", self.timeouts.clone());
-        v
+        vec![
+            ("public_subnet_ids", ids(|p| &p.public_subnet_id)),
+            ("private_subnet_ids", ids(|p| &p.private_subnet_id)),
+            ("nat_gateway_ids", ids(|p| &p.nat_gateway_id)),
+            ("subnets_by_az", by_az),
+        ]
     }
 
     /// Tags for the VPC itself.

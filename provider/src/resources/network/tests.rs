@@ -217,10 +217,11 @@ fn nat_strategy_reads_back_from_the_gateways_found() {
 
 #[test]
 fn state_round_trips_through_the_schema_shape() {
-    let mut s = NetworkState::from_dyn(&config(&[(
+    let mut s = crate::typed::decode::<NetworkState>(&config(&[(
         "availability_zones",
         Dyn::from_strings(["us-east-1a"]),
-    )]));
+    )]))
+    .unwrap();
     s.vpc_id = Some("vpc-1".into());
     s.azs.insert(
         "us-east-1a".into(),
@@ -229,8 +230,10 @@ fn state_round_trips_through_the_schema_shape() {
             ..Default::default()
         },
     );
-    let v = s.to_dyn();
-    assert_eq!(NetworkState::from_dyn(&v), s);
+    let v = crate::driver::Driver(NetworkResource)
+        .encode("us-east-1", &s, &Dyn::Null)
+        .unwrap();
+    assert_eq!(crate::typed::decode::<NetworkState>(&v).unwrap(), s);
     assert_eq!(v.get("public_subnet_ids"), &Dyn::from_strings(["subnet-1"]));
     assert!(v
         .get("subnets_by_az")

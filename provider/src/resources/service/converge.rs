@@ -103,10 +103,17 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &want.rule_marker(),
     )
     .await?;
-    for (sg, port) in &want.allow_to {
-        ec2::allow_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
-        if !cur.allow_to.contains(&(sg.clone(), *port)) {
-            cur.allow_to.push((sg.clone(), *port));
+    for a in &want.allow_to {
+        ec2::allow_from(
+            &aws.ec2,
+            &a.security_group_id,
+            &task_sg,
+            a.port,
+            &want.rule_marker(),
+        )
+        .await?;
+        if !cur.allow_to.contains(a) {
+            cur.allow_to.push(a.clone());
         }
     }
 
@@ -136,7 +143,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
                 &want.name,
                 &want.vpc_id,
                 want.container_port,
-                &want.health_check,
+                &want.health_check(),
                 &part_tags(want, &want.name),
             )
             .await?
@@ -174,14 +181,14 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         security_group: task_sg.clone(),
         target_group_arn: tg.clone(),
         container_port: want.container_port,
-        rollout: want.rollout,
+        rollout: want.rollout(),
         health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
     };
     cur.service_arn =
         Some(ecs::create_service(&aws.ecs, &spec, &part_tags(want, &want.name)).await?);
     cur.task_definition_arn = Some(td.clone());
     cur.revision = Some(revision);
-    if want.wait_for_steady_state {
+    if want.wait_for_steady_state() {
         ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
     }
 
@@ -237,11 +244,11 @@ async fn sync_scaling(
     only_if_changed: bool,
 ) -> Result<()> {
     let cluster = want.cluster();
-    if only_if_changed && cur.scaling == want.scaling {
-        cur.scaling_block = want.scaling_block;
+    if only_if_changed && cur.scaling() == want.scaling() {
+        cur.autoscaling = want.autoscaling.clone();
         return Ok(());
     }
-    if want.scaling.autoscaled() {
+    if want.scaling().autoscaled() {
         let with_arns = ServiceState {
             alb_arn: cur.alb_arn.clone(),
             target_group_arn: cur.target_group_arn.clone(),
@@ -257,8 +264,7 @@ async fn sync_scaling(
     } else {
         autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &want.name).await?;
     }
-    cur.scaling = want.scaling.clone();
-    cur.scaling_block = want.scaling_block;
+    cur.autoscaling = want.autoscaling.clone();
     Ok(())
 }
 
@@ -280,14 +286,14 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
     cur.alarm_topic_arn = Some(topic.clone());
     let notifier_ready = cur.notifier_function_arn.is_some()
         && cur.webhook_secret_arn.is_some()
-        && cur.alerts.slack_webhook_url == want.alerts.slack_webhook_url
+        && cur.slack_webhook_url() == want.slack_webhook_url()
         && !new_topic;
-    match &want.alerts.slack_webhook_url {
+    match want.slack_webhook_url() {
         Some(_) if notifier_ready => {}
         Some(url) => {
             let secret = match &cur.webhook_secret_arn {
                 Some(arn) => {
-                    if cur.alerts.slack_webhook_url.as_ref() != Some(url) {
+                    if cur.slack_webhook_url() != Some(url) {
                         secrets::put_value(&aws.secrets, arn, url).await?;
                     }
                     arn.clone()
@@ -312,7 +318,7 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
                 }
             };
             cur.webhook_secret_arn = Some(secret.clone());
-            cur.alerts.slack_webhook_url = Some(url.clone());
+            cur.set_slack_webhook_url(Some(url.clone()));
             let role = want.notifier_role();
             let role_arn = iam::ensure_role(
                 &aws.iam,
@@ -354,25 +360,26 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
     }
     let alarm_current = cur.alarm_name.is_some()
         && !new_topic
-        && (cur.alerts.cpu_threshold, cur.alerts.evaluation_periods)
-            == (want.alerts.cpu_threshold, want.alerts.evaluation_periods);
+        && (cur.alerts().cpu_threshold, cur.alerts().evaluation_periods)
+            == (
+                want.alerts().cpu_threshold,
+                want.alerts().evaluation_periods,
+            );
     if alarm_current {
         cur.alerts = want.alerts.clone();
-        cur.alerts_block = want.alerts_block;
         return Ok(());
     }
     let alarm = cloudwatch::CpuAlarm {
         name: want.alarm(),
         cluster: want.cluster(),
         service: want.name.clone(),
-        threshold: f64::from(want.alerts.cpu_threshold),
-        evaluation_periods: want.alerts.evaluation_periods,
+        threshold: f64::from(want.alerts().cpu_threshold),
+        evaluation_periods: want.alerts().evaluation_periods,
         topic_arn: topic,
     };
     cloudwatch::put_cpu_alarm(&aws.cloudwatch, &alarm, &part_tags(want, &want.alarm())).await?;
     cur.alarm_name = Some(want.alarm());
     cur.alerts = want.alerts.clone();
-    cur.alerts_block = want.alerts_block;
     Ok(())
 }
 
@@ -393,7 +400,7 @@ async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
         secrets::delete_secret(&aws.secrets, arn).await?;
     }
     cur.webhook_secret_arn = None;
-    cur.alerts.slack_webhook_url = None;
+    cur.set_slack_webhook_url(None);
     Ok(())
 }
 
@@ -428,8 +435,15 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         )
         .await?;
     }
-    for (sg, port) in want.allow_to.iter().filter(|a| !cur.allow_to.contains(a)) {
-        ec2::allow_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
+    for a in want.allow_to.iter().filter(|a| !cur.allow_to.contains(a)) {
+        ec2::allow_from(
+            &aws.ec2,
+            &a.security_group_id,
+            &task_sg,
+            a.port,
+            &want.rule_marker(),
+        )
+        .await?;
     }
     sync_secrets_policy(aws, want).await?;
     if cur.log_retention_days != want.log_retention_days {
@@ -442,11 +456,10 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         .await?;
         cur.log_retention_days = want.log_retention_days;
     }
-    if cur.health_check != want.health_check {
-        elbv2::modify_health_check(&aws.elb, &tg, &want.health_check).await?;
+    if cur.health_check() != want.health_check() {
+        elbv2::modify_health_check(&aws.elb, &tg, &want.health_check()).await?;
     }
     cur.health_check = want.health_check.clone();
-    cur.health_check_block = want.health_check_block;
     if cur.certificate_arn != want.certificate_arn {
         elbv2::converge_listeners(
             &aws.elb,
@@ -487,7 +500,7 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     let desired = (cur.desired_count != want.desired_count).then_some(want.desired_count);
     let service_changed = new_td.is_some()
         || desired.is_some()
-        || cur.rollout != want.rollout
+        || cur.rollout() != want.rollout()
         || sorted(&cur.private_subnet_ids) != sorted(&want.private_subnet_ids);
     if service_changed {
         ecs::update_service(
@@ -501,13 +514,12 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
                 desired_count: desired,
                 subnets: want.private_subnet_ids.clone(),
                 security_group: task_sg.clone(),
-                rollout: want.rollout,
+                rollout: want.rollout(),
                 health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
             },
         )
         .await?;
         cur.desired_count = want.desired_count;
-        cur.rollout = want.rollout;
         cur.private_subnet_ids = want.private_subnet_ids.clone();
         if let Some((arn, revision)) = &new_td {
             // What the service is asked to run; a rollback below puts back what runs.
@@ -522,12 +534,10 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
             cur.secrets = want.secrets.clone();
         }
     }
-    cur.wait_for_steady_state = want.wait_for_steady_state;
-    cur.deployment_block = want.deployment_block;
+    cur.deployment = want.deployment;
     cur.keep_revisions = want.keep_revisions;
-    cur.timeouts = want.timeouts.clone();
     if let Some(td) = cur.task_definition_arn.clone() {
-        if service_changed && want.wait_for_steady_state {
+        if service_changed && want.wait_for_steady_state() {
             ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
         }
         if new_td.is_some() {
@@ -547,13 +557,15 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     if old_port != want.container_port {
         ec2::revoke_from(&aws.ec2, &task_sg, &alb_sg, old_port, &want.rule_marker()).await?;
     }
-    for (sg, port) in cur
-        .allow_to
-        .clone()
-        .iter()
-        .filter(|a| !want.allow_to.contains(a))
-    {
-        ec2::revoke_from(&aws.ec2, sg, &task_sg, *port, &want.rule_marker()).await?;
+    for a in cur.allow_to.iter().filter(|a| !want.allow_to.contains(a)) {
+        ec2::revoke_from(
+            &aws.ec2,
+            &a.security_group_id,
+            &task_sg,
+            a.port,
+            &want.rule_marker(),
+        )
+        .await?;
     }
     cur.allow_to = want.allow_to.clone();
     Ok(())
@@ -644,8 +656,15 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
         elbv2::delete_target_group(&aws.elb, tg).await?;
     }
     if let Some(task_sg) = &cur.security_group_id {
-        for (sg, port) in &cur.allow_to {
-            ec2::revoke_from(&aws.ec2, sg, task_sg, *port, &cur.rule_marker()).await?;
+        for a in &cur.allow_to {
+            ec2::revoke_from(
+                &aws.ec2,
+                &a.security_group_id,
+                task_sg,
+                a.port,
+                &cur.rule_marker(),
+            )
+            .await?;
         }
         ec2::delete_security_group(&aws.ec2, task_sg).await?;
     }

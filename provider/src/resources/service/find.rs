@@ -2,8 +2,10 @@
 
 use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, lambda, logs, secrets, sns, Aws};
 use crate::error::Result;
+use crate::resources::{null_if_unset, own_tags};
 
-use super::state::{split_image, Scaling, ServiceState, Tags};
+use super::defaults::{DEFAULT_ALARM_CPU, DEFAULT_EVALUATION_PERIODS};
+use super::state::{split_image, Deployment, HealthCheckBlock, Scaling, ServiceState, Tags};
 
 /// Keeps the configured order when the set is the same.
 fn same_set(hint: &[String], mut found: Vec<String>) -> Vec<String> {
@@ -17,8 +19,13 @@ fn same_set(hint: &[String], mut found: Vec<String>) -> Vec<String> {
     }
 }
 
-/// The service as AWS has it now; `hints` (the state) supply what AWS does not
-/// hold. `None`: nothing of the service is left.
+/// The service as AWS has it now, field by field. `None`: nothing of the
+/// service is left.
+///
+/// Not refreshed, because AWS does not hold them (listed in the docs):
+/// `keep_revisions` and `deployment.wait_for_steady_state` (how the provider
+/// deploys), `vpc_id` (the groups' VPC, fixed at create). A part that is gone
+/// keeps the inputs it should be made again with.
 pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<ServiceState>> {
     let cluster = hints.cluster();
     let Some(svc) = ecs::describe_service(&aws.ecs, &cluster, &hints.name).await? else {
@@ -35,28 +42,14 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         }
         return Ok(None);
     };
-    let mut found = hints.clone();
-    found.service_arn = Some(svc.arn.clone());
-    found.cluster_arn = ecs::cluster_arn(&aws.ecs, &cluster).await?;
-    found.private_subnet_ids = same_set(&hints.private_subnet_ids, svc.subnets.clone());
-    found.security_group_id = svc
+    let security_group_id = svc
         .security_groups
         .first()
         .cloned()
         .or(hints.security_group_id.clone());
 
-    // Tags: the service's, less the provider's defaults and Name.
-    let own: Tags = svc
-        .tags
-        .iter()
-        .filter(|(k, v)| aws.default_tags.get(*k) != Some(*v) && k.as_str() != "Name")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    found.tags = match (&hints.tags, own.is_empty()) {
-        (None, true) => None,
-        _ => Some(own),
-    };
-    found.tags_all = svc
+    // Tags: the service's, less Name (set per part).
+    let tags_all: Tags = svc
         .tags
         .iter()
         .filter(|(k, _)| k.as_str() != "Name")
@@ -64,133 +57,215 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         .collect();
 
     // What runs: the service's task definition.
-    found.task_definition_arn = Some(svc.task_definition.clone());
-    if let Some((spec, revision)) =
-        ecs::describe_task_definition(&aws.ecs, &svc.task_definition).await?
-    {
-        let (image, tag) = split_image(&spec.image);
-        found.image = image;
-        found.image_tag = tag;
-        found.container_port = spec.container_port;
-        found.cpu = spec.cpu;
-        found.memory = spec.memory;
-        found.environment = match (&hints.environment, spec.environment.is_empty()) {
-            (None, true) => None,
-            _ => Some(spec.environment),
-        };
-        found.secrets = match (&hints.secrets, spec.secrets.is_empty()) {
-            (None, true) => None,
-            _ => Some(spec.secrets),
-        };
-        found.revision = Some(revision);
-        found.execution_role_arn = Some(spec.execution_role_arn).filter(|s| !s.is_empty());
-        found.task_role_arn = Some(spec.task_role_arn).filter(|s| !s.is_empty());
-    }
+    let td = ecs::describe_task_definition(&aws.ecs, &svc.task_definition).await?;
+    let (spec, revision) = match td {
+        Some((spec, revision)) => (Some(spec), Some(revision)),
+        None => (None, hints.revision),
+    };
+    let (image, image_tag) = spec
+        .as_ref()
+        .map(|s| split_image(&s.image))
+        .unwrap_or_else(|| (hints.image.clone(), hints.image_tag.clone()));
+    let role = |arn: Option<&String>, hint: &Option<String>| match arn {
+        Some(arn) => Some(arn.clone()).filter(|a| !a.is_empty()),
+        None => hint.clone(),
+    };
 
     // Load balancer, target group, listeners.
-    found.target_group_arn = None;
-    if let Some(tg) = elbv2::find_target_group(&aws.elb, &hints.name).await? {
-        found.health_check = tg.health_check.clone();
-        found.health_check_block =
-            hints.health_check_block || found.health_check != super::state::default_health_check();
-        found.target_group_arn = Some(tg.arn);
-    }
-    found.alb_arn = None;
-    if let Some(lb) = elbv2::find_load_balancer(&aws.elb, &hints.name).await? {
-        found.public_subnet_ids = same_set(&hints.public_subnet_ids, lb.subnets.clone());
-        found.alb_dns_name = Some(lb.dns_name.clone());
-        found.alb_zone_id = Some(lb.zone_id.clone());
-        found.alb_security_group_id = lb.security_groups.first().cloned();
-        let listeners = elbv2::listeners(&aws.elb, &lb.arn).await?;
-        found.certificate_arn = listeners
+    let tg = elbv2::find_target_group(&aws.elb, &hints.name).await?;
+    let health_check = match &tg {
+        Some(tg) => {
+            let found = HealthCheckBlock::from(&tg.health_check);
+            (hints.health_check.is_some() || found != HealthCheckBlock::default()).then_some(found)
+        }
+        None => hints.health_check.clone(),
+    };
+    let lb = elbv2::find_load_balancer(&aws.elb, &hints.name).await?;
+    let certificate_arn = match &lb {
+        Some(lb) => elbv2::listeners(&aws.elb, &lb.arn)
+            .await?
             .iter()
             .find(|l| l.port == 443)
-            .and_then(|l| l.certificate_arn.clone());
-        found.url = Some(found.url_for(&lb.dns_name));
-        found.alb_arn = Some(lb.arn);
-    }
+            .and_then(|l| l.certificate_arn.clone()),
+        None => hints.certificate_arn.clone(),
+    };
 
     // Rules this service added to other groups: those still there.
-    if let Some(task_sg) = &found.security_group_id {
-        let mut kept = Vec::new();
-        for (sg, port) in &hints.allow_to {
-            if let Some(g) =
-                ec2::find_security_group(&aws.ec2, sg, *port, &hints.rule_marker()).await?
-            {
-                if g.sources.contains(task_sg) {
-                    kept.push((sg.clone(), *port));
+    let allow_to = match &security_group_id {
+        Some(task_sg) => {
+            let mut kept = Vec::new();
+            for a in &hints.allow_to {
+                let g = ec2::find_security_group(
+                    &aws.ec2,
+                    &a.security_group_id,
+                    a.port,
+                    &hints.rule_marker(),
+                )
+                .await?;
+                if g.is_some_and(|g| g.sources.contains(task_sg)) {
+                    kept.push(a.clone());
                 }
             }
+            kept
         }
-        found.allow_to = kept;
-    }
+        None => hints.allow_to.clone(),
+    };
 
-    found.log_group_name = None;
-    if let Some(days) = logs::retention(&aws.logs, &hints.log_group()).await? {
-        found.log_retention_days = days;
-        found.log_group_name = Some(hints.log_group());
-    }
+    let retention = logs::retention(&aws.logs, &hints.log_group()).await?;
 
     // Scaling: autoscaling owns the count while the count is within its bounds.
-    match autoscaling::service_scaling(&aws.autoscaling, &cluster, &hints.name).await? {
-        Some(s) => {
-            found.scaling = Scaling {
-                min: s.min,
-                max: s.max,
-                target_cpu: s.target_cpu.round() as i32,
-                requests_per_target: s.requests_per_target.map(|(n, _)| n.round() as i32),
-                scheduled: s.scheduled,
-            };
-            found.desired_count = if (s.min..=s.max).contains(&svc.desired) {
-                hints.desired_count
-            } else {
-                svc.desired
-            };
-        }
-        None => {
-            found.scaling = Scaling {
-                max: hints.scaling.min,
-                scheduled: Vec::new(),
-                requests_per_target: None,
-                ..hints.scaling.clone()
-            };
-            found.desired_count = svc.desired;
-        }
-    }
-    found.scaling_block = hints.scaling_block || found.scaling != Scaling::default_for();
+    let (scaling, desired_count) =
+        match autoscaling::service_scaling(&aws.autoscaling, &cluster, &hints.name).await? {
+            Some(s) => (
+                Scaling {
+                    min: s.min,
+                    max: s.max,
+                    target_cpu: s.target_cpu.round() as i32,
+                    requests_per_target: s.requests_per_target.map(|(n, _)| n.round() as i32),
+                    scheduled: s.scheduled,
+                },
+                if (s.min..=s.max).contains(&svc.desired) {
+                    hints.desired_count
+                } else {
+                    svc.desired
+                },
+            ),
+            None => (
+                Scaling {
+                    max: hints.scaling().min,
+                    scheduled: Vec::new(),
+                    requests_per_target: None,
+                    ..hints.scaling()
+                },
+                svc.desired,
+            ),
+        };
+    let autoscaling =
+        (hints.autoscaling.is_some() || scaling != Scaling::default()).then_some(scaling);
+
+    // Deployments: how ECS replaces tasks.
+    let wait_for_steady_state = hints.wait_for_steady_state();
+    // emulator: the local endpoint (moto 5.2.5) answers DescribeServices
+    // without deploymentConfiguration, so the prior rollout is kept; AWS
+    // always returns it.
+    let rollout = svc.rollout.unwrap_or_else(|| hints.rollout());
+    let deployment = Deployment {
+        minimum_healthy_percent: rollout.minimum_healthy_percent,
+        maximum_percent: rollout.maximum_percent,
+        rollback: rollout.rollback,
+        wait_for_steady_state,
+    };
+    let deployment =
+        (hints.deployment.is_some() || deployment != Deployment::default()).then_some(deployment);
 
     // Alerts.
-    found.alarm_topic_arn = match &hints.alarm_topic_arn {
+    let alarm_topic_arn = match &hints.alarm_topic_arn {
         Some(arn) if sns::topic_exists(&aws.sns, arn).await? => Some(arn.clone()),
         _ => None,
     };
-    found.alarm_name = None;
+    let mut alerts = hints.alerts();
+    let mut alarm_name = None;
     if let Some((_, threshold, periods, actions)) =
         cloudwatch::find_alarm(&aws.cloudwatch, &hints.alarm()).await?
     {
-        found.alerts.cpu_threshold = threshold.round() as i32;
-        found.alerts.evaluation_periods = periods;
-        if found
-            .alarm_topic_arn
+        alerts.cpu_threshold = threshold.round() as i32;
+        alerts.evaluation_periods = periods;
+        if alarm_topic_arn
             .as_ref()
             .is_some_and(|t| actions.contains(t))
         {
-            found.alarm_name = Some(hints.alarm());
+            alarm_name = Some(hints.alarm());
         }
     }
-    found.notifier_function_arn = lambda::function(&aws.lambda, &hints.notifier_function())
+    let notifier_function_arn = lambda::function(&aws.lambda, &hints.notifier_function())
         .await?
         .map(|(arn, _)| arn);
-    found.alerts.slack_webhook_url = None;
+    alerts.slack_webhook_url = None;
+    let mut webhook_secret_arn = hints.webhook_secret_arn.clone();
     if let Some(arn) = &hints.webhook_secret_arn {
         match secrets::read_secret(&aws.secrets, arn).await? {
-            Some((value, _)) => found.alerts.slack_webhook_url = Some(value),
-            None => found.webhook_secret_arn = None,
+            Some((value, _)) => alerts.slack_webhook_url = Some(value),
+            None => webhook_secret_arn = None,
         }
     }
-    found.alerts_block = hints.alerts_block
-        || found.alerts.slack_webhook_url.is_some()
-        || found.alerts.cpu_threshold != super::defaults::DEFAULT_ALARM_CPU
-        || found.alerts.evaluation_periods != super::defaults::DEFAULT_EVALUATION_PERIODS;
+    let alerts = (hints.alerts.is_some()
+        || alerts.slack_webhook_url.is_some()
+        || alerts.cpu_threshold != DEFAULT_ALARM_CPU
+        || alerts.evaluation_periods != DEFAULT_EVALUATION_PERIODS)
+        .then_some(alerts);
+
+    let mut found = ServiceState {
+        name: hints.name.clone(),
+        cluster_name: hints.cluster_name.clone(),
+        image,
+        image_tag,
+        container_port: spec
+            .as_ref()
+            .map_or(hints.container_port, |s| s.container_port),
+        cpu: spec.as_ref().map_or(hints.cpu, |s| s.cpu),
+        memory: spec.as_ref().map_or(hints.memory, |s| s.memory),
+        environment: match &spec {
+            Some(s) => null_if_unset(&hints.environment, s.environment.clone()),
+            None => hints.environment.clone(),
+        },
+        secrets: match &spec {
+            Some(s) => null_if_unset(&hints.secrets, s.secrets.clone()),
+            None => hints.secrets.clone(),
+        },
+        desired_count,
+        vpc_id: hints.vpc_id.clone(),
+        public_subnet_ids: match &lb {
+            Some(lb) => same_set(&hints.public_subnet_ids, lb.subnets.clone()),
+            None => hints.public_subnet_ids.clone(),
+        },
+        private_subnet_ids: same_set(&hints.private_subnet_ids, svc.subnets.clone()),
+        allow_to,
+        certificate_arn,
+        log_retention_days: retention.unwrap_or(hints.log_retention_days),
+        keep_revisions: hints.keep_revisions,
+        tags: null_if_unset(&hints.tags, own_tags(&tags_all, &aws.default_tags)),
+        tags_all,
+        autoscaling,
+        health_check,
+        deployment,
+        alerts,
+        url: hints.url.clone(),
+        alb_arn: lb.as_ref().map(|lb| lb.arn.clone()),
+        alb_dns_name: match &lb {
+            Some(lb) => Some(lb.dns_name.clone()),
+            None => hints.alb_dns_name.clone(),
+        },
+        alb_zone_id: match &lb {
+            Some(lb) => Some(lb.zone_id.clone()),
+            None => hints.alb_zone_id.clone(),
+        },
+        cluster_arn: ecs::cluster_arn(&aws.ecs, &cluster).await?,
+        service_arn: Some(svc.arn.clone()),
+        task_definition_arn: Some(svc.task_definition.clone()),
+        revision,
+        target_group_arn: tg.map(|tg| tg.arn),
+        security_group_id,
+        alb_security_group_id: match &lb {
+            Some(lb) => lb.security_groups.first().cloned(),
+            None => hints.alb_security_group_id.clone(),
+        },
+        execution_role_arn: role(
+            spec.as_ref().map(|s| &s.execution_role_arn),
+            &hints.execution_role_arn,
+        ),
+        task_role_arn: role(
+            spec.as_ref().map(|s| &s.task_role_arn),
+            &hints.task_role_arn,
+        ),
+        log_group_name: retention.map(|_| hints.log_group()),
+        alarm_topic_arn,
+        alarm_name,
+        notifier_function_arn,
+        webhook_secret_arn,
+    };
+    if let Some(lb) = &lb {
+        // http or https, by the certificate just read.
+        found.url = Some(found.url_for(&lb.dns_name));
+    }
     Ok(Some(found))
 }

@@ -21,6 +21,7 @@ use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
 use crate::schema::{whole_in, Schema};
+use crate::typed;
 use crate::value::Dyn;
 
 pub use state::ServiceState;
@@ -96,14 +97,6 @@ impl Composite for ServiceResource {
         validate_config(config, diags);
     }
 
-    fn decode(&self, value: &Dyn) -> ServiceState {
-        ServiceState::from_dyn(value)
-    }
-
-    fn encode(&self, _region: &str, state: &ServiceState) -> Dyn {
-        state.to_dyn()
-    }
-
     fn label(&self, state: &ServiceState) -> String {
         format!("service {:?}", state.name)
     }
@@ -131,7 +124,7 @@ impl Composite for ServiceResource {
             webhook_secret_arn: None,
             ..want.clone()
         };
-        cur.alerts.slack_webhook_url = None;
+        cur.set_slack_webhook_url(None);
         cur
     }
 
@@ -208,8 +201,17 @@ impl Composite for ServiceResource {
         let webhook = first(&planned, "alerts").map(|a| a.get("slack_webhook_url").clone());
         let has_webhook = webhook.as_ref().is_some_and(|w| !w.is_null());
         if let Some(prior) = prior {
-            let before = ServiceState::from_dyn(prior);
-            let after = ServiceState::from_dyn(&planned);
+            let decoded = (
+                typed::decode::<ServiceState>(prior),
+                typed::decode::<ServiceState>(&planned),
+            );
+            let (before, after) = match decoded {
+                (Ok(before), Ok(after)) => (before, after),
+                (Err(e), _) | (_, Err(e)) => {
+                    diags.error("Planning fansite_service failed", e.to_string());
+                    return planned;
+                }
+            };
             if before.container_differs(&after) || planned.get("image_tag").is_unknown() {
                 planned.set("task_definition_arn", Dyn::Unknown);
                 planned.set("revision", Dyn::Unknown);
@@ -263,7 +265,7 @@ impl Composite for ServiceResource {
             );
             return None;
         };
-        let mut hints = ServiceState::from_dyn(&Dyn::obj());
+        let mut hints = ServiceState::default();
         hints.name = name.to_string();
         hints.cluster_name = (cluster != name).then(|| cluster.to_string());
         match find::find_service(aws, &hints).await {
@@ -313,7 +315,15 @@ impl Composite for ServiceResource {
                     match ec2::groups_allowing(&aws.ec2, &found.vpc_id, sg, &found.rule_marker())
                         .await
                     {
-                        Ok(pairs) => found.allow_to = pairs,
+                        Ok(pairs) => {
+                            found.allow_to = pairs
+                                .into_iter()
+                                .map(|(security_group_id, port)| state::AllowTo {
+                                    security_group_id,
+                                    port,
+                                })
+                                .collect()
+                        }
                         Err(e) => e.report(diags),
                     }
                 }

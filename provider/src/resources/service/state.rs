@@ -1,27 +1,88 @@
 //! The service's state: its inputs, and the ids of every part made so far.
 
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
 use crate::aws::autoscaling::{ScheduledBounds, ServiceScaling};
 use crate::aws::ecs::{Rollout, TaskSpec};
 use crate::aws::elbv2::HealthCheck;
-use crate::value::Dyn;
 
 use super::defaults::*;
 
-pub type Tags = BTreeMap<String, String>;
+pub use crate::resources::Tags;
 
-#[derive(Clone, Debug, PartialEq)]
+/// The `autoscaling {}` block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ScalingInput")]
 pub struct Scaling {
     pub min: i32,
     pub max: i32,
     pub target_cpu: i32,
     pub requests_per_target: Option<i32>,
+    /// By name.
     pub scheduled: Vec<ScheduledBounds>,
 }
 
-impl Scaling {
-    pub fn default_for() -> Scaling {
+/// `autoscaling {}` as configured: `max` defaults to `min` when that is
+/// larger, and scheduled changes are kept by name.
+#[derive(Deserialize)]
+struct ScalingInput {
+    min: Option<i32>,
+    max: Option<i32>,
+    target_cpu: Option<i32>,
+    requests_per_target: Option<i32>,
+    #[serde(default)]
+    scheduled: Vec<ScheduledInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+struct ScheduledInput {
+    name: String,
+    schedule: String,
+    timezone: String,
+    min: i32,
+    max: i32,
+}
+
+impl Default for ScheduledInput {
+    fn default() -> Self {
+        ScheduledInput {
+            name: String::new(),
+            schedule: String::new(),
+            timezone: DEFAULT_TIMEZONE.into(),
+            min: 0,
+            max: 0,
+        }
+    }
+}
+
+impl From<ScalingInput> for Scaling {
+    fn from(s: ScalingInput) -> Scaling {
+        let min = s.min.unwrap_or(DEFAULT_MIN_TASKS);
+        let mut scheduled: Vec<ScheduledBounds> = s
+            .scheduled
+            .into_iter()
+            .map(|x| ScheduledBounds {
+                name: x.name,
+                schedule: x.schedule,
+                timezone: x.timezone,
+                min: x.min,
+                max: x.max,
+            })
+            .collect();
+        scheduled.sort_by(|a, b| a.name.cmp(&b.name));
+        Scaling {
+            min,
+            max: s.max.unwrap_or(DEFAULT_MAX_TASKS.max(min)),
+            target_cpu: s.target_cpu.unwrap_or(DEFAULT_TARGET_CPU),
+            requests_per_target: s.requests_per_target,
+            scheduled,
+        }
+    }
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
         Scaling {
             min: DEFAULT_MIN_TASKS,
             max: DEFAULT_MAX_TASKS,
@@ -30,20 +91,126 @@ impl Scaling {
             scheduled: Vec::new(),
         }
     }
+}
 
+impl Scaling {
     pub fn autoscaled(&self) -> bool {
         self.max > self.min || !self.scheduled.is_empty()
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// The `health_check {}` block, by its attribute names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthCheckBlock {
+    pub path: String,
+    pub interval: i32,
+    pub timeout: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+    pub matcher: String,
+}
+
+impl Default for HealthCheckBlock {
+    fn default() -> Self {
+        HealthCheckBlock {
+            path: DEFAULT_HEALTH_PATH.into(),
+            interval: 15,
+            timeout: 5,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+            matcher: "200-399".into(),
+        }
+    }
+}
+
+impl From<&HealthCheckBlock> for HealthCheck {
+    fn from(h: &HealthCheckBlock) -> HealthCheck {
+        HealthCheck {
+            path: h.path.clone(),
+            interval_secs: h.interval,
+            timeout_secs: h.timeout,
+            healthy_threshold: h.healthy_threshold,
+            unhealthy_threshold: h.unhealthy_threshold,
+            matcher: h.matcher.clone(),
+        }
+    }
+}
+
+impl From<&HealthCheck> for HealthCheckBlock {
+    fn from(h: &HealthCheck) -> HealthCheckBlock {
+        HealthCheckBlock {
+            path: h.path.clone(),
+            interval: h.interval_secs,
+            timeout: h.timeout_secs,
+            healthy_threshold: h.healthy_threshold,
+            unhealthy_threshold: h.unhealthy_threshold,
+            matcher: h.matcher.clone(),
+        }
+    }
+}
+
+/// The `deployment {}` block.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Deployment {
+    pub minimum_healthy_percent: i32,
+    pub maximum_percent: i32,
+    pub rollback: bool,
+    pub wait_for_steady_state: bool,
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            rollback: true,
+            wait_for_steady_state: true,
+        }
+    }
+}
+
+/// The `alerts {}` block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Alerts {
     pub cpu_threshold: i32,
     pub evaluation_periods: i32,
     pub slack_webhook_url: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            cpu_threshold: DEFAULT_ALARM_CPU,
+            evaluation_periods: DEFAULT_EVALUATION_PERIODS,
+            slack_webhook_url: None,
+        }
+    }
+}
+
+/// An `allow_to {}` item: a security group the tasks may reach, on a port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllowTo {
+    pub security_group_id: String,
+    pub port: i32,
+}
+
+impl Default for AllowTo {
+    fn default() -> Self {
+        AllowTo {
+            security_group_id: String::new(),
+            port: 3306,
+        }
+    }
+}
+
+/// The service as the schema has it. The blocks are `None` when the
+/// configuration has none; their accessors give the defaults then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServiceState {
     pub name: String,
     pub cluster_name: Option<String>,
@@ -58,23 +225,20 @@ pub struct ServiceState {
     pub vpc_id: String,
     pub public_subnet_ids: Vec<String>,
     pub private_subnet_ids: Vec<String>,
-    /// (security group, port)
-    pub allow_to: Vec<(String, i32)>,
+    pub allow_to: Vec<AllowTo>,
     pub certificate_arn: Option<String>,
     pub log_retention_days: i32,
     pub keep_revisions: i32,
     pub tags: Option<Tags>,
     pub tags_all: Tags,
-    pub scaling: Scaling,
-    pub scaling_block: bool,
-    pub health_check: HealthCheck,
-    pub health_check_block: bool,
-    pub rollout: Rollout,
-    pub wait_for_steady_state: bool,
-    pub deployment_block: bool,
-    pub alerts: Alerts,
-    pub alerts_block: bool,
-    pub timeouts: Dyn,
+    #[serde(with = "crate::typed::one_block")]
+    pub autoscaling: Option<Scaling>,
+    #[serde(with = "crate::typed::one_block")]
+    pub health_check: Option<HealthCheckBlock>,
+    #[serde(with = "crate::typed::one_block")]
+    pub deployment: Option<Deployment>,
+    #[serde(with = "crate::typed::one_block")]
+    pub alerts: Option<Alerts>,
     // What has been made.
     pub url: Option<String>,
     pub alb_arn: Option<String>,
@@ -96,294 +260,100 @@ pub struct ServiceState {
     pub webhook_secret_arn: Option<String>,
 }
 
-fn int(v: &Dyn, name: &str, default: i32) -> i32 {
-    v.get(name)
-        .as_i64()
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
-}
-
-fn string(v: &Dyn, name: &str) -> Option<String> {
-    v.get(name).as_str().map(str::to_string)
-}
-
-fn first(v: &Dyn, name: &str) -> Option<Dyn> {
-    v.get(name).as_list().and_then(|l| l.first()).cloned()
-}
-
-fn opt_map(v: &Dyn, name: &str) -> Option<Tags> {
-    v.get(name).as_map().map(|_| v.get(name).string_map())
-}
-
-fn map_dyn(m: &Option<Tags>) -> Dyn {
-    m.as_ref()
-        .map(|t| Dyn::from_string_map(t.iter()))
-        .unwrap_or(Dyn::Null)
+impl Default for ServiceState {
+    fn default() -> Self {
+        ServiceState {
+            name: String::new(),
+            cluster_name: None,
+            image: String::new(),
+            image_tag: String::new(),
+            container_port: DEFAULT_CONTAINER_PORT,
+            cpu: DEFAULT_CPU,
+            memory: DEFAULT_MEMORY,
+            environment: None,
+            secrets: None,
+            desired_count: DEFAULT_DESIRED_COUNT,
+            vpc_id: String::new(),
+            public_subnet_ids: Vec::new(),
+            private_subnet_ids: Vec::new(),
+            allow_to: Vec::new(),
+            certificate_arn: None,
+            log_retention_days: 30,
+            keep_revisions: 5,
+            tags: None,
+            tags_all: Tags::new(),
+            autoscaling: None,
+            health_check: None,
+            deployment: None,
+            alerts: None,
+            url: None,
+            alb_arn: None,
+            alb_dns_name: None,
+            alb_zone_id: None,
+            cluster_arn: None,
+            service_arn: None,
+            task_definition_arn: None,
+            revision: None,
+            target_group_arn: None,
+            security_group_id: None,
+            alb_security_group_id: None,
+            execution_role_arn: None,
+            task_role_arn: None,
+            log_group_name: None,
+            alarm_topic_arn: None,
+            alarm_name: None,
+            notifier_function_arn: None,
+            webhook_secret_arn: None,
+        }
+    }
 }
 
 impl ServiceState {
-    /// From a state or a plan; unknown values read as their defaults.
-    pub fn from_dyn(v: &Dyn) -> ServiceState {
-        let sb = first(v, "autoscaling");
-        let scaling = match &sb {
-            Some(b) => {
-                let min = int(b, "min", DEFAULT_MIN_TASKS);
-                Scaling {
-                    min,
-                    max: int(b, "max", DEFAULT_MAX_TASKS.max(min)),
-                    target_cpu: int(b, "target_cpu", DEFAULT_TARGET_CPU),
-                    requests_per_target: b
-                        .get("requests_per_target")
-                        .as_i64()
-                        .and_then(|n| i32::try_from(n).ok()),
-                    scheduled: {
-                        let mut s: Vec<ScheduledBounds> = b
-                            .get("scheduled")
-                            .as_list()
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|s| ScheduledBounds {
-                                name: string(s, "name").unwrap_or_default(),
-                                schedule: string(s, "schedule").unwrap_or_default(),
-                                timezone: string(s, "timezone")
-                                    .unwrap_or_else(|| DEFAULT_TIMEZONE.into()),
-                                min: int(s, "min", 0),
-                                max: int(s, "max", 0),
-                            })
-                            .collect();
-                        s.sort_by(|a, b| a.name.cmp(&b.name));
-                        s
-                    },
-                }
-            }
-            None => Scaling::default_for(),
-        };
-        let hb = first(v, "health_check");
-        let h = hb.clone().unwrap_or(Dyn::Null);
-        let db = first(v, "deployment");
-        let d = db.clone().unwrap_or(Dyn::Null);
-        let ab = first(v, "alerts");
-        let a = ab.clone().unwrap_or(Dyn::Null);
-        ServiceState {
-            name: string(v, "name").unwrap_or_default(),
-            cluster_name: string(v, "cluster_name"),
-            image: string(v, "image").unwrap_or_default(),
-            image_tag: string(v, "image_tag").unwrap_or_default(),
-            container_port: int(v, "container_port", DEFAULT_CONTAINER_PORT),
-            cpu: int(v, "cpu", DEFAULT_CPU),
-            memory: int(v, "memory", DEFAULT_MEMORY),
-            environment: opt_map(v, "environment"),
-            secrets: opt_map(v, "secrets"),
-            desired_count: int(v, "desired_count", DEFAULT_DESIRED_COUNT),
-            vpc_id: string(v, "vpc_id").unwrap_or_default(),
-            public_subnet_ids: v.get("public_subnet_ids").string_list(),
-            private_subnet_ids: v.get("private_subnet_ids").string_list(),
-            allow_to: v
-                .get("allow_to")
-                .as_list()
-                .unwrap_or_default()
-                .iter()
-                .map(|a| {
-                    (
-                        string(a, "security_group_id").unwrap_or_default(),
-                        int(a, "port", 3306),
-                    )
-                })
-                .collect(),
-            certificate_arn: string(v, "certificate_arn"),
-            log_retention_days: int(v, "log_retention_days", 30),
-            keep_revisions: int(v, "keep_revisions", 5),
-            tags: opt_map(v, "tags"),
-            tags_all: v.get("tags_all").string_map(),
-            scaling,
-            scaling_block: sb.is_some(),
-            health_check: HealthCheck {
-                path: string(&h, "path").unwrap_or_else(|| DEFAULT_HEALTH_PATH.into()),
-                interval_secs: int(&h, "interval", 15),
-                timeout_secs: int(&h, "timeout", 5),
-                healthy_threshold: int(&h, "healthy_threshold", 2),
-                unhealthy_threshold: int(&h, "unhealthy_threshold", 3),
-                matcher: string(&h, "matcher").unwrap_or_else(|| "200-399".into()),
-            },
-            health_check_block: hb.is_some(),
-            rollout: Rollout {
-                minimum_healthy_percent: int(&d, "minimum_healthy_percent", 100),
-                maximum_percent: int(&d, "maximum_percent", 200),
-                rollback: d.get("rollback").as_bool().unwrap_or(true),
-            },
-            wait_for_steady_state: d.get("wait_for_steady_state").as_bool().unwrap_or(true),
-            deployment_block: db.is_some(),
-            alerts: Alerts {
-                cpu_threshold: int(&a, "cpu_threshold", DEFAULT_ALARM_CPU),
-                evaluation_periods: int(&a, "evaluation_periods", DEFAULT_EVALUATION_PERIODS),
-                slack_webhook_url: string(&a, "slack_webhook_url"),
-            },
-            alerts_block: ab.is_some(),
-            timeouts: v.get("timeouts").clone(),
-            url: string(v, "url"),
-            alb_arn: string(v, "alb_arn"),
-            alb_dns_name: string(v, "alb_dns_name"),
-            alb_zone_id: string(v, "alb_zone_id"),
-            cluster_arn: string(v, "cluster_arn"),
-            service_arn: string(v, "service_arn"),
-            task_definition_arn: string(v, "task_definition_arn"),
-            revision: v.get("revision").as_i64(),
-            target_group_arn: string(v, "target_group_arn"),
-            security_group_id: string(v, "security_group_id"),
-            alb_security_group_id: string(v, "alb_security_group_id"),
-            execution_role_arn: string(v, "execution_role_arn"),
-            task_role_arn: string(v, "task_role_arn"),
-            log_group_name: string(v, "log_group_name"),
-            alarm_topic_arn: string(v, "alarm_topic_arn"),
-            alarm_name: string(v, "alarm_name"),
-            notifier_function_arn: string(v, "notifier_function_arn"),
-            webhook_secret_arn: string(v, "webhook_secret_arn"),
+    /// Autoscaling's bounds: the block's, or the defaults.
+    pub fn scaling(&self) -> Scaling {
+        self.autoscaling.clone().unwrap_or_default()
+    }
+
+    /// The target group's health check: the block's, or the defaults.
+    pub fn health_check(&self) -> HealthCheck {
+        (&self.health_check.clone().unwrap_or_default()).into()
+    }
+
+    pub fn rollout(&self) -> Rollout {
+        let d = self.deployment.unwrap_or_default();
+        Rollout {
+            minimum_healthy_percent: d.minimum_healthy_percent,
+            maximum_percent: d.maximum_percent,
+            rollback: d.rollback,
         }
     }
 
-    pub fn to_dyn(&self) -> Dyn {
-        let mut v = Dyn::obj();
-        let opt = |s: &Option<String>| -> Dyn { s.clone().into() };
-        let num = |n: i32| Dyn::Number(i64::from(n));
-        v.set("name", self.name.clone().into());
-        v.set("cluster_name", opt(&self.cluster_name));
-        v.set("image", self.image.clone().into());
-        v.set("image_tag", self.image_tag.clone().into());
-        v.set("container_port", num(self.container_port));
-        v.set("cpu", num(self.cpu));
-        v.set("memory", num(self.memory));
-        v.set("environment", map_dyn(&self.environment));
-        v.set("secrets", map_dyn(&self.secrets));
-        v.set("desired_count", num(self.desired_count));
-        v.set("vpc_id", self.vpc_id.clone().into());
-        v.set(
-            "public_subnet_ids",
-            Dyn::from_strings(self.public_subnet_ids.iter().cloned()),
-        );
-        v.set(
-            "private_subnet_ids",
-            Dyn::from_strings(self.private_subnet_ids.iter().cloned()),
-        );
-        v.set(
-            "allow_to",
-            Dyn::List(
-                self.allow_to
-                    .iter()
-                    .map(|(sg, port)| {
-                        let mut b = Dyn::obj();
-                        b.set("security_group_id", sg.clone().into());
-                        b.set("port", num(*port));
-                        b
-                    })
-                    .collect(),
-            ),
-        );
-        v.set("certificate_arn", opt(&self.certificate_arn));
-        v.set("log_retention_days", num(self.log_retention_days));
-        v.set("keep_revisions", num(self.keep_revisions));
-        v.set("tags", map_dyn(&self.tags));
-        v.set("tags_all", Dyn::from_string_map(self.tags_all.iter()));
-        let s = &self.scaling;
-        v.set(
-            "autoscaling",
-            if self.scaling_block {
-                let mut b = Dyn::obj();
-                b.set("min", num(s.min));
-                b.set("max", num(s.max));
-                b.set("target_cpu", num(s.target_cpu));
-                b.set(
-                    "requests_per_target",
-                    s.requests_per_target.map(num).unwrap_or(Dyn::Null),
-                );
-                b.set(
-                    "scheduled",
-                    Dyn::List(
-                        s.scheduled
-                            .iter()
-                            .map(|x| {
-                                let mut o = Dyn::obj();
-                                o.set("name", x.name.clone().into());
-                                o.set("schedule", x.schedule.clone().into());
-                                o.set("timezone", x.timezone.clone().into());
-                                o.set("min", num(x.min));
-                                o.set("max", num(x.max));
-                                o
-                            })
-                            .collect(),
-                    ),
-                );
-                Dyn::List(vec![b])
-            } else {
-                Dyn::List(vec![])
-            },
-        );
-        let h = &self.health_check;
-        v.set(
-            "health_check",
-            if self.health_check_block {
-                let mut b = Dyn::obj();
-                b.set("path", h.path.clone().into());
-                b.set("interval", num(h.interval_secs));
-                b.set("timeout", num(h.timeout_secs));
-                b.set("healthy_threshold", num(h.healthy_threshold));
-                b.set("unhealthy_threshold", num(h.unhealthy_threshold));
-                b.set("matcher", h.matcher.clone().into());
-                Dyn::List(vec![b])
-            } else {
-                Dyn::List(vec![])
-            },
-        );
-        v.set(
-            "deployment",
-            if self.deployment_block {
-                let mut b = Dyn::obj();
-                b.set(
-                    "minimum_healthy_percent",
-                    num(self.rollout.minimum_healthy_percent),
-                );
-                b.set("maximum_percent", num(self.rollout.maximum_percent));
-                b.set("rollback", self.rollout.rollback.into());
-                b.set("wait_for_steady_state", self.wait_for_steady_state.into());
-                Dyn::List(vec![b])
-            } else {
-                Dyn::List(vec![])
-            },
-        );
-        v.set(
-            "alerts",
-            if self.alerts_block {
-                let mut b = Dyn::obj();
-                b.set("cpu_threshold", num(self.alerts.cpu_threshold));
-                b.set("evaluation_periods", num(self.alerts.evaluation_periods));
-                b.set("slack_webhook_url", opt(&self.alerts.slack_webhook_url));
-                Dyn::List(vec![b])
-            } else {
-                Dyn::List(vec![])
-            },
-        );
-        v.set("timeouts", self.timeouts.clone());
-        v.set("url", opt(&self.url));
-        v.set("alb_arn", opt(&self.alb_arn));
-        v.set("alb_dns_name", opt(&self.alb_dns_name));
-        v.set("alb_zone_id", opt(&self.alb_zone_id));
-        v.set("cluster_arn", opt(&self.cluster_arn));
-        v.set("service_arn", opt(&self.service_arn));
-        v.set("task_definition_arn", opt(&self.task_definition_arn));
-        v.set(
-            "revision",
-            self.revision.map(Dyn::Number).unwrap_or(Dyn::Null),
-        );
-        v.set("target_group_arn", opt(&self.target_group_arn));
-        v.set("security_group_id", opt(&self.security_group_id));
-        v.set("alb_security_group_id", opt(&self.alb_security_group_id));
-        v.set("execution_role_arn", opt(&self.execution_role_arn));
-        v.set("task_role_arn", opt(&self.task_role_arn));
-        v.set("log_group_name", opt(&self.log_group_name));
-        v.set("alarm_topic_arn", opt(&self.alarm_topic_arn));
-        v.set("alarm_name", opt(&self.alarm_name));
-        v.set("notifier_function_arn", opt(&self.notifier_function_arn));
-        v.set("webhook_secret_arn", opt(&self.webhook_secret_arn));
-        v
+    pub fn wait_for_steady_state(&self) -> bool {
+        self.deployment.unwrap_or_default().wait_for_steady_state
+    }
+
+    /// The alarm and notifier settings: the block's, or the defaults.
+    pub fn alerts(&self) -> Alerts {
+        self.alerts.clone().unwrap_or_default()
+    }
+
+    /// The Slack webhook, when one is configured.
+    pub fn slack_webhook_url(&self) -> Option<&String> {
+        self.alerts.as_ref()?.slack_webhook_url.as_ref()
+    }
+
+    /// Sets the webhook, making the `alerts {}` block when there is none.
+    pub fn set_slack_webhook_url(&mut self, url: Option<String>) {
+        match (&mut self.alerts, url) {
+            (Some(a), url) => a.slack_webhook_url = url,
+            (None, Some(url)) => {
+                self.alerts = Some(Alerts {
+                    slack_webhook_url: Some(url),
+                    ..Alerts::default()
+                })
+            }
+            (None, None) => {}
+        }
     }
 
     /// The ECS cluster the service runs in.
@@ -502,11 +472,12 @@ impl ServiceState {
     }
 
     pub fn service_scaling(&self) -> ServiceScaling {
+        let s = self.scaling();
         ServiceScaling {
-            min: self.scaling.min,
-            max: self.scaling.max,
-            target_cpu: f64::from(self.scaling.target_cpu),
-            requests_per_target: self.scaling.requests_per_target.map(|n| {
+            min: s.min,
+            max: s.max,
+            target_cpu: f64::from(s.target_cpu),
+            requests_per_target: s.requests_per_target.map(|n| {
                 (
                     f64::from(n),
                     resource_label(
@@ -515,7 +486,7 @@ impl ServiceState {
                     ),
                 )
             }),
-            scheduled: self.scaling.scheduled.clone(),
+            scheduled: s.scheduled,
         }
     }
 
@@ -526,11 +497,6 @@ impl ServiceState {
             format!("http://{dns}")
         }
     }
-}
-
-/// The health check when the configuration has no `health_check` block.
-pub fn default_health_check() -> HealthCheck {
-    ServiceState::from_dyn(&Dyn::obj()).health_check
 }
 
 /// `arn:...:secret:name-AbCdEf` from `arn:...:secret:name-AbCdEf:key::`.

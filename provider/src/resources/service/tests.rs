@@ -239,10 +239,20 @@ fn state_round_trips() {
             ("port", Dyn::Number(3306)),
         ]),
     );
-    let s = ServiceState::from_dyn(&c);
-    assert_eq!(ServiceState::from_dyn(&s.to_dyn()), s);
-    assert_eq!(s.scaling.requests_per_target, Some(900));
-    assert_eq!(s.allow_to, vec![("sg-1".to_string(), 3306)]);
+    let s: ServiceState = crate::typed::decode(&c).expect("decodes");
+    let out = crate::typed::encode(&s).expect("encodes");
+    assert_eq!(
+        crate::typed::decode::<ServiceState>(&out).expect("decodes"),
+        s
+    );
+    assert_eq!(s.scaling().requests_per_target, Some(900));
+    assert_eq!(
+        s.allow_to,
+        vec![state::AllowTo {
+            security_group_id: "sg-1".into(),
+            port: 3306
+        }]
+    );
     assert_eq!(
         s.cluster(),
         "fansite-api",
