@@ -86,6 +86,8 @@ fn detail(reason: &str) -> String {
 }
 
 impl Error {
+    /// The part does not exist: [`Error::NotFound`] (decided from the
+    /// operation's typed error), or an EC2 answer whose code says so.
     pub fn is_not_found(&self) -> bool {
         match self {
             Error::NotFound { .. } => true,
@@ -125,16 +127,15 @@ impl Error {
     }
 }
 
-/// AWS's "does not exist" codes, for the operations whose SDK error has no
-/// typed not-found variant to ask: `InvalidVpcID.NotFound`,
-/// `ResourceNotFoundException`, `NoSuchEntity`, `DBClusterNotFoundFault`, and
-/// every `NoSuch…` code of S3, CloudFront and Route53 (`NoSuchBucket`,
-/// `NoSuchDistribution`, `NoSuchOriginAccessControl`, `NoSuchHostedZone`, …).
+/// EC2's "does not exist" codes: `InvalidVpcID.NotFound`, `InvalidGroup.NotFound`
+/// and every other `….NotFound`, and `NatGatewayNotFound`.
+///
+/// EC2's SDK models no error shapes (every EC2 error is its operation's
+/// `Unhandled` variant), so EC2's codes are matched as strings. Every other
+/// service's "does not exist" is decided per operation from the SDK's typed
+/// error, when the error is made ([`crate::aws::not_found_if`]).
 pub fn is_not_found_code(code: &str) -> bool {
-    code.ends_with("NotFound")
-        || code.ends_with("NotFoundException")
-        || code.ends_with("NotFoundFault")
-        || code.starts_with("NoSuch")
+    code.ends_with(".NotFound") || code == "NatGatewayNotFound"
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

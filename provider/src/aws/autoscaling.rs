@@ -1,12 +1,13 @@
 //! Application Auto Scaling of an Aurora cluster's reader count.
 
+use aws_sdk_applicationautoscaling::error::ProvideErrorMetadata;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_applicationautoscaling::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, not_found_if};
 use crate::error::Result;
 
 /// How soon after one scale-out another may start: short, because a ticket-day
@@ -20,6 +21,15 @@ fn resource_id(cluster: &str) -> String {
 
 fn policy_name(cluster: &str) -> String {
     format!("{cluster}-reader-cpu")
+}
+
+/// Whether the answer is the local endpoint's "does not exist", which only its
+/// message tells apart.
+// emulator: the local endpoint (moto) answers a ValidationException ("No
+// scalable target found …", "No scaling policy found …"); AWS answers
+// ObjectNotFoundException, which `is_object_not_found_exception` asks.
+fn emulator_says_missing<E: ProvideErrorMetadata>(e: &E, what: &str) -> bool {
+    e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains(what))
 }
 
 /// Registers (or updates) the reader count bounds and the CPU target-tracking policy.
@@ -107,15 +117,16 @@ pub async fn stop_scaling(c: &Client, cluster: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error(
+            let e = not_found_if(
                 "deregistering",
                 &format!("reader autoscaling of {cluster:?}"),
                 e,
+                |e| {
+                    e.is_object_not_found_exception()
+                        || emulator_says_missing(e, "No scalable target found")
+                },
             );
-            // emulator: AWS says ObjectNotFoundException; the local endpoint a
-            // ValidationException, told apart only by its message.
-            let unregistered = e.to_string().contains("No scalable target found");
-            if e.is_not_found() || e.code() == Some("ObjectNotFoundException") || unregistered {
+            if e.is_not_found() {
                 Ok(())
             } else {
                 Err(e)
@@ -218,11 +229,16 @@ pub async fn scale_service(
                 .send()
                 .await;
             if let Err(e) = res {
-                let e = aws_error("deleting", &format!("scaling policy {requests_name:?}"), e);
-                // emulator: AWS says ObjectNotFoundException; the local endpoint a
-                // ValidationException, told apart only by its message.
-                let missing = e.to_string().contains("No scaling policy found");
-                if !(e.is_not_found() || e.code() == Some("ObjectNotFoundException") || missing) {
+                let e = not_found_if(
+                    "deleting",
+                    &format!("scaling policy {requests_name:?}"),
+                    e,
+                    |e| {
+                        e.is_object_not_found_exception()
+                            || emulator_says_missing(e, "No scaling policy found")
+                    },
+                );
+                if !e.is_not_found() {
                     return Err(e);
                 }
             }
@@ -375,14 +391,16 @@ pub async fn stop_service_scaling(c: &Client, cluster: &str, service: &str) -> R
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error(
+            let e = not_found_if(
                 "deregistering",
                 &format!("autoscaling of ECS service {service:?}"),
                 e,
+                |e| {
+                    e.is_object_not_found_exception()
+                        || emulator_says_missing(e, "No scalable target found")
+                },
             );
-            // emulator: as above, the endpoint's ValidationException by its message.
-            let unregistered = e.to_string().contains("No scalable target found");
-            if e.is_not_found() || e.code() == Some("ObjectNotFoundException") || unregistered {
+            if e.is_not_found() {
                 Ok(())
             } else {
                 Err(e)

@@ -15,7 +15,7 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_sdk_cloudfront::Client;
 
-use super::{aws_error, build_error, waiter_error};
+use super::{aws_error, build_error, not_found_if, waiter_error};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
@@ -260,7 +260,9 @@ pub async fn delete_oac(c: &Client, id: &str) -> Result<()> {
     let etag = match c.get_origin_access_control().id(id).send().await {
         Ok(o) => o.e_tag().unwrap_or_default().to_string(),
         Err(e) => {
-            let e = aws_error("describing", &part, e);
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_no_such_origin_access_control()
+            });
             return if e.is_not_found() { Ok(()) } else { Err(e) };
         }
     };
@@ -273,7 +275,9 @@ pub async fn delete_oac(c: &Client, id: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deleting", &part, e);
+            let e = not_found_if("deleting", &part, e, |e| {
+                e.is_no_such_origin_access_control()
+            });
             if e.is_not_found() {
                 Ok(())
             } else {
@@ -378,8 +382,10 @@ pub async fn get_distribution(c: &Client, id: &str) -> Result<Option<DistInfo>> 
             .distribution()
             .map(|d| info(d, out.e_tag().unwrap_or_default()))),
         Err(e) => {
-            let e = aws_error("describing", &format!("distribution {id}"), e);
-            if e.is_not_found() || e.code() == Some("NoSuchDistribution") {
+            let e = not_found_if("describing", &format!("distribution {id}"), e, |e| {
+                e.is_no_such_distribution()
+            });
+            if e.is_not_found() {
                 Ok(None)
             } else {
                 Err(e)
@@ -420,6 +426,7 @@ pub async fn wait_deployed(c: &Client, id: &str, timeout: Duration) -> Result<()
                 "not deployed",
                 timeout,
                 e,
+                |e| e.is_no_such_distribution(),
             )
         })
 }
@@ -451,8 +458,10 @@ pub async fn delete_distribution(
     match c.delete_distribution().id(id).if_match(etag).send().await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deleting", &format!("distribution {id}"), e);
-            if e.is_not_found() || e.code() == Some("NoSuchDistribution") {
+            let e = not_found_if("deleting", &format!("distribution {id}"), e, |e| {
+                e.is_no_such_distribution()
+            });
+            if e.is_not_found() {
                 Ok(())
             } else {
                 Err(e)
@@ -502,7 +511,11 @@ pub async fn invalidate_all(
             .id(&inv)
             .send()
             .await
-            .map_err(|e| aws_error("waiting for", &part, e))?;
+            .map_err(|e| {
+                not_found_if("waiting for", &part, e, |e| {
+                    e.is_no_such_invalidation() || e.is_no_such_distribution()
+                })
+            })?;
         let status = out
             .invalidation()
             .map(|i| i.status().to_string())

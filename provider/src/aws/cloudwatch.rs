@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use aws_sdk_cloudwatch::Client;
 
-use super::{aws_error, gone_is_done};
+use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -90,6 +90,10 @@ pub async fn delete_alarm(c: &Client, name: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &format!("alarm {name:?}"), e)),
+            .map_err(|e| {
+                not_found_if("deleting", &format!("alarm {name:?}"), e, |e| {
+                    e.is_resource_not_found()
+                })
+            }),
     )
 }

@@ -11,7 +11,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_cognitoidentityprovider::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, not_found_if};
 use crate::error::{Error, Result};
 
 /// Multi-factor authentication of a pool, as the resource names it.
@@ -223,7 +223,9 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
     let out = match c.describe_user_pool().user_pool_id(id).send().await {
         Ok(out) => out,
         Err(e) => {
-            let e = aws_error("describing", &part, e);
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_resource_not_found_exception()
+            });
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -270,7 +272,12 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
 pub async fn delete_pool(c: &Client, id: &str) -> Result<()> {
     match c.delete_user_pool().user_pool_id(id).send().await {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(aws_error("deleting", &format!("user pool {id}"), e)),
+        Err(e) => gone_is_done(not_found_if(
+            "deleting",
+            &format!("user pool {id}"),
+            e,
+            |e| e.is_resource_not_found_exception(),
+        )),
     }
 }
 
@@ -371,7 +378,9 @@ pub async fn describe_client(
     {
         Ok(out) => out,
         Err(e) => {
-            let e = aws_error("describing", &format!("app client {id}"), e);
+            let e = not_found_if("describing", &format!("app client {id}"), e, |e| {
+                e.is_resource_not_found_exception()
+            });
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -414,7 +423,12 @@ pub async fn delete_client(c: &Client, pool_id: &str, id: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(aws_error("deleting", &format!("app client {id}"), e)),
+        Err(e) => gone_is_done(not_found_if(
+            "deleting",
+            &format!("app client {id}"),
+            e,
+            |e| e.is_resource_not_found_exception(),
+        )),
     }
 }
 
@@ -435,7 +449,14 @@ pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<b
         .domain(prefix)
         .send()
         .await
-        .map_err(|e| aws_error("describing", &format!("hosted UI domain {prefix:?}"), e));
+        .map_err(|e| {
+            not_found_if(
+                "describing",
+                &format!("hosted UI domain {prefix:?}"),
+                e,
+                |e| e.is_resource_not_found_exception(),
+            )
+        });
     match out {
         Ok(out) => Ok(out
             .domain_description()
@@ -455,10 +476,11 @@ pub async fn delete_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(aws_error(
+        Err(e) => gone_is_done(not_found_if(
             "deleting",
             &format!("hosted UI domain {prefix:?}"),
             e,
+            |e| e.is_resource_not_found_exception(),
         )),
     }
 }
@@ -518,6 +540,11 @@ pub async fn delete_group(c: &Client, pool_id: &str, name: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(aws_error("deleting", &format!("group {name:?}"), e)),
+        Err(e) => gone_is_done(not_found_if(
+            "deleting",
+            &format!("group {name:?}"),
+            e,
+            |e| e.is_resource_not_found_exception(),
+        )),
     }
 }

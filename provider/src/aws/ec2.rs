@@ -4,15 +4,32 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, NatGatewayState, ResourceType, Tag, TagSpecification,
 };
 use aws_sdk_ec2::Client;
 
-use super::{aws_error, retry_eventual, retry_while_new, waiter_error};
-use crate::error::Result;
+use super::{not_found_if, retry_eventual, retry_while_new, waiter_error};
+use crate::error::{is_not_found_code, Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
+
+/// Whether EC2's answer says that what the call names does not exist. EC2's
+/// SDK models no error shapes (each operation's error has only `Unhandled`),
+/// so EC2's codes (`InvalidVpcID.NotFound`, …) are matched as strings.
+fn gone<E: ProvideErrorMetadata>(e: &E) -> bool {
+    e.code().is_some_and(is_not_found_code)
+}
+
+/// Turns an EC2 SDK error into ours, not found as [`gone`] reads it.
+fn ec2_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    not_found_if(action, part, err, gone)
+}
 
 fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     TagSpecification::builder()
@@ -49,7 +66,7 @@ pub async fn availability_zones(c: &Client) -> Result<Vec<String>> {
         .filters(filter("state", "available"))
         .send()
         .await
-        .map_err(|e| aws_error("listing", "availability zones", e))?;
+        .map_err(|e| ec2_error("listing", "availability zones", e))?;
     let mut zones: Vec<String> = out
         .availability_zones()
         .iter()
@@ -73,7 +90,7 @@ pub async fn create_vpc(c: &Client, cidr: &str, tags: &Tags) -> Result<String> {
         .tag_specifications(tag_spec(ResourceType::Vpc, tags))
         .send()
         .await
-        .map_err(|e| aws_error("creating", &part, e))?;
+        .map_err(|e| ec2_error("creating", &part, e))?;
     let id = out
         .vpc()
         .and_then(|v| v.vpc_id())
@@ -93,7 +110,7 @@ pub async fn create_vpc(c: &Client, cidr: &str, tags: &Tags) -> Result<String> {
             req.send()
                 .await
                 .map(|_| ())
-                .map_err(|e| aws_error("enabling DNS on", &format!("VPC {id}"), e))
+                .map_err(|e| ec2_error("enabling DNS on", &format!("VPC {id}"), e))
         })
         .await?;
     }
@@ -104,7 +121,7 @@ pub async fn find_vpc(c: &Client, id: &str) -> Result<Option<VpcInfo>> {
     let out = match c.describe_vpcs().vpc_ids(id).send().await {
         Ok(out) => out,
         Err(e) => {
-            let e = aws_error("reading", &format!("VPC {id}"), e);
+            let e = ec2_error("reading", &format!("VPC {id}"), e);
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -125,7 +142,7 @@ pub async fn delete_vpc(c: &Client, id: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e))
+            .map_err(|e| ec2_error("deleting", &part, e))
     })
     .await;
     gone_is_done(res)
@@ -147,7 +164,7 @@ pub async fn set_tags(c: &Client, id: &str, had: &Tags, want: &Tags) -> Result<(
             .set_tags(Some(to_tags(&changed)))
             .send()
             .await
-            .map_err(|e| aws_error("tagging", &part, e))?;
+            .map_err(|e| ec2_error("tagging", &part, e))?;
     }
     let removed: Vec<Tag> = had
         .keys()
@@ -160,7 +177,7 @@ pub async fn set_tags(c: &Client, id: &str, had: &Tags, want: &Tags) -> Result<(
             .set_tags(Some(removed))
             .send()
             .await
-            .map_err(|e| aws_error("untagging", &part, e))?;
+            .map_err(|e| ec2_error("untagging", &part, e))?;
     }
     Ok(())
 }
@@ -171,7 +188,7 @@ pub async fn create_internet_gateway(c: &Client, vpc_id: &str, tags: &Tags) -> R
         .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
         .send()
         .await
-        .map_err(|e| aws_error("creating", &format!("internet gateway for {vpc_id}"), e))?;
+        .map_err(|e| ec2_error("creating", &format!("internet gateway for {vpc_id}"), e))?;
     Ok(out
         .internet_gateway()
         .and_then(|g| g.internet_gateway_id())
@@ -190,7 +207,7 @@ pub async fn attach_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> 
             .await
             .map(|_| ())
             .map_err(|e| {
-                aws_error(
+                ec2_error(
                     "attaching",
                     &format!("internet gateway {igw_id} to {vpc_id}"),
                     e,
@@ -209,7 +226,7 @@ pub async fn delete_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> 
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_error("detaching", &part, e));
+        .map_err(|e| ec2_error("detaching", &part, e));
     match detached {
         // Not attached (any more) is fine; a gateway that is gone is done.
         Err(e) if e.is_not_found() || e.code() == Some("Gateway.NotAttached") => {}
@@ -221,7 +238,7 @@ pub async fn delete_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> 
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e)),
+            .map_err(|e| ec2_error("deleting", &part, e)),
     )
 }
 
@@ -244,7 +261,7 @@ pub async fn create_subnet(
             .tag_specifications(tag_spec(ResourceType::Subnet, tags))
             .send()
             .await
-            .map_err(|e| aws_error("creating", &part, e))
+            .map_err(|e| ec2_error("creating", &part, e))
     })
     .await?;
     let id = out
@@ -262,7 +279,7 @@ pub async fn create_subnet(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| aws_error("enabling public IPs on", &format!("subnet {id}"), e))
+                .map_err(|e| ec2_error("enabling public IPs on", &format!("subnet {id}"), e))
         })
         .await?;
     }
@@ -280,7 +297,7 @@ pub async fn delete_subnet(c: &Client, id: &str) -> Result<()> {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| aws_error("deleting", &part, e))
+                .map_err(|e| ec2_error("deleting", &part, e))
         })
         .await,
     )
@@ -295,7 +312,7 @@ pub async fn create_route_table(c: &Client, vpc_id: &str, tags: &Tags) -> Result
             .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
             .send()
             .await
-            .map_err(|e| aws_error("creating", &format!("route table in {vpc_id}"), e))
+            .map_err(|e| ec2_error("creating", &format!("route table in {vpc_id}"), e))
     })
     .await?;
     Ok(out
@@ -316,7 +333,7 @@ pub async fn associate_route_table(c: &Client, rt_id: &str, subnet_id: &str) -> 
             .await
             .map(|_| ())
             .map_err(|e| {
-                aws_error(
+                ec2_error(
                     "associating",
                     &format!("route table {rt_id} with {subnet_id}"),
                     e,
@@ -360,9 +377,9 @@ pub async fn set_default_route(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e));
+            .map_err(|e| ec2_error("deleting", &part, e));
         match res {
-            Err(e) if e.is_not_found() || e.code() == Some("InvalidRoute.NotFound") => {}
+            Err(e) if e.is_not_found() => {}
             other => other?,
         }
     }
@@ -382,7 +399,7 @@ pub async fn set_default_route(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("creating", &part, e))
+            .map_err(|e| ec2_error("creating", &part, e))
     })
     .await
 }
@@ -396,7 +413,7 @@ pub async fn delete_route_table(c: &Client, rt_id: &str) -> Result<()> {
         .await
     {
         Ok(out) => out,
-        Err(e) => return gone_is_done(Err(aws_error("reading", &part, e))),
+        Err(e) => return gone_is_done(Err(ec2_error("reading", &part, e))),
     };
     for rt in out.route_tables() {
         for a in rt.associations() {
@@ -410,7 +427,7 @@ pub async fn delete_route_table(c: &Client, rt_id: &str) -> Result<()> {
                         .send()
                         .await
                         .map(|_| ())
-                        .map_err(|e| aws_error("disassociating", &part, e)),
+                        .map_err(|e| ec2_error("disassociating", &part, e)),
                 )?;
             }
         }
@@ -421,7 +438,7 @@ pub async fn delete_route_table(c: &Client, rt_id: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e)),
+            .map_err(|e| ec2_error("deleting", &part, e)),
     )
 }
 
@@ -432,7 +449,7 @@ pub async fn allocate_eip(c: &Client, tags: &Tags) -> Result<String> {
         .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
         .send()
         .await
-        .map_err(|e| aws_error("allocating", "elastic IP for a NAT gateway", e))?;
+        .map_err(|e| ec2_error("allocating", "elastic IP for a NAT gateway", e))?;
     Ok(out.allocation_id().unwrap_or_default().to_string())
 }
 
@@ -448,7 +465,7 @@ pub async fn release_eip(c: &Client, allocation_id: &str) -> Result<()> {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| aws_error("releasing", &part, e))
+                .map_err(|e| ec2_error("releasing", &part, e))
         })
         .await,
     )
@@ -470,7 +487,7 @@ pub async fn create_nat_gateway(
             .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
             .send()
             .await
-            .map_err(|e| aws_error("creating", &part, e))
+            .map_err(|e| ec2_error("creating", &part, e))
     })
     .await?;
     Ok(out
@@ -493,6 +510,7 @@ pub async fn wait_nat_gateway_available(c: &Client, id: &str, timeout: Duration)
                 "pending",
                 timeout,
                 e,
+                gone,
             )
         })
 }
@@ -505,7 +523,7 @@ pub async fn delete_nat_gateway(c: &Client, id: &str, timeout: Duration) -> Resu
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_error("deleting", &part, e));
+        .map_err(|e| ec2_error("deleting", &part, e));
     match res {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
@@ -523,6 +541,7 @@ pub async fn delete_nat_gateway(c: &Client, id: &str, timeout: Duration) -> Resu
                 "deleting",
                 timeout,
                 e,
+                gone,
             )))
         })
 }
@@ -556,25 +575,25 @@ pub async fn vpc_parts(c: &Client, vpc_id: &str) -> Result<VpcParts> {
         .filters(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_error("listing subnets of", &part, e))?;
+        .map_err(|e| ec2_error("listing subnets of", &part, e))?;
     let route_tables = c
         .describe_route_tables()
         .filters(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_error("listing route tables of", &part, e))?;
+        .map_err(|e| ec2_error("listing route tables of", &part, e))?;
     let nats = c
         .describe_nat_gateways()
         .filter(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_error("listing NAT gateways of", &part, e))?;
+        .map_err(|e| ec2_error("listing NAT gateways of", &part, e))?;
     let igws = c
         .describe_internet_gateways()
         .filters(filter("attachment.vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_error("listing internet gateways of", &part, e))?;
+        .map_err(|e| ec2_error("listing internet gateways of", &part, e))?;
     Ok(VpcParts {
         subnets: subnets
             .subnets()
@@ -654,7 +673,7 @@ pub async fn disassociate_route_table(c: &Client, association_id: &str) -> Resul
             .await
             .map(|_| ())
             .map_err(|e| {
-                aws_error(
+                ec2_error(
                     "disassociating",
                     &format!("route table association {association_id}"),
                     e,
@@ -671,7 +690,7 @@ pub async fn subnet_zones(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<
         .send()
         .await
         .map_err(|e| {
-            aws_error(
+            ec2_error(
                 "describing",
                 &format!("subnets {}", subnet_ids.join(", ")),
                 e,
@@ -715,7 +734,7 @@ pub async fn create_security_group(
         .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
         .send()
         .await
-        .map_err(|e| aws_error("creating", &part, e))?;
+        .map_err(|e| ec2_error("creating", &part, e))?;
     Ok(out.group_id().unwrap_or_default().to_string())
 }
 
@@ -729,12 +748,8 @@ pub async fn find_security_group(
     let out = match c.describe_security_groups().group_ids(id).send().await {
         Ok(out) => out,
         Err(e) => {
-            let e = aws_error("describing", &format!("security group {id}"), e);
-            return if e.is_not_found() || e.code() == Some("InvalidGroup.NotFound") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
+            let e = ec2_error("describing", &format!("security group {id}"), e);
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
     let Some(g) = out.security_groups().first() else {
@@ -780,7 +795,7 @@ pub async fn allow_from(c: &Client, sg: &str, source: &str, port: i32, marker: &
         .ip_permissions(tcp_from(source, port, marker))
         .send()
         .await
-        .map_err(|e| aws_error("allowing", &format!("port {port} on {sg} from {source}"), e));
+        .map_err(|e| ec2_error("allowing", &format!("port {port} on {sg} from {source}"), e));
     match res {
         Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
         other => other.map(|_| ()),
@@ -800,11 +815,8 @@ pub async fn revoke_from(
         .ip_permissions(tcp_from(source, port, marker))
         .send()
         .await
-        .map_err(|e| aws_error("revoking", &format!("port {port} on {sg} from {source}"), e));
-    match res {
-        Err(e) if e.code() == Some("InvalidPermission.NotFound") => Ok(()),
-        other => gone_is_done(other.map(|_| ())),
-    }
+        .map_err(|e| ec2_error("revoking", &format!("port {port} on {sg} from {source}"), e));
+    gone_is_done(res.map(|_| ()))
 }
 
 pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
@@ -818,13 +830,10 @@ pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e))
+            .map_err(|e| ec2_error("deleting", &part, e))
     })
     .await;
-    match res {
-        Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(()),
-        other => gone_is_done(other),
-    }
+    gone_is_done(res)
 }
 
 /// The VPC of each subnet.
@@ -835,7 +844,7 @@ pub async fn subnet_vpcs(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<S
         .send()
         .await
         .map_err(|e| {
-            aws_error(
+            ec2_error(
                 "describing",
                 &format!("subnets {}", subnet_ids.join(", ")),
                 e,
@@ -856,7 +865,7 @@ pub async fn security_group_named(c: &Client, vpc_id: &str, name: &str) -> Resul
         .filters(filter("group-name", name))
         .send()
         .await
-        .map_err(|e| aws_error("finding", &format!("security group {name:?}"), e))?;
+        .map_err(|e| ec2_error("finding", &format!("security group {name:?}"), e))?;
     Ok(out
         .security_groups()
         .first()
@@ -889,7 +898,7 @@ pub async fn allow_world(c: &Client, sg: &str, port: i32, description: &str) -> 
         .ip_permissions(perm)
         .send()
         .await
-        .map_err(|e| aws_error("allowing", &format!("port {port} on {sg} from anywhere"), e));
+        .map_err(|e| ec2_error("allowing", &format!("port {port} on {sg} from anywhere"), e));
     match res {
         Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
         other => other.map(|_| ()),
@@ -908,7 +917,7 @@ pub async fn groups_allowing(
         .filters(filter("vpc-id", vpc_id))
         .send()
         .await
-        .map_err(|e| aws_error("finding", &format!("security groups open to {source}"), e))?;
+        .map_err(|e| ec2_error("finding", &format!("security groups open to {source}"), e))?;
     let mut found = Vec::new();
     for g in out.security_groups() {
         for p in g.ip_permissions() {

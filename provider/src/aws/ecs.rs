@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
-use super::{aws_error, build_error, gone_is_done};
+use super::{aws_error, build_error, gone_is_done, not_found_if};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
@@ -83,7 +83,11 @@ pub async fn delete_cluster(c: &Client, name: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &format!("ECS cluster {name:?}"), e)),
+            .map_err(|e| {
+                not_found_if("deleting", &format!("ECS cluster {name:?}"), e, |e| {
+                    e.is_cluster_not_found_exception()
+                })
+            }),
     )
 }
 
@@ -182,13 +186,10 @@ pub async fn describe_task_definition(c: &Client, arn: &str) -> Result<Option<(T
     {
         Ok(o) => o,
         Err(e) => {
-            let e = aws_error("describing", &part, e);
-            // ECS says ClientException "Unable to describe task definition".
-            return if e.is_not_found() || e.code() == Some("ClientException") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
+            // ECS says ClientException "Unable to describe task definition":
+            // its SDK models no not-found error for DescribeTaskDefinition.
+            let e = not_found_if("describing", &part, e, |e| e.is_client_exception());
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
     let Some(td) = out.task_definition() else {
@@ -286,8 +287,12 @@ pub async fn deregister_task_definition(c: &Client, arn: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deregistering", &format!("task definition {arn}"), e);
-            if e.is_not_found() || e.code() == Some("ClientException") {
+            // ECS says ClientException for a revision that is gone, as for
+            // DescribeTaskDefinition.
+            let e = not_found_if("deregistering", &format!("task definition {arn}"), e, |e| {
+                e.is_client_exception()
+            });
+            if e.is_not_found() {
                 Ok(())
             } else {
                 Err(e)
@@ -466,7 +471,10 @@ pub async fn describe_service(
     {
         Ok(o) => o,
         Err(e) => {
-            let e = aws_error("describing", &part, e);
+            // A missing service is a failure in the answer; a missing cluster an error.
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_cluster_not_found_exception()
+            });
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -636,12 +644,10 @@ pub async fn delete_service(c: &Client, cluster: &str, name: &str, limit: Durati
     {
         Ok(_) => {}
         Err(e) => {
-            let e = aws_error("deleting", &part, e);
-            return if e.is_not_found() || e.code() == Some("ClusterNotFoundException") {
-                Ok(())
-            } else {
-                Err(e)
-            };
+            let e = not_found_if("deleting", &part, e, |e| {
+                e.is_service_not_found_exception() || e.is_cluster_not_found_exception()
+            });
+            return if e.is_not_found() { Ok(()) } else { Err(e) };
         }
     }
     let deadline = tokio::time::Instant::now() + limit;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::aws_error;
+use super::{aws_error, not_found_if};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
@@ -47,7 +47,9 @@ pub async fn role_arn(c: &Client, name: &str) -> Result<Option<String>> {
     match c.get_role().role_name(name).send().await {
         Ok(o) => Ok(o.role().map(|r| r.arn().to_string())),
         Err(e) => {
-            let e = aws_error("reading", &format!("IAM role {name:?}"), e);
+            let e = not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
+                e.is_no_such_entity_exception()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -123,10 +125,11 @@ pub async fn delete_inline_policy(c: &Client, role: &str, name: &str) -> Result<
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error(
+            let e = not_found_if(
                 "deleting",
                 &format!("policy {name:?} of IAM role {role:?}"),
                 e,
+                |e| e.is_no_such_entity_exception(),
             );
             if e.is_not_found() {
                 Ok(())
@@ -152,12 +155,21 @@ pub async fn delete_role(c: &Client, name: &str) -> Result<()> {
                         .send()
                         .await
                     {
-                        gone_ok(aws_error("detaching", &format!("{arn} from {part}"), e))?;
+                        gone_ok(not_found_if(
+                            "detaching",
+                            &format!("{arn} from {part}"),
+                            e,
+                            |e| e.is_no_such_entity_exception(),
+                        ))?;
                     }
                 }
             }
         }
-        Err(e) => return gone_ok(aws_error("listing policies of", &part, e)),
+        Err(e) => {
+            return gone_ok(not_found_if("listing policies of", &part, e, |e| {
+                e.is_no_such_entity_exception()
+            }))
+        }
     }
     if let Ok(o) = c.list_role_policies().role_name(name).send().await {
         for p in o.policy_names() {
@@ -166,6 +178,8 @@ pub async fn delete_role(c: &Client, name: &str) -> Result<()> {
     }
     match c.delete_role().role_name(name).send().await {
         Ok(_) => Ok(()),
-        Err(e) => gone_ok(aws_error("deleting", &part, e)),
+        Err(e) => gone_ok(not_found_if("deleting", &part, e, |e| {
+            e.is_no_such_entity_exception()
+        })),
     }
 }

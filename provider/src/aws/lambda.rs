@@ -6,7 +6,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use aws_sdk_lambda::Client;
 
-use super::{aws_error, gone_is_done, retry_eventual};
+use super::{aws_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -102,7 +102,9 @@ pub async fn function(
             )))
         }
         Err(e) => {
-            let e = aws_error("reading", &format!("Lambda function {name:?}"), e);
+            let e = not_found_if("reading", &format!("Lambda function {name:?}"), e, |e| {
+                e.is_resource_not_found_exception()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -137,6 +139,10 @@ pub async fn delete_function(c: &Client, name: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &format!("Lambda function {name:?}"), e)),
+            .map_err(|e| {
+                not_found_if("deleting", &format!("Lambda function {name:?}"), e, |e| {
+                    e.is_resource_not_found_exception()
+                })
+            }),
     )
 }

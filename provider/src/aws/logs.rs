@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::{aws_error, gone_is_done};
+use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -75,6 +75,10 @@ pub async fn delete_log_group(c: &Client, name: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &format!("log group {name:?}"), e)),
+            .map_err(|e| {
+                not_found_if("deleting", &format!("log group {name:?}"), e, |e| {
+                    e.is_resource_not_found_exception()
+                })
+            }),
     )
 }

@@ -32,7 +32,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::config::ProviderConfig;
 use crate::diag::AttrPath;
-use crate::error::{is_not_found_code, Error, Result};
+use crate::error::{Error, Result};
 
 /// The AWS side of a configured provider: clients built once and shared by every resource.
 #[derive(Clone, Debug)]
@@ -161,16 +161,14 @@ pub fn gone_is_done(res: Result<()>) -> Result<()> {
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 
 /// Turns an SDK error into ours: the action, the part, AWS's code and message.
+/// It never says "not found": only the operation's own error can tell that
+/// (see [`not_found_if`]).
 pub fn aws_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: Debug,
 {
     match err.code() {
-        Some(code) if is_not_found_code(code) => Error::NotFound {
-            action: action.to_string(),
-            part: part.to_string(),
-        },
         Some(code) => Error::Aws {
             action: action.to_string(),
             part: part.to_string(),
@@ -185,20 +183,48 @@ where
     }
 }
 
-/// Turns an SDK waiter's failure into ours: a timeout, or the AWS error it met.
+/// Turns an SDK error into ours: [`Error::NotFound`] when `gone` says the
+/// operation's error means the part does not exist, else as [`aws_error`].
+///
+/// `gone` asks the operation's typed error, such as
+/// `DescribeDBClustersError::is_db_cluster_not_found_fault`: each call names
+/// the answers that mean "does not exist" for it. A code compared as a string
+/// in `gone` is one the SDK has no variant for (EC2's, whose SDK models no
+/// error shapes, and some of S3's), or one the local endpoint sends where AWS
+/// sends another (each marked `emulator:`).
+pub fn not_found_if<E, R>(
+    action: &str,
+    part: &str,
+    err: SdkError<E, R>,
+    gone: impl FnOnce(&E) -> bool,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug,
+{
+    if err.as_service_error().is_some_and(gone) {
+        Error::NotFound {
+            action: action.to_string(),
+            part: part.to_string(),
+        }
+    } else {
+        aws_error(action, part, err)
+    }
+}
+
+/// Turns an SDK waiter's failure into ours: a timeout, or the AWS error it met
+/// ([`Error::NotFound`] when `gone` says so of the operation it polls, as in
+/// [`not_found_if`]).
 pub fn waiter_error<O, E>(
     action: &str,
     part: &str,
     state: &str,
     after: Duration,
     err: WaiterError<O, E>,
+    gone: impl FnOnce(&E) -> bool,
 ) -> Error
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match err {
         WaiterError::ExceededMaxWait(_) => Error::Timeout {
@@ -207,7 +233,7 @@ where
             state: state.into(),
             after,
         },
-        WaiterError::OperationFailed(f) => aws_error(action, part, f.into_error()),
+        WaiterError::OperationFailed(f) => not_found_if(action, part, f.into_error(), gone),
         WaiterError::FailureState(_) => Error::Failed {
             action: action.into(),
             part: part.into(),

@@ -119,26 +119,392 @@ async fn a_real_error_stops_at_once() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
-#[test]
-fn every_no_such_code_is_not_found() {
+/// A client of `$sdk` whose calls the SDK's test doubles (aws-smithy-mocks)
+/// answer, rule by rule: `mock_client!` without the crate's `test-util`.
+macro_rules! mocked {
+    ($sdk:ident, $($rule:expr),+ $(,)?) => {{
+        let mut answers = aws_smithy_mocks::MockResponseInterceptor::new()
+            .rule_mode(aws_smithy_mocks::RuleMode::Sequential);
+        $(answers = answers.with_rule(&$rule);)+
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new("ap-northeast-2"))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDEXAMPLE",
+                    "secret",
+                    None,
+                    None,
+                    "mocked",
+                ))
+                .retry_config($sdk::config::retry::RetryConfig::disabled())
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(answers)
+                .build(),
+        )
+    }};
+}
+
+/// A rule answering `$op` once with HTTP `$status` and `$body`.
+macro_rules! answers {
+    ($op:expr, $status:expr, $body:expr) => {
+        aws_smithy_mocks::mock!($op)
+            .sequence()
+            .http_status($status, Some($body))
+            .build()
+    };
+}
+
+/// An error answer as the awsQuery services (RDS, IAM), CloudFront and Route53 send it.
+fn query_error(code: &str) -> String {
+    format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+         <Message>m</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+    )
+}
+
+/// An error answer as EC2 sends it.
+fn ec2_error(code: &str) -> String {
+    format!(
+        "<Response><Errors><Error><Code>{code}</Code><Message>m</Message></Error>\
+         </Errors><RequestID>r</RequestID></Response>"
+    )
+}
+
+/// An error answer as S3 sends it.
+fn s3_error(code: &str) -> String {
+    format!("<Error><Code>{code}</Code><Message>m</Message><RequestId>r</RequestId></Error>")
+}
+
+/// An error answer as the JSON services (Secrets Manager, ECS, Application Auto Scaling) send it.
+fn json_error(code: &str, message: &str) -> String {
+    serde_json::json!({ "__type": code, "message": message }).to_string()
+}
+
+/// A DescribeDBClusters that answers DBClusterNotFoundFault: the SDK's typed
+/// error says the cluster does not exist, and so does ours.
+#[tokio::test]
+async fn typed_not_found_decides() {
+    let rds = mocked!(
+        aws_sdk_rds,
+        answers!(
+            aws_sdk_rds::Client::describe_db_clusters,
+            404,
+            query_error("DBClusterNotFoundFault")
+        )
+    );
+    let err = rds
+        .describe_db_clusters()
+        .db_cluster_identifier("fansite-db")
+        .send()
+        .await
+        .expect_err("the mocked answer is an error");
+    let e = not_found_if("describing", "Aurora cluster", err, |e| {
+        e.is_db_cluster_not_found_fault()
+    });
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+
+    let rule = answers!(
+        aws_sdk_rds::Client::describe_db_clusters,
+        404,
+        query_error("DBClusterNotFoundFault")
+    );
+    let rds = mocked!(aws_sdk_rds, rule);
+    let res = rds::describe_cluster(&rds, "fansite-db").await;
+    assert!(matches!(res, Ok(None)), "{res:?}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+/// A code that merely ends in "NotFound", from an operation whose SDK error
+/// does not model it, is AWS's error, not "not found": the suffix is not read.
+#[tokio::test]
+async fn a_not_found_code_the_operation_does_not_model_is_aws_s_error() {
+    // DescribeDBClusters models DBClusterNotFoundFault only.
+    let rds = mocked!(
+        aws_sdk_rds,
+        answers!(
+            aws_sdk_rds::Client::describe_db_clusters,
+            404,
+            query_error("DBInstanceNotFound")
+        )
+    );
+    let res = rds::describe_cluster(&rds, "fansite-db").await;
+    let Err(e) = res else {
+        panic!("{res:?}");
+    };
+    assert_eq!(e.code(), Some("DBInstanceNotFound"));
+    assert!(!e.is_not_found(), "{e:?}");
+
+    // DescribeClusters models no not-found error at all.
+    let ecs = mocked!(
+        aws_sdk_ecs,
+        answers!(
+            aws_sdk_ecs::Client::describe_clusters,
+            400,
+            json_error("ClusterNotFoundException", "Cluster not found.")
+        )
+    );
+    let res = ecs::cluster_arn(&ecs, "fansite-api").await;
+    let Err(e) = res else {
+        panic!("{res:?}");
+    };
+    assert_eq!(e.code(), Some("ClusterNotFoundException"));
+    assert!(!e.is_not_found(), "{e:?}");
+
+    // Not even on the operation that does model it: plain `aws_error` never guesses.
+    let rds = mocked!(
+        aws_sdk_rds,
+        answers!(
+            aws_sdk_rds::Client::describe_db_clusters,
+            404,
+            query_error("DBClusterNotFoundFault")
+        )
+    );
+    let err = rds.describe_db_clusters().send().await.expect_err("mocked");
+    let e = aws_error("describing", "Aurora clusters", err);
+    assert_eq!(e.code(), Some("DBClusterNotFoundFault"));
+    assert!(!e.is_not_found(), "{e:?}");
+}
+
+/// Every "does not exist" code is still not found where its operation answers
+/// it: EC2's by its code (the EC2 SDK models no error shapes), the others by
+/// the operation's typed error (or, where S3 models none, by its code).
+#[tokio::test]
+async fn every_no_such_code_is_not_found() {
+    // EC2: the code.
     for code in [
-        "NoSuchOriginAccessControl",
-        "NoSuchDistribution",
-        "NoSuchInvalidation",
-        "NoSuchHostedZone",
-        "NoSuchBucket",
-        "NoSuchEntity",
         "InvalidGroup.NotFound",
-        "DBClusterNotFoundFault",
-        "ResourceNotFoundException",
+        "InvalidVpcID.NotFound",
+        "InvalidRoute.NotFound",
+        "NatGatewayNotFound",
     ] {
         assert!(crate::error::is_not_found_code(code), "{code}");
     }
+    let ec2 = mocked!(
+        aws_sdk_ec2,
+        answers!(
+            aws_sdk_ec2::Client::describe_security_groups,
+            400,
+            ec2_error("InvalidGroup.NotFound")
+        )
+    );
+    let res = ec2::find_security_group(&ec2, "sg-0123", 3306, "fansite").await;
+    assert!(matches!(res, Ok(None)), "InvalidGroup.NotFound: {res:?}");
+
+    // CloudFront.
+    let cf = mocked!(
+        aws_sdk_cloudfront,
+        answers!(
+            aws_sdk_cloudfront::Client::get_origin_access_control,
+            404,
+            query_error("NoSuchOriginAccessControl")
+        )
+    );
+    let res = cloudfront::delete_oac(&cf, "E2OAC").await;
+    assert!(res.is_ok(), "NoSuchOriginAccessControl: {res:?}");
+    let cf = mocked!(
+        aws_sdk_cloudfront,
+        answers!(
+            aws_sdk_cloudfront::Client::get_distribution,
+            404,
+            query_error("NoSuchDistribution")
+        )
+    );
+    let res = cloudfront::get_distribution(&cf, "E2DIST").await;
+    assert!(matches!(res, Ok(None)), "NoSuchDistribution: {res:?}");
+    let cf = mocked!(
+        aws_sdk_cloudfront,
+        aws_smithy_mocks::mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .then_output(|| {
+                use aws_sdk_cloudfront::types::{Invalidation, InvalidationBatch, Paths};
+                let batch = InvalidationBatch::builder()
+                    .caller_reference("ref")
+                    .paths(Paths::builder().quantity(1).items("/*").build().expect("paths"))
+                    .build()
+                    .expect("batch");
+                let inv = Invalidation::builder()
+                    .id("I2INVALIDATION")
+                    .status("InProgress")
+                    .create_time(aws_smithy_types::DateTime::from_secs(0))
+                    .invalidation_batch(batch)
+                    .build()
+                    .expect("invalidation");
+                aws_sdk_cloudfront::operation::create_invalidation::CreateInvalidationOutput::builder()
+                    .invalidation(inv)
+                    .build()
+            }),
+        answers!(
+            aws_sdk_cloudfront::Client::get_invalidation,
+            404,
+            query_error("NoSuchInvalidation")
+        )
+    );
+    let res = cloudfront::invalidate_all(&cf, "E2DIST", "ref", Duration::from_secs(60)).await;
+    assert!(
+        res.as_ref().is_err_and(Error::is_not_found),
+        "NoSuchInvalidation: {res:?}"
+    );
+
+    // Route53: records to delete in a zone that is gone are gone.
+    let r53 = mocked!(
+        aws_sdk_route53,
+        answers!(
+            aws_sdk_route53::Client::change_resource_record_sets,
+            404,
+            query_error("NoSuchHostedZone")
+        )
+    );
+    let res = route53::alias_records(
+        &r53,
+        "Z0ZONE",
+        &["fansite.example".to_string()],
+        "d111.cloudfront.net",
+        route53::RecordChange::Delete,
+    )
+    .await;
+    assert!(res.is_ok(), "NoSuchHostedZone: {res:?}");
+
+    // S3: ListObjectVersions and DeleteBucket model no errors; the code is read.
+    let s3 = mocked!(
+        aws_sdk_s3,
+        answers!(
+            aws_sdk_s3::Client::list_object_versions,
+            404,
+            s3_error("NoSuchBucket")
+        )
+    );
+    let res = s3::has_objects(&s3, "fansite-site").await;
+    assert!(matches!(res, Ok(false)), "NoSuchBucket: {res:?}");
+    let s3 = mocked!(
+        aws_sdk_s3,
+        answers!(
+            aws_sdk_s3::Client::delete_bucket,
+            404,
+            s3_error("NoSuchBucket")
+        )
+    );
+    let res = s3::delete_bucket(&s3, "fansite-site", false).await;
+    assert!(res.is_ok(), "NoSuchBucket: {res:?}");
+
+    // IAM.
+    let iam = mocked!(
+        aws_sdk_iam,
+        answers!(
+            aws_sdk_iam::Client::get_role,
+            404,
+            query_error("NoSuchEntity")
+        )
+    );
+    let res = iam::role_arn(&iam, "fansite-api-task").await;
+    assert!(matches!(res, Ok(None)), "NoSuchEntity: {res:?}");
+
+    // RDS.
+    let rds = mocked!(
+        aws_sdk_rds,
+        answers!(
+            aws_sdk_rds::Client::describe_db_clusters,
+            404,
+            query_error("DBClusterNotFoundFault")
+        )
+    );
+    let res = rds::describe_cluster(&rds, "fansite-db").await;
+    assert!(matches!(res, Ok(None)), "DBClusterNotFoundFault: {res:?}");
+
+    // Secrets Manager.
+    let sm = mocked!(
+        aws_sdk_secretsmanager,
+        answers!(
+            aws_sdk_secretsmanager::Client::describe_secret,
+            400,
+            json_error(
+                "ResourceNotFoundException",
+                "Secrets Manager can't find the specified secret."
+            )
+        )
+    );
+    let res = secrets::read_secret(
+        &sm,
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite",
+    )
+    .await;
+    assert!(
+        matches!(res, Ok(None)),
+        "ResourceNotFoundException: {res:?}"
+    );
+
+    // And what is not "does not exist" stays AWS's error.
     for code in [
         "DependencyViolation",
         "InvalidDBClusterStateFault",
         "Throttling",
+        "LoadBalancerNotFound",
+        "ClusterNotFoundException",
+        "NoSuchBucket",
     ] {
         assert!(!crate::error::is_not_found_code(code), "{code}");
+    }
+    for code in ["DependencyViolation", "Throttling"] {
+        let ec2 = mocked!(
+            aws_sdk_ec2,
+            answers!(
+                aws_sdk_ec2::Client::describe_security_groups,
+                400,
+                ec2_error(code)
+            )
+        );
+        let res = ec2::find_security_group(&ec2, "sg-0123", 3306, "fansite").await;
+        assert!(
+            res.as_ref()
+                .is_err_and(|e| e.code() == Some(code) && !e.is_not_found()),
+            "{code}: {res:?}"
+        );
+    }
+    let rds = mocked!(
+        aws_sdk_rds,
+        answers!(
+            aws_sdk_rds::Client::describe_db_clusters,
+            400,
+            query_error("InvalidDBClusterStateFault")
+        )
+    );
+    let res = rds::describe_cluster(&rds, "fansite-db").await;
+    assert!(
+        res.as_ref().is_err_and(|e| !e.is_not_found()),
+        "InvalidDBClusterStateFault: {res:?}"
+    );
+}
+
+/// emulator: the local endpoint says a scalable target is missing with a
+/// ValidationException; AWS with ObjectNotFoundException. Both are done; any
+/// other ValidationException is an error.
+#[tokio::test]
+async fn a_missing_scalable_target_is_done_as_either_endpoint_says_it() {
+    for (code, message, done) in [
+        (
+            "ObjectNotFoundException",
+            "No scalable target registered",
+            true,
+        ),
+        (
+            "ValidationException",
+            "No scalable target found for service namespace: rds",
+            true,
+        ),
+        (
+            "ValidationException",
+            "Unsupported service namespace",
+            false,
+        ),
+    ] {
+        let aas = mocked!(
+            aws_sdk_applicationautoscaling,
+            answers!(
+                aws_sdk_applicationautoscaling::Client::deregister_scalable_target,
+                400,
+                json_error(code, message)
+            )
+        );
+        let res = autoscaling::stop_scaling(&aas, "fansite-db").await;
+        assert_eq!(res.is_ok(), done, "{code} {message:?}: {res:?}");
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_rds::client::Waiters;
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 
-use super::{aws_error, retry_eventual, waiter_error};
+use super::{aws_error, gone_is_done, not_found_if, retry_eventual, waiter_error};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -30,13 +30,6 @@ fn tags_of(tags: &[Tag]) -> Tags {
             ))
         })
         .collect()
-}
-
-fn gone_is_done(res: Result<()>) -> Result<()> {
-    match res {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
 }
 
 pub async fn create_subnet_group(
@@ -84,7 +77,9 @@ pub async fn subnet_group_subnets(c: &Client, name: &str) -> Result<Option<Vec<S
             ids
         })),
         Err(e) => {
-            let e = aws_error("describing", &format!("DB subnet group {name:?}"), e);
+            let e = not_found_if("describing", &format!("DB subnet group {name:?}"), e, |e| {
+                e.is_db_subnet_group_not_found_fault()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -104,7 +99,11 @@ pub async fn delete_subnet_group(c: &Client, name: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &part, e))
+            .map_err(|e| {
+                not_found_if("deleting", &part, e, |e| {
+                    e.is_db_subnet_group_not_found_fault()
+                })
+            })
     })
     .await;
     gone_is_done(res)
@@ -257,7 +256,9 @@ pub async fn describe_cluster(c: &Client, id: &str) -> Result<Option<ClusterInfo
     {
         Ok(out) => Ok(out.db_clusters().first().map(cluster_info)),
         Err(e) => {
-            let e = aws_error("describing", &format!("Aurora cluster {id:?}"), e);
+            let e = not_found_if("describing", &format!("Aurora cluster {id:?}"), e, |e| {
+                e.is_db_cluster_not_found_fault()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -295,7 +296,11 @@ pub async fn delete_cluster(c: &Client, id: &str, final_snapshot: Option<&str>) 
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_error("deleting", &format!("Aurora cluster {id:?}"), e));
+        .map_err(|e| {
+            not_found_if("deleting", &format!("Aurora cluster {id:?}"), e, |e| {
+                e.is_db_cluster_not_found_fault()
+            })
+        });
     gone_is_done(res)
 }
 
@@ -314,6 +319,7 @@ pub async fn wait_cluster_available(c: &Client, id: &str, timeout: Duration) -> 
                 "not available",
                 timeout,
                 e,
+                |e| e.is_db_cluster_not_found_fault(),
             )
         })
 }
@@ -332,6 +338,7 @@ pub async fn wait_cluster_deleted(c: &Client, id: &str, timeout: Duration) -> Re
                 "present",
                 timeout,
                 e,
+                |e| e.is_db_cluster_not_found_fault(),
             )
         });
     gone_is_done(res)
@@ -383,7 +390,9 @@ pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceIn
             status: d.db_instance_status().unwrap_or_default().to_string(),
         })),
         Err(e) => {
-            let e = aws_error("describing", &format!("DB instance {id:?}"), e);
+            let e = not_found_if("describing", &format!("DB instance {id:?}"), e, |e| {
+                e.is_db_instance_not_found_fault()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -417,7 +426,11 @@ pub async fn delete_instance(c: &Client, id: &str) -> Result<()> {
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_error("deleting", &format!("DB instance {id:?}"), e));
+        .map_err(|e| {
+            not_found_if("deleting", &format!("DB instance {id:?}"), e, |e| {
+                e.is_db_instance_not_found_fault()
+            })
+        });
     gone_is_done(res)
 }
 
@@ -435,6 +448,7 @@ pub async fn wait_instance_available(c: &Client, id: &str, timeout: Duration) ->
                 "not available",
                 timeout,
                 e,
+                |e| e.is_db_instance_not_found_fault(),
             )
         })
 }
@@ -453,6 +467,7 @@ pub async fn wait_instance_deleted(c: &Client, id: &str, timeout: Duration) -> R
                 "present",
                 timeout,
                 e,
+                |e| e.is_db_instance_not_found_fault(),
             )
         });
     gone_is_done(res)
@@ -499,7 +514,9 @@ pub async fn cluster_snapshot_exists(c: &Client, id: &str) -> Result<bool> {
     {
         Ok(out) => Ok(!out.db_cluster_snapshots().is_empty()),
         Err(e) => {
-            let e = aws_error("describing", &format!("cluster snapshot {id:?}"), e);
+            let e = not_found_if("describing", &format!("cluster snapshot {id:?}"), e, |e| {
+                e.is_db_cluster_snapshot_not_found_fault()
+            });
             if e.is_not_found() {
                 Ok(false)
             } else {

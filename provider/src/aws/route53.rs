@@ -5,7 +5,7 @@ use aws_sdk_route53::types::{
 };
 use aws_sdk_route53::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, not_found_if};
 use crate::error::Result;
 
 /// The hosted zone id every CloudFront alias target has (AWS documentation).
@@ -74,24 +74,15 @@ pub async fn alias_records(
         .send()
         .await
         .map_err(|e| {
-            aws_error(
-                if action == ChangeAction::Delete {
-                    "deleting"
-                } else {
-                    "writing"
-                },
-                &part,
-                e,
-            )
+            let delete = action == ChangeAction::Delete;
+            // Records to delete that are not there: Route53 says InvalidChangeBatch.
+            not_found_if(if delete { "deleting" } else { "writing" }, &part, e, |e| {
+                e.is_no_such_hosted_zone() || (delete && e.is_invalid_change_batch())
+            })
         });
     match res {
-        // Deleting records that are already gone: done.
-        Err(e)
-            if action == ChangeAction::Delete
-                && (e.code() == Some("InvalidChangeBatch") || e.is_not_found()) =>
-        {
-            Ok(())
-        }
+        // Deleting records that are already gone (or their zone): done.
+        Err(e) if action == ChangeAction::Delete && e.is_not_found() => Ok(()),
         other => other.map(|_| ()),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
     ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
@@ -10,10 +11,17 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, not_found_if};
 use crate::error::{Error, Result};
 
 pub type Tags = BTreeMap<String, String>;
+
+/// Whether S3 says the bucket does not exist. S3's SDK models no errors for
+/// ListObjectVersions, GetBucketPolicy or DeleteBucket, so their
+/// `NoSuchBucket` is matched as a string.
+fn no_such_bucket<E: ProvideErrorMetadata>(e: &E) -> bool {
+    e.code() == Some("NoSuchBucket")
+}
 
 /// Makes the bucket private (all public access blocked), versioned and encrypted.
 pub async fn create_bucket(c: &Client, name: &str, region: &str, tags: &Tags) -> Result<()> {
@@ -117,15 +125,9 @@ pub struct BucketInfo {
 pub async fn describe_bucket(c: &Client, name: &str) -> Result<Option<BucketInfo>> {
     let part = format!("bucket {name:?}");
     if let Err(e) = c.head_bucket().bucket(name).send().await {
-        let e = aws_error("finding", &part, e);
-        return if e.is_not_found()
-            || e.code() == Some("NotFound")
-            || e.code() == Some("NoSuchBucket")
-        {
-            Ok(None)
-        } else {
-            Err(e)
-        };
+        // HEAD answers carry no body: the SDK reads a 404 as `NotFound`.
+        let e = not_found_if("finding", &part, e, |e| e.is_not_found());
+        return if e.is_not_found() { Ok(None) } else { Err(e) };
     }
     let private = match c.get_public_access_block().bucket(name).send().await {
         Ok(out) => out.public_access_block_configuration().is_some_and(|p| {
@@ -177,8 +179,15 @@ pub async fn allowed_distribution(c: &Client, bucket: &str) -> Result<Option<Str
             )
         }
         Err(e) => {
-            let e = aws_error("reading the policy of", &format!("bucket {bucket:?}"), e);
-            if e.is_not_found() || e.code() == Some("NoSuchBucketPolicy") {
+            // No policy is no distribution let in; GetBucketPolicy has no
+            // modelled errors, so both codes are matched as strings.
+            let e = not_found_if(
+                "reading the policy of",
+                &format!("bucket {bucket:?}"),
+                e,
+                |e| no_such_bucket(e) || e.code() == Some("NoSuchBucketPolicy"),
+            );
+            if e.is_not_found() {
                 Ok(None)
             } else {
                 Err(e)
@@ -198,7 +207,12 @@ pub async fn has_objects(c: &Client, name: &str) -> Result<bool> {
     {
         Ok(out) => Ok(!out.versions().is_empty() || !out.delete_markers().is_empty()),
         Err(e) => {
-            let e = aws_error("listing objects of", &format!("bucket {name:?}"), e);
+            let e = not_found_if(
+                "listing objects of",
+                &format!("bucket {name:?}"),
+                e,
+                no_such_bucket,
+            );
             if e.is_not_found() {
                 Ok(false)
             } else {
@@ -217,7 +231,7 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
             let out = match c.list_object_versions().bucket(name).send().await {
                 Ok(o) => o,
                 Err(e) => {
-                    let e = aws_error("listing objects of", &part, e);
+                    let e = not_found_if("listing objects of", &part, e, no_such_bucket);
                     return if e.is_not_found() { Ok(()) } else { Err(e) };
                 }
             };
@@ -260,7 +274,7 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
     match c.delete_bucket().bucket(name).send().await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deleting", &part, e);
+            let e = not_found_if("deleting", &part, e, no_such_bucket);
             match e.code() {
                 _ if e.is_not_found() => Ok(()),
                 Some("BucketNotEmpty") => Err(Error::Aws {

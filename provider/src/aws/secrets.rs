@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 
-use super::aws_error;
+use super::{aws_error, not_found_if};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -42,7 +42,9 @@ pub async fn read_secret(c: &Client, arn: &str) -> Result<Option<(String, Tags)>
     let described = match c.describe_secret().secret_id(arn).send().await {
         Ok(d) => d,
         Err(e) => {
-            let e = aws_error("describing", &part, e);
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_resource_not_found_exception()
+            });
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -77,7 +79,9 @@ pub async fn secret_named(c: &Client, name: &str) -> Result<Option<String>> {
         Ok(d) if d.deleted_date().is_none() => Ok(d.arn().map(str::to_string)),
         Ok(_) => Ok(None),
         Err(e) => {
-            let e = aws_error("describing", &format!("secret {name:?}"), e);
+            let e = not_found_if("describing", &format!("secret {name:?}"), e, |e| {
+                e.is_resource_not_found_exception()
+            });
             if e.is_not_found() {
                 Ok(None)
             } else {
@@ -139,7 +143,9 @@ pub async fn delete_secret(c: &Client, arn: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deleting", &format!("secret {arn}"), e);
+            let e = not_found_if("deleting", &format!("secret {arn}"), e, |e| {
+                e.is_resource_not_found_exception()
+            });
             if e.is_not_found() {
                 Ok(())
             } else {

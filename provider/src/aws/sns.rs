@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sns::types::Tag;
 use aws_sdk_sns::Client;
 
-use super::{aws_error, gone_is_done};
+use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
 pub type Tags = BTreeMap<String, String>;
@@ -56,7 +56,9 @@ pub async fn topic_exists(c: &Client, arn: &str) -> Result<bool> {
     match c.get_topic_attributes().topic_arn(arn).send().await {
         Ok(_) => Ok(true),
         Err(e) => {
-            let e = aws_error("reading", &format!("SNS topic {arn}"), e);
+            let e = not_found_if("reading", &format!("SNS topic {arn}"), e, |e| {
+                e.is_not_found_exception()
+            });
             if e.is_not_found() {
                 Ok(false)
             } else {
@@ -111,6 +113,10 @@ pub async fn delete_topic(c: &Client, arn: &str) -> Result<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_error("deleting", &format!("SNS topic {arn}"), e)),
+            .map_err(|e| {
+                not_found_if("deleting", &format!("SNS topic {arn}"), e, |e| {
+                    e.is_not_found_exception()
+                })
+            }),
     )
 }

@@ -8,7 +8,7 @@ use aws_sdk_wafv2::types::{
 };
 use aws_sdk_wafv2::Client;
 
-use super::{aws_error, build_error};
+use super::{aws_error, build_error, not_found_if};
 use crate::error::Result;
 
 /// What the resource puts in its web ACL.
@@ -212,12 +212,10 @@ pub async fn get_web_acl(c: &Client, name: &str, id: &str) -> Result<Option<AclI
     {
         Ok(o) => o,
         Err(e) => {
-            let e = aws_error("describing", &part, e);
-            return if e.is_not_found() || e.code() == Some("WAFNonexistentItemException") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_waf_nonexistent_item_exception()
+            });
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
     let Some(acl) = out.web_acl() else {
@@ -289,8 +287,10 @@ pub async fn delete_web_acl(c: &Client, name: &str, id: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = aws_error("deleting", &format!("web ACL {name:?}"), e);
-            if e.is_not_found() || e.code() == Some("WAFNonexistentItemException") {
+            let e = not_found_if("deleting", &format!("web ACL {name:?}"), e, |e| {
+                e.is_waf_nonexistent_item_exception()
+            });
+            if e.is_not_found() {
                 Ok(())
             } else {
                 Err(e)
