@@ -6,97 +6,26 @@ use aws_sdk_cognitoidentityprovider::Client;
 use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
-use crate::harness::{cognito, endpoint, Terraform, Workspace};
+use crate::harness::{cognito, endpoint, run_name, Config, Terraform, Workspace};
 
-/// One fansite_auth configuration.
-#[derive(Clone)]
-struct Auth {
-    region: &'static str,
-    name: String,
-    /// Lines inside the resource block, besides `name`.
-    body: Vec<String>,
-    provider_extra: String,
+/// A fansite_auth with the tests' defaults.
+fn auth(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    Config::new("fansite_auth", region, run_name(test, tf))
+        .with("tags = { app = \"fansite\" }")
+        .with("groups = { admin = \"Site staff\" }")
 }
 
-impl Auth {
-    fn new(region: &'static str, test: &str, tf: &Terraform) -> Auth {
-        Auth {
-            region,
-            // Unique per run: the endpoint may be shared and outlive a failed run.
-            name: format!(
-                "{test}-{}-{}",
-                tf.version.replace('.', ""),
-                std::process::id()
-            ),
-            body: vec![
-                "tags = { app = \"fansite\" }".into(),
-                "groups = { admin = \"Site staff\" }".into(),
-            ],
-            provider_extra: String::new(),
-        }
-    }
+/// A fansite_auth with the hosted UI: callback URLs and a domain prefix named after the test.
+fn auth_with_hosted_ui(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    let auth = auth(region, test, tf);
+    let prefix = prefix(&auth);
+    auth.with("callback_urls = [\"https://fans.example.com/callback\"]")
+        .with(&format!("domain_prefix = {prefix:?}"))
+}
 
-    /// With the hosted UI: callback URLs and a domain prefix named after the test.
-    fn with_hosted_ui(mut self) -> Auth {
-        self.body
-            .push("callback_urls = [\"https://fans.example.com/callback\"]".into());
-        self.body
-            .push(format!("domain_prefix = {:?}", self.prefix()));
-        self
-    }
-
-    fn prefix(&self) -> String {
-        self.name.to_lowercase().replace(['_', '.'], "-")
-    }
-
-    fn with(mut self, line: &str) -> Auth {
-        let key = line
-            .split('=')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        self.body
-            .retain(|l| l.split('=').next().unwrap_or_default().trim() != key);
-        self.body.push(line.to_string());
-        self
-    }
-
-    fn hcl(&self) -> String {
-        let body = self
-            .body
-            .iter()
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>();
-        format!(
-            r#"terraform {{
-  required_providers {{
-    fansite = {{ source = "fansite/fansite" }}
-  }}
-}}
-
-variable "aws_endpoint" {{
-  type = string
-}}
-
-provider "fansite" {{
-  region   = "{region}"
-  endpoint = var.aws_endpoint
-  default_tags {{
-    tags = {{ suite = "e2e" }}
-  }}
-{provider_extra}
-}}
-
-resource "fansite_auth" "test" {{
-  name = "{name}"
-{body}}}
-"#,
-            region = self.region,
-            provider_extra = self.provider_extra,
-            name = self.name,
-        )
-    }
+/// The domain prefix [`auth_with_hosted_ui`] gives.
+fn prefix(auth: &Config) -> String {
+    auth.name.to_lowercase().replace(['_', '.'], "-")
 }
 
 const ADDR: &str = "fansite_auth.test";
@@ -152,7 +81,7 @@ async fn groups(c: &Client, pool: &str) -> Vec<(String, String)> {
 
 /// Destroys (turning deletion protection off first when `protected`) and asks
 /// the endpoint that no pool of this name and no domain is left.
-async fn destroy_and_check(ws: &Workspace, auth: &Auth, protected: bool) {
+async fn destroy_and_check(ws: &Workspace, auth: &Config, protected: bool) {
     if protected {
         let off = auth.clone().with("deletion_protection = false");
         ws.write(&off.hcl());
@@ -163,7 +92,7 @@ async fn destroy_and_check(ws: &Workspace, auth: &Auth, protected: bool) {
     let left = live_pools(&c, &auth.name).await;
     assert!(left.is_empty(), "destroy left pools behind: {left:?}");
     assert_eq!(
-        domain_owner(&c, &auth.prefix()).await,
+        domain_owner(&c, &prefix(auth)).await,
         None,
         "domain left behind"
     );
@@ -174,9 +103,8 @@ fn update() -> Vec<(String, Vec<String>)> {
 }
 
 async fn auth_apply_then_plan_is_empty(tf: &Terraform) {
-    let auth = Auth::new("eu-north-1", "auth-apply", tf).with_hosted_ui();
-    let ws = Workspace::new(tf, "auth-apply", &auth.hcl());
-    ws.apply();
+    let auth = auth_with_hosted_ui("eu-north-1", "auth-apply", tf);
+    let ws = Workspace::applied(tf, "auth-apply", &auth.hcl());
     ws.assert_plan_empty();
     let state = ws.state_values(ADDR);
     let pool = s(&state["user_pool_id"]);
@@ -187,7 +115,7 @@ async fn auth_apply_then_plan_is_empty(tf: &Terraform) {
     );
     assert_eq!(
         s(&state["domain"]),
-        format!("{}.auth.eu-north-1.amazoncognito.com", auth.prefix())
+        format!("{}.auth.eu-north-1.amazoncognito.com", prefix(&auth))
     );
     assert_eq!(
         state["tags_all"]["suite"], "e2e",
@@ -248,7 +176,7 @@ async fn auth_apply_then_plan_is_empty(tf: &Terraform) {
     ] {
         assert!(flows.contains(&f), "{f} in {flows:?}");
     }
-    assert_eq!(domain_owner(&c, &auth.prefix()).await, Some(pool.clone()));
+    assert_eq!(domain_owner(&c, &prefix(&auth)).await, Some(pool.clone()));
     assert_eq!(
         groups(&c, &pool).await,
         vec![("admin".into(), "Site staff".into())]
@@ -258,9 +186,8 @@ async fn auth_apply_then_plan_is_empty(tf: &Terraform) {
 per_terraform!(auth_apply_then_plan_is_empty);
 
 async fn auth_fan_signs_up_logs_in_and_reads_nickname(tf: &Terraform) {
-    let auth = Auth::new("eu-south-1", "auth-signup", tf);
-    let ws = Workspace::new(tf, "auth-signup", &auth.hcl());
-    ws.apply();
+    let auth = auth("eu-south-1", "auth-signup", tf);
+    let ws = Workspace::applied(tf, "auth-signup", &auth.hcl());
     let state = ws.state_values(ADDR);
     let (pool, client_id) = (s(&state["user_pool_id"]), s(&state["client_id"]));
     let c = cognito(auth.region).await;
@@ -329,13 +256,12 @@ async fn auth_fan_signs_up_logs_in_and_reads_nickname(tf: &Terraform) {
 per_terraform!(auth_fan_signs_up_logs_in_and_reads_nickname);
 
 async fn auth_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let mut auth = Auth::new("eu-west-3", "auth-inplace", tf).with_hosted_ui();
-    let ws = Workspace::new(tf, "auth-inplace", &auth.hcl());
-    ws.apply();
+    let mut auth = auth_with_hosted_ui("eu-west-3", "auth-inplace", tf);
+    let ws = Workspace::applied(tf, "auth-inplace", &auth.hcl());
     let first = ws.state_values(ADDR);
     let pool = s(&first["user_pool_id"]);
     let client_id = s(&first["client_id"]);
-    let new_prefix = format!("{}-new", auth.prefix());
+    let new_prefix = format!("{}-new", prefix(&auth));
     let steps: Vec<(&str, String)> = vec![
         ("password length", "password_minimum_length = 12".into()),
         ("password symbols", "password_require_symbols = false".into()),
@@ -396,7 +322,7 @@ async fn auth_in_place_changes_update_without_replacing(tf: &Terraform) {
         "new domain"
     );
     assert_eq!(
-        domain_owner(&c, &auth.prefix()).await,
+        domain_owner(&c, &prefix(&auth)).await,
         None,
         "old domain removed"
     );
@@ -407,14 +333,10 @@ async fn auth_in_place_changes_update_without_replacing(tf: &Terraform) {
 per_terraform!(auth_in_place_changes_update_without_replacing);
 
 async fn auth_replacing_changes_plan_a_replace(tf: &Terraform) {
-    let auth = Auth::new("eu-west-1", "auth-replace", tf);
-    let ws = Workspace::new(tf, "auth-replace", &auth.hcl());
-    ws.apply();
+    let auth = auth("eu-west-1", "auth-replace", tf);
+    let ws = Workspace::applied(tf, "auth-replace", &auth.hcl());
     // With deletion protection on (the default), a replacement is refused at plan time.
-    let renamed = Auth {
-        name: format!("{}-2", auth.name),
-        ..auth.clone()
-    };
+    let renamed = auth.clone().named(format!("{}-2", auth.name));
     ws.write(&renamed.hcl());
     let diags = ws.plan_diagnostics();
     assert!(
@@ -427,10 +349,7 @@ async fn auth_replacing_changes_plan_a_replace(tf: &Terraform) {
     let unprotected = auth.clone().with("deletion_protection = false");
     ws.write(&unprotected.hcl());
     ws.apply();
-    let renamed = Auth {
-        name: format!("{}-2", auth.name),
-        ..unprotected.clone()
-    };
+    let renamed = unprotected.clone().named(format!("{}-2", auth.name));
     ws.write(&renamed.hcl());
     assert_eq!(
         ws.planned_actions(),
@@ -440,7 +359,7 @@ async fn auth_replacing_changes_plan_a_replace(tf: &Terraform) {
         )],
         "name"
     );
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(
         plan.contains("Replacing the user pool deletes every user"),
         "{plan}"
@@ -453,47 +372,23 @@ per_terraform!(auth_replacing_changes_plan_a_replace);
 async fn auth_import_gives_an_empty_plan(tf: &Terraform) {
     // The local endpoint's DescribeUserPool does not name the pool's domain,
     // so an import there cannot find it: this configuration has none.
-    let auth = Auth::new("ca-central-1", "auth-import", tf)
+    let auth = auth("ca-central-1", "auth-import", tf)
         .with("callback_urls = [\"https://fans.example.com/callback\"]")
         .with("access_token_validity_minutes = 15");
-    let ws = Workspace::new(tf, "auth-import", &auth.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "auth-import", &auth.hcl());
     let applied = ws.state_values(ADDR);
     let pool = s(&applied["user_pool_id"]);
 
-    ws.ok(&["state", "rm", ADDR]);
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &pool]);
-    assert_eq!(
-        ws.state_values(ADDR),
-        applied,
-        "imported state equals the applied one"
-    );
-    ws.assert_plan_empty();
-
-    ws.ok(&["state", "rm", ADDR]);
-    ws.write(&format!(
-        "{}\nimport {{\n  to = {ADDR}\n  id = \"{pool}\"\n}}\n",
-        auth.hcl()
-    ));
-    let out = ws.apply();
-    assert!(out.contains("1 imported"), "{out}");
-    assert_eq!(ws.state_values(ADDR), applied);
-    ws.assert_plan_empty();
+    ws.assert_imports_as_applied(ADDR, &pool, &auth.hcl(), &applied);
 
     let other = "fansite_auth.other";
     ws.write(&format!(
         "{}\nresource \"fansite_auth\" \"other\" {{\n  name = \"other\"\n}}\n",
         auth.hcl()
     ));
-    let bad = ws.fails(&["import", "-input=false", "-no-color", other, "vpc-123"]);
+    let bad = ws.import_fails(other, "vpc-123");
     assert!(bad.contains("Invalid import ID"), "{bad}");
-    let bad = ws.fails(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        other,
-        "ca-central-1_missing0",
-    ]);
+    let bad = ws.import_fails(other, "ca-central-1_missing0");
     assert!(
         bad.contains("Cannot import non-existent user pool"),
         "{bad}"
@@ -505,10 +400,9 @@ async fn auth_import_gives_an_empty_plan(tf: &Terraform) {
 per_terraform!(auth_import_gives_an_empty_plan);
 
 async fn auth_drift_is_shown_and_repaired(tf: &Terraform) {
-    let auth = Auth::new("ap-south-1", "auth-drift", tf)
+    let auth = auth("ap-south-1", "auth-drift", tf)
         .with("groups = { admin = \"Site staff\", moderator = \"Removes posts\" }");
-    let ws = Workspace::new(tf, "auth-drift", &auth.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "auth-drift", &auth.hcl());
     let state = ws.state_values(ADDR);
     let pool = s(&state["user_pool_id"]);
     let c = cognito(auth.region).await;
@@ -539,7 +433,7 @@ async fn auth_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("delete a group");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     for shown in ["password_minimum_length", "mfa", "moderator"] {
         assert!(plan.contains(shown), "plan shows {shown}: {plan}");
     }
@@ -578,9 +472,8 @@ async fn auth_drift_is_shown_and_repaired(tf: &Terraform) {
 per_terraform!(auth_drift_is_shown_and_repaired);
 
 async fn auth_deleted_pool_is_recreated(tf: &Terraform) {
-    let auth = Auth::new("ap-northeast-2", "auth-gone", tf);
-    let ws = Workspace::new(tf, "auth-gone", &auth.hcl());
-    ws.apply();
+    let auth = auth("ap-northeast-2", "auth-gone", tf);
+    let ws = Workspace::applied(tf, "auth-gone", &auth.hcl());
     let pool = s(&ws.state_values(ADDR)["user_pool_id"]);
     let c = cognito(auth.region).await;
     c.update_user_pool()
@@ -609,16 +502,15 @@ async fn auth_deleted_pool_is_recreated(tf: &Terraform) {
 per_terraform!(auth_deleted_pool_is_recreated);
 
 async fn auth_destroy_leaves_no_parts(tf: &Terraform) {
-    let auth = Auth::new("us-east-2", "auth-destroy", tf).with_hosted_ui();
-    let ws = Workspace::new(tf, "auth-destroy", &auth.hcl());
-    ws.apply();
+    let auth = auth_with_hosted_ui("us-east-2", "auth-destroy", tf);
+    let ws = Workspace::applied(tf, "auth-destroy", &auth.hcl());
     let pool = s(&ws.state_values(ADDR)["user_pool_id"]);
     let c = cognito(auth.region).await;
     // Protected: destroy is refused before anything is deleted.
     let out = ws.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     assert!(out.contains("Deletion protection is on"), "{out}");
     assert_eq!(live_pools(&c, &auth.name).await, vec![pool.clone()]);
-    assert_eq!(domain_owner(&c, &auth.prefix()).await, Some(pool));
+    assert_eq!(domain_owner(&c, &prefix(&auth)).await, Some(pool));
     destroy_and_check(&ws, &auth, true).await;
     // Destroying again with nothing in state is a no-op, not an error.
     ws.destroy();
@@ -626,16 +518,13 @@ async fn auth_destroy_leaves_no_parts(tf: &Terraform) {
 per_terraform!(auth_destroy_leaves_no_parts);
 
 async fn auth_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
-    let auth = Auth::new("us-west-1", "auth-bad", tf);
+    let auth = auth("us-west-1", "auth-bad", tf);
     let ws = Workspace::new(tf, "auth-bad", &auth.hcl());
     // (what, configuration, summary, text of the line Terraform points at)
-    let cases: Vec<(&str, Auth, &str, &str)> = vec![
+    let cases: Vec<(&str, Config, &str, &str)> = vec![
         (
             "name",
-            Auth {
-                name: "fan site!".into(),
-                ..auth.clone()
-            },
+            auth.clone().named("fan site!"),
             "Invalid name",
             "name",
         ),
@@ -714,28 +603,15 @@ async fn auth_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ),
         (
             "provider endpoint",
-            Auth {
-                provider_extra: "  endpoints {\n    cognito_idp = \"localhost:1\"\n  }\n".into(),
-                ..auth.clone()
-            },
+            auth.clone()
+                .provider("  endpoints {\n    cognito_idp = \"localhost:1\"\n  }\n"),
             "Invalid endpoint URL",
             "cognito_idp",
         ),
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());
-        let diags = ws.plan_diagnostics();
-        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.summary == summary && d.code.contains(code)),
-            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-        );
-        assert!(
-            errors.iter().all(|d| !d.detail.contains("panicked")),
-            "{what}: {diags:#?}"
-        );
+        ws.assert_plan_error(what, summary, code);
     }
     let c = cognito(auth.region).await;
     assert!(
@@ -747,12 +623,12 @@ per_terraform!(auth_bad_inputs_fail_on_their_attribute);
 
 async fn auth_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     let proxy = FaultProxy::start(endpoint(), "CreateUserPoolClient");
-    let auth = Auth {
-        provider_extra: format!("  endpoints {{\n    cognito_idp = {:?}\n  }}\n", proxy.url),
-        ..Auth::new("us-west-2", "auth-fault", tf).with_hosted_ui()
-    };
+    let auth = auth_with_hosted_ui("us-west-2", "auth-fault", tf).provider(format!(
+        "  endpoints {{\n    cognito_idp = {:?}\n  }}\n",
+        proxy.url
+    ));
     let ws = Workspace::new(tf, "auth-fault", &auth.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(
         proxy.matched() >= 1,
         "the proxy failed CreateUserPoolClient"
@@ -778,7 +654,7 @@ async fn auth_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     assert_eq!(live_pools(&c, &auth.name).await, vec![pool]);
     // The next plan replaces the tainted pool; destroy removes it, though the
     // configuration asks for deletion protection: the half-made pool never had it.
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     destroy_and_check(&ws, &auth, false).await;
 }

@@ -5,119 +5,54 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
-use crate::harness::{autoscaling, ec2, endpoint, rds, secrets, Terraform, Workspace};
+use crate::harness::{
+    autoscaling, ec2, endpoint, rds, run_name, secrets, Block, Config, Terraform, Workspace,
+};
 
-/// A fansite_network and a fansite_database in it.
-#[derive(Clone)]
-struct Db {
-    region: &'static str,
-    name: String,
-    /// Lines inside the database block, besides name, vpc_id and subnet_ids.
-    body: Vec<String>,
-    subnets: String,
-    provider_extra: String,
-    /// Whether the database block is there at all (the first apply makes only the network).
-    with_database: bool,
-    /// The network spans zones a, b and c (else the region's first two).
-    three_zones: bool,
+/// A fansite_database with the tests' defaults, in a fansite_network of the
+/// region's first two zones.
+fn database(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    database_in(network, region, test, tf)
 }
 
-impl Db {
-    fn new(region: &'static str, test: &str, tf: &Terraform) -> Db {
-        Db {
-            region,
-            // Unique per run; lowercase letters, digits and '-' as cluster ids need.
-            name: format!(
-                "{test}-{}-{}",
-                tf.version.replace('.', ""),
-                std::process::id()
-            ),
-            body: vec![
-                "skip_final_snapshot = true".into(),
-                "tags = { app = \"fansite\" }".into(),
-            ],
-            subnets: "fansite_network.net.private_subnet_ids".into(),
-            provider_extra: String::new(),
-            with_database: true,
-            three_zones: false,
-        }
-    }
+/// A fansite_database with the tests' defaults, in `network`.
+fn database_in(network: Block, region: &'static str, test: &str, tf: &Terraform) -> Config {
+    // Unique per run; lowercase letters, digits and '-' as cluster ids need.
+    Config::new("fansite_database", region, run_name(test, tf))
+        .attr("vpc_id", "fansite_network.net.vpc_id")
+        .attr("subnet_ids", "fansite_network.net.private_subnet_ids")
+        .with("skip_final_snapshot = true")
+        .with("tags = { app = \"fansite\" }")
+        .extra(network)
+}
 
-    fn with(mut self, line: &str) -> Db {
-        let key = |l: &str| {
-            l.split(['=', '{'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        let k = key(line);
-        self.body.retain(|l| key(l) != k);
-        self.body.push(line.to_string());
-        self
-    }
+/// The database's fansite_network: the region's first two zones, named as the database.
+fn network(db: &Config) -> String {
+    network_of(db, "")
+}
 
-    fn hcl(&self) -> String {
-        let body = self
-            .body
-            .iter()
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>();
-        let database = if self.with_database {
-            format!(
-                "resource \"fansite_database\" \"test\" {{\n  name       = \"{name}\"\n  vpc_id     = fansite_network.net.vpc_id\n  subnet_ids = {subnets}\n{body}}}\n",
-                name = self.name,
-                subnets = self.subnets,
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            r#"terraform {{
-  required_providers {{
-    fansite = {{ source = "fansite/fansite" }}
-  }}
-}}
+/// The database's fansite_network in zones a, b and c.
+fn network_in_three_zones(db: &Config) -> String {
+    network_of(
+        db,
+        &format!(
+            "  availability_zones = [\"{r}a\", \"{r}b\", \"{r}c\"]\n",
+            r = db.region
+        ),
+    )
+}
 
-variable "aws_endpoint" {{
-  type = string
-}}
-
-provider "fansite" {{
-  region   = "{region}"
-  endpoint = var.aws_endpoint
-  default_tags {{
-    tags = {{ suite = "e2e" }}
-  }}
-{provider_extra}
-}}
-
-resource "fansite_network" "net" {{
-  name               = "{name}"
-  cidr_block         = "10.60.0.0/16"
-{zones}  nat_strategy       = "none"
-}}
-
-{database}"#,
-            region = self.region,
-            provider_extra = self.provider_extra,
-            name = self.name,
-            zones = if self.three_zones {
-                format!(
-                    "  availability_zones = [\"{r}a\", \"{r}b\", \"{r}c\"]\n",
-                    r = self.region
-                )
-            } else {
-                String::new()
-            },
-        )
-    }
+fn network_of(db: &Config, zones: &str) -> String {
+    format!(
+        "resource \"fansite_network\" \"net\" {{\n  name               = \"{name}\"\n  cidr_block         = \"10.60.0.0/16\"\n{zones}  nat_strategy       = \"none\"\n}}\n",
+        name = db.name,
+    )
 }
 
 const ADDR: &str = "fansite_database.test";
 
 /// One in-place change to a configuration.
-type Change<'a> = Box<dyn Fn(Db) -> Db + 'a>;
+type Change<'a> = Box<dyn Fn(Config) -> Config + 'a>;
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
@@ -125,13 +60,8 @@ fn s(v: &Value) -> String {
 
 /// Applies the network alone and makes an "app" security group in it through
 /// the API (standing in for a service's), then returns the workspace and the group.
-async fn setup(db: &Db, tf: &Terraform, test: &str) -> (Workspace, String) {
-    let net_only = Db {
-        with_database: false,
-        ..db.clone()
-    };
-    let ws = Workspace::new(tf, test, &net_only.hcl());
-    ws.apply();
+async fn setup(db: &Config, tf: &Terraform, test: &str) -> (Workspace, String) {
+    let ws = Workspace::applied(tf, test, &db.clone().extras_only().hcl());
     let vpc = s(&ws.state_values("fansite_network.net")["vpc_id"]);
     let sg = app_group(db.region, &vpc, &format!("{}-app", db.name)).await;
     (ws, sg)
@@ -254,7 +184,7 @@ async fn ingress_sources(region: &str, sg: &str) -> Vec<String> {
 
 /// Destroys (turning deletion protection off first when it is on) and asks the
 /// endpoint that none of the database's parts are left.
-async fn destroy_and_check(ws: &Workspace, db: &Db) {
+async fn destroy_and_check(ws: &Workspace, db: &Config) {
     let state = ws.state_values(ADDR);
     if state["deletion_protection"] == true {
         ws.write(&db.clone().with("deletion_protection = false").hcl());
@@ -270,7 +200,7 @@ fn update() -> Vec<(String, Vec<String>)> {
 }
 
 async fn database_apply_then_plan_is_empty(tf: &Terraform) {
-    let db = Db::new("eu-west-1", "db-apply", tf);
+    let db = database("eu-west-1", "db-apply", tf);
     let (ws, app) = setup(&db, tf, "database-apply").await;
     let db = db.with(&format!("allowed_security_group_ids = [{app:?}]"));
     ws.write(&db.hcl());
@@ -385,24 +315,24 @@ async fn database_apply_then_plan_is_empty(tf: &Terraform) {
 per_terraform!(database_apply_then_plan_is_empty);
 
 async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let db = Db {
-        three_zones: true,
-        ..Db::new("eu-west-2", "db-inplace", tf)
-    };
+    let db = database_in(network_in_three_zones, "eu-west-2", "db-inplace", tf);
     let (ws, app) = setup(&db, tf, "database-inplace").await;
     let vpc = s(&ws.state_values("fansite_network.net")["vpc_id"]);
     let other = app_group(db.region, &vpc, &format!("{}-other", db.name)).await;
     let mut db = db
         .with(&format!("allowed_security_group_ids = [{app:?}]"))
-        .with("apply_immediately = true");
-    db.subnets = "slice(fansite_network.net.private_subnet_ids, 0, 2)".into();
+        .with("apply_immediately = true")
+        .attr(
+            "subnet_ids",
+            "slice(fansite_network.net.private_subnet_ids, 0, 2)",
+        );
     ws.write(&db.hcl());
     ws.apply();
     let arn = s(&ws.state_values(ADDR)["cluster_arn"]);
     let steps: Vec<(&str, Change)> = vec![
         (
             "allowed groups",
-            Box::new(|d: Db| {
+            Box::new(|d: Config| {
                 d.with(&format!(
                     "allowed_security_group_ids = [{app:?}, {other:?}]"
                 ))
@@ -410,38 +340,35 @@ async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
         ),
         (
             "subnets",
-            Box::new(|mut d: Db| {
-                d.subnets = "fansite_network.net.private_subnet_ids".into();
-                d
-            }),
+            Box::new(|d: Config| d.attr("subnet_ids", "fansite_network.net.private_subnet_ids")),
         ),
         (
             "backup retention",
-            Box::new(|d: Db| d.with("backup_retention_days = 14")),
+            Box::new(|d: Config| d.with("backup_retention_days = 14")),
         ),
         (
             "backup window",
-            Box::new(|d: Db| d.with("preferred_backup_window = \"16:00-17:00\"")),
+            Box::new(|d: Config| d.with("preferred_backup_window = \"16:00-17:00\"")),
         ),
         (
             "maintenance window",
-            Box::new(|d: Db| d.with("preferred_maintenance_window = \"sat:19:00-sat:20:00\"")),
+            Box::new(|d: Config| d.with("preferred_maintenance_window = \"sat:19:00-sat:20:00\"")),
         ),
         (
             "instance class",
-            Box::new(|d: Db| d.with("instance_class = \"db.r6g.xlarge\"")),
+            Box::new(|d: Config| d.with("instance_class = \"db.r6g.xlarge\"")),
         ),
         (
             "engine version",
-            Box::new(|d: Db| d.with("engine_version = \"8.0.mysql_aurora.3.08.1\"")),
+            Box::new(|d: Config| d.with("engine_version = \"8.0.mysql_aurora.3.08.1\"")),
         ),
         (
             "more readers",
-            Box::new(|d: Db| d.with("readers {\n    min = 2\n    max = 5\n  }")),
+            Box::new(|d: Config| d.with("readers {\n    min = 2\n    max = 5\n  }")),
         ),
         (
             "scaling target",
-            Box::new(|d: Db| {
+            Box::new(|d: Config| {
                 d.with(
                     "readers {\n    min        = 2\n    max        = 6\n    target_cpu = 45\n  }",
                 )
@@ -449,7 +376,7 @@ async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
         ),
         (
             "fewer readers",
-            Box::new(|d: Db| {
+            Box::new(|d: Config| {
                 d.with(
                     "readers {\n    min        = 1\n    max        = 6\n    target_cpu = 45\n  }",
                 )
@@ -457,15 +384,15 @@ async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
         ),
         (
             "tags",
-            Box::new(|d: Db| d.with("tags = { app = \"fansite\", tier = \"data\" }")),
+            Box::new(|d: Config| d.with("tags = { app = \"fansite\", tier = \"data\" }")),
         ),
         (
             "final snapshot flag",
-            Box::new(|d: Db| d.with("skip_final_snapshot = false")),
+            Box::new(|d: Config| d.with("skip_final_snapshot = false")),
         ),
         (
             "deletion protection",
-            Box::new(|d: Db| d.with("deletion_protection = false")),
+            Box::new(|d: Config| d.with("deletion_protection = false")),
         ),
     ];
     for (what, change) in steps {
@@ -539,15 +466,12 @@ async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
 per_terraform!(database_in_place_changes_update_without_replacing);
 
 async fn database_replacing_changes_plan_a_replace(tf: &Terraform) {
-    let db = Db::new("eu-central-1", "db-replace", tf);
+    let db = database("eu-central-1", "db-replace", tf);
     let (ws, _) = setup(&db, tf, "database-replace").await;
     ws.write(&db.hcl());
     ws.apply();
     // Protected (the default): a replacement is refused at plan time.
-    let renamed = Db {
-        name: format!("{}-2", db.name),
-        ..db.clone()
-    };
+    let renamed = db.clone().named(format!("{}-2", db.name));
     ws.write(&renamed.hcl().replace(
         &format!("name               = \"{}-2\"", db.name),
         &format!("name               = \"{}\"", db.name),
@@ -572,7 +496,7 @@ async fn database_replacing_changes_plan_a_replace(tf: &Terraform) {
     ] {
         ws.write(&unprotected.clone().with(line).hcl());
         assert_eq!(ws.planned_actions(), replace, "{what}");
-        let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+        let plan = ws.plan();
         assert!(
             plan.contains("Replacing the cluster deletes its data"),
             "{what}: {plan}"
@@ -586,57 +510,25 @@ per_terraform!(database_replacing_changes_plan_a_replace);
 async fn database_import_gives_an_empty_plan(tf: &Terraform) {
     // skip_final_snapshot and apply_immediately are not held by AWS: an import
     // gives their defaults, so this configuration uses the defaults.
-    let mut db = Db::new("us-east-2", "db-import", tf);
-    db.body = vec![
-        "tags = { app = \"fansite\" }".into(),
-        "readers {\n    min = 1\n    max = 2\n  }".into(),
-    ];
+    let db = database("us-east-2", "db-import", tf)
+        .without("skip_final_snapshot")
+        .with("readers {\n    min = 1\n    max = 2\n  }");
     let (ws, app) = setup(&db, tf, "database-import").await;
     let db = db.with(&format!("allowed_security_group_ids = [{app:?}]"));
     ws.write(&db.hcl());
     ws.apply();
     let applied = ws.state_values(ADDR);
 
-    ws.ok(&["state", "rm", ADDR]);
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &db.name]);
-    assert_eq!(
-        ws.state_values(ADDR),
-        applied,
-        "imported state equals the applied one"
-    );
-    ws.assert_plan_empty();
-
-    ws.ok(&["state", "rm", ADDR]);
-    ws.write(&format!(
-        "{}\nimport {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n",
-        db.hcl(),
-        db.name
-    ));
-    let out = ws.apply();
-    assert!(out.contains("1 imported"), "{out}");
-    assert_eq!(ws.state_values(ADDR), applied);
-    ws.assert_plan_empty();
+    ws.assert_imports_as_applied(ADDR, &db.name, &db.hcl(), &applied);
 
     let other = "fansite_database.other";
     ws.write(&format!(
         "{}\nresource \"fansite_database\" \"other\" {{\n  name       = \"other\"\n  vpc_id     = fansite_network.net.vpc_id\n  subnet_ids = fansite_network.net.private_subnet_ids\n}}\n",
         db.hcl()
     ));
-    let bad = ws.fails(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        other,
-        "Not_A_Cluster",
-    ]);
+    let bad = ws.import_fails(other, "Not_A_Cluster");
     assert!(bad.contains("Invalid import ID"), "{bad}");
-    let bad = ws.fails(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        other,
-        "no-such-cluster",
-    ]);
+    let bad = ws.import_fails(other, "no-such-cluster");
     assert!(bad.contains("Cannot import non-existent database"), "{bad}");
 
     ws.write(&db.hcl());
@@ -645,7 +537,7 @@ async fn database_import_gives_an_empty_plan(tf: &Terraform) {
 per_terraform!(database_import_gives_an_empty_plan);
 
 async fn database_drift_is_shown_and_repaired(tf: &Terraform) {
-    let db = Db::new("ap-southeast-1", "db-drift", tf);
+    let db = database("ap-southeast-1", "db-drift", tf);
     let (ws, app) = setup(&db, tf, "database-drift").await;
     let db = db.with(&format!("allowed_security_group_ids = [{app:?}]"));
     ws.write(&db.hcl());
@@ -691,7 +583,7 @@ async fn database_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("delete reader");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     for shown in ["backup_retention_days", "allowed_security_group_ids", "min"] {
         assert!(plan.contains(shown), "plan shows {shown}: {plan}");
     }
@@ -762,7 +654,7 @@ async fn delete_cluster_outside_terraform(region: &str, name: &str, state: &Valu
 }
 
 async fn database_deleted_cluster_is_recreated(tf: &Terraform) {
-    let db = Db::new("ap-southeast-2", "db-gone", tf).with("deletion_protection = false");
+    let db = database("ap-southeast-2", "db-gone", tf).with("deletion_protection = false");
     let (ws, _) = setup(&db, tf, "database-gone").await;
     ws.write(&db.hcl());
     ws.apply();
@@ -799,7 +691,7 @@ async fn database_deleted_cluster_is_recreated(tf: &Terraform) {
 per_terraform!(database_deleted_cluster_is_recreated);
 
 async fn database_destroy_leaves_no_parts(tf: &Terraform) {
-    let db = Db::new("sa-east-1", "db-destroy", tf);
+    let db = database("sa-east-1", "db-destroy", tf);
     let (ws, app) = setup(&db, tf, "database-destroy").await;
     let db = db.with(&format!("allowed_security_group_ids = [{app:?}]"));
     ws.write(&db.hcl());
@@ -832,15 +724,15 @@ async fn database_destroy_leaves_no_parts(tf: &Terraform) {
 per_terraform!(database_destroy_leaves_no_parts);
 
 async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
-    let db = Db::new("us-west-1", "db-bad", tf);
+    let db = database("us-west-1", "db-bad", tf);
     let (ws, _) = setup(&db, tf, "database-bad").await;
     let region = db.region;
-    let cases: Vec<(&str, Db, &str, &str)> = vec![
-        ("name", Db { name: "Fan_DB".into(), ..db.clone() }, "Invalid name", "name"),
-        ("one subnet", Db { subnets: "[fansite_network.net.private_subnet_ids[0]]".into(), ..db.clone() }, "Too few subnets", "subnet_ids"),
+    let cases: Vec<(&str, Config, &str, &str)> = vec![
+        ("name", db.clone().named("Fan_DB"), "Invalid name", "name"),
+        ("one subnet", db.clone().attr("subnet_ids", "[fansite_network.net.private_subnet_ids[0]]"), "Too few subnets", "subnet_ids"),
         (
             "one zone (plan time)",
-            Db { subnets: "[fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]".into(), ..db.clone() },
+            db.clone().attr("subnet_ids", "[fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]"),
             "Subnets in one availability zone",
             "subnet_ids",
         ),
@@ -862,18 +754,7 @@ async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());
-        let diags = ws.plan_diagnostics();
-        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.summary == summary && d.code.contains(code)),
-            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-        );
-        assert!(
-            errors.iter().all(|d| !d.detail.contains("panicked")),
-            "{what}: {diags:#?}"
-        );
+        ws.assert_plan_error(what, summary, code);
     }
     let made = rds(region)
         .await
@@ -882,31 +763,20 @@ async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         .send()
         .await;
     assert!(made.is_err(), "bad input made a cluster");
-    ws.write(
-        &Db {
-            with_database: false,
-            ..db.clone()
-        }
-        .hcl(),
-    );
+    ws.write(&db.clone().extras_only().hcl());
     ws.destroy();
 }
 per_terraform!(database_bad_inputs_fail_on_their_attribute);
 
 async fn database_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     let proxy = FaultProxy::start(endpoint(), "CreateDBInstance");
-    let db = Db {
-        provider_extra: format!("  endpoints {{\n    rds = {:?}\n  }}\n", proxy.url),
-        ..Db::new("us-west-2", "db-fault", tf)
-    };
     // The database's default: deletion protection on, a final snapshot on delete.
-    let db = Db {
-        body: vec!["tags = { app = \"fansite\" }".into()],
-        ..db
-    };
+    let db = database("us-west-2", "db-fault", tf)
+        .provider(format!("  endpoints {{\n    rds = {:?}\n  }}\n", proxy.url))
+        .without("skip_final_snapshot");
     let (ws, _) = setup(&db, tf, "database-fault").await;
     ws.write(&db.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(proxy.matched() >= 1, "the proxy failed CreateDBInstance");
     assert!(
         out.contains("InjectedFault"),
@@ -930,7 +800,7 @@ async fn database_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     );
     let made = live_parts(db.region, &db.name, &state).await;
     assert!(made.contains(&format!("cluster {}", db.name)), "{made:?}");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     ws.destroy();
     let left = live_parts(db.region, &db.name, &state).await;

@@ -4,90 +4,17 @@ use aws_sdk_wafv2::types::Scope;
 use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
-use crate::harness::{cloudfront, endpoint, route53, s3, waf, Terraform, Workspace};
+use crate::harness::{
+    cloudfront, endpoint, route53, run_name, s3, waf, Config, Terraform, Workspace,
+};
 
-#[derive(Clone)]
-struct Edge {
-    region: &'static str,
-    name: String,
-    body: Vec<String>,
-    provider_extra: String,
-}
-
-impl Edge {
-    fn new(region: &'static str, test: &str, tf: &Terraform) -> Edge {
-        Edge {
-            region,
-            // A bucket name: unique per run, lowercase.
-            name: format!(
-                "{test}-{}-{}",
-                tf.version.replace('.', ""),
-                std::process::id()
-            ),
-            body: vec![
-                "api_origin = \"api.fans.example.com\"".into(),
-                "force_destroy = true".into(),
-                "tags = { app = \"fansite\" }".into(),
-            ],
-            provider_extra: String::new(),
-        }
-    }
-
-    fn with(mut self, line: &str) -> Edge {
-        let key = |l: &str| {
-            l.split(['=', '{'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        let k = key(line);
-        self.body.retain(|l| key(l) != k);
-        self.body.push(line.to_string());
-        self
-    }
-
-    fn without(mut self, k: &str) -> Edge {
-        self.body
-            .retain(|l| l.split('=').next().unwrap_or_default().trim() != k);
-        self
-    }
-
-    fn hcl(&self) -> String {
-        let body = self
-            .body
-            .iter()
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>();
-        format!(
-            r#"terraform {{
-  required_providers {{
-    fansite = {{ source = "fansite/fansite" }}
-  }}
-}}
-
-variable "aws_endpoint" {{
-  type = string
-}}
-
-provider "fansite" {{
-  region   = "{region}"
-  endpoint = var.aws_endpoint
-  default_tags {{
-    tags = {{ suite = "e2e" }}
-  }}
-{provider_extra}
-}}
-
-resource "fansite_edge" "test" {{
-  name = "{name}"
-{body}}}
-"#,
-            region = self.region,
-            provider_extra = self.provider_extra,
-            name = self.name,
-        )
-    }
+/// A fansite_edge with the tests' defaults.
+fn edge(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    // A bucket name: unique per run, lowercase.
+    Config::new("fansite_edge", region, run_name(test, tf))
+        .with("api_origin = \"api.fans.example.com\"")
+        .with("force_destroy = true")
+        .with("tags = { app = \"fansite\" }")
 }
 
 const ADDR: &str = "fansite_edge.test";
@@ -191,7 +118,7 @@ async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
     parts
 }
 
-async fn destroy_and_check(ws: &Workspace, e: &Edge) {
+async fn destroy_and_check(ws: &Workspace, e: &Config) {
     let state = ws.state_values(ADDR);
     ws.destroy();
     let left = live_parts(e.region, &e.name, &state).await;
@@ -199,7 +126,7 @@ async fn destroy_and_check(ws: &Workspace, e: &Edge) {
 }
 
 async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
-    let e = Edge::new("eu-west-1", "edge-apply", tf);
+    let e = edge("eu-west-1", "edge-apply", tf);
     let zone = hosted_zone(&e.name).await;
     let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
     let e = e
@@ -208,8 +135,7 @@ async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
         .with(&format!("hosted_zone_id = {zone:?}"))
         .with("geo_block = [\"XX\"]")
         .with("content_hash = \"v1\"");
-    let ws = Workspace::new(tf, "edge-apply", &e.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "edge-apply", &e.hcl());
     ws.assert_plan_empty();
     let state = ws.state_values(ADDR);
     assert_eq!(
@@ -332,10 +258,9 @@ async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
 per_terraform!(edge_apply_then_plan_is_empty);
 
 async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let mut e = Edge::new("eu-west-2", "edge-inplace", tf);
+    let mut e = edge("eu-west-2", "edge-inplace", tf);
     let zone = hosted_zone(&e.name).await;
-    let ws = Workspace::new(tf, "edge-inplace", &e.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "edge-inplace", &e.hcl());
     let id = s(&ws.state_values(ADDR)["distribution_id"]);
     let name = e.name.clone();
     let steps: Vec<(&str, String)> = vec![
@@ -447,13 +372,9 @@ async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
 per_terraform!(edge_in_place_changes_update_without_replacing);
 
 async fn edge_replacing_changes_plan_a_replace(tf: &Terraform) {
-    let e = Edge::new("eu-central-1", "edge-replace", tf);
-    let ws = Workspace::new(tf, "edge-replace", &e.hcl());
-    ws.apply();
-    let renamed = Edge {
-        name: format!("{}-2", e.name),
-        ..e.clone()
-    };
+    let e = edge("eu-central-1", "edge-replace", tf);
+    let ws = Workspace::applied(tf, "edge-replace", &e.hcl());
+    let renamed = e.clone().named(format!("{}-2", e.name));
     ws.write(&renamed.hcl());
     assert_eq!(
         ws.planned_actions(),
@@ -471,43 +392,21 @@ per_terraform!(edge_replacing_changes_plan_a_replace);
 async fn edge_import_gives_an_empty_plan(tf: &Terraform) {
     // content_hash, force_destroy and hosted_zone_id are not held by AWS in a
     // form import can read back; this configuration leaves them at their defaults.
-    let e = Edge::new("us-east-2", "edge-import", tf)
+    let e = edge("us-east-2", "edge-import", tf)
         .without("force_destroy")
         .with("geo_block = [\"XX\"]");
-    let ws = Workspace::new(tf, "edge-import", &e.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "edge-import", &e.hcl());
     let applied = ws.state_values(ADDR);
     let id = s(&applied["distribution_id"]);
-    ws.ok(&["state", "rm", ADDR]);
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
-    assert_eq!(
-        ws.state_values(ADDR),
-        applied,
-        "imported state equals the applied one"
-    );
-    ws.assert_plan_empty();
-    ws.ok(&["state", "rm", ADDR]);
-    ws.write(&format!(
-        "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
-        e.hcl()
-    ));
-    assert!(ws.apply().contains("1 imported"));
-    assert_eq!(ws.state_values(ADDR), applied);
-    ws.assert_plan_empty();
+    ws.assert_imports_as_applied(ADDR, &id, &e.hcl(), &applied);
     let other = "fansite_edge.other";
     ws.write(&format!(
         "{}\nresource \"fansite_edge\" \"other\" {{\n  name = \"other-edge\"\n}}\n",
         e.hcl()
     ));
-    let bad = ws.fails(&["import", "-input=false", "-no-color", other, "not-an-id"]);
+    let bad = ws.import_fails(other, "not-an-id");
     assert!(bad.contains("Invalid import ID"), "{bad}");
-    let bad = ws.fails(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        other,
-        "E0000000000000",
-    ]);
+    let bad = ws.import_fails(other, "E0000000000000");
     assert!(bad.contains("Cannot import non-existent edge"), "{bad}");
     ws.write(&e.hcl());
     destroy_and_check(&ws, &e).await;
@@ -515,9 +414,8 @@ async fn edge_import_gives_an_empty_plan(tf: &Terraform) {
 per_terraform!(edge_import_gives_an_empty_plan);
 
 async fn edge_drift_is_shown_and_repaired(tf: &Terraform) {
-    let e = Edge::new("ap-southeast-1", "edge-drift", tf);
-    let ws = Workspace::new(tf, "edge-drift", &e.hcl());
-    ws.apply();
+    let e = edge("ap-southeast-1", "edge-drift", tf);
+    let ws = Workspace::applied(tf, "edge-drift", &e.hcl());
     let state = ws.state_values(ADDR);
     // Someone raises the rate limit in the WAF console.
     let w = waf("us-east-1").await;
@@ -555,7 +453,7 @@ async fn edge_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("drift the web ACL");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(
         plan.contains("rate_limit") && plan.contains("100000"),
         "plan shows the drift: {plan}"
@@ -612,9 +510,8 @@ async fn delete_distribution_outside_terraform(id: &str) {
 }
 
 async fn edge_deleted_distribution_is_recreated(tf: &Terraform) {
-    let e = Edge::new("ap-southeast-2", "edge-gone", tf);
-    let ws = Workspace::new(tf, "edge-gone", &e.hcl());
-    ws.apply();
+    let e = edge("ap-southeast-2", "edge-gone", tf);
+    let ws = Workspace::applied(tf, "edge-gone", &e.hcl());
     let state = ws.state_values(ADDR);
     let id = s(&state["distribution_id"]);
     delete_distribution_outside_terraform(&id).await;
@@ -643,15 +540,14 @@ async fn edge_deleted_distribution_is_recreated(tf: &Terraform) {
 per_terraform!(edge_deleted_distribution_is_recreated);
 
 async fn edge_destroy_leaves_no_parts(tf: &Terraform) {
-    let e = Edge::new("sa-east-1", "edge-destroy", tf);
+    let e = edge("sa-east-1", "edge-destroy", tf);
     let zone = hosted_zone(&e.name).await;
     let alias = format!("aliases = [\"www.{}.example.com\"]", e.name);
     let e = e
         .with(&alias)
         .with(&format!("certificate_arn = {CERT:?}"))
         .with(&format!("hosted_zone_id = {zone:?}"));
-    let ws = Workspace::new(tf, "edge-destroy", &e.hcl());
-    ws.apply();
+    let ws = Workspace::applied(tf, "edge-destroy", &e.hcl());
     let state = ws.state_values(ADDR);
     s3(e.region)
         .await
@@ -673,15 +569,12 @@ async fn edge_destroy_leaves_no_parts(tf: &Terraform) {
 per_terraform!(edge_destroy_leaves_no_parts);
 
 async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
-    let e = Edge::new("us-west-1", "edge-bad", tf);
+    let e = edge("us-west-1", "edge-bad", tf);
     let ws = Workspace::new(tf, "edge-bad", &e.hcl());
-    let cases: Vec<(&str, Edge, &str, &str)> = vec![
+    let cases: Vec<(&str, Config, &str, &str)> = vec![
         (
             "bucket name",
-            Edge {
-                name: "Fan_Site".into(),
-                ..e.clone()
-            },
+            e.clone().named("Fan_Site"),
             "Invalid name",
             "name",
         ),
@@ -749,18 +642,7 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());
-        let diags = ws.plan_diagnostics();
-        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.summary == summary && d.code.contains(code)),
-            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-        );
-        assert!(
-            errors.iter().all(|d| !d.detail.contains("panicked")),
-            "{what}: {diags:#?}"
-        );
+        ws.assert_plan_error(what, summary, code);
     }
     assert!(
         s3(e.region)
@@ -777,12 +659,12 @@ per_terraform!(edge_bad_inputs_fail_on_their_attribute);
 
 async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     let proxy = FaultProxy::start(endpoint(), "POST /2020-05-31/distribution");
-    let e = Edge {
-        provider_extra: format!("  endpoints {{\n    cloudfront = {:?}\n  }}\n", proxy.url),
-        ..Edge::new("us-west-2", "edge-fault", tf)
-    };
+    let e = edge("us-west-2", "edge-fault", tf).provider(format!(
+        "  endpoints {{\n    cloudfront = {:?}\n  }}\n",
+        proxy.url
+    ));
     let ws = Workspace::new(tf, "edge-fault", &e.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(proxy.matched() >= 1, "the proxy failed CreateDistribution");
     assert!(
         out.contains("InjectedFault"),
@@ -799,7 +681,7 @@ async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     assert_eq!(state["distribution_id"], Value::Null);
     let made = live_parts(e.region, &e.name, &state).await;
     assert_eq!(made.len(), 3, "bucket, access control, web ACL: {made:?}");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     destroy_and_check(&ws, &e).await;
 }

@@ -186,6 +186,169 @@ pub fn state_differences(a: &Value, b: &Value, ignore: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// A name of `test`'s own for this run and Terraform version,
+/// `<test>-<version digits>-<pid>`: the endpoint may be shared and outlive a failed run.
+pub fn run_name(test: &str, tf: &Terraform) -> String {
+    format!(
+        "{test}-{}-{}",
+        tf.version.replace('.', ""),
+        std::process::id()
+    )
+}
+
+/// A block of configuration besides the resource (the network a service runs
+/// in), written from the configuration so that it follows its name and region.
+pub type Block = fn(&Config) -> String;
+
+/// One test's configuration: the `fansite` provider on the local endpoint,
+/// the blocks the resource needs, and the resource `<kind>.test`. Each
+/// resource's tests start from a function of their file that gives its
+/// defaults (`edge(region, test, tf)`).
+#[derive(Clone)]
+pub struct Config {
+    pub region: &'static str,
+    pub name: String,
+    kind: &'static str,
+    /// The attributes after `name`, in their order, aligned as `terraform fmt` aligns them.
+    attrs: Vec<(&'static str, String)>,
+    /// The rest of the resource block: one attribute or nested block a line.
+    body: Vec<String>,
+    /// Lines at the end of the provider block (`endpoints { ... }`, `max_retries`).
+    provider: String,
+    blocks: Vec<Block>,
+    /// Whether the resource is written (a first apply may make only its blocks).
+    with_resource: bool,
+}
+
+/// The attribute or nested block a body line sets: `tags` in `tags = { ... }`,
+/// `timeouts` in `timeouts {`.
+fn key_of(line: &str) -> &str {
+    line.split(['=', '{']).next().unwrap_or_default().trim()
+}
+
+impl Config {
+    pub fn new(kind: &'static str, region: &'static str, name: impl Into<String>) -> Config {
+        Config {
+            region,
+            name: name.into(),
+            kind,
+            attrs: Vec::new(),
+            body: Vec::new(),
+            provider: String::new(),
+            blocks: Vec::new(),
+            with_resource: true,
+        }
+    }
+
+    /// With the aligned attribute `key` set to `value` (HCL: a string in
+    /// quotes), in its place when it is already there.
+    pub fn attr(mut self, key: &'static str, value: impl Into<String>) -> Config {
+        let value = value.into();
+        match self.attrs.iter_mut().find(|(k, _)| *k == key) {
+            Some(attr) => attr.1 = value,
+            None => self.attrs.push((key, value)),
+        }
+        self
+    }
+
+    /// With `line` last in the body, in place of any line that sets the same key.
+    pub fn with(mut self, line: &str) -> Config {
+        let key = key_of(line).to_string();
+        self.body.retain(|l| key_of(l) != key);
+        self.body.push(line.to_string());
+        self
+    }
+
+    /// Without the body line that sets `key`.
+    pub fn without(mut self, key: &str) -> Config {
+        self.body.retain(|l| key_of(l) != key);
+        self
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Config {
+        self.name = name.into();
+        self
+    }
+
+    /// With the provider in `region` (the blocks and attributes written from
+    /// the region before stay as they were).
+    pub fn in_region(mut self, region: &'static str) -> Config {
+        self.region = region;
+        self
+    }
+
+    /// With `lines` (indented, each ending in a newline) at the end of the provider block.
+    pub fn provider(mut self, lines: impl Into<String>) -> Config {
+        self.provider = lines.into();
+        self
+    }
+
+    /// With `block` after the provider, before the resource.
+    pub fn extra(mut self, block: Block) -> Config {
+        self.blocks.push(block);
+        self
+    }
+
+    /// The provider and the extra blocks, without the resource.
+    pub fn extras_only(mut self) -> Config {
+        self.with_resource = false;
+        self
+    }
+
+    pub fn hcl(&self) -> String {
+        let blocks: String = self
+            .blocks
+            .iter()
+            .map(|b| format!("\n{}", b(self)))
+            .collect();
+        let resource = if self.with_resource {
+            let name = format!("\"{}\"", self.name);
+            let attrs = [("name", &name)]
+                .into_iter()
+                .chain(self.attrs.iter().map(|(k, v)| (*k, v)));
+            let width = attrs
+                .clone()
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or_default();
+            let attrs: String = attrs
+                .map(|(k, v)| format!("  {k:width$} = {v}\n"))
+                .collect();
+            let body: String = self.body.iter().map(|l| format!("  {l}\n")).collect();
+            format!(
+                "resource \"{kind}\" \"test\" {{\n{attrs}{body}}}\n",
+                kind = self.kind
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"terraform {{
+  required_providers {{
+    fansite = {{ source = "fansite/fansite" }}
+  }}
+}}
+
+variable "aws_endpoint" {{
+  type = string
+}}
+
+provider "fansite" {{
+  region   = "{region}"
+  endpoint = var.aws_endpoint
+  default_tags {{
+    tags = {{ suite = "e2e" }}
+  }}
+{provider}
+}}
+{blocks}
+{resource}"#,
+            region = self.region,
+            provider = self.provider,
+        )
+    }
+}
+
 /// A Terraform working directory with its own configuration.
 pub struct Workspace {
     pub dir: PathBuf,
@@ -213,6 +376,13 @@ impl Workspace {
         };
         ws.write(main_tf);
         ws.ok(&["init", "-input=false"]);
+        ws
+    }
+
+    /// A new workspace with `main_tf`, applied.
+    pub fn applied(tf: &Terraform, test: &str, main_tf: &str) -> Workspace {
+        let ws = Self::new(tf, test, main_tf);
+        ws.apply();
         ws
     }
 
@@ -323,6 +493,59 @@ impl Workspace {
         self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
     }
 
+    /// An apply that must fail; returns stdout and stderr together.
+    pub fn apply_fails(&self) -> String {
+        self.fails(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// The plan as Terraform prints it.
+    pub fn plan(&self) -> String {
+        self.ok(&["plan", "-no-color", "-input=false"])
+    }
+
+    /// `terraform import <address> <id>`, which must succeed.
+    pub fn import(&self, address: &str, id: &str) -> String {
+        self.ok(&["import", "-input=false", "-no-color", address, id])
+    }
+
+    /// `terraform import <address> <id>`, which must fail; returns stdout and stderr together.
+    pub fn import_fails(&self, address: &str, id: &str) -> String {
+        self.fails(&["import", "-input=false", "-no-color", address, id])
+    }
+
+    /// Imports `address` again as `id`, both ways: `terraform import` after a
+    /// `state rm`, then, after another `state rm`, an `import {}` block added to
+    /// `main_tf` and applied. Each time the state must equal `applied` and the
+    /// next plan must be empty. The workspace is left with the `import {}` block.
+    pub fn assert_imports_as_applied(
+        &self,
+        address: &str,
+        id: &str,
+        main_tf: &str,
+        applied: &Value,
+    ) {
+        self.ok(&["state", "rm", address]);
+        self.import(address, id);
+        assert_eq!(
+            self.state_values(address),
+            *applied,
+            "imported state equals the applied one"
+        );
+        self.assert_plan_empty();
+        self.ok(&["state", "rm", address]);
+        self.write(&format!(
+            "{main_tf}\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n"
+        ));
+        let out = self.apply();
+        assert!(out.contains("1 imported"), "{out}");
+        assert_eq!(
+            self.state_values(address),
+            *applied,
+            "state imported by import {{}} equals the applied one"
+        );
+        self.assert_plan_empty();
+    }
+
     pub fn destroy(&self) -> String {
         self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
     }
@@ -405,6 +628,25 @@ impl Workspace {
                     .to_string(),
             })
             .collect()
+    }
+
+    /// Asserts that a plan fails with an error `summary` at a line containing
+    /// `code`, and that no error is a panic; returns every diagnostic. `what`
+    /// names the case in the message.
+    pub fn assert_plan_error(&self, what: &str, summary: &str, code: &str) -> Vec<Diagnostic> {
+        let diags = self.plan_diagnostics();
+        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.summary == summary && d.code.contains(code)),
+            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
+        );
+        assert!(
+            errors.iter().all(|d| !d.detail.contains("panicked")),
+            "{what}: {diags:#?}"
+        );
+        diags
     }
 }
 

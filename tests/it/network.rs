@@ -4,103 +4,27 @@ use aws_sdk_ec2::types::{Filter, NatGatewayState, Tag};
 use serde_json::Value;
 
 use crate::fault_proxy::{Fault, FaultProxy};
-use crate::harness::{ec2, endpoint, Terraform, Workspace};
+use crate::harness::{ec2, endpoint, run_name, Config, Terraform, Workspace};
 
-/// One fansite_network configuration.
-#[derive(Clone)]
-struct Net {
-    region: &'static str,
-    name: String,
-    cidr: &'static str,
-    zones: Vec<&'static str>,
-    nat: &'static str,
-    tags: Vec<(&'static str, &'static str)>,
-    provider_extra: String,
-    resource_extra: String,
+/// A fansite_network with the tests' defaults: two zones, one NAT gateway.
+fn network(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    Config::new("fansite_network", region, run_name(test, tf))
+        .attr("cidr_block", "\"10.30.0.0/16\"")
+        .attr("availability_zones", zones(region, &["a", "b"]))
+        .attr("nat_strategy", "\"single\"")
+        .with("tags = {\n    app = \"fansite\"\n  }")
 }
 
-impl Net {
-    fn new(region: &'static str, test: &str, tf: &Terraform) -> Net {
-        Net {
-            region,
-            // Unique per run: the endpoint may be shared and outlive a failed run.
-            name: format!(
-                "{test}-{}-{}",
-                tf.version.replace('.', ""),
-                std::process::id()
-            ),
-            cidr: "10.30.0.0/16",
-            zones: vec!["a", "b"],
-            nat: "single",
-            tags: vec![("app", "fansite")],
-            provider_extra: String::new(),
-            resource_extra: String::new(),
-        }
-    }
-
-    fn zone_names(&self) -> Vec<String> {
-        self.zones
-            .iter()
-            .map(|z| format!("{}{z}", self.region))
-            .collect()
-    }
-
-    fn hcl(&self) -> String {
-        let zones = self
-            .zone_names()
-            .iter()
-            .map(|z| format!("{z:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let tags = self
-            .tags
-            .iter()
-            .map(|(k, v)| format!("    {k} = {v:?}\n"))
-            .collect::<String>();
-        format!(
-            r#"terraform {{
-  required_providers {{
-    fansite = {{ source = "fansite/fansite" }}
-  }}
-}}
-
-variable "aws_endpoint" {{
-  type = string
-}}
-
-provider "fansite" {{
-  region   = "{region}"
-  endpoint = var.aws_endpoint
-  default_tags {{
-    tags = {{ suite = "e2e" }}
-  }}
-{provider_extra}
-}}
-
-resource "fansite_network" "test" {{
-  name               = "{name}"
-  cidr_block         = "{cidr}"
-  availability_zones = [{zones}]
-  nat_strategy       = "{nat}"
-  tags = {{
-{tags}  }}
-{resource_extra}
-}}
-"#,
-            region = self.region,
-            provider_extra = self.provider_extra,
-            name = self.name,
-            cidr = self.cidr,
-            nat = self.nat,
-            resource_extra = self.resource_extra,
-        )
-    }
+/// The value of `availability_zones`: `region`'s zones with these letters.
+fn zones(region: &str, letters: &[&str]) -> String {
+    let names: Vec<String> = letters.iter().map(|z| format!("\"{region}{z}\"")).collect();
+    format!("[{}]", names.join(", "))
 }
 
 const ADDR: &str = "fansite_network.test";
 
 /// One in-place change to a configuration.
-type Change = Box<dyn Fn(&mut Net)>;
+type Change = Box<dyn Fn(Config) -> Config>;
 
 fn name_tag(tags: &[Tag]) -> String {
     tags.iter()
@@ -225,16 +149,15 @@ fn subnet_of(state: &Value, zone: &str) -> String {
     s(&state["subnets_by_az"][zone]["public_subnet_id"])
 }
 
-async fn destroy_and_check(ws: &Workspace, net: &Net) {
+async fn destroy_and_check(ws: &Workspace, net: &Config) {
     ws.destroy();
     let left = live_parts(net.region, &net.name).await;
     assert!(left.is_empty(), "destroy left parts behind: {left:?}");
 }
 
 async fn network_apply_then_plan_is_empty(tf: &Terraform) {
-    let net = Net::new("eu-west-1", "apply", tf);
-    let ws = Workspace::new(tf, "network-apply", &net.hcl());
-    ws.apply();
+    let net = network("eu-west-1", "apply", tf);
+    let ws = Workspace::applied(tf, "network-apply", &net.hcl());
     ws.assert_plan_empty();
     let state = ws.state_values(ADDR);
     let vpc_id = s(&state["vpc_id"]);
@@ -282,44 +205,59 @@ async fn network_apply_then_plan_is_empty(tf: &Terraform) {
 per_terraform!(network_apply_then_plan_is_empty);
 
 async fn network_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let mut net = Net::new("eu-west-2", "inplace", tf);
-    let ws = Workspace::new(tf, "network-inplace", &net.hcl());
-    ws.apply();
+    let mut net = network("eu-west-2", "inplace", tf);
+    let ws = Workspace::applied(tf, "network-inplace", &net.hcl());
     let first = ws.state_values(ADDR);
     let vpc_id = s(&first["vpc_id"]);
     let zone_a = format!("{}a", net.region);
     let zone_b = format!("{}b", net.region);
 
-    let steps: Vec<(&str, Change)> = vec![
+    let region = net.region;
+
+    // (what, the change, how many NAT gateways it leaves)
+    let steps: Vec<(&str, Change, usize)> = vec![
         (
             "tags",
-            Box::new(|n: &mut Net| n.tags = vec![("app", "fansite"), ("tier", "core")]),
+            Box::new(|n| n.with("tags = {\n    app = \"fansite\"\n    tier = \"core\"\n  }")),
+            1,
         ),
         (
             "name",
-            Box::new(|n: &mut Net| n.name = format!("{}-renamed", n.name)),
+            Box::new(|n| {
+                let name = format!("{}-renamed", n.name);
+                n.named(name)
+            }),
+            1,
         ),
-        ("nat_strategy", Box::new(|n: &mut Net| n.nat = "per_az")),
+        (
+            "nat_strategy",
+            Box::new(|n| n.attr("nat_strategy", "\"per_az\"")),
+            2,
+        ),
         (
             "availability_zones (add)",
-            Box::new(|n: &mut Net| n.zones = vec!["a", "b", "c"]),
+            Box::new(move |n| n.attr("availability_zones", zones(region, &["a", "b", "c"]))),
+            3,
         ),
         (
             "availability_zones (remove)",
-            Box::new(|n: &mut Net| n.zones = vec!["b", "c"]),
+            Box::new(move |n| n.attr("availability_zones", zones(region, &["b", "c"]))),
+            2,
         ),
         (
             "nat_strategy (single again)",
-            Box::new(|n: &mut Net| n.nat = "single"),
+            Box::new(|n| n.attr("nat_strategy", "\"single\"")),
+            1,
         ),
         (
             "nat_strategy (none)",
-            Box::new(|n: &mut Net| n.nat = "none"),
+            Box::new(|n| n.attr("nat_strategy", "\"none\"")),
+            0,
         ),
     ];
-    for (what, change) in steps {
+    for (what, change, want) in steps {
         let before = ws.state_values(ADDR);
-        change(&mut net);
+        net = change(net);
         ws.write(&net.hcl());
         assert_eq!(
             ws.planned_actions(),
@@ -339,11 +277,6 @@ async fn network_in_place_changes_update_without_replacing(tf: &Terraform) {
             );
         }
         let nats = live_nat_count(net.region, &vpc_id).await;
-        let want = match net.nat {
-            "per_az" => net.zones.len(),
-            "single" => 1,
-            _ => 0,
-        };
         assert_eq!(nats, want, "NAT gateways after changing {what}");
     }
     assert_eq!(
@@ -362,26 +295,21 @@ async fn network_in_place_changes_update_without_replacing(tf: &Terraform) {
 per_terraform!(network_in_place_changes_update_without_replacing);
 
 async fn network_replacing_changes_plan_a_replace(tf: &Terraform) {
-    let net = Net::new("eu-central-1", "replace", tf);
-    let ws = Workspace::new(tf, "network-replace", &net.hcl());
-    ws.apply();
+    let net = network("eu-central-1", "replace", tf);
+    let ws = Workspace::applied(tf, "network-replace", &net.hcl());
     let replace = vec![(
         ADDR.to_string(),
         vec!["delete".to_string(), "create".to_string()],
     )];
 
-    let cidr = Net {
-        cidr: "10.31.0.0/16",
-        ..net.clone()
-    };
+    let cidr = net.clone().attr("cidr_block", "\"10.31.0.0/16\"");
     ws.write(&cidr.hcl());
     assert_eq!(ws.planned_actions(), replace, "cidr_block");
 
     let (a, b) = (format!("{}a", net.region), format!("{}b", net.region));
-    let subnet = Net {
-        resource_extra: format!("  public_subnet_cidrs = {{\n    {a:?} = \"10.30.250.0/24\"\n    {b:?} = \"10.30.16.0/20\"\n  }}\n"),
-        ..net.clone()
-    };
+    let subnet = net.clone().with(&format!(
+        "public_subnet_cidrs = {{\n    {a:?} = \"10.30.250.0/24\"\n    {b:?} = \"10.30.16.0/20\"\n  }}"
+    ));
     ws.write(&subnet.hcl());
     assert_eq!(
         ws.planned_actions(),
@@ -395,41 +323,21 @@ async fn network_replacing_changes_plan_a_replace(tf: &Terraform) {
 per_terraform!(network_replacing_changes_plan_a_replace);
 
 async fn network_import_gives_an_empty_plan(tf: &Terraform) {
-    let net = Net::new("us-east-2", "import", tf);
-    let ws = Workspace::new(tf, "network-import", &net.hcl());
-    ws.apply();
+    let net = network("us-east-2", "import", tf);
+    let ws = Workspace::applied(tf, "network-import", &net.hcl());
     let applied = ws.state_values(ADDR);
     let vpc_id = s(&applied["vpc_id"]);
 
-    // terraform import
-    ws.ok(&["state", "rm", ADDR]);
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &vpc_id]);
-    assert_eq!(
-        ws.state_values(ADDR),
-        applied,
-        "imported state equals the applied one"
-    );
-    ws.assert_plan_empty();
-
-    // an import {} block
-    ws.ok(&["state", "rm", ADDR]);
-    ws.write(&format!(
-        "{}\nimport {{\n  to = {ADDR}\n  id = \"{vpc_id}\"\n}}\n",
-        net.hcl()
-    ));
-    let out = ws.apply();
-    assert!(out.contains("1 imported"), "{out}");
-    assert_eq!(ws.state_values(ADDR), applied);
-    ws.assert_plan_empty();
+    // terraform import, then an import {} block
+    ws.assert_imports_as_applied(ADDR, &vpc_id, &net.hcl(), &applied);
 
     // Bad ids: not a VPC id; a VPC that does not exist; a VPC that fansite_network did not make.
     let other = "fansite_network.other";
     let extra = "resource \"fansite_network\" \"other\" {\n  name       = \"other\"\n  cidr_block = \"10.40.0.0/16\"\n}\n";
     ws.write(&format!("{}\n{extra}", net.hcl()));
-    let import = |id: &str| ws.fails(&["import", "-input=false", "-no-color", other, id]);
-    let bad = import("subnet-123");
+    let bad = ws.import_fails(other, "subnet-123");
     assert!(bad.contains("Invalid import ID"), "{bad}");
-    let bad = import("vpc-0000000000000000f");
+    let bad = ws.import_fails(other, "vpc-0000000000000000f");
     assert!(bad.contains("Cannot import non-existent network"), "{bad}");
     let c = ec2(net.region).await;
     let foreign = c
@@ -443,7 +351,7 @@ async fn network_import_gives_an_empty_plan(tf: &Terraform) {
         .and_then(|v| v.vpc_id())
         .unwrap_or_default()
         .to_string();
-    let bad = import(&foreign);
+    let bad = ws.import_fails(other, &foreign);
     assert!(bad.contains("did not make"), "{bad}");
     c.delete_vpc()
         .vpc_id(&foreign)
@@ -457,9 +365,8 @@ async fn network_import_gives_an_empty_plan(tf: &Terraform) {
 per_terraform!(network_import_gives_an_empty_plan);
 
 async fn network_drift_is_shown_and_repaired(tf: &Terraform) {
-    let net = Net::new("ap-southeast-1", "drift", tf);
-    let ws = Workspace::new(tf, "network-drift", &net.hcl());
-    ws.apply();
+    let net = network("ap-southeast-1", "drift", tf);
+    let ws = Workspace::applied(tf, "network-drift", &net.hcl());
     let state = ws.state_values(ADDR);
     let vpc_id = s(&state["vpc_id"]);
     let c = ec2(net.region).await;
@@ -488,7 +395,7 @@ async fn network_drift_is_shown_and_repaired(tf: &Terraform) {
         vec![(ADDR.to_string(), vec!["update".to_string()])],
         "plan shows the drift"
     );
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("intruder"), "{plan}");
     assert!(plan.contains("nat_strategy"), "{plan}");
     ws.apply();
@@ -605,9 +512,8 @@ async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
 }
 
 async fn network_deleted_vpc_is_recreated(tf: &Terraform) {
-    let net = Net::new("ap-southeast-2", "gone", tf);
-    let ws = Workspace::new(tf, "network-gone", &net.hcl());
-    ws.apply();
+    let net = network("ap-southeast-2", "gone", tf);
+    let ws = Workspace::applied(tf, "network-gone", &net.hcl());
     let vpc_id = s(&ws.state_values(ADDR)["vpc_id"]);
     delete_vpc_by_hand(net.region, &vpc_id).await;
     assert_eq!(
@@ -623,13 +529,10 @@ async fn network_deleted_vpc_is_recreated(tf: &Terraform) {
 per_terraform!(network_deleted_vpc_is_recreated);
 
 async fn network_destroy_leaves_no_parts(tf: &Terraform) {
-    let net = Net {
-        nat: "per_az",
-        zones: vec!["a", "b", "c"],
-        ..Net::new("sa-east-1", "destroy", tf)
-    };
-    let ws = Workspace::new(tf, "network-destroy", &net.hcl());
-    ws.apply();
+    let net = network("sa-east-1", "destroy", tf)
+        .attr("nat_strategy", "\"per_az\"")
+        .attr("availability_zones", zones("sa-east-1", &["a", "b", "c"]));
+    let ws = Workspace::applied(tf, "network-destroy", &net.hcl());
     let before = live_parts(net.region, &net.name).await;
     // vpc, 6 subnets, 4 route tables, igw, 3 NAT gateways, 3 elastic IPs
     assert_eq!(before.len(), 18, "{before:?}");
@@ -640,67 +543,54 @@ async fn network_destroy_leaves_no_parts(tf: &Terraform) {
 per_terraform!(network_destroy_leaves_no_parts);
 
 async fn network_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
-    let net = Net::new("us-west-1", "bad", tf);
+    let net = network("us-west-1", "bad", tf);
     let ws = Workspace::new(tf, "network-bad", &net.hcl());
     let zone = format!("{}a", net.region);
     let zone_b = format!("{}b", net.region);
     // (what, configuration, summary, text of the line Terraform points at)
-    let cases: Vec<(&str, Net, &str, &str)> = vec![
-        ("vpc prefix", Net { cidr: "10.0.0.0/8", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
-        ("host bits", Net { cidr: "10.0.0.1/16", ..net.clone() }, "Invalid cidr_block", "cidr_block"),
-        ("nat strategy", Net { nat: "double", ..net.clone() }, "Invalid nat_strategy", "nat_strategy"),
-        ("same zone twice", Net { zones: vec!["a", "a"], ..net.clone() }, "Duplicate availability zone", "availability_zones"),
-        ("reserved tag", Net { tags: vec![("Name", "x")], ..net.clone() }, "Reserved tag key", "Name"),
+    let region = net.region;
+    let cases: Vec<(&str, Config, &str, &str)> = vec![
+        ("vpc prefix", net.clone().attr("cidr_block", "\"10.0.0.0/8\""), "Invalid cidr_block", "cidr_block"),
+        ("host bits", net.clone().attr("cidr_block", "\"10.0.0.1/16\""), "Invalid cidr_block", "cidr_block"),
+        ("nat strategy", net.clone().attr("nat_strategy", "\"double\""), "Invalid nat_strategy", "nat_strategy"),
+        ("same zone twice", net.clone().attr("availability_zones", zones(region, &["a", "a"])), "Duplicate availability zone", "availability_zones"),
+        ("reserved tag", net.clone().with("tags = {\n    Name = \"x\"\n  }"), "Reserved tag key", "Name"),
         (
             "bad timeout",
-            Net { resource_extra: "  timeouts {\n    create = \"soon\"\n  }\n".into(), ..net.clone() },
+            net.clone().with("timeouts {\n    create = \"soon\"\n  }"),
             "Invalid duration",
             "create",
         ),
         (
             "subnet outside the VPC",
-            Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"192.168.0.0/24\" }}\n"), ..net.clone() },
+            net.clone().with(&format!("public_subnet_cidrs = {{ {zone:?} = \"192.168.0.0/24\" }}")),
             "Subnet outside the VPC",
             "public_subnet_cidrs",
         ),
         (
             "overlapping subnets (plan time)",
-            Net {
-                resource_extra: format!("  private_subnet_cidrs = {{\n    {zone:?} = \"10.30.0.0/24\"\n    {zone_b:?} = \"10.30.144.0/20\"\n  }}\n"),
-                ..net.clone()
-            },
+            net.clone().with(&format!("private_subnet_cidrs = {{\n    {zone:?} = \"10.30.0.0/24\"\n    {zone_b:?} = \"10.30.144.0/20\"\n  }}")),
             "Overlapping subnets",
             "\"10.30.0.0/24\"",
         ),
-        ("zone not in the region", Net { zones: vec!["a", "q"], ..net.clone() }, "Unknown availability zone", "availability_zones"),
+        ("zone not in the region", net.clone().attr("availability_zones", zones(region, &["a", "q"])), "Unknown availability zone", "availability_zones"),
         (
             "cidr map without every zone",
-            Net { resource_extra: format!("  public_subnet_cidrs = {{ {zone:?} = \"10.30.250.0/24\" }}\n"), ..net.clone() },
+            net.clone().with(&format!("public_subnet_cidrs = {{ {zone:?} = \"10.30.250.0/24\" }}")),
             "Missing subnet CIDR",
             "public_subnet_cidrs",
         ),
-        ("provider region", Net { region: "Mars", ..net.clone() }, "Invalid AWS region", "region"),
+        ("provider region", net.clone().in_region("Mars").attr("availability_zones", zones("Mars", &["a", "b"])), "Invalid AWS region", "region"),
         (
             "provider max_retries",
-            Net { provider_extra: "  max_retries = -1\n".into(), ..net.clone() },
+            net.clone().provider("  max_retries = -1\n"),
             "Invalid max_retries",
             "max_retries",
         ),
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());
-        let diags = ws.plan_diagnostics();
-        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.summary == summary && d.code.contains(code)),
-            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-        );
-        assert!(
-            errors.iter().all(|d| !d.detail.contains("panicked")),
-            "{what}: {diags:#?}"
-        );
+        ws.assert_plan_error(what, summary, code);
     }
     let left = live_parts(net.region, &net.name).await;
     assert!(left.is_empty(), "bad input made parts: {left:?}");
@@ -709,12 +599,10 @@ per_terraform!(network_bad_inputs_fail_on_their_attribute);
 
 async fn network_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     let proxy = FaultProxy::start(endpoint(), "CreateNatGateway");
-    let net = Net {
-        provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
-        ..Net::new("us-west-2", "fault", tf)
-    };
+    let net = network("us-west-2", "fault", tf)
+        .provider(format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url));
     let ws = Workspace::new(tf, "network-fault", &net.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(proxy.matched() >= 1, "the proxy failed CreateNatGateway");
     assert!(
         out.contains("InjectedFault"),
@@ -757,7 +645,7 @@ async fn network_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
         "{made:?}"
     );
     // The next plan replaces the tainted network; destroy removes everything.
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     destroy_and_check(&ws, &net).await;
 }
@@ -771,12 +659,9 @@ async fn network_throttling_is_retried_within_max_retries(tf: &Terraform) {
     };
     // Throttled twice, then served: the SDK's retry gets through.
     let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
-    let net = Net {
-        provider_extra: format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url),
-        ..Net::new("ca-central-1", "throttle", tf)
-    };
-    let ws = Workspace::new(tf, "network-throttle", &net.hcl());
-    ws.apply();
+    let net = network("ca-central-1", "throttle", tf)
+        .provider(format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url));
+    let ws = Workspace::applied(tf, "network-throttle", &net.hcl());
     assert_eq!(
         proxy.matched(),
         3,
@@ -786,16 +671,15 @@ async fn network_throttling_is_retried_within_max_retries(tf: &Terraform) {
 
     // With max_retries = 0 the same throttling fails the apply, naming AWS's code.
     let proxy = FaultProxy::start_with(endpoint(), "CreateVpc", throttle);
-    let strict = Net {
-        provider_extra: format!(
+    let strict = net
+        .clone()
+        .provider(format!(
             "  max_retries = 0\n  endpoints {{\n    ec2 = {:?}\n  }}\n",
             proxy.url
-        ),
-        name: format!("{}-strict", net.name),
-        ..net.clone()
-    };
+        ))
+        .named(format!("{}-strict", net.name));
     ws.write(&strict.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(out.contains("RequestLimitExceeded"), "{out}");
     assert_eq!(proxy.matched(), 1, "no retry with max_retries = 0");
     let left = live_parts(strict.region, &strict.name).await;

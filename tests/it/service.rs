@@ -14,105 +14,42 @@ use serde_json::Value;
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
     autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, logs, repo_root,
-    secrets, sns, start_moto, state_differences, Terraform, Workspace,
+    secrets, sns, start_moto, state_differences, Config, Terraform, Workspace,
 };
 
 const ADDR: &str = "fansite_service.test";
 const WEBHOOK: &str = "https://hooks.slack.com/services/T0FANSITE/B0ALERTS/secretpart123";
 
-/// A fansite_network and a fansite_service in it.
-#[derive(Clone)]
-struct Svc {
-    region: &'static str,
-    name: String,
-    /// Lines inside the service block, besides name, image, subnets and vpc_id.
-    body: Vec<String>,
-    provider_extra: String,
-    with_service: bool,
+/// A fansite_service with the tests' defaults, in a fansite_network of its own.
+fn service(region: &'static str, test: &str, tf: &Terraform) -> Config {
+    // At most 28 characters: a load balancer's name is at most 32.
+    let name = format!(
+        "{test}-{}-{}",
+        tf.version.replace('.', ""),
+        std::process::id() % 100_000
+    );
+    Config::new("fansite_service", region, name)
+        .attr(
+            "image",
+            format!("\"123456789012.dkr.ecr.{region}.amazonaws.com/fansite-api\""),
+        )
+        .attr("vpc_id", "fansite_network.net.vpc_id")
+        .attr("public_subnet_ids", "fansite_network.net.public_subnet_ids")
+        .attr(
+            "private_subnet_ids",
+            "fansite_network.net.private_subnet_ids",
+        )
+        .with("image_tag = \"1.0.0\"")
+        .with("tags = { app = \"fansite\" }")
+        .extra(network)
 }
 
-impl Svc {
-    fn new(region: &'static str, test: &str, tf: &Terraform) -> Svc {
-        Svc {
-            region,
-            // At most 28 characters: a load balancer's name is at most 32.
-            name: format!(
-                "{test}-{}-{}",
-                tf.version.replace('.', ""),
-                std::process::id() % 100_000
-            ),
-            body: vec![
-                "image_tag = \"1.0.0\"".into(),
-                "tags = { app = \"fansite\" }".into(),
-            ],
-            provider_extra: String::new(),
-            with_service: true,
-        }
-    }
-
-    fn with(mut self, line: &str) -> Svc {
-        let key = |l: &str| {
-            l.split(['=', '{'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        let k = key(line);
-        self.body.retain(|l| key(l) != k);
-        self.body.push(line.to_string());
-        self
-    }
-
-    fn without(mut self, key: &str) -> Svc {
-        self.body
-            .retain(|l| l.split(['=', '{']).next().unwrap_or_default().trim() != key);
-        self
-    }
-
-    fn hcl(&self) -> String {
-        let body: String = self.body.iter().map(|l| format!("  {l}\n")).collect();
-        let service = if self.with_service {
-            format!(
-                "resource \"fansite_service\" \"test\" {{\n  name               = \"{name}\"\n  image              = \"123456789012.dkr.ecr.{region}.amazonaws.com/fansite-api\"\n  vpc_id             = fansite_network.net.vpc_id\n  public_subnet_ids  = fansite_network.net.public_subnet_ids\n  private_subnet_ids = fansite_network.net.private_subnet_ids\n{body}}}\n",
-                name = self.name,
-                region = self.region,
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            r#"terraform {{
-  required_providers {{
-    fansite = {{ source = "fansite/fansite" }}
-  }}
-}}
-
-variable "aws_endpoint" {{
-  type = string
-}}
-
-provider "fansite" {{
-  region   = "{region}"
-  endpoint = var.aws_endpoint
-  default_tags {{
-    tags = {{ suite = "e2e" }}
-  }}
-{provider_extra}
-}}
-
-resource "fansite_network" "net" {{
-  name         = "{name}"
-  cidr_block   = "10.70.0.0/16"
-  nat_strategy = "none"
-}}
-
-{service}"#,
-            region = self.region,
-            provider_extra = self.provider_extra,
-            name = self.name,
-        )
-    }
+/// The service's fansite_network, named as the service.
+fn network(svc: &Config) -> String {
+    format!(
+        "resource \"fansite_network\" \"net\" {{\n  name         = \"{}\"\n  cidr_block   = \"10.70.0.0/16\"\n  nat_strategy = \"none\"\n}}\n",
+        svc.name
+    )
 }
 
 fn s(v: &Value) -> String {
@@ -131,13 +68,8 @@ struct Db {
 }
 
 /// Applies the network alone, then makes a stand-in database group and secret.
-async fn setup(svc: &Svc, tf: &Terraform, test: &str) -> (Workspace, Db) {
-    let net_only = Svc {
-        with_service: false,
-        ..svc.clone()
-    };
-    let ws = Workspace::new(tf, test, &net_only.hcl());
-    ws.apply();
+async fn setup(svc: &Config, tf: &Terraform, test: &str) -> (Workspace, Db) {
+    let ws = Workspace::applied(tf, test, &svc.clone().extras_only().hcl());
     let vpc = s(&ws.state_values("fansite_network.net")["vpc_id"]);
     let sg = ec2(svc.region)
         .await
@@ -166,7 +98,7 @@ async fn setup(svc: &Svc, tf: &Terraform, test: &str) -> (Workspace, Db) {
 }
 
 /// The full service the tests start from: secrets, the database's group, alerts to Slack.
-fn full(svc: Svc, db: &Db) -> Svc {
+fn full(svc: Config, db: &Db) -> Config {
     svc.with("environment = { NODE_ENV = \"production\" }")
         .with(&format!(
             "secrets = {{ DB_HOST = \"{}:host::\", DB_USER = \"{}:username::\" }}",
@@ -381,7 +313,7 @@ async fn service_active(e: &aws_sdk_ecs::Client, name: &str) -> bool {
     }
 }
 
-async fn destroy_and_check(ws: &Workspace, svc: &Svc, db: Option<&Db>) {
+async fn destroy_and_check(ws: &Workspace, svc: &Config, db: Option<&Db>) {
     let state = ws.state_values(ADDR);
     ws.destroy();
     let left = live_parts(svc.region, &svc.name, &state, db.map(|d| d.sg.as_str())).await;
@@ -438,7 +370,7 @@ async fn ports_from(region: &str, sg: &str, source: &str) -> Vec<i32> {
 }
 
 async fn service_apply_then_plan_is_empty(tf: &Terraform) {
-    let svc = Svc::new("eu-west-1", "svc-apply", tf);
+    let svc = service("eu-west-1", "svc-apply", tf);
     let (ws, db) = setup(&svc, tf, "service-apply").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
@@ -738,10 +670,10 @@ fn urldecode(s: &str) -> String {
 }
 
 /// One in-place change to a configuration, and a check of it on the endpoint.
-type Change = Box<dyn Fn(Svc) -> Svc>;
+type Change = Box<dyn Fn(Config) -> Config>;
 
 async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let svc = Svc::new("us-west-2", "svc-inplace", tf);
+    let svc = service("us-west-2", "svc-inplace", tf);
     let (ws, db) = setup(&svc, tf, "service-inplace").await;
     let base = full(svc.clone(), &db).with("keep_revisions = 2");
     ws.write(&base.hcl());
@@ -753,70 +685,73 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     let changes: Vec<(&str, Change)> = vec![
         (
             "image_tag",
-            Box::new(|c: Svc| c.with("image_tag = \"v1.1.0\"")),
+            Box::new(|c: Config| c.with("image_tag = \"v1.1.0\"")),
         ),
         (
             "cpu and memory",
-            Box::new(|c: Svc| c.with("cpu = 1024").with("memory = 2048")),
+            Box::new(|c: Config| c.with("cpu = 1024").with("memory = 2048")),
         ),
         (
             "environment",
-            Box::new(|c: Svc| {
+            Box::new(|c: Config| {
                 c.with("environment = { NODE_ENV = \"production\", LOG_LEVEL = \"warn\" }")
             }),
         ),
         (
             "secrets",
-            Box::new(move |c: Svc| {
+            Box::new(move |c: Config| {
                 c.with(&format!("secrets = {{ DB_HOST = \"{secret}:host::\" }}"))
             }),
         ),
         (
             "container_port",
-            Box::new(|c: Svc| c.with("container_port = 8080")),
+            Box::new(|c: Config| c.with("container_port = 8080")),
         ),
         (
             "desired_count",
-            Box::new(|c: Svc| c.with("desired_count = 3")),
+            Box::new(|c: Config| c.with("desired_count = 3")),
         ),
         (
             "health_check",
-            Box::new(|c: Svc| {
+            Box::new(|c: Config| {
                 c.with("health_check {\n    path     = \"/ready\"\n    interval = 10\n  }")
             }),
         ),
         (
             "autoscaling",
-            Box::new(|c: Svc| {
+            Box::new(|c: Config| {
                 c.with("autoscaling {\n    min                 = 3\n    max                 = 30\n    target_cpu          = 50\n    requests_per_target = 800\n    scheduled {\n      name     = \"comeback\"\n      schedule = \"at(2026-12-12T19:45:00)\"\n      min      = 10\n      max      = 40\n    }\n  }")
             }),
         ),
         (
             "deployment",
-            Box::new(|c: Svc| c.with("deployment {\n    maximum_percent = 150\n  }")),
+            Box::new(|c: Config| c.with("deployment {\n    maximum_percent = 150\n  }")),
         ),
         (
             "alerts",
-            Box::new(|c: Svc| {
+            Box::new(|c: Config| {
                 c.with("alerts {\n    cpu_threshold      = 70\n    evaluation_periods = 5\n    slack_webhook_url  = \"https://hooks.slack.com/services/T0FANSITE/B0ALERTS/rotated456\"\n  }")
             }),
         ),
         (
             "log_retention_days",
-            Box::new(|c: Svc| c.with("log_retention_days = 90")),
+            Box::new(|c: Config| c.with("log_retention_days = 90")),
         ),
         (
             "certificate_arn",
-            Box::new(move |c: Svc| c.with(&format!("certificate_arn = \"{cert}\""))),
+            Box::new(move |c: Config| c.with(&format!("certificate_arn = \"{cert}\""))),
         ),
-        ("allow_to removed", Box::new(|c: Svc| c.without("allow_to"))),
+        (
+            "allow_to removed",
+            Box::new(|c: Config| c.without("allow_to")),
+        ),
         (
             "tags",
-            Box::new(|c: Svc| c.with("tags = { app = \"fansite\", team = \"platform\" }")),
+            Box::new(|c: Config| c.with("tags = { app = \"fansite\", team = \"platform\" }")),
         ),
         (
             "alerts without Slack",
-            Box::new(|c: Svc| c.with("alerts {\n    cpu_threshold = 70\n  }")),
+            Box::new(|c: Config| c.with("alerts {\n    cpu_threshold = 70\n  }")),
         ),
     ];
     let mut cur = base.clone();
@@ -952,11 +887,9 @@ per_terraform!(service_in_place_changes_update_without_replacing);
 
 async fn service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_count(tf: &Terraform) {
     let proxy = FaultProxy::record(endpoint());
-    let svc = Svc {
-        provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
-        ..Svc::new("eu-central-1", "svc-deploy", tf)
-    }
-    .with("keep_revisions = 1");
+    let svc = service("eu-central-1", "svc-deploy", tf)
+        .provider(format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url))
+        .with("keep_revisions = 1");
     let (ws, _) = setup(&svc, tf, "service-deploy").await;
     ws.write(&svc.hcl());
     ws.apply();
@@ -1048,16 +981,12 @@ async fn service_failing_tasks_fail_the_apply_and_destroy_cleans_up(tf: &Terrafo
         ("MOTO_ECS_SERVICE_RUNNING", "0"),
         ("MOTO_ECS_SERVICE_FAILED_TASKS", "3"),
     ]);
-    let svc =
-        Svc::new("eu-west-1", "svc-failing", tf).with("timeouts {\n    create = \"12s\"\n  }");
-    let net_only = Svc {
-        with_service: false,
-        ..svc.clone()
-    };
+    let svc = service("eu-west-1", "svc-failing", tf).with("timeouts {\n    create = \"12s\"\n  }");
+    let net_only = svc.clone().extras_only();
     let ws = Workspace::with_endpoint(tf, "service-failing", &net_only.hcl(), &url);
     ws.apply();
     ws.write(&svc.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(
         out.contains("0 of 2 tasks running, 3 failed to start"),
         "the error says what ECS reports: {out}"
@@ -1072,7 +1001,7 @@ async fn service_failing_tasks_fail_the_apply_and_destroy_cleans_up(tf: &Terrafo
         "state keeps the service: {state}"
     );
     assert!(s(&state["alb_arn"]).contains(":loadbalancer/"), "{state}");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     ws.destroy();
     let e = ecs_at(svc.region, &url).await;
@@ -1088,12 +1017,8 @@ async fn service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans
 ) {
     // No task ever starts here, so the steady-state wait would last the whole timeout.
     let url = start_moto(&[("MOTO_ECS_SERVICE_RUNNING", "0")]);
-    let svc =
-        Svc::new("eu-west-1", "svc-stopped", tf).with("timeouts {\n    create = \"10m\"\n  }");
-    let net_only = Svc {
-        with_service: false,
-        ..svc.clone()
-    };
+    let svc = service("eu-west-1", "svc-stopped", tf).with("timeouts {\n    create = \"10m\"\n  }");
+    let net_only = svc.clone().extras_only();
     let ws = Workspace::with_endpoint(tf, "service-stopped", &net_only.hcl(), &url);
     ws.apply();
     ws.write(&svc.hcl());
@@ -1169,18 +1094,12 @@ async fn service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans
 per_terraform!(service_ctrl_c_during_the_deploy_wait_keeps_every_id_and_destroy_cleans_up);
 
 async fn service_replacing_changes_plan_a_replace(tf: &Terraform) {
-    let svc = Svc::new("ap-northeast-2", "svc-replace", tf);
+    let svc = service("ap-northeast-2", "svc-replace", tf);
     let (ws, _) = setup(&svc, tf, "service-replace").await;
     ws.write(&svc.hcl());
     ws.apply();
     for (what, changed) in [
-        (
-            "name",
-            Svc {
-                name: format!("{}x", svc.name),
-                ..svc.clone()
-            },
-        ),
+        ("name", svc.clone().named(format!("{}x", svc.name))),
         (
             "cluster_name",
             svc.clone()
@@ -1202,7 +1121,7 @@ async fn service_replacing_changes_plan_a_replace(tf: &Terraform) {
 per_terraform!(service_replacing_changes_plan_a_replace);
 
 async fn service_import_gives_an_empty_plan(tf: &Terraform) {
-    let svc = Svc::new("us-east-2", "svc-import", tf);
+    let svc = service("us-east-2", "svc-import", tf);
     let (ws, db) = setup(&svc, tf, "service-import").await;
     let svc = full(svc, &db).with("health_check {\n    path = \"/ready\"\n  }");
     ws.write(&svc.hcl());
@@ -1210,7 +1129,7 @@ async fn service_import_gives_an_empty_plan(tf: &Terraform) {
     let applied = ws.state_values(ADDR);
     let id = format!("{}/{}", svc.name, svc.name);
     ws.ok(&["state", "rm", ADDR]);
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+    ws.import(ADDR, &id);
     ws.assert_plan_empty();
     let differ = state_differences(&applied, &ws.state_values(ADDR), &[]);
     assert!(differ.is_empty(), "imported state differs: {differ:?}");
@@ -1220,7 +1139,7 @@ async fn service_import_gives_an_empty_plan(tf: &Terraform) {
         "{}\nimport {{\n  to = {ADDR}\n  id = \"{id}\"\n}}\n",
         svc.hcl()
     ));
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(
         plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
         "{plan}"
@@ -1235,20 +1154,20 @@ async fn service_import_gives_an_empty_plan(tf: &Terraform) {
     ws.assert_plan_empty();
     // Bad and missing ids.
     ws.ok(&["state", "rm", ADDR]);
-    let bad = ws.fails(&["import", "-input=false", "-no-color", ADDR, "just-a-name"]);
+    let bad = ws.import_fails(ADDR, "just-a-name");
     assert!(bad.contains("Invalid import ID"), "{bad}");
-    let missing = ws.fails(&["import", "-input=false", "-no-color", ADDR, "nope/nope"]);
+    let missing = ws.import_fails(ADDR, "nope/nope");
     assert!(
         missing.contains("Cannot import non-existent service"),
         "{missing}"
     );
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &id]);
+    ws.import(ADDR, &id);
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
 per_terraform!(service_import_gives_an_empty_plan);
 
 async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
-    let svc = Svc::new("eu-west-2", "svc-drift", tf);
+    let svc = service("eu-west-2", "svc-drift", tf);
     let (ws, db) = setup(&svc, tf, "service-drift").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
@@ -1300,7 +1219,7 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("scale");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     // The configuration leaves the health check to its defaults: the plan
     // shows the changed block going, and apply puts the default back.
     assert!(
@@ -1385,7 +1304,7 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("roll back");
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(
         plan.contains("\"0.9.0\" -> \"1.0.0\""),
         "the image that runs is read back: {plan}"
@@ -1410,7 +1329,7 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
 per_terraform!(service_drift_is_shown_and_repaired);
 
 async fn service_deleted_service_is_recreated(tf: &Terraform) {
-    let svc = Svc::new("ca-central-1", "svc-deleted", tf);
+    let svc = service("ca-central-1", "svc-deleted", tf);
     let (ws, db) = setup(&svc, tf, "service-deleted").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
@@ -1462,7 +1381,7 @@ async fn service_deleted_service_is_recreated(tf: &Terraform) {
 per_terraform!(service_deleted_service_is_recreated);
 
 async fn service_destroy_leaves_no_parts(tf: &Terraform) {
-    let svc = Svc::new("sa-east-1", "svc-destroy", tf);
+    let svc = service("sa-east-1", "svc-destroy", tf);
     let (ws, db) = setup(&svc, tf, "service-destroy").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
@@ -1483,10 +1402,10 @@ async fn service_destroy_leaves_no_parts(tf: &Terraform) {
 per_terraform!(service_destroy_leaves_no_parts);
 
 async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
-    let svc = Svc::new("us-west-1", "svc-bad", tf);
+    let svc = service("us-west-1", "svc-bad", tf);
     let (ws, _) = setup(&svc, tf, "service-bad").await;
-    let cases: Vec<(&str, Svc, &str, &str)> = vec![
-        ("name", Svc { name: "Fan_API".into(), ..svc.clone() }, "Invalid name", "name"),
+    let cases: Vec<(&str, Config, &str, &str)> = vec![
+        ("name", svc.clone().named("Fan_API"), "Invalid name", "name"),
         ("latest", svc.clone().with("image_tag = \"latest\""), "Invalid image_tag", "image_tag"),
         ("not semver", svc.clone().with("image_tag = \"1.2\""), "Invalid image_tag", "image_tag"),
         ("cpu", svc.clone().with("cpu = 300"), "Invalid cpu", "cpu"),
@@ -1500,38 +1419,19 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("deployment", svc.clone().with("deployment {\n    maximum_percent = 100\n  }"), "Deployment cannot start", "maximum_percent"),
         ("webhook", svc.clone().with("alerts {\n    slack_webhook_url = \"http://example.com/hook\"\n  }"), "Invalid slack_webhook_url", "slack_webhook_url"),
         ("certificate", svc.clone().with("certificate_arn = \"my-cert\""), "Invalid certificate_arn", "certificate_arn"),
-        ("one zone (plan time)", svc.clone(), "", ""),
+        (
+            "one zone (plan time)",
+            svc.clone().attr("private_subnet_ids", "[fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]"),
+            "Subnets in one availability zone",
+            "private_subnet_ids",
+        ),
         ("unknown cluster (plan time)", svc.clone().with("cluster_name = \"no-such-cluster\""), "Unknown cluster", "cluster_name"),
         ("bad timeout", svc.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
         ("reserved tag", svc.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
     ];
     for (what, config, summary, code) in cases {
-        let hcl = if what == "one zone (plan time)" {
-            config.hcl().replace(
-                "private_subnet_ids = fansite_network.net.private_subnet_ids",
-                "private_subnet_ids = [fansite_network.net.public_subnet_ids[0], fansite_network.net.private_subnet_ids[0]]",
-            )
-        } else {
-            config.hcl()
-        };
-        let (summary, code) = if what == "one zone (plan time)" {
-            ("Subnets in one availability zone", "private_subnet_ids")
-        } else {
-            (summary, code)
-        };
-        ws.write(&hcl);
-        let diags = ws.plan_diagnostics();
-        let errors: Vec<_> = diags.iter().filter(|d| d.severity == "error").collect();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.summary == summary && d.code.contains(code)),
-            "{what}: expected {summary:?} at a line with {code:?}, got {diags:#?}"
-        );
-        assert!(
-            errors.iter().all(|d| !d.detail.contains("panicked")),
-            "{what}: {diags:#?}"
-        );
+        ws.write(&config.hcl());
+        let diags = ws.assert_plan_error(what, summary, code);
         assert!(
             diags.iter().all(|d| !d.detail.contains("example.com/hook")),
             "{what}: the webhook is never echoed"
@@ -1548,27 +1448,19 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         made.map(|o| o.services().is_empty()).unwrap_or(true),
         "bad input made a service"
     );
-    ws.write(
-        &Svc {
-            with_service: false,
-            ..svc.clone()
-        }
-        .hcl(),
-    );
+    ws.write(&svc.clone().extras_only().hcl());
     ws.destroy();
 }
 per_terraform!(service_bad_inputs_fail_on_their_attribute);
 
 async fn service_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     let proxy = FaultProxy::start(endpoint(), "CreateService");
-    let svc = Svc {
-        provider_extra: format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url),
-        ..Svc::new("us-west-2", "svc-fault", tf)
-    };
+    let svc = service("us-west-2", "svc-fault", tf)
+        .provider(format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url));
     let (ws, db) = setup(&svc, tf, "service-fault").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
-    let out = ws.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.apply_fails();
     assert!(proxy.matched() >= 1, "the proxy failed CreateService");
     assert!(
         out.contains("InjectedFault"),
@@ -1596,7 +1488,7 @@ async fn service_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
         made.iter().any(|p| p.starts_with("load balancer")),
         "{made:?}"
     );
-    let plan = ws.ok(&["plan", "-no-color", "-input=false"]);
+    let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
@@ -1607,7 +1499,7 @@ per_terraform!(service_fault_midway_keeps_ids_and_destroy_cleans_up);
 /// functions on the local endpoint, so Python runs the handler here; only the
 /// HTTPS post to Slack is captured instead of sent.
 async fn service_slack_notifier_posts_the_alarm(tf: &Terraform) {
-    let svc = Svc::new("ap-northeast-1", "svc-slack", tf);
+    let svc = service("ap-northeast-1", "svc-slack", tf);
     let (ws, db) = setup(&svc, tf, "service-slack").await;
     let svc = full(svc, &db);
     ws.write(&svc.hcl());
