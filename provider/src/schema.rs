@@ -88,6 +88,13 @@ pub enum Check {
         ok: fn(&str) -> bool,
         expected: &'static str,
     },
+    /// A string that `problem` finds nothing wrong with; its answer is the
+    /// message, for rules whose failures differ ("AWS allows VPC prefixes
+    /// from /16 to /28"). `expected` is what the docs say.
+    Rule {
+        problem: fn(&str) -> Option<String>,
+        expected: &'static str,
+    },
 }
 
 /// `"a", "b" or "c"`.
@@ -106,7 +113,9 @@ impl Check {
         match self {
             Check::Range(lo, hi) => format!("Must be a whole number from {lo} to {hi}."),
             Check::OneOf(items) => format!("Must be one of {}.", or_list(items)),
-            Check::Shape { expected, .. } => format!("Must be {expected}."),
+            Check::Shape { expected, .. } | Check::Rule { expected, .. } => {
+                format!("Must be {expected}.")
+            }
         }
     }
 
@@ -125,6 +134,7 @@ impl Check {
             (Check::Shape { ok, expected }, Dyn::String(s)) if !ok(s) => {
                 Some(format!("{s:?} is not {expected}."))
             }
+            (Check::Rule { problem, .. }, Dyn::String(s)) => problem(s),
             _ => None,
         }
     }
@@ -208,6 +218,13 @@ impl Attribute {
         self
     }
 
+    /// A rule for a string, or for each string of a list or map: `problem`
+    /// gives the message when the value breaks it.
+    pub fn rule(mut self, problem: fn(&str) -> Option<String>, expected: &'static str) -> Self {
+        self.checks.push(Check::Rule { problem, expected });
+        self
+    }
+
     pub fn is_computed(&self) -> bool {
         matches!(self.mode, Mode::Computed | Mode::OptionalComputed)
     }
@@ -244,20 +261,38 @@ impl Block {
     /// attribute's path, summarised as "Invalid <block>.<attribute>".
     pub fn check(&self, config: &Dyn, at: &AttrPath, label: &str, diags: &mut Diags) {
         for a in &self.attributes {
-            let v = config.get(a.name);
-            for c in &a.checks {
-                if let Some(why) = c.problem(v) {
-                    let name = if label.is_empty() {
-                        a.name.to_string()
-                    } else {
-                        format!("{label}.{}", a.name)
-                    };
-                    let path = if at.0.is_empty() {
-                        AttrPath::attr(a.name)
-                    } else {
-                        at.clone().then_attr(a.name)
-                    };
-                    diags.attr_error(path, format!("Invalid {name}"), why);
+            let name = if label.is_empty() {
+                a.name.to_string()
+            } else {
+                format!("{label}.{}", a.name)
+            };
+            let path = if at.0.is_empty() {
+                AttrPath::attr(a.name)
+            } else {
+                at.clone().then_attr(a.name)
+            };
+            // A list's, set's or map's checks are its items' (a set's item has
+            // no index: its errors are on the set).
+            let values: Vec<(AttrPath, &Dyn)> = match config.get(a.name) {
+                Dyn::List(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match a.ty {
+                        Ty::Set(_) => (path.clone(), v),
+                        _ => (path.clone().then_index(i), v),
+                    })
+                    .collect(),
+                Dyn::Map(m) if matches!(a.ty, Ty::Map(_)) => m
+                    .iter()
+                    .map(|(k, v)| (path.clone().then_key(k), v))
+                    .collect(),
+                v => vec![(path.clone(), v)],
+            };
+            for (at, v) in values {
+                for c in &a.checks {
+                    if let Some(why) = c.problem(v) {
+                        diags.attr_error(at.clone(), format!("Invalid {name}"), why);
+                    }
                 }
             }
         }

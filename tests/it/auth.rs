@@ -564,7 +564,7 @@ async fn auth_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             "http callback",
             auth.clone()
                 .with("callback_urls = [\"http://fans.example.com/cb\"]"),
-            "Invalid URL",
+            "Invalid callback_urls",
             "callback_urls",
         ),
         (

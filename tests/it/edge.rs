@@ -481,6 +481,75 @@ async fn edge_drift_is_shown_and_repaired(tf: &Terraform) {
 }
 per_terraform!(edge_drift_is_shown_and_repaired);
 
+/// The API origin's protocol policy of the distribution, as the endpoint has it.
+async fn api_origin_protocol(id: &str) -> String {
+    let d = cloudfront()
+        .await
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .expect("config");
+    let cfg = d.distribution_config().expect("config");
+    cfg.origins()
+        .and_then(|o| {
+            o.items()
+                .iter()
+                .find(|o| o.domain_name() == "api.fans.example.com")
+        })
+        .and_then(|o| o.custom_origin_config())
+        .map(|c| c.origin_protocol_policy().as_str().to_string())
+        .expect("the API origin has a custom origin config")
+}
+
+/// `api_origin_protocol` is read back from the distribution: a change made
+/// outside Terraform shows in the plan and the apply puts it back.
+async fn edge_origin_protocol_drift_is_shown_and_repaired(tf: &Terraform) {
+    let e = edge("ap-southeast-1", "edge-proto", tf);
+    let ws = Workspace::applied(tf, "edge-proto", &e.hcl());
+    let state = ws.state_values(ADDR);
+    let id = s(&state["distribution_id"]);
+    assert_eq!(api_origin_protocol(&id).await, "https-only");
+    // Someone switches the API origin to plain HTTP in the console.
+    let cf = cloudfront().await;
+    let d = cf
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("config");
+    let mut cfg = d.distribution_config().cloned().expect("config");
+    if let Some(origins) = cfg.origins.as_mut() {
+        for o in origins.items.iter_mut() {
+            if o.domain_name == "api.fans.example.com" {
+                if let Some(c) = o.custom_origin_config.as_mut() {
+                    c.origin_protocol_policy =
+                        aws_sdk_cloudfront::types::OriginProtocolPolicy::HttpOnly;
+                }
+            }
+        }
+    }
+    cf.update_distribution()
+        .id(&id)
+        .if_match(d.e_tag().unwrap_or_default())
+        .distribution_config(cfg)
+        .send()
+        .await
+        .expect("drift the origin");
+    assert_eq!(api_origin_protocol(&id).await, "http-only");
+    let plan = ws.plan();
+    assert!(
+        plan.contains("api_origin_protocol") && plan.contains("http-only"),
+        "plan shows the drift: {plan}"
+    );
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(api_origin_protocol(&id).await, "https-only");
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_origin_protocol_drift_is_shown_and_repaired);
+
 /// Disables and deletes a distribution through the API, as someone outside
 /// Terraform would.
 async fn delete_distribution_outside_terraform(id: &str) {
@@ -611,13 +680,13 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         (
             "rule group",
             e.clone().with("managed_rule_groups = [\"MyRules\"]"),
-            "Invalid managed rule group",
+            "Invalid managed_rule_groups",
             "managed_rule_groups",
         ),
         (
             "country",
             e.clone().with("geo_block = [\"kor\"]"),
-            "Invalid country code",
+            "Invalid geo_block",
             "geo_block",
         ),
         (

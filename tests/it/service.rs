@@ -1410,7 +1410,7 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("not semver", svc.clone().with("image_tag = \"1.2\""), "Invalid image_tag", "image_tag"),
         ("cpu", svc.clone().with("cpu = 300"), "Invalid cpu", "cpu"),
         ("memory for cpu", svc.clone().with("cpu = 256").with("memory = 4096"), "Invalid memory for cpu", "memory"),
-        ("secret arn", svc.clone().with("secrets = { DB_HOST = \"db.local\" }"), "Invalid secret reference", "DB_HOST"),
+        ("secret arn", svc.clone().with("secrets = { DB_HOST = \"db.local\" }"), "Invalid secrets", "DB_HOST"),
         ("env name", svc.clone().with("environment = { \"1BAD\" = \"x\" }"), "Invalid variable name", "1BAD"),
         ("retention", svc.clone().with("log_retention_days = 10"), "Invalid log_retention_days", "log_retention_days"),
         ("autoscaling max", svc.clone().with("autoscaling {\n    min = 5\n    max = 3\n  }"), "Invalid autoscaling.max", "max"),

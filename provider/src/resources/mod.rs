@@ -45,3 +45,23 @@ pub fn own_tags(tags_all: &Tags, default_tags: &Tags) -> Tags {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+/// Rules for AWS ids, declared on the attributes that take them (`Attribute::rule`).
+pub mod ids {
+    fn id(s: &str, prefix: &str, what: &str) -> Option<String> {
+        (!s.starts_with(prefix))
+            .then(|| format!("{s:?} is not a {what} such as \"{prefix}0123456789abcdef0\"."))
+    }
+
+    pub fn vpc(s: &str) -> Option<String> {
+        id(s, "vpc-", "VPC ID")
+    }
+
+    pub fn subnet(s: &str) -> Option<String> {
+        id(s, "subnet-", "subnet ID")
+    }
+
+    pub fn security_group(s: &str) -> Option<String> {
+        id(s, "sg-", "security group ID")
+    }
+}

@@ -288,38 +288,55 @@ fn is_pool_id(id: &str) -> bool {
     })
 }
 
-fn validate_url(url: &str, path: AttrPath, diags: &mut Diags) {
-    let local = ["http://localhost", "http://127.0.0.1"].iter().any(|p| {
-        url == *p || url.starts_with(&format!("{p}:")) || url.starts_with(&format!("{p}/"))
-    });
-    let https_host = url
-        .strip_prefix("https://")
-        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
-        .is_some_and(|h| !h.is_empty() && !h.contains(' '));
-    if !(local || https_host) || url.contains('#') {
-        diags.attr_error(
-            path,
-            "Invalid URL",
-            format!("{url:?}: use an https:// URL with a host and no #fragment (http:// only for localhost)."),
-        );
-    }
-}
-
-fn validate_config(config: &Dyn, diags: &mut Diags) {
-    if let Some(name) = config.get("name").as_str() {
+/// The rules declared on single attributes (`Attribute::rule`).
+pub(crate) mod rules {
+    pub fn name(name: &str) -> Option<String> {
         let ok = !name.is_empty()
             && name.len() <= 100
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !ok {
-            diags.attr_error(
-                AttrPath::attr("name"),
-                "Invalid name",
-                format!("{name:?}: use 1 to 100 letters, digits, '-', '_' or '.'."),
-            );
-        }
+        (!ok).then(|| format!("{name:?}: use 1 to 100 letters, digits, '-', '_' or '.'."))
     }
+
+    pub fn url(url: &str) -> Option<String> {
+        let local = ["http://localhost", "http://127.0.0.1"].iter().any(|p| {
+            url == *p || url.starts_with(&format!("{p}:")) || url.starts_with(&format!("{p}/"))
+        });
+        let https_host = url
+            .strip_prefix("https://")
+            .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+            .is_some_and(|h| !h.is_empty() && !h.contains(' '));
+        (!(local || https_host) || url.contains('#')).then(|| format!("{url:?}: use an https:// URL with a host and no #fragment (http:// only for localhost)."))
+    }
+
+    pub fn domain_prefix(prefix: &str) -> Option<String> {
+        let chars_ok = !prefix.is_empty()
+            && prefix.len() <= 63
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !prefix.starts_with('-')
+            && !prefix.ends_with('-');
+        if !chars_ok {
+            return Some(format!("{prefix:?}: use 1 to 63 lowercase letters, digits and '-', not starting or ending with '-'."));
+        }
+        ["aws", "amazon", "cognito"]
+            .into_iter()
+            .find(|w| prefix.contains(w))
+            .map(|word| {
+                format!(
+                    "{prefix:?} contains {word:?}, which Cognito reserves; choose another prefix."
+                )
+            })
+    }
+
+    pub fn group_description(d: &str) -> Option<String> {
+        (d.len() > 2048).then(|| "A group description is at most 2048 characters.".to_string())
+    }
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
     let access = whole_in(config.get("access_token_validity_minutes"), 5, 1440);
     let id = whole_in(config.get("id_token_validity_minutes"), 5, 1440);
     if let Some(days) = whole_in(config.get("refresh_token_validity_days"), 1, 3650) {
@@ -332,41 +349,7 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             );
         }
     }
-    for attr in ["callback_urls", "logout_urls"] {
-        if let Some(urls) = config.get(attr).as_list() {
-            for (i, u) in urls.iter().enumerate() {
-                if let Some(u) = u.as_str() {
-                    validate_url(u, AttrPath::attr(attr).then_index(i), diags);
-                }
-            }
-        }
-    }
-    if let Some(prefix) = config.get("domain_prefix").as_str() {
-        let chars_ok = !prefix.is_empty()
-            && prefix.len() <= 63
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !prefix.starts_with('-')
-            && !prefix.ends_with('-');
-        let reserved = ["aws", "amazon", "cognito"]
-            .into_iter()
-            .find(|w| prefix.contains(w));
-        if !chars_ok {
-            diags.attr_error(
-                AttrPath::attr("domain_prefix"),
-                "Invalid domain_prefix",
-                format!("{prefix:?}: use 1 to 63 lowercase letters, digits and '-', not starting or ending with '-'."),
-            );
-        } else if let Some(word) = reserved {
-            diags.attr_error(
-                AttrPath::attr("domain_prefix"),
-                "Invalid domain_prefix",
-                format!(
-                    "{prefix:?} contains {word:?}, which Cognito reserves; choose another prefix."
-                ),
-            );
-        }
+    if config.get("domain_prefix").as_str().is_some() {
         let no_callbacks = config
             .get("callback_urls")
             .as_list()
@@ -380,20 +363,13 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
         }
     }
     if let Some(groups) = config.get("groups").as_map() {
-        for (name, description) in groups {
+        for name in groups.keys() {
             let path = AttrPath::attr("groups").then_key(name);
             if name.is_empty() || name.len() > 128 || name.chars().any(char::is_whitespace) {
                 diags.attr_error(
                     path.clone(),
                     "Invalid group name",
                     format!("{name:?}: use 1 to 128 characters without spaces."),
-                );
-            }
-            if description.as_str().is_some_and(|d| d.len() > 2048) {
-                diags.attr_error(
-                    path,
-                    "Invalid group description",
-                    "A group description is at most 2048 characters.",
                 );
             }
         }

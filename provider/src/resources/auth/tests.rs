@@ -60,7 +60,7 @@ fn bad_inputs_are_reported_on_their_attribute() {
         (
             vec![("callback_urls", urls(&["http://fans.example.com/cb"]))],
             "callback_urls[0]",
-            "Invalid URL",
+            "Invalid callback_urls",
         ),
         (
             vec![(
@@ -68,7 +68,7 @@ fn bad_inputs_are_reported_on_their_attribute() {
                 urls(&["https://ok.example.com", "https://x.example.com/#a"]),
             )],
             "logout_urls[1]",
-            "Invalid URL",
+            "Invalid logout_urls",
         ),
         (
             vec![

@@ -406,91 +406,45 @@ fn parse_weekly(s: &str) -> Option<(u32, u32)> {
     Some((one(a)?, one(b)?))
 }
 
+/// The rules declared on single attributes (`Attribute::rule`).
+pub(crate) mod rules {
+    use super::{identifier_problem, name_problem, DEFAULT_ENGINE_VERSION, DEFAULT_INSTANCE_CLASS};
+
+    pub fn name(name: &str) -> Option<String> {
+        name_problem(name).map(|why| format!("{name:?}: {why}."))
+    }
+
+    pub fn engine_version(v: &str) -> Option<String> {
+        (!v.starts_with("8.0.mysql_aurora.3.")).then(|| format!("{v:?}: use an Aurora MySQL 3 (MySQL 8.0-compatible) version such as \"{DEFAULT_ENGINE_VERSION}\"."))
+    }
+
+    pub fn instance_class(c: &str) -> Option<String> {
+        let ok = c.starts_with("db.") && c.split('.').count() == 3 && !c.contains(' ');
+        (!ok).then(|| {
+            format!("{c:?} is not an instance class such as \"{DEFAULT_INSTANCE_CLASS}\".")
+        })
+    }
+
+    pub fn database_name(d: &str) -> Option<String> {
+        identifier_problem(d, 64)
+    }
+
+    pub fn master_username(u: &str) -> Option<String> {
+        identifier_problem(u, 16).or_else(|| {
+            ["admin", "root", "rdsadmin", "mysql"]
+                .contains(&u.to_ascii_lowercase().as_str())
+                .then(|| format!("{u:?} is reserved by MySQL or RDS; choose another name."))
+        })
+    }
+}
+
 fn validate_config(config: &Dyn, diags: &mut Diags) {
-    if let Some(name) = config.get("name").as_str() {
-        if let Some(why) = name_problem(name) {
-            diags.attr_error(
-                AttrPath::attr("name"),
-                "Invalid name",
-                format!("{name:?}: {why}."),
-            );
-        }
-    }
-    if let Some(vpc) = config.get("vpc_id").as_str() {
-        if !vpc.starts_with("vpc-") {
-            diags.attr_error(
-                AttrPath::attr("vpc_id"),
-                "Invalid vpc_id",
-                format!("{vpc:?} is not a VPC ID such as \"vpc-0123456789abcdef0\"."),
-            );
-        }
-    }
     if let Some(subnets) = config.get("subnet_ids").as_list() {
         if subnets.len() < 2 && !subnets.iter().any(Dyn::is_unknown) {
             diags.attr_error(
                 AttrPath::attr("subnet_ids"),
                 "Too few subnets",
                 "Aurora needs subnets in at least two availability zones: list two or more.",
-            );
-        }
-        for s in subnets {
-            if let Some(s) = s.as_str().filter(|s| !s.starts_with("subnet-")) {
-                diags.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Invalid subnet ID",
-                    format!("{s:?} is not a subnet ID such as \"subnet-0123456789abcdef0\"."),
-                );
-            }
-        }
-    }
-    if let Some(groups) = config.get("allowed_security_group_ids").as_list() {
-        for g in groups {
-            if let Some(g) = g.as_str().filter(|g| !g.starts_with("sg-")) {
-                diags.attr_error(
-                    AttrPath::attr("allowed_security_group_ids"),
-                    "Invalid security group ID",
-                    format!("{g:?} is not a security group ID such as \"sg-0123456789abcdef0\"."),
-                );
-            }
-        }
-    }
-    if let Some(v) = config.get("engine_version").as_str() {
-        if !v.starts_with("8.0.mysql_aurora.3.") {
-            diags.attr_error(AttrPath::attr("engine_version"), "Unsupported engine_version", format!("{v:?}: use an Aurora MySQL 3 (MySQL 8.0-compatible) version such as \"{DEFAULT_ENGINE_VERSION}\"."));
-        }
-    }
-    if let Some(d) = config.get("database_name").as_str() {
-        if let Some(why) = identifier_problem(d, 64) {
-            diags.attr_error(
-                AttrPath::attr("database_name"),
-                "Invalid database_name",
-                why,
-            );
-        }
-    }
-    if let Some(u) = config.get("master_username").as_str() {
-        if let Some(why) = identifier_problem(u, 16) {
-            diags.attr_error(
-                AttrPath::attr("master_username"),
-                "Invalid master_username",
-                why,
-            );
-        } else if ["admin", "root", "rdsadmin", "mysql"].contains(&u.to_ascii_lowercase().as_str())
-        {
-            diags.attr_error(
-                AttrPath::attr("master_username"),
-                "Invalid master_username",
-                format!("{u:?} is reserved by MySQL or RDS; choose another name."),
-            );
-        }
-    }
-    if let Some(c) = config.get("instance_class").as_str() {
-        let ok = c.starts_with("db.") && c.split('.').count() == 3 && !c.contains(' ');
-        if !ok {
-            diags.attr_error(
-                AttrPath::attr("instance_class"),
-                "Invalid instance_class",
-                format!("{c:?} is not an instance class such as \"{DEFAULT_INSTANCE_CLASS}\"."),
             );
         }
     }

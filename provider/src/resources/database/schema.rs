@@ -1,7 +1,8 @@
+use crate::resources::ids;
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema, Ty};
 
 use super::{
-    DEFAULT_BACKUP_WINDOW, DEFAULT_ENGINE_VERSION, DEFAULT_INSTANCE_CLASS,
+    rules, DEFAULT_BACKUP_WINDOW, DEFAULT_ENGINE_VERSION, DEFAULT_INSTANCE_CLASS,
     DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_READERS, DEFAULT_MIN_READERS, DEFAULT_TARGET_CPU,
 };
 
@@ -20,14 +21,14 @@ pub fn schema() -> Schema {
         block: Block {
             description: "An Aurora MySQL cluster across availability zones: a writer, readers with autoscaling, a DB subnet group, its own security group, encrypted storage, backups. RDS keeps the master password in Secrets Manager, so it never reaches Terraform state; a second secret holds what an app needs to connect, for ECS `valueFrom`.".into(),
             attributes: vec![
-                Attribute::required("name", Ty::String, "Cluster identifier, and the prefix of its instances (`<name>-1`, ...), subnet group and security group: lowercase letters, digits and `-`, starting with a letter, at most 50. Changing it replaces the cluster.").force_new(),
-                Attribute::required("vpc_id", Ty::String, "VPC of the cluster's security group, such as a fansite_network's `vpc_id`. Changing it replaces the cluster.").force_new(),
-                Attribute::required("subnet_ids", Ty::Set(Box::new(Ty::String)), "Private subnets for the DB subnet group, in at least two availability zones (a fansite_network's `private_subnet_ids`). Changes in place within the VPC."),
-                Attribute::optional("allowed_security_group_ids", Ty::Set(Box::new(Ty::String)), "Security groups whose members may connect on the cluster's port (3306); nothing else can. Changes in place: new rules are added before old ones are removed."),
-                Attribute::optional_computed("engine_version", Ty::String, "Aurora MySQL engine version, such as `8.0.mysql_aurora.3.08.2`. Changes in place (minor versions; at the next maintenance window unless `apply_immediately`).").default(DEFAULT_ENGINE_VERSION),
-                Attribute::optional_computed("database_name", Ty::String, "Name of the database created in the cluster: letters, digits and `_`, starting with a letter, at most 64. Changing it replaces the cluster.").default("fansite").force_new(),
-                Attribute::optional_computed("master_username", Ty::String, "Master user name: letters, digits and `_`, starting with a letter, at most 16. Its password is made and rotated by RDS in Secrets Manager (`master_secret_arn`). Changing it replaces the cluster.").default("fansite_admin").force_new(),
-                Attribute::optional_computed("instance_class", Ty::String, "Instance class of the writer and the readers this resource makes, such as `db.r6g.large` (readers added by autoscaling take the writer's). Changes in place, readers first.").default(DEFAULT_INSTANCE_CLASS),
+                Attribute::required("name", Ty::String, "Cluster identifier, and the prefix of its instances (`<name>-1`, ...), subnet group and security group: lowercase letters, digits and `-`, starting with a letter, at most 50. Changing it replaces the cluster.").force_new().rule(rules::name, "1 to 50 lowercase letters, digits and `-`, starting with a letter, with no `--` and no `-` at the end"),
+                Attribute::required("vpc_id", Ty::String, "VPC of the cluster's security group, such as a fansite_network's `vpc_id`. Changing it replaces the cluster.").force_new().rule(ids::vpc, "a VPC ID"),
+                Attribute::required("subnet_ids", Ty::Set(Box::new(Ty::String)), "Private subnets for the DB subnet group, in at least two availability zones (a fansite_network's `private_subnet_ids`). Changes in place within the VPC.").rule(ids::subnet, "subnet IDs"),
+                Attribute::optional("allowed_security_group_ids", Ty::Set(Box::new(Ty::String)), "Security groups whose members may connect on the cluster's port (3306); nothing else can. Changes in place: new rules are added before old ones are removed.").rule(ids::security_group, "security group IDs"),
+                Attribute::optional_computed("engine_version", Ty::String, "Aurora MySQL engine version, such as `8.0.mysql_aurora.3.08.2`. Changes in place (minor versions; at the next maintenance window unless `apply_immediately`).").default(DEFAULT_ENGINE_VERSION).rule(rules::engine_version, "an Aurora MySQL 3 version, `8.0.mysql_aurora.3.*`"),
+                Attribute::optional_computed("database_name", Ty::String, "Name of the database created in the cluster: letters, digits and `_`, starting with a letter, at most 64. Changing it replaces the cluster.").default("fansite").force_new().rule(rules::database_name, "1 to 64 letters, digits and `_`, starting with a letter"),
+                Attribute::optional_computed("master_username", Ty::String, "Master user name: letters, digits and `_`, starting with a letter, at most 16. Its password is made and rotated by RDS in Secrets Manager (`master_secret_arn`). Changing it replaces the cluster.").default("fansite_admin").force_new().rule(rules::master_username, "1 to 16 letters, digits and `_`, starting with a letter, and not a name MySQL or RDS reserves"),
+                Attribute::optional_computed("instance_class", Ty::String, "Instance class of the writer and the readers this resource makes, such as `db.r6g.large` (readers added by autoscaling take the writer's). Changes in place, readers first.").default(DEFAULT_INSTANCE_CLASS).rule(rules::instance_class, "an instance class such as `db.r6g.large`"),
                 Attribute::optional_computed("backup_retention_days", Ty::Number, "Days of automated backups kept.").default(7i64).range(1, 35),
                 Attribute::optional_computed("preferred_backup_window", Ty::String, "Daily UTC window for automated backups, `hh24:mi-hh24:mi`, at least 30 minutes. Default 17:00-18:00 UTC (02:00 in Seoul and Tokyo).").default(DEFAULT_BACKUP_WINDOW),
                 Attribute::optional_computed("preferred_maintenance_window", Ty::String, "Weekly UTC window for maintenance, `ddd:hh24:mi-ddd:hh24:mi`, not overlapping the backup window.").default(DEFAULT_MAINTENANCE_WINDOW),

@@ -47,17 +47,17 @@ fn bad_inputs_are_reported_on_their_attribute() {
         (
             vec![("subnet_ids", Dyn::from_strings(["subnet-a", "sn-b"]))],
             "subnet_ids",
-            "Invalid subnet ID",
+            "Invalid subnet_ids",
         ),
         (
             vec![("allowed_security_group_ids", Dyn::from_strings(["group"]))],
             "allowed_security_group_ids",
-            "Invalid security group ID",
+            "Invalid allowed_security_group_ids",
         ),
         (
             vec![("engine_version", "5.7.mysql_aurora.2.11.2".into())],
             "engine_version",
-            "Unsupported engine_version",
+            "Invalid engine_version",
         ),
         (
             vec![("database_name", "fan-site".into())],

@@ -198,8 +198,9 @@ impl Composite for EdgeResource {
     }
 }
 
-fn validate_config(config: &Dyn, diags: &mut Diags) {
-    if let Some(name) = config.get("name").as_str() {
+/// The rules declared on single attributes (`Attribute::rule`).
+pub(crate) mod rules {
+    pub fn bucket_name(name: &str) -> Option<String> {
         let ok = (3..=63).contains(&name.len())
             && name
                 .chars()
@@ -213,70 +214,36 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 .last()
                 .is_some_and(|c| c.is_ascii_alphanumeric())
             && !name.contains("..");
-        if !ok {
-            diags.attr_error(AttrPath::attr("name"), "Invalid name", format!("{name:?} is not an S3 bucket name: use 3 to 63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."));
-        }
+        (!ok).then(|| format!("{name:?} is not an S3 bucket name: use 3 to 63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."))
     }
-    if let Some(p) = config.get("api_path_pattern").as_str() {
-        if !p.starts_with('/') || p == "/*" {
-            diags.attr_error(AttrPath::attr("api_path_pattern"), "Invalid api_path_pattern", format!("{p:?}: use a path under the site such as \"/api/*\" (not \"/*\", which is the site itself)."));
-        }
+
+    pub fn api_path(p: &str) -> Option<String> {
+        (!p.starts_with('/') || p == "/*").then(|| format!("{p:?}: use a path under the site such as \"/api/*\" (not \"/*\", which is the site itself)."))
     }
-    if let Some(o) = config.get("api_origin").as_str() {
-        if o.contains("://") || o.contains('/') || o.is_empty() {
-            diags.attr_error(AttrPath::attr("api_origin"), "Invalid api_origin", format!("{o:?}: give a host name only, such as \"api-123.ap-northeast-2.elb.amazonaws.com\" (no scheme, no path)."));
-        }
+
+    pub fn host_name(o: &str) -> Option<String> {
+        (o.contains("://") || o.contains('/') || o.is_empty()).then(|| format!("{o:?}: give a host name only, such as \"api-123.ap-northeast-2.elb.amazonaws.com\" (no scheme, no path)."))
     }
-    if let Some(p) = config.get("api_origin_protocol").as_str() {
-        if !["https-only", "http-only", "match-viewer"].contains(&p) {
-            diags.attr_error(
-                AttrPath::attr("api_origin_protocol"),
-                "Invalid api_origin_protocol",
-                format!(
-                    "{p:?} is not allowed; use \"https-only\", \"http-only\" or \"match-viewer\"."
-                ),
-            );
-        }
+
+    pub fn managed_rule_group(g: &str) -> Option<String> {
+        (!g.starts_with("AWSManagedRules")).then(|| {
+            format!(
+                "{g:?} is not an AWS managed rule group such as \"AWSManagedRulesCommonRuleSet\"."
+            )
+        })
     }
-    if let Some(p) = config.get("price_class").as_str() {
-        if !["PriceClass_All", "PriceClass_200", "PriceClass_100"].contains(&p) {
-            diags.attr_error(AttrPath::attr("price_class"), "Invalid price_class", format!("{p:?} is not allowed; use \"PriceClass_All\", \"PriceClass_200\" or \"PriceClass_100\"."));
-        }
+
+    pub fn country_code(c: &str) -> Option<String> {
+        (!(c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase())))
+            .then(|| format!("{c:?} is not an ISO 3166 alpha-2 code such as \"KR\"."))
     }
-    match config.get("rate_limit") {
-        Dyn::Number(n) if !(100..=2_000_000_000).contains(n) => diags.attr_error(
-            AttrPath::attr("rate_limit"),
-            "Invalid rate_limit",
-            format!("{n} is out of range; use 100 to 2000000000 requests per 5 minutes."),
-        ),
-        Dyn::Float(f) => diags.attr_error(
-            AttrPath::attr("rate_limit"),
-            "Invalid rate_limit",
-            format!("{f} is not a whole number."),
-        ),
-        _ => {}
+
+    pub fn us_east_1_certificate(arn: &str) -> Option<String> {
+        (!arn.starts_with("arn:aws:acm:us-east-1:")).then(|| format!("{arn:?}: CloudFront takes ACM certificates from us-east-1 only, such as \"arn:aws:acm:us-east-1:123456789012:certificate/...\"."))
     }
-    if let Some(groups) = config.get("managed_rule_groups").as_list() {
-        for (i, g) in groups.iter().enumerate() {
-            if let Some(g) = g.as_str().filter(|g| !g.starts_with("AWSManagedRules")) {
-                diags.attr_error(AttrPath::attr("managed_rule_groups").then_index(i), "Invalid managed rule group", format!("{g:?} is not an AWS managed rule group such as \"AWSManagedRulesCommonRuleSet\"."));
-            }
-        }
-    }
-    if let Some(codes) = config.get("geo_block").as_list() {
-        for (i, c) in codes.iter().enumerate() {
-            if let Some(c) = c
-                .as_str()
-                .filter(|c| !(c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase())))
-            {
-                diags.attr_error(
-                    AttrPath::attr("geo_block").then_index(i),
-                    "Invalid country code",
-                    format!("{c:?} is not an ISO 3166 alpha-2 code such as \"KR\"."),
-                );
-            }
-        }
-    }
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
     let aliases = config
         .get("aliases")
         .as_list()
@@ -285,11 +252,6 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
     let cert = config.get("certificate_arn");
     if aliases && cert.is_null() {
         diags.attr_error(AttrPath::attr("aliases"), "Aliases without a certificate", "CloudFront serves aliases only with a certificate for them: set certificate_arn to an ACM certificate in us-east-1.");
-    }
-    if let Some(arn) = cert.as_str() {
-        if !arn.starts_with("arn:aws:acm:us-east-1:") {
-            diags.attr_error(AttrPath::attr("certificate_arn"), "Invalid certificate_arn", format!("{arn:?}: CloudFront takes ACM certificates from us-east-1 only, such as \"arn:aws:acm:us-east-1:123456789012:certificate/...\"."));
-        }
     }
     if !config.get("hosted_zone_id").is_null() && !aliases && !config.get("aliases").is_unknown() {
         diags.attr_error(

@@ -1,7 +1,7 @@
 use crate::schema::{Attribute, Block, Schema, Ty};
 use crate::value::Dyn;
 
-use super::{DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT};
+use super::{rules, DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT};
 
 pub fn schema() -> Schema {
     Schema {
@@ -9,17 +9,17 @@ pub fn schema() -> Schema {
         block: Block {
             description: "The global front door of the site: a private S3 bucket for the built React app, CloudFront in front of it (Origin Access Control, HTTPS, HTTP/2 and HTTP/3, compression, security headers, SPA fallback) with an optional API origin, a WAF web ACL (managed rules, a per-IP rate limit, optional geo blocking) made in us-east-1 whatever the provider's region, and Route53 alias records.".into(),
             attributes: vec![
-                Attribute::required("name", Ty::String, "Name of the S3 bucket (globally unique: 3 to 63 lowercase letters, digits, `-` and `.`), and the prefix of the origin access control (`<name>-oac`) and web ACL (`<name>-waf`). Changing it replaces the edge.").force_new(),
-                Attribute::optional("api_origin", Ty::String, "Host name of the API, such as a fansite_service's `alb_dns_name`. Requests matching `api_path_pattern` go there, uncached, with every header, cookie and query string."),
-                Attribute::optional_computed("api_path_pattern", Ty::String, "Path pattern routed to `api_origin`.").default("/api/*"),
-                Attribute::optional_computed("api_origin_protocol", Ty::String, "How CloudFront reaches `api_origin`: `https-only`, `http-only` (an ALB without a certificate) or `match-viewer`.").default("https-only"),
+                Attribute::required("name", Ty::String, "Name of the S3 bucket (globally unique: 3 to 63 lowercase letters, digits, `-` and `.`), and the prefix of the origin access control (`<name>-oac`) and web ACL (`<name>-waf`). Changing it replaces the edge.").force_new().rule(rules::bucket_name, "an S3 bucket name: 3 to 63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit"),
+                Attribute::optional("api_origin", Ty::String, "Host name of the API, such as a fansite_service's `alb_dns_name`. Requests matching `api_path_pattern` go there, uncached, with every header, cookie and query string.").rule(rules::host_name, "a host name only, with no scheme and no path"),
+                Attribute::optional_computed("api_path_pattern", Ty::String, "Path pattern routed to `api_origin`.").default("/api/*").rule(rules::api_path, "a path under the site, such as `/api/*` (not `/*`)"),
+                Attribute::optional_computed("api_origin_protocol", Ty::String, "How CloudFront reaches `api_origin`: `https-only`, `http-only` (an ALB without a certificate) or `match-viewer`.").default("https-only").one_of(&["https-only", "http-only", "match-viewer"]),
                 Attribute::optional("aliases", Ty::list_of_strings(), "Domains the site answers on, such as `[\"fans.example.com\"]`; needs `certificate_arn`."),
-                Attribute::optional("certificate_arn", Ty::String, "ARN of an ACM certificate in us-east-1 covering `aliases`; viewers then need TLS 1.2 or later. Without it, the distribution's own `*.cloudfront.net` name and certificate are used."),
+                Attribute::optional("certificate_arn", Ty::String, "ARN of an ACM certificate in us-east-1 covering `aliases`; viewers then need TLS 1.2 or later. Without it, the distribution's own `*.cloudfront.net` name and certificate are used.").rule(rules::us_east_1_certificate, "an ACM certificate ARN in us-east-1"),
                 Attribute::optional("hosted_zone_id", Ty::String, "Route53 hosted zone in which an A and an AAAA alias record is made for each of `aliases`.").not_refreshed("a distribution does not name the zone its alias records are in."),
-                Attribute::optional_computed("price_class", Ty::String, "Edge locations served from: `PriceClass_All` (every region, for fans worldwide), `PriceClass_200` or `PriceClass_100`.").default("PriceClass_All"),
-                Attribute::optional_computed("rate_limit", Ty::Number, &format!("Requests one IP may make in 5 minutes before WAF blocks it, 100 to 2000000000 (default {DEFAULT_RATE_LIMIT}): the ticket-day flood guard.")).default(DEFAULT_RATE_LIMIT),
-                Attribute::optional_computed("managed_rule_groups", Ty::list_of_strings(), "AWS managed WAF rule groups, in order. Default: `AWSManagedRulesCommonRuleSet`, `AWSManagedRulesKnownBadInputsRuleSet`, `AWSManagedRulesAmazonIpReputationList`.").default(Dyn::from_strings(DEFAULT_MANAGED_RULE_GROUPS.iter().copied())),
-                Attribute::optional("geo_block", Ty::list_of_strings(), "Countries whose requests WAF blocks, as ISO 3166 alpha-2 codes such as `[\"XX\"]`."),
+                Attribute::optional_computed("price_class", Ty::String, "Edge locations served from: `PriceClass_All` (every region, for fans worldwide), `PriceClass_200` or `PriceClass_100`.").default("PriceClass_All").one_of(&["PriceClass_All", "PriceClass_200", "PriceClass_100"]),
+                Attribute::optional_computed("rate_limit", Ty::Number, &format!("Requests one IP may make in 5 minutes before WAF blocks it (default {DEFAULT_RATE_LIMIT}): the ticket-day flood guard.")).default(DEFAULT_RATE_LIMIT).range(100, 2_000_000_000),
+                Attribute::optional_computed("managed_rule_groups", Ty::list_of_strings(), "AWS managed WAF rule groups, in order. Default: `AWSManagedRulesCommonRuleSet`, `AWSManagedRulesKnownBadInputsRuleSet`, `AWSManagedRulesAmazonIpReputationList`.").default(Dyn::from_strings(DEFAULT_MANAGED_RULE_GROUPS.iter().copied())).rule(rules::managed_rule_group, "AWS managed rule groups, such as `AWSManagedRulesCommonRuleSet`"),
+                Attribute::optional("geo_block", Ty::list_of_strings(), "Countries whose requests WAF blocks, as ISO 3166 alpha-2 codes such as `[\"XX\"]`.").rule(rules::country_code, "ISO 3166 alpha-2 codes such as `KR`"),
                 Attribute::optional("content_hash", Ty::String, "A hash of the built site (for example `filesha256` over the build). When it changes, every path is invalidated and the apply waits until the edge caches have dropped them.").not_refreshed("the provider's own trigger for an invalidation; AWS keeps no hash of the site."),
                 Attribute::optional_computed("force_destroy", Ty::Bool, "Delete the site's files with the bucket on destroy. When false (the default), destroying an edge whose bucket still holds files fails and keeps them.").default(false).not_refreshed("how the provider deletes the bucket, not a setting of the bucket."),
                 Attribute::optional("tags", Ty::map_of_strings(), "Tags for the bucket, distribution and web ACL, on top of the provider's `default_tags`."),

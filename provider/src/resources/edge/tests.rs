@@ -54,12 +54,12 @@ fn bad_inputs_are_reported_on_their_attribute() {
         (
             vec![("managed_rule_groups", Dyn::from_strings(["MyRules"]))],
             "managed_rule_groups[0]",
-            "Invalid managed rule group",
+            "Invalid managed_rule_groups",
         ),
         (
             vec![("geo_block", Dyn::from_strings(["kor"]))],
             "geo_block[0]",
-            "Invalid country code",
+            "Invalid geo_block",
         ),
         (
             vec![("aliases", Dyn::from_strings(["fans.example.com"]))],

@@ -223,30 +223,40 @@ impl Composite for NetworkResource {
     }
 }
 
-fn validate_config(config: &Dyn, diags: &mut Diags) {
-    if let Some(name) = config.get("name").as_str() {
+/// The rules declared on single attributes (`Attribute::rule`).
+pub(crate) mod rules {
+    use ipnet::Ipv4Net;
+
+    pub fn name(name: &str) -> Option<String> {
         let ok_chars = name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if name.is_empty() || name.len() > 64 || !ok_chars {
-            diags.attr_error(
-                AttrPath::attr("name"),
-                "Invalid name",
-                format!("{name:?}: use 1 to 64 letters, digits, '-', '_' or '.'."),
-            );
-        }
+        (name.is_empty() || name.len() > 64 || !ok_chars)
+            .then(|| format!("{name:?}: use 1 to 64 letters, digits, '-', '_' or '.'."))
     }
-    let vpc = config.get("cidr_block").as_str().and_then(|c| {
-        let parsed = parse_vpc_cidr(c);
-        if let Err(why) = &parsed {
-            diags.attr_error(
-                AttrPath::attr("cidr_block"),
-                "Invalid cidr_block",
-                why.clone(),
-            );
-        }
-        parsed.ok()
-    });
+
+    pub fn vpc_cidr(c: &str) -> Option<String> {
+        super::parse_vpc_cidr(c).err()
+    }
+
+    pub fn zone_name(z: &str) -> Option<String> {
+        (!super::is_zone_name(z))
+            .then(|| format!("{z:?} is not a zone name such as \"us-east-1a\"."))
+    }
+
+    /// The block itself; whether it lies inside `cidr_block` is checked across attributes.
+    pub fn subnet_cidr(cidr: &str) -> Option<String> {
+        cidr.parse::<Ipv4Net>()
+            .err()
+            .map(|_| format!("{cidr:?} is not an IPv4 CIDR block such as \"10.0.1.0/24\"."))
+    }
+}
+
+fn validate_config(config: &Dyn, diags: &mut Diags) {
+    let vpc = config
+        .get("cidr_block")
+        .as_str()
+        .and_then(|c| parse_vpc_cidr(c).ok());
     if let Some(zones) = config.get("availability_zones").as_list() {
         if zones.is_empty() {
             diags.attr_error(AttrPath::attr("availability_zones"), "No availability zones", "List at least one zone, or leave availability_zones out for the region's first two.");
@@ -255,13 +265,7 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
         for (i, z) in zones.iter().enumerate() {
             let Some(z) = z.as_str() else { continue };
             let path = AttrPath::attr("availability_zones").then_index(i);
-            if !is_zone_name(z) {
-                diags.attr_error(
-                    path,
-                    "Invalid availability zone",
-                    format!("{z:?} is not a zone name such as \"us-east-1a\"."),
-                );
-            } else if seen.contains(&z) {
+            if is_zone_name(z) && seen.contains(&z) {
                 diags.attr_error(
                     path,
                     "Duplicate availability zone",
@@ -278,22 +282,13 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
         for (az, cidr) in m {
             let Some(cidr) = cidr.as_str() else { continue };
             let path = AttrPath::attr(attr).then_key(az);
-            match cidr.parse::<Ipv4Net>() {
-                Err(_) => diags.attr_error(
-                    path,
-                    "Invalid subnet CIDR",
-                    format!("{cidr:?} is not an IPv4 CIDR block such as \"10.0.1.0/24\"."),
-                ),
-                Ok(net) => {
-                    if let Some(vpc) = vpc {
-                        if !vpc.contains(&net) {
-                            diags.attr_error(
-                                path,
-                                "Subnet outside the VPC",
-                                format!("{cidr} is not inside cidr_block {vpc}."),
-                            );
-                        }
-                    }
+            if let (Ok(net), Some(vpc)) = (cidr.parse::<Ipv4Net>(), vpc) {
+                if !vpc.contains(&net) {
+                    diags.attr_error(
+                        path,
+                        "Subnet outside the VPC",
+                        format!("{cidr} is not inside cidr_block {vpc}."),
+                    );
                 }
             }
         }

@@ -62,7 +62,7 @@ fn bad_inputs_are_reported_on_their_attribute() {
             "availability_zones",
             Dyn::from_strings(["East"]),
             "availability_zones[0]",
-            "Invalid availability zone",
+            "Invalid availability_zones",
         ),
         (
             "nat_strategy",
@@ -80,7 +80,7 @@ fn bad_inputs_are_reported_on_their_attribute() {
             "private_subnet_cidrs",
             map("us-east-1a", "nope"),
             "private_subnet_cidrs[\"us-east-1a\"]",
-            "Invalid subnet CIDR",
+            "Invalid private_subnet_cidrs",
         ),
         (
             "tags",

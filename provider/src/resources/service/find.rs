@@ -5,7 +5,9 @@ use crate::error::Result;
 use crate::resources::{null_if_unset, own_tags};
 
 use super::defaults::{DEFAULT_ALARM_CPU, DEFAULT_EVALUATION_PERIODS};
-use super::state::{split_image, Deployment, HealthCheckBlock, Scaling, ServiceState, Tags};
+use super::state::{
+    split_image, Alerts, Deployment, HealthCheckBlock, Scaling, ServiceState, Tags,
+};
 
 /// Keeps the configured order when the set is the same.
 fn same_set(hint: &[String], mut found: Vec<String>) -> Vec<String> {
@@ -113,35 +115,7 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
 
     let retention = logs::retention(&aws.logs, &hints.log_group()).await?;
 
-    // Scaling: autoscaling owns the count while the count is within its bounds.
-    let (scaling, desired_count) =
-        match autoscaling::service_scaling(&aws.autoscaling, &cluster, &hints.name).await? {
-            Some(s) => (
-                Scaling {
-                    min: s.min,
-                    max: s.max,
-                    target_cpu: s.target_cpu.round() as i32,
-                    requests_per_target: s.requests_per_target.map(|(n, _)| n.round() as i32),
-                    scheduled: s.scheduled,
-                },
-                if (s.min..=s.max).contains(&svc.desired) {
-                    hints.desired_count
-                } else {
-                    svc.desired
-                },
-            ),
-            None => (
-                Scaling {
-                    max: hints.scaling().min,
-                    scheduled: Vec::new(),
-                    requests_per_target: None,
-                    ..hints.scaling()
-                },
-                svc.desired,
-            ),
-        };
-    let autoscaling =
-        (hints.autoscaling.is_some() || scaling != Scaling::default()).then_some(scaling);
+    let (autoscaling, desired_count) = find_scaling(aws, hints, svc.desired).await?;
 
     // Deployments: how ECS replaces tasks.
     let wait_for_steady_state = hints.wait_for_steady_state();
@@ -158,41 +132,7 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
     let deployment =
         (hints.deployment.is_some() || deployment != Deployment::default()).then_some(deployment);
 
-    // Alerts.
-    let alarm_topic_arn = match &hints.alarm_topic_arn {
-        Some(arn) if sns::topic_exists(&aws.sns, arn).await? => Some(arn.clone()),
-        _ => None,
-    };
-    let mut alerts = hints.alerts();
-    let mut alarm_name = None;
-    if let Some((_, threshold, periods, actions)) =
-        cloudwatch::find_alarm(&aws.cloudwatch, &hints.alarm()).await?
-    {
-        alerts.cpu_threshold = threshold.round() as i32;
-        alerts.evaluation_periods = periods;
-        if alarm_topic_arn
-            .as_ref()
-            .is_some_and(|t| actions.contains(t))
-        {
-            alarm_name = Some(hints.alarm());
-        }
-    }
-    let notifier_function_arn = lambda::function(&aws.lambda, &hints.notifier_function())
-        .await?
-        .map(|(arn, _)| arn);
-    alerts.slack_webhook_url = None;
-    let mut webhook_secret_arn = hints.webhook_secret_arn.clone();
-    if let Some(arn) = &hints.webhook_secret_arn {
-        match secrets::read_secret(&aws.secrets, arn).await? {
-            Some((value, _)) => alerts.slack_webhook_url = Some(value),
-            None => webhook_secret_arn = None,
-        }
-    }
-    let alerts = (hints.alerts.is_some()
-        || alerts.slack_webhook_url.is_some()
-        || alerts.cpu_threshold != DEFAULT_ALARM_CPU
-        || alerts.evaluation_periods != DEFAULT_EVALUATION_PERIODS)
-        .then_some(alerts);
+    let alerts = find_alerts(aws, hints).await?;
 
     let mut found = ServiceState {
         name: hints.name.clone(),
@@ -228,7 +168,7 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         autoscaling,
         health_check,
         deployment,
-        alerts,
+        alerts: alerts.block,
         url: hints.url.clone(),
         alb_arn: lb.as_ref().map(|lb| lb.arn.clone()),
         alb_dns_name: match &lb {
@@ -258,14 +198,113 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
             &hints.task_role_arn,
         ),
         log_group_name: retention.map(|_| hints.log_group()),
-        alarm_topic_arn,
-        alarm_name,
-        notifier_function_arn,
-        webhook_secret_arn,
+        alarm_topic_arn: alerts.topic_arn,
+        alarm_name: alerts.alarm_name,
+        notifier_function_arn: alerts.function_arn,
+        webhook_secret_arn: alerts.secret_arn,
     };
     if let Some(lb) = &lb {
         // http or https, by the certificate just read.
         found.url = Some(found.url_for(&lb.dns_name));
     }
     Ok(Some(found))
+}
+
+/// The `autoscaling {}` block and the desired count, as Application Auto
+/// Scaling and ECS have them (`desired`: what the service runs for now).
+async fn find_scaling(
+    aws: &Aws,
+    hints: &ServiceState,
+    desired: i32,
+) -> Result<(Option<Scaling>, i32)> {
+    // Scaling: autoscaling owns the count while the count is within its bounds.
+    let (scaling, desired_count) = match autoscaling::service_scaling(
+        &aws.autoscaling,
+        &hints.cluster(),
+        &hints.name,
+    )
+    .await?
+    {
+        Some(s) => (
+            Scaling {
+                min: s.min,
+                max: s.max,
+                target_cpu: s.target_cpu.round() as i32,
+                requests_per_target: s.requests_per_target.map(|(n, _)| n.round() as i32),
+                scheduled: s.scheduled,
+            },
+            if (s.min..=s.max).contains(&desired) {
+                hints.desired_count
+            } else {
+                desired
+            },
+        ),
+        None => (
+            Scaling {
+                max: hints.scaling().min,
+                scheduled: Vec::new(),
+                requests_per_target: None,
+                ..hints.scaling()
+            },
+            desired,
+        ),
+    };
+    let autoscaling =
+        (hints.autoscaling.is_some() || scaling != Scaling::default()).then_some(scaling);
+    Ok((autoscaling, desired_count))
+}
+
+/// The alerts' parts as AWS has them.
+struct FoundAlerts {
+    block: Option<Alerts>,
+    topic_arn: Option<String>,
+    alarm_name: Option<String>,
+    function_arn: Option<String>,
+    secret_arn: Option<String>,
+}
+
+/// The alarm, its topic, and the Slack notifier with its webhook.
+async fn find_alerts(aws: &Aws, hints: &ServiceState) -> Result<FoundAlerts> {
+    // Alerts.
+    let alarm_topic_arn = match &hints.alarm_topic_arn {
+        Some(arn) if sns::topic_exists(&aws.sns, arn).await? => Some(arn.clone()),
+        _ => None,
+    };
+    let mut alerts = hints.alerts();
+    let mut alarm_name = None;
+    if let Some((_, threshold, periods, actions)) =
+        cloudwatch::find_alarm(&aws.cloudwatch, &hints.alarm()).await?
+    {
+        alerts.cpu_threshold = threshold.round() as i32;
+        alerts.evaluation_periods = periods;
+        if alarm_topic_arn
+            .as_ref()
+            .is_some_and(|t| actions.contains(t))
+        {
+            alarm_name = Some(hints.alarm());
+        }
+    }
+    let notifier_function_arn = lambda::function(&aws.lambda, &hints.notifier_function())
+        .await?
+        .map(|(arn, _)| arn);
+    alerts.slack_webhook_url = None;
+    let mut webhook_secret_arn = hints.webhook_secret_arn.clone();
+    if let Some(arn) = &hints.webhook_secret_arn {
+        match secrets::read_secret(&aws.secrets, arn).await? {
+            Some((value, _)) => alerts.slack_webhook_url = Some(value),
+            None => webhook_secret_arn = None,
+        }
+    }
+    let block = (hints.alerts.is_some()
+        || alerts.slack_webhook_url.is_some()
+        || alerts.cpu_threshold != DEFAULT_ALARM_CPU
+        || alerts.evaluation_periods != DEFAULT_EVALUATION_PERIODS)
+        .then_some(alerts);
+    Ok(FoundAlerts {
+        block,
+        topic_arn: alarm_topic_arn,
+        alarm_name,
+        function_arn: notifier_function_arn,
+        secret_arn: webhook_secret_arn,
+    })
 }

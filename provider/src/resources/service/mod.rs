@@ -479,7 +479,6 @@ fn env_name_ok(k: &str) -> bool {
 }
 
 fn validate_config(config: &Dyn, diags: &mut Diags) {
-    validate_names_and_image(config, diags);
     validate_task(config, diags);
     validate_network(config, diags);
     validate_autoscaling(config, diags);
@@ -487,10 +486,11 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
     validate_tags(config, diags);
 }
 
-/// The names, the image and its tag.
-fn validate_names_and_image(config: &Dyn, diags: &mut Diags) {
-    let a = AttrPath::attr;
-    if let Some(name) = config.get("name").as_str() {
+/// The rules declared on single attributes (`Attribute::rule`).
+pub(crate) mod rules {
+    use super::{semver_problem, state};
+
+    pub fn name(name: &str) -> Option<String> {
         let ok = !name.is_empty()
             && name.len() <= 28
             && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
@@ -499,35 +499,43 @@ fn validate_names_and_image(config: &Dyn, diags: &mut Diags) {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !name.ends_with('-')
             && !name.contains("--");
-        if !ok {
-            diags.attr_error(a("name"), "Invalid name", format!("{name:?}: use 1 to 28 lowercase letters, digits and '-', starting with a letter, with no '--' and no '-' at the end (the load balancer's name is limited to 32)."));
-        }
+        (!ok).then(|| format!("{name:?}: use 1 to 28 lowercase letters, digits and '-', starting with a letter, with no '--' and no '-' at the end (the load balancer's name is limited to 32)."))
     }
-    if let Some(c) = config.get("cluster_name").as_str() {
+
+    pub fn cluster_name(c: &str) -> Option<String> {
         let ok = !c.is_empty()
             && c.len() <= 255
             && c.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !ok {
-            diags.attr_error(
-                a("cluster_name"),
-                "Invalid cluster_name",
-                format!("{c:?}: use 1 to 255 letters, digits, '-' and '_'."),
-            );
-        }
+        (!ok).then(|| format!("{c:?}: use 1 to 255 letters, digits, '-' and '_'."))
     }
-    if let Some(image) = config.get("image").as_str() {
+
+    pub fn image(image: &str) -> Option<String> {
         let (_, tag) = state::split_image(image);
         if image.is_empty() || image.contains(char::is_whitespace) || image.contains('@') {
-            diags.attr_error(a("image"), "Invalid image", format!("{image:?} is not an image repository such as \"123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api\"."));
+            Some(format!("{image:?} is not an image repository such as \"123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api\"."))
         } else if !tag.is_empty() {
-            diags.attr_error(a("image"), "Tag in image", format!("{image:?} has the tag {tag:?} in it: give the repository in image and the version in image_tag."));
+            Some(format!("{image:?} has the tag {tag:?} in it: give the repository in image and the version in image_tag."))
+        } else {
+            None
         }
     }
-    if let Some(tag) = config.get("image_tag").as_str() {
-        if let Some(why) = semver_problem(tag) {
-            diags.attr_error(a("image_tag"), "Invalid image_tag", why);
-        }
+
+    pub fn image_tag(tag: &str) -> Option<String> {
+        semver_problem(tag)
+    }
+
+    pub fn secret_reference(v: &str) -> Option<String> {
+        let parts: Vec<&str> = v.split(':').collect();
+        let ok = v.starts_with("arn:")
+            && parts.get(2) == Some(&"secretsmanager")
+            && parts.get(5) == Some(&"secret")
+            && parts.len() >= 7;
+        (!ok).then(|| format!("{v:?} is not a Secrets Manager secret ARN; use \"arn:aws:secretsmanager:<region>:<account>:secret:<name>\", or add \":<json key>::\" for one key."))
+    }
+
+    pub fn certificate_arn(c: &str) -> Option<String> {
+        (!(c.starts_with("arn:") && c.contains(":acm:") && c.contains(":certificate/"))).then(|| format!("{c:?} is not an ACM certificate ARN such as \"arn:aws:acm:ap-northeast-2:123456789012:certificate/...\"."))
     }
 }
 
@@ -578,7 +586,7 @@ fn validate_task(config: &Dyn, diags: &mut Diags) {
         }
     }
     if let Some(secrets) = config.get("secrets").as_map() {
-        for (k, v) in secrets {
+        for k in secrets.keys() {
             if !env_name_ok(k) {
                 diags.attr_error(
                     a("secrets").then_key(k),
@@ -593,16 +601,6 @@ fn validate_task(config: &Dyn, diags: &mut Diags) {
                     format!("{k} is in both environment and secrets; keep it in secrets only."),
                 );
             }
-            if let Some(v) = v.as_str() {
-                let parts: Vec<&str> = v.split(':').collect();
-                let ok = v.starts_with("arn:")
-                    && parts.get(2) == Some(&"secretsmanager")
-                    && parts.get(5) == Some(&"secret")
-                    && parts.len() >= 7;
-                if !ok {
-                    diags.attr_error(a("secrets").then_key(k), "Invalid secret reference", format!("{v:?} is not a Secrets Manager secret ARN; use \"arn:aws:secretsmanager:<region>:<account>:secret:<name>\", or add \":<json key>::\" for one key."));
-                }
-            }
         }
     }
 }
@@ -610,50 +608,11 @@ fn validate_task(config: &Dyn, diags: &mut Diags) {
 /// Where it runs: the VPC, subnets, access to other groups, the certificate, logs.
 fn validate_network(config: &Dyn, diags: &mut Diags) {
     let a = AttrPath::attr;
-    if let Some(vpc) = config.get("vpc_id").as_str() {
-        if !vpc.starts_with("vpc-") {
-            diags.attr_error(
-                a("vpc_id"),
-                "Invalid vpc_id",
-                format!("{vpc:?} is not a VPC ID such as \"vpc-0123456789abcdef0\"."),
-            );
-        }
-    }
     for attr in ["public_subnet_ids", "private_subnet_ids"] {
         if let Some(list) = config.get(attr).as_list() {
             if list.len() < 2 && !list.iter().any(Dyn::is_unknown) {
                 diags.attr_error(a(attr), "Too few subnets", "List subnets in at least two availability zones, so that the service survives the loss of one.");
             }
-            for s in list {
-                if let Some(s) = s.as_str().filter(|s| !s.starts_with("subnet-")) {
-                    diags.attr_error(
-                        a(attr),
-                        "Invalid subnet ID",
-                        format!("{s:?} is not a subnet ID such as \"subnet-0123456789abcdef0\"."),
-                    );
-                }
-            }
-        }
-    }
-    if let Some(items) = config.get("allow_to").as_list() {
-        for (i, item) in items.iter().enumerate() {
-            let p = |n: &str| a("allow_to").then_index(i).then_attr(n);
-            if let Some(g) = item
-                .get("security_group_id")
-                .as_str()
-                .filter(|g| !g.starts_with("sg-"))
-            {
-                diags.attr_error(
-                    p("security_group_id"),
-                    "Invalid security group ID",
-                    format!("{g:?} is not a security group ID such as \"sg-0123456789abcdef0\"."),
-                );
-            }
-        }
-    }
-    if let Some(c) = config.get("certificate_arn").as_str() {
-        if !(c.starts_with("arn:") && c.contains(":acm:") && c.contains(":certificate/")) {
-            diags.attr_error(a("certificate_arn"), "Invalid certificate_arn", format!("{c:?} is not an ACM certificate ARN such as \"arn:aws:acm:ap-northeast-2:123456789012:certificate/...\"."));
         }
     }
     if let Some(d) = config.get("log_retention_days").as_i64() {

@@ -1,6 +1,8 @@
+use crate::resources::ids;
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema, Ty};
 
 use super::defaults::*;
+use super::rules;
 
 fn block(name: &'static str, nesting: Nesting, block: Block) -> NestedBlock {
     NestedBlock {
@@ -102,7 +104,7 @@ pub fn schema() -> Schema {
     let allow_to = Block {
         description: "A security group the tasks may reach, such as a fansite_database's: the ingress rule is added to that group, and removed on destroy.".into(),
         attributes: vec![
-            Attribute::required("security_group_id", Ty::String, "The group to open, such as a fansite_database's `security_group_id`."),
+            Attribute::required("security_group_id", Ty::String, "The group to open, such as a fansite_database's `security_group_id`.").rule(ids::security_group, "a security group ID"),
             Attribute::optional_computed("port", Ty::Number, "Its TCP port (default 3306, MySQL).").default(3306i64).range(1, 65535),
         ],
         blocks: vec![],
@@ -112,20 +114,20 @@ pub fn schema() -> Schema {
         block: Block {
             description: "The API on ECS Fargate across availability zones behind an Application Load Balancer: cluster, task definition, service with the deployment circuit breaker, task autoscaling, roles with least privilege, logs, and a CPU alarm to Slack. A new `image_tag` rolls out a new task definition revision without downtime.".into(),
             attributes: vec![
-                Attribute::required("name", Ty::String, "Name of the service, and of its load balancer, target group, roles (`<name>-exec`, `<name>-task`), security groups and log group (`/ecs/<name>`): lowercase letters, digits and `-`, starting with a letter, at most 28. Changing it replaces the service.").force_new(),
-                Attribute::optional("cluster_name", Ty::String, "An existing ECS cluster to run in. Left out, a cluster named `name` is made (with Container Insights) and removed with the service. Changing it replaces the service.").force_new(),
-                Attribute::required("image", Ty::String, "Image repository without a tag, such as `123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api`."),
-                Attribute::required("image_tag", Ty::String, "Semantic version of the image to run, `1.2.3` or `v1.2.3` (a pre-release such as `1.3.0-rc.1` too). `latest` and other moving tags are refused: a deploy must name what it runs. A change registers a new revision and rolls the service in place."),
+                Attribute::required("name", Ty::String, "Name of the service, and of its load balancer, target group, roles (`<name>-exec`, `<name>-task`), security groups and log group (`/ecs/<name>`): lowercase letters, digits and `-`, starting with a letter, at most 28. Changing it replaces the service.").force_new().rule(rules::name, "1 to 28 lowercase letters, digits and `-`, starting with a letter, with no `--` and no `-` at the end"),
+                Attribute::optional("cluster_name", Ty::String, "An existing ECS cluster to run in. Left out, a cluster named `name` is made (with Container Insights) and removed with the service. Changing it replaces the service.").force_new().rule(rules::cluster_name, "1 to 255 letters, digits, `-` and `_`"),
+                Attribute::required("image", Ty::String, "Image repository without a tag, such as `123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api`.").rule(rules::image, "an image repository without a tag"),
+                Attribute::required("image_tag", Ty::String, "Semantic version of the image to run, `1.2.3` or `v1.2.3` (a pre-release such as `1.3.0-rc.1` too). `latest` and other moving tags are refused: a deploy must name what it runs. A change registers a new revision and rolls the service in place.").rule(rules::image_tag, "a semantic version, `1.2.3` or `v1.2.3`"),
                 Attribute::optional_computed("container_port", Ty::Number, &format!("Port the API listens on in its container (default {DEFAULT_CONTAINER_PORT}, Fastify's).")).default(i64::from(DEFAULT_CONTAINER_PORT)).range(1, 65535),
                 Attribute::optional_computed("cpu", Ty::Number, &format!("CPU units per task: 256, 512, 1024, 2048, 4096, 8192 or 16384 (default {DEFAULT_CPU}).")).default(i64::from(DEFAULT_CPU)),
                 Attribute::optional_computed("memory", Ty::Number, &format!("Memory per task in MiB, a Fargate size for `cpu` (default {DEFAULT_MEMORY}).")).default(i64::from(DEFAULT_MEMORY)),
                 Attribute::optional("environment", Ty::map_of_strings(), "Plain environment variables of the container. Put passwords in `secrets`, not here."),
-                Attribute::optional("secrets", Ty::map_of_strings(), "Environment variables read from Secrets Manager when a task starts: name → secret ARN, or `<arn>:<json key>::` for one key (a fansite_database's `connection_secret_arn`, say). Only the execution role can read them, and only these."),
+                Attribute::optional("secrets", Ty::map_of_strings(), "Environment variables read from Secrets Manager when a task starts: name → secret ARN, or `<arn>:<json key>::` for one key (a fansite_database's `connection_secret_arn`, say). Only the execution role can read them, and only these.").rule(rules::secret_reference, "Secrets Manager secret ARNs, with `:<json key>::` for one key"),
                 Attribute::optional_computed("desired_count", Ty::Number, &format!("Tasks to run (default {DEFAULT_DESIRED_COUNT}). With autoscaling, only a change of this value is applied; otherwise autoscaling decides.")).default(i64::from(DEFAULT_DESIRED_COUNT)).range(0, MAX_TASKS),
-                Attribute::required("vpc_id", Ty::String, "VPC of the service, such as a fansite_network's `vpc_id`. Changing it replaces the service.").force_new().not_refreshed("a service names its subnets and groups, not their VPC; import reads it from the tasks' security group, and a change replaces the service."),
-                Attribute::required("public_subnet_ids", Ty::Set(Box::new(Ty::String)), "Public subnets for the load balancer, in at least two availability zones."),
-                Attribute::required("private_subnet_ids", Ty::Set(Box::new(Ty::String)), "Private subnets for the tasks, in at least two availability zones."),
-                Attribute::optional("certificate_arn", Ty::String, "ACM certificate for an HTTPS listener on 443 (TLS 1.3 and 1.2). With it, port 80 redirects to HTTPS; without it, port 80 serves."),
+                Attribute::required("vpc_id", Ty::String, "VPC of the service, such as a fansite_network's `vpc_id`. Changing it replaces the service.").force_new().not_refreshed("a service names its subnets and groups, not their VPC; import reads it from the tasks' security group, and a change replaces the service.").rule(ids::vpc, "a VPC ID"),
+                Attribute::required("public_subnet_ids", Ty::Set(Box::new(Ty::String)), "Public subnets for the load balancer, in at least two availability zones.").rule(ids::subnet, "subnet IDs"),
+                Attribute::required("private_subnet_ids", Ty::Set(Box::new(Ty::String)), "Private subnets for the tasks, in at least two availability zones.").rule(ids::subnet, "subnet IDs"),
+                Attribute::optional("certificate_arn", Ty::String, "ACM certificate for an HTTPS listener on 443 (TLS 1.3 and 1.2). With it, port 80 redirects to HTTPS; without it, port 80 serves.").rule(rules::certificate_arn, "an ACM certificate ARN"),
                 Attribute::optional_computed("log_retention_days", Ty::Number, "Days CloudWatch Logs keeps the container's output: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653 (default 30).").default(30i64),
                 Attribute::optional_computed("keep_revisions", Ty::Number, "Task definition revisions kept after a deploy, the running one included (default 5); older ones are deregistered once the new one is stable.").default(5i64).range(1, 100).not_refreshed("how many old task definition revisions the provider deregisters, not a setting of the service."),
                 Attribute::optional("tags", Ty::map_of_strings(), "Tags for every part, on top of the provider's `default_tags`. Keys starting with `aws:` are reserved."),

@@ -69,7 +69,7 @@ fn bad_inputs_are_refused_at_their_attribute() {
         ),
         (
             vec![("image", "repo/fansite-api:1.0.0".into())],
-            "Tag in image @ image",
+            "Invalid image @ image",
         ),
         (vec![("cpu", Dyn::Number(300))], "Invalid cpu @ cpu"),
         (
@@ -85,7 +85,7 @@ fn bad_inputs_are_refused_at_their_attribute() {
                 "secrets",
                 Dyn::from_string_map([(&"DB".to_string(), &"plain".to_string())]),
             )],
-            "Invalid secret reference @ secrets[\"DB\"]",
+            "Invalid secrets @ secrets[\"DB\"]",
         ),
         (
             vec![("log_retention_days", Dyn::Number(10))],
@@ -146,7 +146,7 @@ fn bad_inputs_are_refused_at_their_attribute() {
         ),
         (
             vec![("allow_to", block(&[("security_group_id", "db".into())]))],
-            "Invalid security group ID @ allow_to[0].security_group_id",
+            "Invalid allow_to.security_group_id @ allow_to[0].security_group_id",
         ),
     ];
     for (extra, want) in cases {
