@@ -149,6 +149,12 @@ pub trait Composite: Send + Sync + 'static {
     async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Self::State>;
 }
 
+/// Which operation [`Driver::finish`] ends, and the `timeouts` it was given.
+struct Step<'a> {
+    action: &'static str,
+    timeouts: &'a Dyn,
+}
+
 /// A [`Composite`] served as a [`Resource`].
 pub struct Driver<C>(pub C);
 
@@ -227,10 +233,10 @@ impl<C: Composite> Driver<C> {
         ctx: &Ctx,
         cur: C::State,
         ended: Ended<Result<()>>,
-        action: &str,
-        timeouts: &Dyn,
+        step: Step<'_>,
         diags: &mut Diags,
     ) -> Option<Dyn> {
+        let Step { action, timeouts } = step;
         let (err, stopped) = match ended {
             Ended::Done(Ok(())) => return self.out(&aws.region, &cur, timeouts, diags),
             Ended::Done(Err(e)) => (e, false),
@@ -325,9 +331,11 @@ impl<C: Composite> Resource for Driver<C> {
         let mut cur = self.0.unmade(&want);
         let ctx = self.ctx(aws, timeout(planned, "create", C::TIMEOUTS.create));
         let ended = ctx.run(C::GRACE, self.0.create(aws, &mut cur, &want)).await;
-        let timeouts = planned.get("timeouts");
-        self.finish(aws, &ctx, cur, ended, "creating", timeouts, diags)
-            .await
+        let step = Step {
+            action: "creating",
+            timeouts: planned.get("timeouts"),
+        };
+        self.finish(aws, &ctx, cur, ended, step, diags).await
     }
 
     async fn read(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) -> Option<Dyn> {
@@ -365,9 +373,11 @@ impl<C: Composite> Resource for Driver<C> {
         };
         let ctx = self.ctx(aws, timeout(planned, "update", C::TIMEOUTS.update));
         let ended = ctx.run(C::GRACE, self.0.update(aws, &mut cur, &want)).await;
-        let timeouts = planned.get("timeouts");
-        self.finish(aws, &ctx, cur, ended, "updating", timeouts, diags)
-            .await
+        let step = Step {
+            action: "updating",
+            timeouts: planned.get("timeouts"),
+        };
+        self.finish(aws, &ctx, cur, ended, step, diags).await
     }
 
     async fn delete(&self, aws: &Aws, state: &Dyn, diags: &mut Diags) {

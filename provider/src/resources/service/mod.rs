@@ -265,9 +265,11 @@ impl Composite for ServiceResource {
             );
             return None;
         };
-        let mut hints = ServiceState::default();
-        hints.name = name.to_string();
-        hints.cluster_name = (cluster != name).then(|| cluster.to_string());
+        let hints = ServiceState {
+            name: name.to_string(),
+            cluster_name: (cluster != name).then(|| cluster.to_string()),
+            ..ServiceState::default()
+        };
         match find::find_service(aws, &hints).await {
             Ok(Some(mut found)) => {
                 if found.target_group_arn.is_none() || found.alb_arn.is_none() {
