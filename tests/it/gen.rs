@@ -85,7 +85,9 @@ async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
     let frontend = Workspace::at(tf, &dir.join("workspaces/frontend"), endpoint());
     backend.ok(&["init", "-input=false"]);
     frontend.ok(&["init", "-input=false"]);
-    // Each Terraform version gets its own region, so that the stacks' fixed names do not meet.
+    // Each Terraform version gets its own region, so that the stacks' regional
+    // names do not meet; IAM names are global, so the two versions' runs of
+    // this test take turns (the `generated-stack` group in .config/nextest.toml).
     let region = if tf.version.starts_with("1.15") {
         "eu-west-1"
     } else {
