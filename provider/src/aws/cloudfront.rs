@@ -1,7 +1,6 @@
 //! CloudFront: the distribution in front of the site bucket (and the API),
 //! its Origin Access Control, and invalidations.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudfront::client::Waiters;
@@ -18,7 +17,7 @@ use aws_sdk_cloudfront::Client;
 use super::{aws_error, build_error, not_found_if, waiter_error};
 use crate::error::{Error, Result};
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// AWS managed policies (the same ids in every account).
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";

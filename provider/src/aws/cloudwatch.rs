@@ -1,14 +1,12 @@
 //! CloudWatch alarms: the service's CPU alarm.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use aws_sdk_cloudwatch::Client;
 
 use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// The ECS service metric's period: ECS publishes CPUUtilization every minute.
 pub const PERIOD_SECS: i32 = 60;

@@ -13,7 +13,7 @@ use aws_sdk_ec2::Client;
 use super::{not_found_if, retry_eventual, retry_while_new, waiter_error};
 use crate::error::{is_not_found_code, Error, Result};
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// Whether EC2's answer says that what the call names does not exist. EC2's
 /// SDK models no error shapes (each operation's error has only `Unhandled`),

@@ -15,7 +15,7 @@ use aws_sdk_ecs::Client;
 use super::{aws_error, build_error, gone_is_done, not_found_if};
 use crate::error::{Error, Result};
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// The one container of the service's tasks.
 pub const CONTAINER_NAME: &str = "app";

@@ -1,7 +1,6 @@
 //! Elastic Load Balancing v2: the service's Application Load Balancer, its
 //! target group and its listeners.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::client::Waiters;
@@ -16,7 +15,7 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use super::{aws_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// AWS's recommended policy: TLS 1.3, and TLS 1.2 for older clients.
 pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";

@@ -1,14 +1,12 @@
 //! IAM: the roles a service's tasks and its Slack notifier run as.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
 use super::{aws_error, not_found_if};
 use crate::error::{Error, Result};
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// AWS's managed policy for pulling images and writing logs from Fargate tasks.
 pub const ECS_TASK_EXECUTION_POLICY: &str =

@@ -9,7 +9,7 @@ use aws_sdk_lambda::Client;
 use super::{aws_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 #[derive(Clone, Debug)]
 pub struct FunctionSpec {

@@ -1,13 +1,11 @@
 //! CloudWatch Logs: the log group a service's containers write to.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: [i32; 22] = [

@@ -157,6 +157,9 @@ pub fn gone_is_done(res: Result<()>) -> Result<()> {
     }
 }
 
+/// Tags by key, as every AWS service takes them.
+pub type Tags = std::collections::BTreeMap<String, String>;
+
 /// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 

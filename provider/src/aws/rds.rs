@@ -10,7 +10,7 @@ use aws_sdk_rds::Client;
 use super::{aws_error, gone_is_done, not_found_if, retry_eventual, waiter_error};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// The engine every cluster uses: Aurora MySQL.
 pub const ENGINE: &str = "aurora-mysql";

@@ -1,7 +1,5 @@
 //! S3: the private bucket that holds the built site.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
@@ -14,7 +12,7 @@ use aws_sdk_s3::Client;
 use super::{aws_error, build_error, not_found_if};
 use crate::error::{Error, Result};
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// Whether S3 says the bucket does not exist. S3's SDK models no errors for
 /// ListObjectVersions, GetBucketPolicy or DeleteBucket, so their

@@ -1,14 +1,12 @@
 //! Secrets Manager: the connection secret a database publishes for its apps.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 
 use super::{aws_error, not_found_if};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 fn to_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()

@@ -1,14 +1,12 @@
 //! SNS: the topic a service's alarms notify.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_sns::types::Tag;
 use aws_sdk_sns::Client;
 
 use super::{aws_error, gone_is_done, not_found_if};
 use crate::error::Result;
 
-pub type Tags = BTreeMap<String, String>;
+pub use super::Tags;
 
 /// Makes the topic (CreateTopic of an existing name returns it); returns its ARN.
 pub async fn create_topic(c: &Client, name: &str, tags: &Tags) -> Result<String> {

@@ -22,8 +22,20 @@ pub fn all() -> Vec<SharedResource> {
     ]
 }
 
-/// Tags by key.
-pub type Tags = std::collections::BTreeMap<String, String>;
+pub use crate::aws::Tags;
+
+/// The ids AWS lists, in the configured order when they are the same set
+/// (sorted when they differ), so that a set read back shows no false change.
+pub fn in_configured_order(configured: &[String], mut found: Vec<String>) -> Vec<String> {
+    let mut want = configured.to_vec();
+    want.sort();
+    found.sort();
+    if want == found {
+        configured.to_vec()
+    } else {
+        found
+    }
+}
 
 /// What AWS has, or null when the configuration left it unset and AWS has
 /// nothing: an optional list, map or tag set that was not set stays null

@@ -4,7 +4,7 @@ use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
 use super::state::{parse_connection, sort_instances, DatabaseState, Readers, PORT};
-use crate::resources::{null_if_unset, own_tags};
+use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 /// The database as AWS has it now, field by field. `None`: nothing of the
 /// database is left.
@@ -145,20 +145,6 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         connection_secret_arn,
         connection,
     }))
-}
-
-/// `found`, in the configured order when it is the same set.
-fn in_configured_order(configured: &[String], found: Vec<String>) -> Vec<String> {
-    let sorted = |l: &[String]| {
-        let mut l = l.to_vec();
-        l.sort();
-        l
-    };
-    if sorted(configured) == sorted(&found) {
-        configured.to_vec()
-    } else {
-        found
-    }
 }
 
 /// The cluster is gone (or going) while its security group, subnet group or

@@ -2,24 +2,12 @@
 
 use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, lambda, logs, secrets, sns, Aws};
 use crate::error::Result;
-use crate::resources::{null_if_unset, own_tags};
+use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 use super::defaults::{DEFAULT_ALARM_CPU, DEFAULT_EVALUATION_PERIODS};
 use super::state::{
     split_image, Alerts, Deployment, HealthCheckBlock, Scaling, ServiceState, Tags,
 };
-
-/// Keeps the configured order when the set is the same.
-fn same_set(hint: &[String], mut found: Vec<String>) -> Vec<String> {
-    let mut h = hint.to_vec();
-    h.sort();
-    found.sort();
-    if h == found {
-        hint.to_vec()
-    } else {
-        found
-    }
-}
 
 /// The service as AWS has it now, field by field. `None`: nothing of the
 /// service is left.
@@ -155,10 +143,10 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         desired_count,
         vpc_id: hints.vpc_id.clone(),
         public_subnet_ids: match &lb {
-            Some(lb) => same_set(&hints.public_subnet_ids, lb.subnets.clone()),
+            Some(lb) => in_configured_order(&hints.public_subnet_ids, lb.subnets.clone()),
             None => hints.public_subnet_ids.clone(),
         },
-        private_subnet_ids: same_set(&hints.private_subnet_ids, svc.subnets.clone()),
+        private_subnet_ids: in_configured_order(&hints.private_subnet_ids, svc.subnets.clone()),
         allow_to,
         certificate_arn,
         log_retention_days: retention.unwrap_or(hints.log_retention_days),
