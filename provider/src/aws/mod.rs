@@ -15,6 +15,7 @@ pub mod route53;
 pub mod s3;
 pub mod secrets;
 pub mod sns;
+pub mod wait;
 pub mod wafv2;
 
 use std::collections::BTreeMap;

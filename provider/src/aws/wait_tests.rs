@@ -1,0 +1,119 @@
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+
+fn nat_available(timeout: Duration) -> Wait<'static> {
+    Wait {
+        part: "NAT gateway nat-1",
+        goal: "available",
+        done: &["available"],
+        pending: &["pending"],
+        missing: Missing::WhileNew,
+        timeout,
+    }
+}
+
+/// The SDK's RDS waiter may sleep 16 minutes between two polls; ours never
+/// more than MAX_POLL, so a part that is ready after 10 minutes is seen
+/// within 15 s of it.
+#[tokio::test(start_paused = true)]
+async fn polls_back_off_to_at_most_fifteen_seconds() {
+    let started = Instant::now();
+    let ready = Duration::from_secs(600);
+    let state = nat_available(Duration::from_secs(1800))
+        .until(|| async {
+            Ok(Some(Seen::status(if started.elapsed() < ready {
+                "pending"
+            } else {
+                "available"
+            })))
+        })
+        .await
+        .unwrap();
+    assert_eq!(state, "available");
+    assert!(started.elapsed() <= ready + MAX_POLL, "{:?}", started.elapsed());
+}
+
+/// A just-made part that a lagging describe does not show yet is waited for
+/// (the SDK waiter failed at once), but not past NEW_PART_GRACE.
+#[tokio::test(start_paused = true)]
+async fn a_new_part_not_yet_visible_is_waited_for_a_while() {
+    let calls = AtomicU32::new(0);
+    let state = nat_available(Duration::from_secs(1800))
+        .until(|| async {
+            Ok(match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => None,
+                _ => Some(Seen::status("available")),
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(state, "available");
+    let err = nat_available(Duration::from_secs(1800))
+        .until(|| async { Ok(None) })
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}
+
+/// A failed state ends the wait with AWS's reason in the message (the SDK
+/// waiter said only "reached a failed state").
+#[tokio::test(start_paused = true)]
+async fn a_failed_state_says_aws_s_reason() {
+    let err = nat_available(Duration::from_secs(60))
+        .until(|| async {
+            Ok(Some(Seen::with_reason(
+                "failed",
+                "Gateway.NotAttached: Network vpc-1 has no Internet gateway attached",
+            )))
+        })
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("\"failed\""), "{text}");
+    assert!(text.contains("Gateway.NotAttached"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_for_deletion_ends_when_the_part_is_gone() {
+    let calls = AtomicU32::new(0);
+    let wait = Wait {
+        part: "DB instance db-1",
+        goal: "deleted",
+        done: &["deleted"],
+        pending: &["deleting", "available", "creating", "modifying", "backing-up"],
+        missing: Missing::Done,
+        timeout: Duration::from_secs(60),
+    };
+    let state = wait
+        .until(|| async {
+            Ok(match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Some(Seen::status("creating")),
+                1 => Some(Seen::status("deleting")),
+                _ => None,
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(state, "deleted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_stops_at_its_timeout_with_the_last_state() {
+    let err = nat_available(Duration::from_secs(120))
+        .until(|| async { Ok(Some(Seen::status("pending"))) })
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("still pending after 120s"), "{text}");
+}
+
+#[test]
+fn durations_read_as_people_write_them() {
+    assert_eq!(human(Duration::from_secs(40)), "40 s");
+    assert_eq!(human(Duration::from_secs(1800)), "30 m");
+    assert_eq!(human(Duration::from_secs(185)), "3 m 5 s");
+}
