@@ -17,7 +17,23 @@ EXAMPLES=${EXAMPLES:-network auth database edge service}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
-echo "demo: $("$TF" version | head -1), local AWS endpoint $FANSITE_AWS_ENDPOINT"
+# REALISTIC=1: the realistic layer (tests/realistic/) in front of the endpoint,
+# so that parts take a while to be ready and to go, as on AWS
+# (FANSITE_REALISTIC_SCALE scales its windows).
+if [ "${REALISTIC:-0}" = 1 ]; then
+  mkdir -p target/demo
+  "${CARGO_TARGET_DIR:-target}/debug/fansite-realistic" "$FANSITE_AWS_ENDPOINT" > target/demo/realistic.url 2> target/demo/realistic.log &
+  FANSITE_LAYER_PID=$!
+  if [ "$KEEP" = 1 ]; then
+    echo "demo: the realistic layer (pid $FANSITE_LAYER_PID) keeps running with the endpoint"
+  else
+    trap 'kill $FANSITE_LAYER_PID 2>/dev/null || true; kill ${FANSITE_MOTO_PID:-} 2>/dev/null || true' EXIT
+  fi
+  for _ in $(seq 1 50); do [ -s target/demo/realistic.url ] && break; sleep 0.1; done
+  TF_VAR_aws_endpoint=$(head -1 target/demo/realistic.url)
+  echo "demo: realistic layer at $TF_VAR_aws_endpoint (what it did: target/demo/realistic.log)"
+fi
+echo "demo: $("$TF" version | head -1), local AWS endpoint $TF_VAR_aws_endpoint"
 ROOT=$PWD
 for example in $EXAMPLES; do
   [ -f "examples/$example/main.tf" ] || { echo "demo: no examples/$example" >&2; exit 1; }
@@ -36,7 +52,7 @@ for example in $EXAMPLES; do
   if [ $rc -ne 0 ]; then cat plan.log; echo "demo [$example]: the second plan is NOT empty (exit $rc)" >&2; exit 1; fi
   grep -E "^No changes" plan.log
   if [ "$KEEP" = 1 ]; then
-    echo "demo [$example]: kept. In $DIR: TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT $TF destroy"
+    echo "demo [$example]: kept. In $DIR: TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE TF_VAR_aws_endpoint=$TF_VAR_aws_endpoint $TF destroy"
   else
     echo "demo [$example]: terraform destroy"
     "$TF" destroy -auto-approve -input=false -no-color | tail -1

@@ -35,7 +35,7 @@ fn s(v: &Value) -> String {
 }
 
 /// The ids of every pool on the endpoint with this name.
-async fn live_pools(c: &Client, name: &str) -> Vec<String> {
+pub(crate) async fn live_pools(c: &Client, name: &str) -> Vec<String> {
     let out = c
         .list_user_pools()
         .max_results(60)

@@ -83,7 +83,7 @@ async fn app_group(region: &str, vpc: &str, name: &str) -> String {
 }
 
 /// Every part of the database the endpoint still has, by kind.
-async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
+pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
     let r = rds(region).await;
     let mut parts = Vec::new();
     if let Ok(c) = r

@@ -59,7 +59,7 @@ async fn hosted_zone(name: &str) -> String {
 }
 
 /// Every part of the edge the endpoint still has.
-async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
+pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
     let mut parts = Vec::new();
     if s3(region)
         .await

@@ -2,10 +2,11 @@
 //! chosen AWS action with a non-retryable error and forwards everything else.
 //! The provider is pointed at it through its per-service `endpoints {}` block.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use realistic::http::{aws_error, forward, read_request};
 
 /// Every request the proxy saw, in order: its operation and its body.
 type Log = Arc<Mutex<Vec<(String, String)>>>;
@@ -19,7 +20,7 @@ pub struct FaultProxy {
 /// What the proxy answers instead of forwarding.
 #[derive(Clone, Copy)]
 pub struct Fault {
-    pub status: &'static str,
+    pub status: u16,
     pub code: &'static str,
     /// How many matching requests fail; the rest are forwarded.
     pub times: usize,
@@ -36,7 +37,7 @@ impl FaultProxy {
             upstream,
             action,
             Fault {
-                status: "400 Bad Request",
+                status: 400,
                 code: "InjectedFault",
                 times: usize::MAX,
             },
@@ -77,7 +78,7 @@ impl FaultProxy {
             upstream,
             "no such operation",
             Fault {
-                status: "400 Bad Request",
+                status: 400,
                 code: "InjectedFault",
                 times: 0,
             },
@@ -96,39 +97,6 @@ impl FaultProxy {
     }
 }
 
-fn read_request(conn: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        let n = conn.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-    let len = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = buf[header_end..].to_vec();
-    while body.len() < len {
-        let n = conn.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok((head, body))
-}
-
 fn handle(
     mut conn: TcpStream,
     upstream: &str,
@@ -137,72 +105,20 @@ fn handle(
     fault: Fault,
     log: &Log,
 ) -> std::io::Result<()> {
-    let (head, body) = read_request(&mut conn)?;
-    let form = format!("{}&", String::from_utf8_lossy(&body));
-    let target = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("x-amz-target")
-            .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
-    });
-    let operation = target.clone().unwrap_or_else(|| {
-        form.split('&')
-            .find_map(|kv| kv.strip_prefix("Action="))
-            .unwrap_or_default()
-            .to_string()
-    });
+    let req = read_request(&mut conn)?;
     if let Ok(mut l) = log.lock() {
-        l.push((operation, String::from_utf8_lossy(&body).into_owned()));
+        l.push((req.op.clone(), req.body_text()));
     }
     // A REST API (CloudFront) is matched by method and path: "POST /2020-05-31/distribution".
-    let request_line = head.lines().next().unwrap_or_default();
-    let hit = match &target {
-        Some(op) => op == needle,
-        None if needle.contains(' ') => request_line.starts_with(needle),
-        None => form.contains(&format!("Action={needle}&")),
+    let hit = if req.is_json() || !req.form.is_empty() {
+        req.op == needle
+    } else {
+        format!("{} {}", req.method, req.path).starts_with(needle)
     };
-    if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
-        let message = "the test proxy failed this call on purpose";
-        let (content_type, payload) = if target.is_some() {
-            (
-                "application/x-amz-json-1.1",
-                format!(
-                    "{{\"__type\":\"{}\",\"message\":\"{message}\"}}",
-                    fault.code
-                ),
-            )
-        } else if form.contains("Version=2016-11-15&") {
-            // EC2's own error shape.
-            (
-                "text/xml",
-                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{message}</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>", fault.code),
-            )
-        } else {
-            // The other query-protocol services (RDS, ...).
-            (
-                "text/xml",
-                format!("<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>", fault.code),
-            )
-        };
-        let resp = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-            fault.status,
-            payload.len()
-        );
-        conn.write_all(resp.as_bytes())?;
-        return Ok(());
-    }
-    let head: String = head
-        .split("\r\n")
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-        .filter(|l| !l.is_empty())
-        .map(|l| format!("{l}\r\n"))
-        .collect();
-    let mut up = TcpStream::connect(upstream)?;
-    up.write_all(head.as_bytes())?;
-    up.write_all(b"Connection: close\r\n\r\n")?;
-    up.write_all(&body)?;
-    let mut resp = Vec::new();
-    up.read_to_end(&mut resp)?;
-    conn.write_all(&resp)?;
-    Ok(())
+    let res = if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
+        aws_error(&req, fault.status, fault.code, "the test proxy failed this call on purpose")
+    } else {
+        forward(upstream, &req)?
+    };
+    res.write_to(&mut conn)
 }

@@ -101,15 +101,39 @@ pub fn terraform(minor: &str) -> Option<&'static Terraform> {
     found
 }
 
-/// The local AWS endpoint: the one `make test` started (FANSITE_AWS_ENDPOINT),
-/// else a moto_server this test process starts and that stops when it exits.
+/// What the provider and the tests' own clients talk to: the realistic layer
+/// (`tests/realistic/`) in front of the local AWS endpoint, so that parts take
+/// a while to be ready and to go, as on AWS. `FANSITE_REALISTIC=0` talks to
+/// the endpoint directly.
 pub fn endpoint() -> &'static str {
+    match layer() {
+        Some(l) => &l.url,
+        None => upstream(),
+    }
+}
+
+/// The realistic layer this test process runs, unless `FANSITE_REALISTIC=0`.
+pub fn layer() -> Option<&'static realistic::Layer> {
+    static LAYER: OnceLock<Option<realistic::Layer>> = OnceLock::new();
+    LAYER
+        .get_or_init(|| realistic_on().then(|| realistic::Layer::start(upstream())))
+        .as_ref()
+}
+
+fn realistic_on() -> bool {
+    std::env::var("FANSITE_REALISTIC").map_or(true, |v| v != "0")
+}
+
+/// The local AWS endpoint itself: the one `make test` started
+/// (FANSITE_AWS_ENDPOINT), else a moto_server this test process starts and
+/// that stops when it exits.
+pub fn upstream() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
         if let Ok(url) = std::env::var("FANSITE_AWS_ENDPOINT") {
             return url;
         }
-        start_moto(&[("MOTO_ECS_SERVICE_RUNNING", ECS_RUNNING_TASKS)])
+        start_moto_only(&[("MOTO_ECS_SERVICE_RUNNING", ECS_RUNNING_TASKS)])
     })
 }
 
@@ -118,8 +142,18 @@ pub fn endpoint() -> &'static str {
 pub const ECS_RUNNING_TASKS: &str = "2";
 
 /// Starts a moto_server of this test process's own, with `env` (moto's
-/// switches such as MOTO_ECS_SERVICE_FAILED_TASKS); it stops when the process exits.
+/// switches such as MOTO_ECS_SERVICE_FAILED_TASKS), behind a realistic layer
+/// of its own (unless `FANSITE_REALISTIC=0`); it stops when the process exits.
 pub fn start_moto(env: &[(&str, &str)]) -> String {
+    let url = start_moto_only(env);
+    if !realistic_on() {
+        return url;
+    }
+    let layer = Box::leak(Box::new(realistic::Layer::start(&url)));
+    layer.url.clone()
+}
+
+fn start_moto_only(env: &[(&str, &str)]) -> String {
     let port = free_port();
     let moto = repo_root().join(".tools/bin/moto_server");
     assert!(

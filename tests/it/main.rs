@@ -33,6 +33,8 @@ mod edge;
 mod fault_proxy;
 mod gen;
 mod harness;
+mod layer;
 mod network;
 mod provider;
 mod service;
+mod stack;

@@ -40,7 +40,7 @@ fn belongs(tags: &[Tag], name: &str) -> bool {
 }
 
 /// Every live part on the endpoint whose Name tag is the network's or starts with it.
-async fn live_parts(region: &str, name: &str) -> Vec<String> {
+pub(crate) async fn live_parts(region: &str, name: &str) -> Vec<String> {
     let c = ec2(region).await;
     let mut out = Vec::new();
     for v in c.describe_vpcs().send().await.expect("vpcs").vpcs() {
@@ -653,7 +653,7 @@ per_terraform!(network_fault_midway_keeps_ids_and_destroy_cleans_up);
 
 async fn network_throttling_is_retried_within_max_retries(tf: &Terraform) {
     let throttle = Fault {
-        status: "400 Bad Request",
+        status: 400,
         code: "RequestLimitExceeded",
         times: 2,
     };

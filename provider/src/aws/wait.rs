@@ -91,7 +91,8 @@ impl Wait<'_> {
         let started = Instant::now();
         let deadline = started + limit;
         let mut pause = FIRST_POLL;
-        let mut last = String::from("unknown");
+        let mut last: String;
+        let what = || format!("{} to be {}", self.part, self.goal);
         loop {
             let seen = match poll().await {
                 Ok(seen) => seen,
@@ -103,8 +104,8 @@ impl Wait<'_> {
                 Some(s) if self.pending.contains(&s.status.as_str()) => last = s.status,
                 Some(s) => {
                     return Err(Error::Failed {
-                        action: format!("waiting for {} to be", self.goal),
-                        part: self.part.to_string(),
+                        action: "waiting for".into(),
+                        part: what(),
                         state: s.status,
                         reason: s.reason,
                     })
@@ -116,8 +117,8 @@ impl Wait<'_> {
                     }
                     _ => {
                         return Err(Error::NotFound {
-                            action: format!("waiting for {} to be {}", self.part, self.goal),
-                            part: self.part.to_string(),
+                            action: "waiting for".into(),
+                            part: what(),
                         })
                     }
                 },
@@ -125,8 +126,8 @@ impl Wait<'_> {
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::Timeout {
-                    action: format!("waiting for {} to be", self.goal),
-                    part: self.part.to_string(),
+                    action: "waiting for".into(),
+                    part: what(),
                     state: last,
                     after: limit,
                 });

@@ -4,6 +4,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::*;
+use crate::ctx::{Ctx, Ended, StopSignal};
+
+/// Runs `op` as an operation with a `limit` deadline.
+async fn within<T>(limit: Duration, op: impl std::future::Future<Output = T>) -> T {
+    match Ctx::new(limit, StopSignal::new()).run(Duration::ZERO, op).await {
+        Ended::Done(v) => v,
+        _ => panic!("the operation did not finish"),
+    }
+}
 
 fn nat_available(timeout: Duration) -> Wait<'static> {
     Wait {
@@ -23,8 +32,9 @@ fn nat_available(timeout: Duration) -> Wait<'static> {
 async fn polls_back_off_to_at_most_fifteen_seconds() {
     let started = Instant::now();
     let ready = Duration::from_secs(600);
-    let state = nat_available(Duration::from_secs(1800))
-        .until(|| async {
+    let wait = nat_available(Duration::from_secs(1800));
+    let state = within(Duration::from_secs(1800), async {
+        wait.until(|| async {
             Ok(Some(Seen::status(if started.elapsed() < ready {
                 "pending"
             } else {
@@ -32,7 +42,9 @@ async fn polls_back_off_to_at_most_fifteen_seconds() {
             })))
         })
         .await
-        .unwrap();
+    })
+    .await
+    .unwrap();
     assert_eq!(state, "available");
     assert!(started.elapsed() <= ready + MAX_POLL, "{:?}", started.elapsed());
 }
@@ -108,7 +120,10 @@ async fn a_wait_stops_at_its_timeout_with_the_last_state() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("still pending after 120s"), "{text}");
+    assert!(
+        text.contains("waiting for NAT gateway nat-1 to be available: still pending after 120s"),
+        "{text}"
+    );
 }
 
 #[test]
