@@ -116,7 +116,12 @@ fn handle(
         format!("{} {}", req.method, req.path).starts_with(needle)
     };
     let res = if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
-        aws_error(&req, fault.status, fault.code, "the test proxy failed this call on purpose")
+        aws_error(
+            &req,
+            fault.status,
+            fault.code,
+            "the test proxy failed this call on purpose",
+        )
     } else {
         forward(upstream, &req)?
     };

@@ -92,7 +92,11 @@ async fn layer_nat_gateways_are_pending_then_available_and_deleting_then_deleted
     assert_eq!(nat_state(&c, &id).await, "pending");
     tokio::time::sleep(w + Duration::from_millis(300)).await;
     assert_eq!(nat_state(&c, &id).await, "available");
-    c.delete_nat_gateway().nat_gateway_id(&id).send().await.expect("delete");
+    c.delete_nat_gateway()
+        .nat_gateway_id(&id)
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(nat_state(&c, &id).await, "deleting");
     let err = c
         .release_address()
@@ -110,7 +114,11 @@ async fn layer_nat_gateways_are_pending_then_available_and_deleting_then_deleted
     assert_eq!(err.code(), Some("DependencyViolation"));
     tokio::time::sleep(w + Duration::from_millis(300)).await;
     assert_eq!(nat_state(&c, &id).await, "deleted");
-    c.delete_subnet().subnet_id(&subnets[0]).send().await.expect("subnet goes after the window");
+    c.delete_subnet()
+        .subnet_id(&subnets[0])
+        .send()
+        .await
+        .expect("subnet goes after the window");
 }
 
 /// terraform-provider-aws `cleanupALBNetworkInterfaces`: a load balancer's
@@ -165,7 +173,12 @@ async fn layer_load_balancer_interfaces_outlive_it() {
         .await
         .expect("delete alb");
     let started = Instant::now();
-    let sg_err = c.delete_security_group().group_id(&sg).send().await.expect_err("sg held");
+    let sg_err = c
+        .delete_security_group()
+        .group_id(&sg)
+        .send()
+        .await
+        .expect_err("sg held");
     assert_eq!(sg_err.code(), Some("DependencyViolation"));
     let detach = c
         .detach_internet_gateway()
@@ -175,11 +188,24 @@ async fn layer_load_balancer_interfaces_outlive_it() {
         .await
         .expect_err("public addresses still mapped");
     assert_eq!(detach.code(), Some("DependencyViolation"));
-    assert!(detach.message().unwrap_or_default().contains("mapped public address"));
-    let vpc_err = c.delete_vpc().vpc_id(&vpc).send().await.expect_err("vpc held");
+    assert!(detach
+        .message()
+        .unwrap_or_default()
+        .contains("mapped public address"));
+    let vpc_err = c
+        .delete_vpc()
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect_err("vpc held");
     assert_eq!(vpc_err.code(), Some("DependencyViolation"));
-    tokio::time::sleep((w * 2).saturating_sub(started.elapsed()) + Duration::from_millis(300)).await;
-    c.delete_security_group().group_id(&sg).send().await.expect("sg goes after the window");
+    tokio::time::sleep((w * 2).saturating_sub(started.elapsed()) + Duration::from_millis(300))
+        .await;
+    c.delete_security_group()
+        .group_id(&sg)
+        .send()
+        .await
+        .expect("sg goes after the window");
     c.detach_internet_gateway()
         .internet_gateway_id(&igw)
         .vpc_id(&vpc)
@@ -194,7 +220,11 @@ async fn cluster_status(r: &aws_sdk_rds::Client, id: &str) -> Option<String> {
         .send()
         .await
         .ok()
-        .and_then(|o| o.db_clusters().first().and_then(|c| c.status().map(String::from)))
+        .and_then(|o| {
+            o.db_clusters()
+                .first()
+                .and_then(|c| c.status().map(String::from))
+        })
 }
 
 async fn instance_status(r: &aws_sdk_rds::Client, id: &str) -> Option<String> {
@@ -234,7 +264,11 @@ async fn layer_rds_parts_go_through_their_states_and_refuse_changes_meanwhile() 
         .send()
         .await
         .expect_err("cluster still creating");
-    assert!(err.as_service_error().is_some_and(|e| e.is_invalid_db_cluster_state_fault()), "{err:?}");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_invalid_db_cluster_state_fault()),
+        "{err:?}"
+    );
     let writer = format!("{id}-1");
     r.create_db_instance()
         .db_instance_identifier(&writer)
@@ -244,10 +278,16 @@ async fn layer_rds_parts_go_through_their_states_and_refuse_changes_meanwhile() 
         .send()
         .await
         .expect("instance");
-    assert_eq!(instance_status(&r, &writer).await.as_deref(), Some("creating"));
+    assert_eq!(
+        instance_status(&r, &writer).await.as_deref(),
+        Some("creating")
+    );
     tokio::time::sleep(w * 2 + Duration::from_millis(300)).await;
     assert_eq!(cluster_status(&r, &id).await.as_deref(), Some("available"));
-    assert_eq!(instance_status(&r, &writer).await.as_deref(), Some("available"));
+    assert_eq!(
+        instance_status(&r, &writer).await.as_deref(),
+        Some("available")
+    );
     let busy = r
         .delete_db_cluster()
         .db_cluster_identifier(&id)
@@ -255,21 +295,29 @@ async fn layer_rds_parts_go_through_their_states_and_refuse_changes_meanwhile() 
         .send()
         .await
         .expect_err("members not deleting");
-    assert!(busy.as_service_error().is_some_and(|e| e.is_invalid_db_cluster_state_fault()));
+    assert!(busy
+        .as_service_error()
+        .is_some_and(|e| e.is_invalid_db_cluster_state_fault()));
     r.delete_db_instance()
         .db_instance_identifier(&writer)
         .skip_final_snapshot(true)
         .send()
         .await
         .expect("delete instance");
-    assert_eq!(instance_status(&r, &writer).await.as_deref(), Some("deleting"));
+    assert_eq!(
+        instance_status(&r, &writer).await.as_deref(),
+        Some("deleting")
+    );
     let again = r
         .delete_db_instance()
         .db_instance_identifier(&writer)
         .send()
         .await
         .expect_err("already being deleted");
-    assert!(again.message().unwrap_or_default().contains("already being deleted"));
+    assert!(again
+        .message()
+        .unwrap_or_default()
+        .contains("already being deleted"));
     r.delete_db_cluster()
         .db_cluster_identifier(&id)
         .skip_final_snapshot(true)
@@ -289,7 +337,12 @@ async fn layer_a_force_deleted_secret_name_is_reserved_for_a_while() {
     let Some(w) = window() else { return };
     let c = secrets(REGION).await;
     let name = format!("layer/secret-{}", std::process::id());
-    c.create_secret().name(&name).secret_string("a").send().await.expect("secret");
+    c.create_secret()
+        .name(&name)
+        .secret_string("a")
+        .send()
+        .await
+        .expect("secret");
     c.delete_secret()
         .secret_id(&name)
         .force_delete_without_recovery(true)
@@ -305,5 +358,10 @@ async fn layer_a_force_deleted_secret_name_is_reserved_for_a_while() {
         .expect_err("name still reserved");
     assert_eq!(err.code(), Some("InvalidRequestException"));
     tokio::time::sleep(w + Duration::from_millis(300)).await;
-    c.create_secret().name(&name).secret_string("b").send().await.expect("free again");
+    c.create_secret()
+        .name(&name)
+        .secret_string("b")
+        .send()
+        .await
+        .expect("free again");
 }

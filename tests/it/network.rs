@@ -423,6 +423,18 @@ async fn network_drift_is_shown_and_repaired(tf: &Terraform) {
 per_terraform!(network_drift_is_shown_and_repaired);
 
 /// Deletes a VPC and everything in it through the AWS API, as a person would in the console.
+async fn live_nat_state(c: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
+    c.describe_nat_gateways()
+        .nat_gateway_ids(id)
+        .send()
+        .await
+        .ok()?
+        .nat_gateways()
+        .first()
+        .and_then(|n| n.state())
+        .map(|s| s.as_str().to_string())
+}
+
 async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
     let c = ec2(region).await;
     let by_vpc = || Filter::builder().name("vpc-id").values(vpc_id).build();
@@ -433,11 +445,22 @@ async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
         .await
         .expect("nats");
     for n in nats.nat_gateways() {
+        let id = n.nat_gateway_id().unwrap_or_default();
         c.delete_nat_gateway()
-            .nat_gateway_id(n.nat_gateway_id().unwrap_or_default())
+            .nat_gateway_id(id)
             .send()
             .await
             .expect("nat");
+        // As on AWS, the gateway is `deleting` for a while and holds its
+        // subnet and address until it is `deleted`.
+        let started = std::time::Instant::now();
+        while live_nat_state(&c, id).await.as_deref() != Some("deleted") {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "NAT gateway {id} never deleted"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
         for a in n.nat_gateway_addresses() {
             let _ = c
                 .release_address()

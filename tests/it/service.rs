@@ -114,7 +114,12 @@ fn full(svc: Config, db: &Db) -> Config {
 }
 
 /// Every part of the service the endpoint still has, by kind.
-pub(crate) async fn live_parts(region: &str, name: &str, state: &Value, db_sg: Option<&str>) -> Vec<String> {
+pub(crate) async fn live_parts(
+    region: &str,
+    name: &str,
+    state: &Value,
+    db_sg: Option<&str>,
+) -> Vec<String> {
     let mut parts = Vec::new();
     let e = ecs(region).await;
     let cluster = name;

@@ -149,7 +149,12 @@ fn read_head(conn: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
 }
 
 /// Reads the rest of a body after its head: by Content-Length, chunked, or to the end.
-fn read_body(conn: &mut TcpStream, head: &str, mut got: Vec<u8>, until_eof: bool) -> std::io::Result<Vec<u8>> {
+fn read_body(
+    conn: &mut TcpStream,
+    head: &str,
+    mut got: Vec<u8>,
+    until_eof: bool,
+) -> std::io::Result<Vec<u8>> {
     let mut chunk = [0u8; 16384];
     let chunked = header(head, "transfer-encoding").is_some_and(|v| v.contains("chunked"));
     let len = header(head, "content-length").and_then(|v| v.parse::<usize>().ok());
@@ -177,7 +182,8 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(i) = raw.windows(2).position(|w| w == b"\r\n") {
         let size_line = String::from_utf8_lossy(&raw[..i]).into_owned();
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         raw = &raw[i + 2..];
         if size == 0 || raw.len() < size {
             break;
@@ -226,7 +232,8 @@ pub fn read_request(conn: &mut TcpStream) -> std::io::Result<Request> {
         .filter(|l| {
             let l = l.to_ascii_lowercase();
             !l.starts_with("connection:")
-                && !(chunked && (l.starts_with("transfer-encoding:") || l.starts_with("content-length:")))
+                && !(chunked
+                    && (l.starts_with("transfer-encoding:") || l.starts_with("content-length:")))
         })
         .map(|l| format!("{l}\r\n"))
         .collect();

@@ -204,7 +204,15 @@ impl World {
         }
     }
 
-    fn linger(&mut self, owner: String, subnets: Vec<String>, groups: Vec<String>, public: bool, from: Instant, until: Instant) {
+    fn linger(
+        &mut self,
+        owner: String,
+        subnets: Vec<String>,
+        groups: Vec<String>,
+        public: bool,
+        from: Instant,
+        until: Instant,
+    ) {
         let mut vpcs: Vec<String> = subnets
             .iter()
             .filter_map(|s| self.subnet_vpc.get(s))
@@ -242,17 +250,29 @@ impl World {
             "DeleteSubnet" => {
                 let id = req.param("SubnetId")?.to_string();
                 let owner = self.lingering_in(now, |l| l.subnets.contains(&id))?;
-                refuse(400, "DependencyViolation", format!("The subnet '{id}' has dependencies and cannot be deleted. ({owner})"))
+                refuse(
+                    400,
+                    "DependencyViolation",
+                    format!("The subnet '{id}' has dependencies and cannot be deleted. ({owner})"),
+                )
             }
             "DeleteSecurityGroup" => {
                 let id = req.param("GroupId")?.to_string();
                 let owner = self.lingering_in(now, |l| l.groups.contains(&id))?;
-                refuse(400, "DependencyViolation", format!("resource {id} has a dependent object ({owner})"))
+                refuse(
+                    400,
+                    "DependencyViolation",
+                    format!("resource {id} has a dependent object ({owner})"),
+                )
             }
             "DeleteVpc" => {
                 let id = req.param("VpcId")?.to_string();
                 let owner = self.lingering_in(now, |l| l.vpcs.contains(&id))?;
-                refuse(400, "DependencyViolation", format!("The vpc '{id}' has dependencies and cannot be deleted. ({owner})"))
+                refuse(
+                    400,
+                    "DependencyViolation",
+                    format!("The vpc '{id}' has dependencies and cannot be deleted. ({owner})"),
+                )
             }
             // ec2/vpc_internet_gateway.go detachInternetGateway retries
             // DependencyViolation: "has some mapped public address(es)".
@@ -267,12 +287,20 @@ impl World {
             "CreateNatGateway" => {
                 let alloc = req.param("AllocationId")?;
                 let nat = self.nat_deleting_with(alloc, now)?;
-                refuse(400, "Resource.AlreadyAssociated", format!("Elastic IP address [{alloc}] is already associated with {nat}"))
+                refuse(
+                    400,
+                    "Resource.AlreadyAssociated",
+                    format!("Elastic IP address [{alloc}] is already associated with {nat}"),
+                )
             }
             "ReleaseAddress" => {
                 let alloc = req.param("AllocationId")?;
                 let nat = self.nat_deleting_with(alloc, now)?;
-                refuse(400, "InvalidIPAddress.InUse", format!("Address {alloc} is in use by {nat}."))
+                refuse(
+                    400,
+                    "InvalidIPAddress.InUse",
+                    format!("Address {alloc} is in use by {nat}."),
+                )
             }
             // --- RDS: one change at a time -------------------------------------
             // rds/cluster.go retries InvalidDBClusterStateFault on modify and
@@ -280,21 +308,37 @@ impl World {
             "ModifyDBCluster" => {
                 let id = req.param("DBClusterIdentifier")?;
                 let status = self.clusters.get(id)?.phases.now(now)?;
-                refuse(400, "InvalidDBClusterStateFault", format!("DB cluster {id} is not available for modification with status {status}"))
+                refuse(
+                    400,
+                    "InvalidDBClusterStateFault",
+                    format!(
+                        "DB cluster {id} is not available for modification with status {status}"
+                    ),
+                )
             }
             "ModifyDBInstance" => {
                 let id = req.param("DBInstanceIdentifier")?;
                 let status = self.instances.get(id)?.phases.now(now)?;
-                refuse(400, "InvalidDBInstanceState", format!("Database instance {id} is not in available state (status {status})."))
+                refuse(
+                    400,
+                    "InvalidDBInstanceState",
+                    format!("Database instance {id} is not in available state (status {status})."),
+                )
             }
             "DeleteDBInstance" => {
                 let id = req.param("DBInstanceIdentifier")?;
                 let db = self.instances.get(id)?;
                 // hashicorp/terraform-provider-aws#5624: a second delete is refused.
                 db.deleting_until?;
-                refuse(400, "InvalidDBInstanceState", format!("Instance {id} is already being deleted."))
+                refuse(
+                    400,
+                    "InvalidDBInstanceState",
+                    format!("Instance {id} is already being deleted."),
+                )
             }
-            "DeleteDBCluster" => self.cluster_delete_refused(req.param("DBClusterIdentifier")?, now),
+            "DeleteDBCluster" => {
+                self.cluster_delete_refused(req.param("DBClusterIdentifier")?, now)
+            }
             "DeleteDBSubnetGroup" => {
                 let name = req.param("DBSubnetGroupName")?;
                 let (id, _) = self
@@ -316,7 +360,11 @@ impl World {
                 let resource = req.field("ResourceId")?;
                 let service = self.services.get(resource.strip_prefix("service/")?)?;
                 if now < service.created + self.win.base {
-                    return refuse(400, "ValidationException", format!("ECS service doesn't exist: {resource}"));
+                    return refuse(
+                        400,
+                        "ValidationException",
+                        format!("ECS service doesn't exist: {resource}"),
+                    );
                 }
                 None
             }
@@ -328,7 +376,11 @@ impl World {
                 let role = req.field("Role")?;
                 let made = *self.roles.get(role)?;
                 if now < made + self.win.base {
-                    return refuse(400, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.");
+                    return refuse(
+                        400,
+                        "InvalidParameterValueException",
+                        "The role defined for the function cannot be assumed by Lambda.",
+                    );
                 }
                 None
             }
@@ -349,22 +401,32 @@ impl World {
             // from ACTIVE to DRAINING … when all tasks have stopped, INACTIVE";
             // ecs/service.go waits for INACTIVE and retries cluster deletes.
             "CreateService" => {
-                let key = service_key(req.field("cluster").unwrap_or("default"), req.field("serviceName")?);
+                let key = service_key(
+                    req.field("cluster").unwrap_or("default"),
+                    req.field("serviceName")?,
+                );
                 let s = self.services.get(&key)?;
                 if s.draining_until.is_some_and(|t| now < t) {
-                    return refuse(400, "InvalidParameterException", "Unable to Start a service that is still Draining.");
+                    return refuse(
+                        400,
+                        "InvalidParameterException",
+                        "Unable to Start a service that is still Draining.",
+                    );
                 }
                 None
             }
             "DeleteCluster" => {
                 let cluster = last_segment(req.field("cluster")?);
                 let prefix = format!("{cluster}/");
-                let busy = self
-                    .services
-                    .iter()
-                    .any(|(k, s)| k.starts_with(&prefix) && s.draining_until.is_some_and(|t| now < t));
+                let busy = self.services.iter().any(|(k, s)| {
+                    k.starts_with(&prefix) && s.draining_until.is_some_and(|t| now < t)
+                });
                 if busy {
-                    return refuse(400, "ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.");
+                    return refuse(
+                        400,
+                        "ClusterContainsServicesException",
+                        "The Cluster cannot be deleted while Services are active.",
+                    );
                 }
                 None
             }
@@ -377,7 +439,11 @@ impl World {
                 let d = self.distributions.get(&id)?;
                 let deploying = d.in_progress_until.is_some_and(|t| now < t);
                 if d.enabled || deploying {
-                    return refuse(409, "DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.");
+                    return refuse(
+                        409,
+                        "DistributionNotDisabled",
+                        "The distribution you are trying to delete has not been disabled.",
+                    );
                 }
                 None
             }
@@ -387,11 +453,16 @@ impl World {
             "DeleteOriginAccessControl" => {
                 let id = segment(&req.path, 2);
                 let user = self.distribution_using(now, |d| d.access_controls.contains(&id))?;
-                refuse(409, "OriginAccessControlInUse", format!("The origin access control is being used by distribution {user}."))
+                refuse(
+                    409,
+                    "OriginAccessControlInUse",
+                    format!("The origin access control is being used by distribution {user}."),
+                )
             }
             "DeleteWebACL" => {
                 let id = req.field("Id")?.to_string();
-                let user = self.distribution_using(now, |d| d.web_acl.ends_with(&format!("/{id}")))?;
+                let user =
+                    self.distribution_using(now, |d| d.web_acl.ends_with(&format!("/{id}")))?;
                 refuse(400, "WAFAssociatedItemException", format!("AWS WAF couldn't perform the operation because your resource is being used by another resource or it's associated with another resource ({user})."))
             }
             // --- Cognito: domains come and go in the background --------------
@@ -399,16 +470,27 @@ impl World {
                 let domain = req.field("Domain")?;
                 let d = self.domains.get(domain)?;
                 if d.deleting_until.is_some_and(|t| now < t) {
-                    return refuse(400, "InvalidParameterException", "Domain already associated with another user pool.");
+                    return refuse(
+                        400,
+                        "InvalidParameterException",
+                        "Domain already associated with another user pool.",
+                    );
                 }
                 None
             }
             "DeleteUserPool" => {
                 let pool = req.field("UserPoolId")?;
-                let (domain, _) = self.domains.iter().find(|(_, d)| {
-                    d.pool == pool && d.deleting_until.is_some_and(|t| now < t)
-                })?;
-                refuse(400, "InvalidParameterException", format!("User pool {pool} has a domain ({domain}) that is still being deleted."))
+                let (domain, _) = self
+                    .domains
+                    .iter()
+                    .find(|(_, d)| d.pool == pool && d.deleting_until.is_some_and(|t| now < t))?;
+                refuse(
+                    400,
+                    "InvalidParameterException",
+                    format!(
+                        "User pool {pool} has a domain ({domain}) that is still being deleted."
+                    ),
+                )
             }
             // --- Secrets Manager ------------------------------------------------
             // DeleteSecret, ForceDeleteWithoutRecovery: "Secrets Manager performs
@@ -429,11 +511,17 @@ impl World {
     fn nat_deleting_with(&self, alloc: &str, now: Instant) -> Option<String> {
         self.nats
             .iter()
-            .find(|(_, n)| n.allocation == alloc && n.deleted.is_some_and(|t| now < t + self.win.base))
+            .find(|(_, n)| {
+                n.allocation == alloc && n.deleted.is_some_and(|t| now < t + self.win.base)
+            })
             .map(|(id, _)| id.clone())
     }
 
-    fn distribution_using(&self, now: Instant, uses: impl Fn(&Distribution) -> bool) -> Option<String> {
+    fn distribution_using(
+        &self,
+        now: Instant,
+        uses: impl Fn(&Distribution) -> bool,
+    ) -> Option<String> {
         self.distributions
             .iter()
             .find(|(_, d)| uses(d) && d.deleted.is_none_or(|t| now < t + self.win.base))
@@ -443,17 +531,29 @@ impl World {
     fn cluster_delete_refused(&self, id: &str, now: Instant) -> Option<Refusal> {
         let cluster = self.clusters.get(id)?;
         if cluster.deleting_until.is_some() {
-            return refuse(400, "InvalidDBClusterStateFault", format!("DB cluster {id} is already being deleted."));
+            return refuse(
+                400,
+                "InvalidDBClusterStateFault",
+                format!("DB cluster {id} is already being deleted."),
+            );
         }
         if let Some(status) = cluster.phases.now(now).filter(|s| *s != "backing-up") {
-            return refuse(400, "InvalidDBClusterStateFault", format!("DB cluster {id} is not currently in the available state ({status})."));
+            return refuse(
+                400,
+                "InvalidDBClusterStateFault",
+                format!("DB cluster {id} is not currently in the available state ({status})."),
+            );
         }
         let busy = self
             .instances
             .values()
             .any(|i| i.cluster == id && !i.gone && i.deleting_until.is_none());
         if busy {
-            return refuse(400, "InvalidDBClusterStateFault", "Cluster cannot be deleted, it still contains DB instances in non-deleting state.");
+            return refuse(
+                400,
+                "InvalidDBClusterStateFault",
+                "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
+            );
         }
         None
     }
@@ -469,8 +569,14 @@ impl World {
                 let due = now + win;
                 db.deleting_until = Some(due);
                 db.phases.set(now, &[("deleting", win)]);
-                self.held.push(Held { due, req: req.clone(), instance: Some(id.clone()), cluster: None });
-                self.effects.push(format!("DeleteDBInstance {id} held: deleting"));
+                self.held.push(Held {
+                    due,
+                    req: req.clone(),
+                    instance: Some(id.clone()),
+                    cluster: None,
+                });
+                self.effects
+                    .push(format!("DeleteDBInstance {id} held: deleting"));
                 Some(rds_answer("DeleteDBInstance", &format!("<DBInstance><DBInstanceIdentifier>{id}</DBInstanceIdentifier><DBInstanceStatus>deleting</DBInstanceStatus></DBInstance>")))
             }
             "DeleteDBCluster" => {
@@ -486,8 +592,14 @@ impl World {
                 let db = self.clusters.get_mut(&id)?;
                 db.deleting_until = Some(due);
                 db.phases.0 = vec![("deleting".into(), due)];
-                self.held.push(Held { due, req: req.clone(), instance: None, cluster: Some(id.clone()) });
-                self.effects.push(format!("DeleteDBCluster {id} held: deleting"));
+                self.held.push(Held {
+                    due,
+                    req: req.clone(),
+                    instance: None,
+                    cluster: Some(id.clone()),
+                });
+                self.effects
+                    .push(format!("DeleteDBCluster {id} held: deleting"));
                 Some(rds_answer("DeleteDBCluster", &format!("<DBCluster><DBClusterIdentifier>{id}</DBClusterIdentifier><Status>deleting</Status></DBCluster>")))
             }
             _ => None,
@@ -514,12 +626,15 @@ impl World {
             // `available`; a deleted one `deleting`, then `deleted`.
             "CreateNatGateway" => {
                 if let Some(id) = xml_first(&text, "natGatewayId") {
-                    self.nats.insert(id.clone(), Nat {
-                        subnet: req.param("SubnetId").unwrap_or_default().into(),
-                        allocation: req.param("AllocationId").unwrap_or_default().into(),
-                        created: now,
-                        deleted: None,
-                    });
+                    self.nats.insert(
+                        id.clone(),
+                        Nat {
+                            subnet: req.param("SubnetId").unwrap_or_default().into(),
+                            allocation: req.param("AllocationId").unwrap_or_default().into(),
+                            created: now,
+                            deleted: None,
+                        },
+                    );
                     res.set_text(set_after(&text, "natGatewayId", &id, "state", "pending"));
                     self.effects.push(format!("CreateNatGateway {id}: pending"));
                 }
@@ -529,7 +644,14 @@ impl World {
                     if let Some(nat) = self.nats.get_mut(id) {
                         nat.deleted = Some(now);
                         let subnet = nat.subnet.clone();
-                        self.linger(format!("NAT gateway {id}"), vec![subnet], vec![], true, now, now + w);
+                        self.linger(
+                            format!("NAT gateway {id}"),
+                            vec![subnet],
+                            vec![],
+                            true,
+                            now,
+                            now + w,
+                        );
                     }
                 }
             }
@@ -543,26 +665,42 @@ impl World {
                     }
                 }
                 if body != text {
-                    self.effects.push("DescribeNatGateways: a gateway still pending or deleting".into());
+                    self.effects
+                        .push("DescribeNatGateways: a gateway still pending or deleting".into());
                     res.set_text(body);
                 }
             }
             "CreateLoadBalancer" => {
                 if let Some(arn) = xml_first(&text, "LoadBalancerArn") {
                     let public = req.param("Scheme") != Some("internal");
-                    self.load_balancers.insert(arn, (req.members("Subnets"), req.members("SecurityGroups"), public));
+                    self.load_balancers.insert(
+                        arn,
+                        (
+                            req.members("Subnets"),
+                            req.members("SecurityGroups"),
+                            public,
+                        ),
+                    );
                 }
             }
             // Elastic Load Balancing's interfaces go minutes after the balancer.
             "DeleteLoadBalancer" => {
                 let arn = req.param("LoadBalancerArn").unwrap_or_default();
                 if let Some((subnets, groups, public)) = self.load_balancers.remove(arn) {
-                    self.linger(format!("load balancer {arn}"), subnets, groups, public, now, now + self.win.times(2));
+                    self.linger(
+                        format!("load balancer {arn}"),
+                        subnets,
+                        groups,
+                        public,
+                        now,
+                        now + self.win.times(2),
+                    );
                 }
             }
             "CreateDBSubnetGroup" => {
                 if let Some(name) = req.param("DBSubnetGroupName") {
-                    self.subnet_groups.insert(name.into(), req.members("SubnetIds"));
+                    self.subnet_groups
+                        .insert(name.into(), req.members("SubnetIds"));
                 }
             }
             // RDS User Guide, "Viewing DB cluster status": creating, then
@@ -576,7 +714,13 @@ impl World {
                     };
                     db.phases.set(now, &[("creating", w), ("backing-up", w)]);
                     self.clusters.insert(id.into(), db);
-                    res.set_text(set_after(&text, "DBClusterIdentifier", id, "Status", "creating"));
+                    res.set_text(set_after(
+                        &text,
+                        "DBClusterIdentifier",
+                        id,
+                        "Status",
+                        "creating",
+                    ));
                 }
             }
             "CreateDBInstance" => {
@@ -587,17 +731,29 @@ impl World {
                     };
                     db.phases.set(now, &[("creating", w), ("backing-up", w)]);
                     self.instances.insert(id.into(), db);
-                    res.set_text(set_after(&text, "DBInstanceIdentifier", id, "DBInstanceStatus", "creating"));
+                    res.set_text(set_after(
+                        &text,
+                        "DBInstanceIdentifier",
+                        id,
+                        "DBInstanceStatus",
+                        "creating",
+                    ));
                 }
             }
             "ModifyDBCluster" => {
-                if let Some(db) = req.param("DBClusterIdentifier").and_then(|id| self.clusters.get_mut(id)) {
+                if let Some(db) = req
+                    .param("DBClusterIdentifier")
+                    .and_then(|id| self.clusters.get_mut(id))
+                {
                     db.phases.set(now, &[("modifying", w)]);
                 }
             }
             "ModifyDBInstance" => {
                 let immediately = req.param("ApplyImmediately") == Some("true");
-                if let Some(db) = req.param("DBInstanceIdentifier").and_then(|id| self.instances.get_mut(id)) {
+                if let Some(db) = req
+                    .param("DBInstanceIdentifier")
+                    .and_then(|id| self.instances.get_mut(id))
+                {
                     if immediately {
                         db.phases.set(now, &[("modifying", w)]);
                     }
@@ -616,7 +772,13 @@ impl World {
                 let mut body = text.clone();
                 for (id, db) in &self.instances {
                     if let Some(status) = db.phases.now(now) {
-                        body = set_after(&body, "DBInstanceIdentifier", id, "DBInstanceStatus", status);
+                        body = set_after(
+                            &body,
+                            "DBInstanceIdentifier",
+                            id,
+                            "DBInstanceStatus",
+                            status,
+                        );
                     }
                 }
                 res.set_text(body);
@@ -646,7 +808,11 @@ impl World {
                 if let Some((kind, until)) = self.functions.get(&name).filter(|(_, t)| now < *t) {
                     let _ = until;
                     let mut v = res.json();
-                    let conf = if req.op == "GetFunction" { &mut v["Configuration"] } else { &mut v };
+                    let conf = if req.op == "GetFunction" {
+                        &mut v["Configuration"]
+                    } else {
+                        &mut v
+                    };
                     if *kind == "Pending" {
                         conf["State"] = json!("Pending");
                     }
@@ -658,23 +824,43 @@ impl World {
                 if let Some(name) = req.field("serviceName") {
                     let vpc = &req.json["networkConfiguration"]["awsvpcConfiguration"];
                     let list = |k: &str| -> Vec<String> {
-                        vpc[k].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
+                        vpc[k]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str().map(String::from))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
                     };
-                    self.services.insert(service_key(req.field("cluster").unwrap_or("default"), name), Service {
-                        subnets: list("subnets"),
-                        groups: list("securityGroups"),
-                        public: vpc["assignPublicIp"].as_str() == Some("ENABLED"),
-                        created: now,
-                        draining_until: None,
-                    });
+                    self.services.insert(
+                        service_key(req.field("cluster").unwrap_or("default"), name),
+                        Service {
+                            subnets: list("subnets"),
+                            groups: list("securityGroups"),
+                            public: vpc["assignPublicIp"].as_str() == Some("ENABLED"),
+                            created: now,
+                            draining_until: None,
+                        },
+                    );
                 }
             }
             "DeleteService" => {
-                let key = service_key(req.field("cluster").unwrap_or("default"), req.field("service").unwrap_or_default());
+                let key = service_key(
+                    req.field("cluster").unwrap_or("default"),
+                    req.field("service").unwrap_or_default(),
+                );
                 if let Some(s) = self.services.get_mut(&key) {
                     s.draining_until = Some(now + w);
                     let (subnets, groups, public) = (s.subnets.clone(), s.groups.clone(), s.public);
-                    self.linger(format!("tasks of ECS service {key}"), subnets, groups, public, now, now + self.win.times(2));
+                    self.linger(
+                        format!("tasks of ECS service {key}"),
+                        subnets,
+                        groups,
+                        public,
+                        now,
+                        now + self.win.times(2),
+                    );
                     let mut v = res.json();
                     v["service"]["status"] = json!("DRAINING");
                     res.set_json(&v);
@@ -700,14 +886,23 @@ impl World {
                 res.set_json(&v);
             }
             "CreateDistribution" | "UpdateDistribution" => {
-                let id = if req.op == "CreateDistribution" { xml_first(&text, "Id") } else { Some(segment(&req.path, 2)) };
+                let id = if req.op == "CreateDistribution" {
+                    xml_first(&text, "Id")
+                } else {
+                    Some(segment(&req.path, 2))
+                };
                 if let Some(id) = id {
                     let body = req.body_text();
                     let d = self.distributions.entry(id.clone()).or_default();
                     d.in_progress_until = Some(now + w);
-                    d.enabled = child_of(&body, "DistributionConfig", "Enabled").as_deref() == Some("true");
-                    d.access_controls = xml_all(&body, "OriginAccessControlId").into_iter().filter(|s| !s.is_empty()).collect();
-                    d.web_acl = child_of(&body, "DistributionConfig", "WebACLId").unwrap_or_default();
+                    d.enabled =
+                        child_of(&body, "DistributionConfig", "Enabled").as_deref() == Some("true");
+                    d.access_controls = xml_all(&body, "OriginAccessControlId")
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    d.web_acl =
+                        child_of(&body, "DistributionConfig", "WebACLId").unwrap_or_default();
                     res.set_text(set_after(&text, "Id", &id, "Status", "InProgress"));
                 }
             }
@@ -729,21 +924,33 @@ impl World {
             // authoritative server, then INSYNC.
             "ChangeResourceRecordSets" => {
                 if let Some(id) = xml_first(&text, "Id") {
-                    self.changes.insert(id.trim_start_matches("/change/").to_string(), now + w);
-                    res.set_text(text.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>"));
+                    self.changes
+                        .insert(id.trim_start_matches("/change/").to_string(), now + w);
+                    res.set_text(
+                        text.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>"),
+                    );
                 }
             }
             "GetChange" => {
                 let id = segment(&req.path, 2);
                 if self.changes.get(&id).is_some_and(|t| now < *t) {
-                    res.set_text(text.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>"));
+                    res.set_text(
+                        text.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>"),
+                    );
                 }
             }
             // Cognito Developer Guide, "Using the Amazon Cognito prefix
             // domain": the domain is CREATING for a while, and DELETING.
             "CreateUserPoolDomain" => {
                 if let (Some(domain), Some(pool)) = (req.field("Domain"), req.field("UserPoolId")) {
-                    self.domains.insert(domain.into(), Domain { pool: pool.into(), creating_until: now + w, deleting_until: None });
+                    self.domains.insert(
+                        domain.into(),
+                        Domain {
+                            pool: pool.into(),
+                            creating_until: now + w,
+                            deleting_until: None,
+                        },
+                    );
                 }
             }
             "DeleteUserPoolDomain" => {
@@ -752,11 +959,16 @@ impl World {
                 }
             }
             "DescribeUserPoolDomain" => {
-                let Some(name) = req.field("Domain") else { return };
-                let Some(d) = self.domains.get(name) else { return };
+                let Some(name) = req.field("Domain") else {
+                    return;
+                };
+                let Some(d) = self.domains.get(name) else {
+                    return;
+                };
                 let mut v = res.json();
                 if d.deleting_until.is_some_and(|t| now < t) {
-                    v["DomainDescription"] = json!({"Domain": name, "UserPoolId": d.pool, "Status": "DELETING"});
+                    v["DomainDescription"] =
+                        json!({"Domain": name, "UserPoolId": d.pool, "Status": "DELETING"});
                 } else if now < d.creating_until && v["DomainDescription"]["Domain"].is_string() {
                     v["DomainDescription"]["Status"] = json!("CREATING");
                 } else {
@@ -875,7 +1087,11 @@ fn error_response(req: &Request, r: &Refusal) -> Response {
 }
 
 /// Serves one connection: refuse, hold back, or forward and rewrite.
-pub fn serve(mut conn: TcpStream, upstream: &str, world: &Arc<Mutex<World>>) -> std::io::Result<()> {
+pub fn serve(
+    mut conn: TcpStream,
+    upstream: &str,
+    world: &Arc<Mutex<World>>,
+) -> std::io::Result<()> {
     let req = read_request(&mut conn)?;
     let latency = world.lock().map(|w| w.win.latency).unwrap_or_default();
     std::thread::sleep(latency);
@@ -884,7 +1100,8 @@ pub fn serve(mut conn: TcpStream, upstream: &str, world: &Arc<Mutex<World>>) -> 
         let mut w = world.lock().expect("layer state");
         match w.before(&req, now) {
             Some(r) => {
-                w.effects.push(format!("{} refused: {}: {}", req.op, r.code, r.message));
+                w.effects
+                    .push(format!("{} refused: {}: {}", req.op, r.code, r.message));
                 Some(error_response(&req, &r))
             }
             None => w.hold(&req, now),
@@ -907,7 +1124,9 @@ pub fn send_due(upstream: &str, world: &Arc<Mutex<World>>) {
     let due: Vec<Held> = {
         let Ok(mut w) = world.lock() else { return };
         let now = Instant::now();
-        let (due, later) = std::mem::take(&mut w.held).into_iter().partition(|h| h.due <= now);
+        let (due, later) = std::mem::take(&mut w.held)
+            .into_iter()
+            .partition(|h| h.due <= now);
         w.held = later;
         due
     };
@@ -916,21 +1135,40 @@ pub fn send_due(upstream: &str, world: &Arc<Mutex<World>>) {
         let Ok(mut w) = world.lock() else { return };
         let now = Instant::now();
         let ok = res.as_ref().is_ok_and(Response::ok);
-        w.effects.push(format!("{} sent after its window: {}", h.req.op, if ok { "done" } else { "failed" }));
+        w.effects.push(format!(
+            "{} sent after its window: {}",
+            h.req.op,
+            if ok { "done" } else { "failed" }
+        ));
         if let Some(id) = h.instance {
-            let cluster = w.instances.get(&id).map(|i| i.cluster.clone()).unwrap_or_default();
+            let cluster = w
+                .instances
+                .get(&id)
+                .map(|i| i.cluster.clone())
+                .unwrap_or_default();
             let (groups, group_name) = w
                 .clusters
                 .get(&cluster)
                 .map(|c| (c.groups.clone(), c.subnet_group.clone()))
                 .unwrap_or_default();
-            let subnets = w.subnet_groups.get(&group_name).cloned().unwrap_or_default();
+            let subnets = w
+                .subnet_groups
+                .get(&group_name)
+                .cloned()
+                .unwrap_or_default();
             if let Some(i) = w.instances.get_mut(&id) {
                 i.gone = ok;
                 i.phases.0.clear();
             }
             let until = now + w.win.base;
-            w.linger(format!("DB instance {id}"), subnets, groups, false, now, until);
+            w.linger(
+                format!("DB instance {id}"),
+                subnets,
+                groups,
+                false,
+                now,
+                until,
+            );
         }
         if let Some(id) = h.cluster {
             if let Some(c) = w.clusters.get_mut(&id) {
@@ -955,14 +1193,23 @@ mod tests {
     #[test]
     fn enabled_is_read_from_the_distribution_config_not_its_logging() {
         let xml = "<?xml version=\"1.0\"?><DistributionConfigWithTags><DistributionConfig xmlns=\"x\"><Comment>c</Comment><Logging><Enabled>true</Enabled></Logging><Enabled>false</Enabled><Origins><Items/></Origins></DistributionConfig></DistributionConfigWithTags>";
-        assert_eq!(child_of(xml, "DistributionConfig", "Enabled").as_deref(), Some("false"));
+        assert_eq!(
+            child_of(xml, "DistributionConfig", "Enabled").as_deref(),
+            Some("false")
+        );
     }
 
     #[test]
     fn phases_follow_each_other() {
         let t = Instant::now();
         let mut p = Phases::default();
-        p.set(t, &[("creating", Duration::from_secs(2)), ("backing-up", Duration::from_secs(2))]);
+        p.set(
+            t,
+            &[
+                ("creating", Duration::from_secs(2)),
+                ("backing-up", Duration::from_secs(2)),
+            ],
+        );
         assert_eq!(p.now(t), Some("creating"));
         assert_eq!(p.now(t + Duration::from_secs(3)), Some("backing-up"));
         assert_eq!(p.now(t + Duration::from_secs(5)), None);

@@ -15,8 +15,8 @@ pub mod route53;
 pub mod s3;
 pub mod secrets;
 pub mod sns;
-pub mod wait;
 pub mod wafv2;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

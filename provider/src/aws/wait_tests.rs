@@ -8,7 +8,10 @@ use crate::ctx::{Ctx, Ended, StopSignal};
 
 /// Runs `op` as an operation with a `limit` deadline.
 async fn within<T>(limit: Duration, op: impl std::future::Future<Output = T>) -> T {
-    match Ctx::new(limit, StopSignal::new()).run(Duration::ZERO, op).await {
+    match Ctx::new(limit, StopSignal::new())
+        .run(Duration::ZERO, op)
+        .await
+    {
         Ended::Done(v) => v,
         _ => panic!("the operation did not finish"),
     }
@@ -46,7 +49,11 @@ async fn polls_back_off_to_at_most_fifteen_seconds() {
     .await
     .unwrap();
     assert_eq!(state, "available");
-    assert!(started.elapsed() <= ready + MAX_POLL, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() <= ready + MAX_POLL,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// A just-made part that a lagging describe does not show yet is waited for
@@ -96,7 +103,13 @@ async fn a_wait_for_deletion_ends_when_the_part_is_gone() {
         part: "DB instance db-1",
         goal: "deleted",
         done: &["deleted"],
-        pending: &["deleting", "available", "creating", "modifying", "backing-up"],
+        pending: &[
+            "deleting",
+            "available",
+            "creating",
+            "modifying",
+            "backing-up",
+        ],
         missing: Missing::Done,
         timeout: Duration::from_secs(60),
     };
