@@ -91,7 +91,8 @@ impl Wait<'_> {
         let started = Instant::now();
         let deadline = started + limit;
         let mut pause = FIRST_POLL;
-        let mut last = String::from("unknown");
+        // What the last poll saw: every path to its reads sets it first.
+        let mut last: String;
         loop {
             let seen = match poll().await {
                 Ok(seen) => seen,

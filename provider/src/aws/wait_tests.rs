@@ -23,18 +23,30 @@ fn nat_available(timeout: Duration) -> Wait<'static> {
 async fn polls_back_off_to_at_most_fifteen_seconds() {
     let started = Instant::now();
     let ready = Duration::from_secs(600);
-    let state = nat_available(Duration::from_secs(1800))
-        .until(|| async {
-            Ok(Some(Seen::status(if started.elapsed() < ready {
-                "pending"
-            } else {
-                "available"
-            })))
-        })
-        .await
-        .unwrap();
+    // Inside an operation whose timeout allows it: outside one, every wait
+    // is bounded by ctx::OUTSIDE_OPERATION (2 minutes).
+    let ctx = crate::ctx::Ctx::new(Duration::from_secs(1800), crate::ctx::StopSignal::new());
+    let ended = ctx
+        .run(
+            Duration::ZERO,
+            nat_available(Duration::from_secs(1800)).until(|| async {
+                Ok(Some(Seen::status(if started.elapsed() < ready {
+                    "pending"
+                } else {
+                    "available"
+                })))
+            }),
+        )
+        .await;
+    let crate::ctx::Ended::Done(Ok(state)) = ended else {
+        panic!("{ended:?}");
+    };
     assert_eq!(state, "available");
-    assert!(started.elapsed() <= ready + MAX_POLL, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() <= ready + MAX_POLL,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// A just-made part that a lagging describe does not show yet is waited for
@@ -84,7 +96,13 @@ async fn a_wait_for_deletion_ends_when_the_part_is_gone() {
         part: "DB instance db-1",
         goal: "deleted",
         done: &["deleted"],
-        pending: &["deleting", "available", "creating", "modifying", "backing-up"],
+        pending: &[
+            "deleting",
+            "available",
+            "creating",
+            "modifying",
+            "backing-up",
+        ],
         missing: Missing::Done,
         timeout: Duration::from_secs(60),
     };
