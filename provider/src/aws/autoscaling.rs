@@ -7,7 +7,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use aws_sdk_applicationautoscaling::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::{aws_error, build_error, not_found_if, retry_eventual_when};
 use crate::error::Result;
 
 /// How soon after one scale-out another may start: short, because a ticket-day
@@ -21,6 +21,72 @@ fn resource_id(cluster: &str) -> String {
 
 fn policy_name(cluster: &str) -> String {
     format!("{cluster}-reader-cpu")
+}
+
+/// RegisterScalableTarget answers these until AWS catches up: the
+/// service-linked role made on first use is not yet assumable, and an ECS
+/// service made a moment ago is not yet visible (terraform-provider-aws
+/// `registerScalableTarget` retries both for its propagation timeout).
+const REGISTER_PASSING: &[(&str, &str)] = &[
+    ("ValidationException", "Unable to assume IAM role"),
+    ("ValidationException", "ECS service doesn't exist"),
+];
+
+/// PutScalingPolicy answers FailedResourceAccessException while the target's
+/// role cannot yet read the scaled resource (terraform-provider-aws
+/// `resourcePolicyPut` retries it).
+const POLICY_PASSING: &[(&str, &str)] = &[
+    ("FailedResourceAccessException", ""),
+    ("ValidationException", "Unable to assume IAM role"),
+];
+
+/// Registers the bounds of `dimension` of `resource_id`, retried while AWS catches up.
+async fn register(
+    c: &Client,
+    namespace: ServiceNamespace,
+    dimension: ScalableDimension,
+    resource_id: &str,
+    (min, max): (i32, i32),
+    part: &str,
+) -> Result<()> {
+    retry_eventual_when(REGISTER_PASSING, || async {
+        c.register_scalable_target()
+            .service_namespace(namespace.clone())
+            .scalable_dimension(dimension.clone())
+            .resource_id(resource_id)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("registering", part, e))
+    })
+    .await
+}
+
+/// Puts a target-tracking policy, retried while AWS catches up.
+async fn put_policy(
+    c: &Client,
+    name: &str,
+    namespace: ServiceNamespace,
+    dimension: ScalableDimension,
+    resource_id: &str,
+    config: TargetTrackingScalingPolicyConfiguration,
+) -> Result<()> {
+    retry_eventual_when(POLICY_PASSING, || async {
+        c.put_scaling_policy()
+            .policy_name(name)
+            .service_namespace(namespace.clone())
+            .scalable_dimension(dimension.clone())
+            .resource_id(resource_id)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("putting", &format!("scaling policy {name:?}"), e))
+    })
+    .await
 }
 
 /// Whether the answer is the local endpoint's "does not exist", which only its
@@ -41,15 +107,17 @@ pub async fn scale_readers(
     target_cpu: f64,
 ) -> Result<()> {
     let part = format!("reader autoscaling of {cluster:?}");
-    c.register_scalable_target()
-        .service_namespace(ServiceNamespace::Rds)
-        .scalable_dimension(ScalableDimension::RdsClusterReadReplicaCount)
-        .resource_id(resource_id(cluster))
-        .min_capacity(min)
-        .max_capacity(max)
-        .send()
-        .await
-        .map_err(|e| aws_error("registering", &part, e))?;
+    let dim = ScalableDimension::RdsClusterReadReplicaCount;
+    let id = resource_id(cluster);
+    register(
+        c,
+        ServiceNamespace::Rds,
+        dim.clone(),
+        &id,
+        (min, max),
+        &part,
+    )
+    .await?;
     let metric = PredefinedMetricSpecification::builder()
         .predefined_metric_type(MetricType::RdsReaderAverageCpuUtilization)
         .build()
@@ -61,17 +129,15 @@ pub async fn scale_readers(
         .scale_in_cooldown(SCALE_IN_COOLDOWN_SECS)
         .build()
         .map_err(|e| build_error(&part, e))?;
-    c.put_scaling_policy()
-        .policy_name(policy_name(cluster))
-        .service_namespace(ServiceNamespace::Rds)
-        .scalable_dimension(ScalableDimension::RdsClusterReadReplicaCount)
-        .resource_id(resource_id(cluster))
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(config)
-        .send()
-        .await
-        .map_err(|e| aws_error("putting", &format!("scaling policy of {cluster:?}"), e))?;
-    Ok(())
+    put_policy(
+        c,
+        &policy_name(cluster),
+        ServiceNamespace::Rds,
+        dim,
+        &id,
+        config,
+    )
+    .await
 }
 
 /// The registered bounds and the policy's CPU target, or `None` when not registered.
@@ -172,15 +238,15 @@ pub async fn scale_service(
     let id = service_resource_id(cluster, service);
     let part = format!("autoscaling of ECS service {service:?}");
     let dim = ScalableDimension::EcsServiceDesiredCount;
-    c.register_scalable_target()
-        .service_namespace(ServiceNamespace::Ecs)
-        .scalable_dimension(dim.clone())
-        .resource_id(&id)
-        .min_capacity(s.min)
-        .max_capacity(s.max)
-        .send()
-        .await
-        .map_err(|e| aws_error("registering", &part, e))?;
+    register(
+        c,
+        ServiceNamespace::Ecs,
+        dim.clone(),
+        &id,
+        (s.min, s.max),
+        &part,
+    )
+    .await?;
     let policy = |name: String, metric: PredefinedMetricSpecification, target: f64| {
         let config = TargetTrackingScalingPolicyConfiguration::builder()
             .target_value(target)
@@ -189,20 +255,8 @@ pub async fn scale_service(
             .scale_in_cooldown(SCALE_IN_COOLDOWN_SECS)
             .build()
             .map_err(|e| build_error(&part, e));
-        let (c, id, dim) = (c.clone(), id.clone(), dim.clone());
-        async move {
-            c.put_scaling_policy()
-                .policy_name(&name)
-                .service_namespace(ServiceNamespace::Ecs)
-                .scalable_dimension(dim)
-                .resource_id(id)
-                .policy_type(PolicyType::TargetTrackingScaling)
-                .target_tracking_scaling_policy_configuration(config?)
-                .send()
-                .await
-                .map_err(|e| aws_error("putting", &format!("scaling policy {name:?}"), e))?;
-            Ok::<(), crate::error::Error>(())
-        }
+        let (id, dim) = (id.clone(), dim.clone());
+        async move { put_policy(c, &name, ServiceNamespace::Ecs, dim, &id, config?).await }
     };
     let cpu = PredefinedMetricSpecification::builder()
         .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
@@ -408,3 +462,7 @@ pub async fn stop_service_scaling(c: &Client, cluster: &str, service: &str) -> R
         }
     }
 }
+
+#[cfg(test)]
+#[path = "autoscaling_tests.rs"]
+mod tests;

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, NatGatewayState, ResourceType, Tag, TagSpecification,
 };
 use aws_sdk_ec2::Client;
 
-use super::{not_found_if, retry_eventual, retry_while_new, waiter_error};
+use super::wait::{Missing, Seen, Wait};
+use super::{answered, not_found_if, retry_eventual, retry_while_new};
 use crate::error::{is_not_found_code, Error, Result};
 
 pub use super::Tags;
@@ -219,14 +219,20 @@ pub async fn attach_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> 
 
 pub async fn delete_internet_gateway(c: &Client, igw_id: &str, vpc_id: &str) -> Result<()> {
     let part = format!("internet gateway {igw_id}");
-    let detached = c
-        .detach_internet_gateway()
-        .internet_gateway_id(igw_id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| ec2_error("detaching", &part, e));
+    // "Network vpc-… has some mapped public address(es)" while the ENIs of a
+    // load balancer or NAT gateway just deleted still hold a public IP in the
+    // VPC: terraform-provider-aws `detachInternetGateway` retries
+    // DependencyViolation for the whole delete timeout.
+    let detached = retry_eventual(&["DependencyViolation"], || async {
+        c.detach_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ec2_error("detaching", &part, e))
+    })
+    .await;
     match detached {
         // Not attached (any more) is fine; a gateway that is gone is done.
         Err(e) if e.is_not_found() || e.code() == Some("Gateway.NotAttached") => {}
@@ -359,6 +365,9 @@ pub struct RouteTableInfo {
     pub associations: Vec<(String, String)>,
 }
 
+/// Points the table's 0.0.0.0/0 at `want`. A route that exists is swapped in
+/// one call (ReplaceRoute, as terraform-provider-aws `resourceRouteUpdate`
+/// does), so the subnets never go without egress between a delete and a create.
 pub async fn set_default_route(
     c: &Client,
     rt_id: &str,
@@ -369,39 +378,61 @@ pub async fn set_default_route(
         return Ok(());
     }
     let part = format!("default route of {rt_id}");
+    let (gateway, nat) = match want {
+        DefaultRoute::None => return delete_default_route(c, rt_id, &part).await,
+        DefaultRoute::InternetGateway(id) => (Some(id.clone()), None),
+        DefaultRoute::NatGateway(id) => (None, Some(id.clone())),
+    };
     if *had != DefaultRoute::None {
-        let res = c
-            .delete_route()
-            .route_table_id(rt_id)
-            .destination_cidr_block("0.0.0.0/0")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| ec2_error("deleting", &part, e));
-        match res {
-            Err(e) if e.is_not_found() => {}
-            other => other?,
+        // A gateway just made may not be visible to this call yet (EC2 API
+        // reference, "Eventual consistency"). A route that is gone after all
+        // is made below.
+        let target_new = ["InvalidNatGatewayID.NotFound", "InvalidGatewayID.NotFound"];
+        let replaced = retry_eventual(&target_new, || async {
+            c.replace_route()
+                .route_table_id(rt_id)
+                .destination_cidr_block("0.0.0.0/0")
+                .set_gateway_id(gateway.clone())
+                .set_nat_gateway_id(nat.clone())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| ec2_error("replacing", &part, e))
+        })
+        .await;
+        match replaced {
+            Err(e)
+                if e.code() == Some("InvalidRoute.NotFound")
+                    || answered(&e, "InvalidParameterValue", "no route") => {}
+            other => return other,
         }
     }
-    let req = c
-        .create_route()
-        .route_table_id(rt_id)
-        .destination_cidr_block("0.0.0.0/0");
-    let req = match want {
-        DefaultRoute::None => return Ok(()),
-        DefaultRoute::InternetGateway(id) => req.gateway_id(id),
-        DefaultRoute::NatGateway(id) => req.nat_gateway_id(id),
-    };
     // A part just made may not be visible to this call yet (EC2 API reference,
     // "Eventual consistency"): not found is retried.
     retry_while_new(|| async {
-        req.clone()
+        c.create_route()
+            .route_table_id(rt_id)
+            .destination_cidr_block("0.0.0.0/0")
+            .set_gateway_id(gateway.clone())
+            .set_nat_gateway_id(nat.clone())
             .send()
             .await
             .map(|_| ())
             .map_err(|e| ec2_error("creating", &part, e))
     })
     .await
+}
+
+async fn delete_default_route(c: &Client, rt_id: &str, part: &str) -> Result<()> {
+    gone_is_done(
+        c.delete_route()
+            .route_table_id(rt_id)
+            .destination_cidr_block("0.0.0.0/0")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ec2_error("deleting", part, e)),
+    )
 }
 
 pub async fn delete_route_table(c: &Client, rt_id: &str) -> Result<()> {
@@ -497,22 +528,70 @@ pub async fn create_nat_gateway(
         .to_string())
 }
 
+/// The gateway as DescribeNatGateways has it, or `None` when it is gone.
+async fn describe_nat_gateway(
+    c: &Client,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::NatGateway>> {
+    match c.describe_nat_gateways().nat_gateway_ids(id).send().await {
+        Ok(out) => Ok(out.nat_gateways().first().cloned()),
+        Err(e) => {
+            let e = ec2_error("describing", &format!("NAT gateway {id}"), e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A poll of a NAT gateway: its state, with AWS's `FailureCode` and
+/// `FailureMessage` (terraform-provider-aws `waitNATGatewayCreated` reports
+/// them), such as `Gateway.NotAttached` or an address already in use.
+fn nat_seen(n: &aws_sdk_ec2::types::NatGateway) -> Seen {
+    let state = n.state().map(|s| s.as_str()).unwrap_or_default();
+    let reason = match (n.failure_code(), n.failure_message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(only), None) | (None, Some(only)) => only.to_string(),
+        (None, None) => String::new(),
+    };
+    Seen::with_reason(state, reason)
+}
+
+/// A new NAT gateway is `pending` for a few minutes. Not found is waited out
+/// for a minute (a just-made part may not be visible yet).
 pub async fn wait_nat_gateway_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    c.wait_until_nat_gateway_available()
-        .nat_gateway_ids(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for",
-                &format!("NAT gateway {id}"),
-                "pending",
-                timeout,
-                e,
-                gone,
-            )
-        })
+    let part = format!("NAT gateway {id}");
+    Wait {
+        part: &part,
+        goal: "available",
+        done: &["available"],
+        pending: &["pending"],
+        missing: Missing::WhileNew,
+        timeout,
+    }
+    .until(|| async { Ok(describe_nat_gateway(c, id).await?.map(|n| nat_seen(&n))) })
+    .await
+    .map(|_| ())
+}
+
+/// Until the gateway is `deleted` (or `failed`: a failed gateway holds no
+/// address and goes by itself). It may read `available` for a moment after
+/// DeleteNatGateway.
+pub async fn wait_nat_gateway_deleted(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let part = format!("NAT gateway {id}");
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &["deleted", "failed"],
+        pending: &["deleting", "available", "pending"],
+        missing: Missing::Done,
+        timeout,
+    }
+    .until(|| async { Ok(describe_nat_gateway(c, id).await?.map(|n| nat_seen(&n))) })
+    .await
+    .map(|_| ())
 }
 
 pub async fn delete_nat_gateway(c: &Client, id: &str, timeout: Duration) -> Result<()> {
@@ -528,22 +607,35 @@ pub async fn delete_nat_gateway(c: &Client, id: &str, timeout: Duration) -> Resu
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     }
-    c.wait_until_nat_gateway_deleted()
-        .nat_gateway_ids(id)
-        .wait(timeout)
+    wait_nat_gateway_deleted(c, id, timeout).await
+}
+
+/// The NAT gateway in the VPC that is still `deleting` and holds the elastic
+/// IP `allocation_id`: AWS lets go of the address only when the gateway
+/// reaches `deleted` (until then ReleaseAddress answers
+/// InvalidIPAddress.InUse and CreateNatGateway Resource.AlreadyAssociated).
+pub async fn nat_gateway_releasing(
+    c: &Client,
+    vpc_id: &str,
+    allocation_id: &str,
+) -> Result<Option<String>> {
+    let out = c
+        .describe_nat_gateways()
+        .filter(filter("vpc-id", vpc_id))
+        .filter(filter("state", "deleting"))
+        .send()
         .await
-        .map(|_| ())
-        .or_else(|e| {
-            // The waiter reads a gateway that vanished as an error: it is gone.
-            gone_is_done(Err(waiter_error(
-                "waiting for deletion of",
-                &part,
-                "deleting",
-                timeout,
-                e,
-                gone,
-            )))
+        .map_err(|e| ec2_error("listing NAT gateways of", &format!("VPC {vpc_id}"), e))?;
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .find(|n| {
+            n.nat_gateway_addresses()
+                .iter()
+                .any(|a| a.allocation_id() == Some(allocation_id))
         })
+        .and_then(|n| n.nat_gateway_id())
+        .map(str::to_string))
 }
 
 pub struct SubnetInfo {
@@ -934,3 +1026,7 @@ pub async fn groups_allowing(
     found.dedup();
     Ok(found)
 }
+
+#[cfg(test)]
+#[path = "ec2_tests.rs"]
+mod tests;

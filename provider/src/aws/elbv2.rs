@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_elasticloadbalancingv2::client::Waiters;
 use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, IpAddressType, LoadBalancerSchemeEnum,
@@ -12,6 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 
+use super::wait::{Missing, Seen, Wait};
 use super::{aws_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
 
@@ -120,19 +120,53 @@ pub async fn set_subnets(c: &Client, arn: &str, subnets: &[String]) -> Result<()
     Ok(())
 }
 
+/// The ALB's state (`provisioning`, `active`, `active_impaired`, `failed`)
+/// with AWS's reason, or `None` when it is gone.
+async fn load_balancer_seen(c: &Client, arn: &str) -> Result<Option<Seen>> {
+    let part = format!("load balancer {arn}");
+    match c
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.load_balancers().first().map(|l| {
+            let state = l.state();
+            Seen::with_reason(
+                state
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str())
+                    .unwrap_or_default(),
+                state.and_then(|s| s.reason()).unwrap_or_default(),
+            )
+        })),
+        Err(e) => {
+            let e = not_found_if("describing", &part, e, |e| {
+                e.is_load_balancer_not_found_exception()
+            });
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Waits until the ALB is active (provisioning takes a few minutes on AWS).
 pub async fn wait_load_balancer_active(c: &Client, arn: &str, limit: Duration) -> Result<()> {
     let part = format!("load balancer {arn}");
-    c.wait_until_load_balancer_available()
-        .load_balancer_arns(arn)
-        .wait(limit)
-        .await
-        .map_err(|e| {
-            super::waiter_error("waiting for", &part, "provisioning", limit, e, |e| {
-                e.is_load_balancer_not_found_exception()
-            })
-        })?;
-    Ok(())
+    Wait {
+        part: &part,
+        goal: "active",
+        done: &["active"],
+        pending: &["provisioning"],
+        missing: Missing::WhileNew,
+        timeout: limit,
+    }
+    .until(|| load_balancer_seen(c, arn))
+    .await
+    .map(|_| ())
 }
 
 /// Deletes the ALB (its listeners go with it) and waits until it is gone. Gone is done.
@@ -146,22 +180,17 @@ pub async fn delete_load_balancer(c: &Client, arn: &str, limit: Duration) -> Res
             })));
         }
     }
-    match c
-        .wait_until_load_balancers_deleted()
-        .load_balancer_arns(arn)
-        .wait(limit)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => gone_is_done(Err(super::waiter_error(
-            "waiting for",
-            &part,
-            "deleting",
-            limit,
-            e,
-            |e| e.is_load_balancer_not_found_exception(),
-        ))),
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: &["active", "provisioning", "active_impaired", "failed"],
+        missing: Missing::Done,
+        timeout: limit,
     }
+    .until(|| load_balancer_seen(c, arn))
+    .await
+    .map(|_| ())
 }
 
 /// How the load balancer decides a task is healthy.
@@ -481,3 +510,7 @@ pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "elbv2_tests.rs"]
+mod tests;

@@ -15,6 +15,13 @@ pub mod route53;
 pub mod s3;
 pub mod secrets;
 pub mod sns;
+<<<<<<< HEAD
+=======
+#[cfg(test)]
+pub(crate) mod test_fakes;
+#[cfg(test)]
+pub(crate) mod test_mocks;
+>>>>>>> netdb
 pub mod wafv2;
 pub mod wait;
 
@@ -217,6 +224,7 @@ where
 }
 
 /// Turns an SDK waiter's failure into ours: a timeout, or the AWS error it met
+/// (for the waits not yet moved to [`wait::Wait`], which keeps AWS's reason)
 /// ([`Error::NotFound`] when `gone` says so of the operation it polls, as in
 /// [`not_found_if`]).
 pub fn waiter_error<O, E>(
@@ -271,7 +279,36 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    retry_until_deadline(codes, false, op).await
+    retry_until_deadline(|e| e.code().is_some_and(|c| codes.contains(&c)), op).await
+}
+
+/// As [`retry_eventual`], for answers whose code alone does not tell a
+/// passing state from a real error: each `(code, message part)` pair retries
+/// an answer with that code whose message contains the part (an empty part
+/// matches any message). For example Application Auto Scaling's
+/// `ValidationException` "Unable to assume IAM role" while its service-linked
+/// role is being made, which is a real error with any other message.
+pub async fn retry_eventual_when<T, F, Fut>(answers: &[(&str, &str)], op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    retry_until_deadline(
+        |e| answers.iter().any(|(code, part)| answered(e, code, part)),
+        op,
+    )
+    .await
+}
+
+/// Whether AWS answered `code` with a message that contains `part` (any
+/// message when `part` is empty).
+pub fn answered(e: &Error, code: &str, part: &str) -> bool {
+    match e {
+        Error::Aws {
+            code: c, message, ..
+        } => c == code && message.contains(part),
+        _ => false,
+    }
 }
 
 /// Runs `op` again while what it names is not found, until the current
@@ -283,10 +320,10 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    retry_until_deadline(&[], true, op).await
+    retry_until_deadline(Error::is_not_found, op).await
 }
 
-async fn retry_until_deadline<T, F, Fut>(codes: &[&str], not_found: bool, mut op: F) -> Result<T>
+async fn retry_until_deadline<T, F, Fut>(passing: impl Fn(&Error) -> bool, mut op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -296,10 +333,7 @@ where
     let mut tries = 1u32;
     loop {
         match op().await {
-            Err(e)
-                if (not_found && e.is_not_found())
-                    || e.code().is_some_and(|c| codes.contains(&c)) =>
-            {
+            Err(e) if passing(&e) => {
                 let left = ctx.remaining();
                 if left.is_zero() {
                     return Err(e);

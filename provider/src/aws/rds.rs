@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_rds::client::Waiters;
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 
-use super::{aws_error, gone_is_done, not_found_if, retry_eventual, waiter_error};
+use super::wait::{Missing, Seen, Wait};
+use super::{answered, aws_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -135,6 +135,8 @@ pub struct ClusterInfo {
     pub reader_endpoint: String,
     pub port: i32,
     pub engine_version: String,
+    /// The version a modification waits to apply (the maintenance window's).
+    pub pending_engine_version: Option<String>,
     pub database_name: String,
     pub master_username: String,
     pub master_secret_arn: Option<String>,
@@ -189,6 +191,7 @@ impl ClusterInfo {
             reader_endpoint: String::new(),
             port: 3306,
             engine_version: String::new(),
+            pending_engine_version: None,
             database_name: String::new(),
             master_username: String::new(),
             master_secret_arn: None,
@@ -215,6 +218,10 @@ fn cluster_info(d: &aws_sdk_rds::types::DbCluster) -> ClusterInfo {
         reader_endpoint: s(d.reader_endpoint()),
         port: d.port().unwrap_or(3306),
         engine_version: s(d.engine_version()),
+        pending_engine_version: d
+            .pending_modified_values()
+            .and_then(|p| p.engine_version())
+            .map(str::to_string),
         database_name: s(d.database_name()),
         master_username: s(d.master_username()),
         master_secret_arn: d
@@ -268,80 +275,212 @@ pub async fn describe_cluster(c: &Client, id: &str) -> Result<Option<ClusterInfo
     }
 }
 
-/// Sets what can change in place. `apply_immediately` false leaves the
-/// changes AWS defers (engine version) to the maintenance window.
-pub async fn modify_cluster(c: &Client, s: &ClusterSpec, apply_immediately: bool) -> Result<()> {
-    c.modify_db_cluster()
-        .db_cluster_identifier(&s.id)
-        .engine_version(&s.engine_version)
-        .backup_retention_period(s.backup_retention_days)
-        .preferred_backup_window(&s.backup_window)
-        .preferred_maintenance_window(&s.maintenance_window)
-        .deletion_protection(s.deletion_protection)
-        .allow_major_version_upgrade(false)
-        .apply_immediately(apply_immediately)
-        .send()
-        .await
-        .map_err(|e| aws_error("updating", &format!("Aurora cluster {:?}", s.id), e))?;
-    Ok(())
+/// While a cluster is in one of these, a modification is refused
+/// (`InvalidDBClusterStateFault`) and retried until the deadline: after an
+/// instance is added or removed, or an initial backup, the cluster is briefly
+/// not `available` (terraform-provider-aws `resourceClusterUpdate` retries
+/// InvalidDBClusterStateFault; `resourceClusterDelete` "is not currently in
+/// the available state").
+const CLUSTER_STATE_CODES: &[&str] = &["InvalidDBClusterStateFault", "InvalidDBInstanceState"];
+
+/// The statuses a cluster passes through on its way to `available`
+/// (terraform-provider-aws `waitDBClusterCreated` and `waitDBClusterUpdated`),
+/// and `failing-over` after FailoverDBCluster.
+const CLUSTER_BUSY: &[&str] = &[
+    "creating",
+    "backing-up",
+    "modifying",
+    "upgrading",
+    "migrating",
+    "preparing-data-migration",
+    "rebooting",
+    "renaming",
+    "resetting-master-credentials",
+    "configuring-iam-database-auth",
+    "scaling-compute",
+    "maintenance",
+    "failing-over",
+];
+
+/// The statuses a cluster may show until it is gone (terraform-provider-aws
+/// `waitDBClusterDeleted`: available, backing-up, deleting, modifying,
+/// promoting, scaling-compute; plus the passing ones above).
+const CLUSTER_GOING: &[&str] = &[
+    "available",
+    "deleting",
+    "promoting",
+    "creating",
+    "backing-up",
+    "modifying",
+    "upgrading",
+    "rebooting",
+    "renaming",
+    "resetting-master-credentials",
+    "configuring-iam-database-auth",
+    "scaling-compute",
+    "maintenance",
+    "failing-over",
+];
+
+/// Sets what can change in place. The engine version only when `send_version`
+/// (its configured value changed): a version sent again after AWS's own minor
+/// upgrade would ask for a downgrade (terraform-provider-aws sets
+/// `EngineVersion` only when `d.HasChange("engine_version")`).
+/// `apply_immediately` false leaves the changes AWS defers (engine version) to
+/// the maintenance window.
+pub async fn modify_cluster(
+    c: &Client,
+    s: &ClusterSpec,
+    send_version: bool,
+    apply_immediately: bool,
+) -> Result<()> {
+    let part = format!("Aurora cluster {:?}", s.id);
+    retry_eventual(CLUSTER_STATE_CODES, || async {
+        c.modify_db_cluster()
+            .db_cluster_identifier(&s.id)
+            .set_engine_version(send_version.then(|| s.engine_version.clone()))
+            .backup_retention_period(s.backup_retention_days)
+            .preferred_backup_window(&s.backup_window)
+            .preferred_maintenance_window(&s.maintenance_window)
+            .deletion_protection(s.deletion_protection)
+            .allow_major_version_upgrade(false)
+            .apply_immediately(apply_immediately)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("updating", &part, e))
+    })
+    .await
 }
 
-/// Deletes the cluster, with a final snapshot of this name unless `None`. Gone is done.
+/// Deletes the cluster, with a final snapshot of this name unless `None`.
+/// Gone is done; a cluster already deleting is done too (the wait follows).
 pub async fn delete_cluster(c: &Client, id: &str, final_snapshot: Option<&str>) -> Result<()> {
-    let res = c
-        .delete_db_cluster()
-        .db_cluster_identifier(id)
-        .skip_final_snapshot(final_snapshot.is_none())
-        .set_final_db_snapshot_identifier(final_snapshot.map(str::to_string))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            not_found_if("deleting", &format!("Aurora cluster {id:?}"), e, |e| {
-                e.is_db_cluster_not_found_fault()
-            })
-        });
+    let part = format!("Aurora cluster {id:?}");
+    let res = retry_eventual(CLUSTER_STATE_CODES, || async {
+        let res = c
+            .delete_db_cluster()
+            .db_cluster_identifier(id)
+            .skip_final_snapshot(final_snapshot.is_none())
+            .set_final_db_snapshot_identifier(final_snapshot.map(str::to_string))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| not_found_if("deleting", &part, e, |e| e.is_db_cluster_not_found_fault()));
+        match res {
+            Err(e) if answered(&e, "InvalidDBClusterStateFault", "is already being deleted") => {
+                Ok(())
+            }
+            other => other,
+        }
+    })
+    .await;
     gone_is_done(res)
 }
 
-/// Aurora clusters take 5–15 minutes to become available (AWS documentation);
-/// the waiter polls until then or `timeout`.
+/// Asks RDS to make `target` the writer (FailoverDBCluster), then waits until
+/// it is and the cluster is available again.
+pub async fn failover_cluster(c: &Client, id: &str, target: &str, timeout: Duration) -> Result<()> {
+    let part = format!("Aurora cluster {id:?}");
+    retry_eventual(CLUSTER_STATE_CODES, || async {
+        c.failover_db_cluster()
+            .db_cluster_identifier(id)
+            .target_db_instance_identifier(target)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("failing over", &part, e))
+    })
+    .await?;
+    let goal = format!("available with {target} as its writer");
+    Wait {
+        part: &part,
+        goal: &goal,
+        done: &["available"],
+        pending: CLUSTER_BUSY,
+        missing: Missing::Fails,
+        timeout,
+    }
+    .until(|| async {
+        Ok(describe_cluster(c, id).await?.map(|cl| {
+            let writer = cl.members.get(target).copied().unwrap_or(false);
+            match cl.status.as_str() {
+                // Until RDS has switched, the cluster may still read as available.
+                "available" if !writer => Seen::status("failing-over"),
+                status => Seen::status(status),
+            }
+        }))
+    })
+    .await
+    .map(|_| ())
+}
+
+/// What a cluster poll reads as: its status, or `modifying` while `available`
+/// with an engine version still pending when `no_pending` asks to wait it out
+/// (terraform-provider-aws `waitDBClusterUpdated` with
+/// `waitNoPendingModifiedValues`).
+fn cluster_seen(cl: &ClusterInfo, no_pending: bool) -> Seen {
+    if no_pending && cl.status == "available" && cl.pending_engine_version.is_some() {
+        return Seen::status("modifying");
+    }
+    Seen::status(cl.status.clone())
+}
+
+/// Aurora clusters take 5–15 minutes to become available (AWS documentation).
+/// A just-made cluster may not be visible at once: not found is waited out for
+/// a minute (terraform-provider-aws `RetryWhenNewResourceNotFound`).
 pub async fn wait_cluster_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    c.wait_until_db_cluster_available()
-        .db_cluster_identifier(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for",
-                &format!("Aurora cluster {id:?}"),
-                "not available",
-                timeout,
-                e,
-                |e| e.is_db_cluster_not_found_fault(),
-            )
-        })
+    wait_cluster(c, id, false, Missing::WhileNew, timeout).await
+}
+
+/// After ModifyDBCluster with apply_immediately: until it is available with no
+/// modification pending.
+pub async fn wait_cluster_modified(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    wait_cluster(c, id, true, Missing::Fails, timeout).await
+}
+
+async fn wait_cluster(
+    c: &Client,
+    id: &str,
+    no_pending: bool,
+    missing: Missing,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("Aurora cluster {id:?}");
+    Wait {
+        part: &part,
+        goal: "available",
+        done: &["available"],
+        pending: CLUSTER_BUSY,
+        missing,
+        timeout,
+    }
+    .until(|| async {
+        Ok(describe_cluster(c, id)
+            .await?
+            .map(|cl| cluster_seen(&cl, no_pending)))
+    })
+    .await
+    .map(|_| ())
 }
 
 pub async fn wait_cluster_deleted(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    let res = c
-        .wait_until_db_cluster_deleted()
-        .db_cluster_identifier(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for deletion of",
-                &format!("Aurora cluster {id:?}"),
-                "present",
-                timeout,
-                e,
-                |e| e.is_db_cluster_not_found_fault(),
-            )
-        });
-    gone_is_done(res)
+    let part = format!("Aurora cluster {id:?}");
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: CLUSTER_GOING,
+        missing: Missing::Done,
+        timeout,
+    }
+    .until(|| async {
+        Ok(describe_cluster(c, id)
+            .await?
+            .map(|cl| cluster_seen(&cl, false)))
+    })
+    .await
+    .map(|_| ())
 }
 
 /// An instance as AWS describes it.
@@ -349,9 +488,64 @@ pub async fn wait_cluster_deleted(c: &Client, id: &str, timeout: Duration) -> Re
 pub struct InstanceInfo {
     pub id: String,
     pub class: String,
+    /// The class a modification waits to apply (the maintenance window's).
+    pub pending_class: Option<String>,
     pub zone: String,
     pub status: String,
 }
+
+/// The statuses an instance passes through on its way to `available`
+/// (terraform-provider-aws `waitDBClusterInstanceCreated` and
+/// `waitDBClusterInstanceUpdated`).
+const INSTANCE_BUSY: &[&str] = &[
+    "backing-up",
+    "configuring-enhanced-monitoring",
+    "configuring-iam-database-auth",
+    "configuring-log-exports",
+    "creating",
+    "maintenance",
+    "modifying",
+    "rebooting",
+    "renaming",
+    "resetting-master-credentials",
+    "starting",
+    "storage-optimization",
+    "upgrading",
+];
+
+/// The statuses an instance may show until it is gone: terraform-provider-aws
+/// `waitDBInstanceDeleted` (available, backing-up,
+/// configuring-enhanced-monitoring, configuring-log-exports, creating,
+/// delete-precheck, deleting, incompatible-parameters, modifying, starting,
+/// stopping, storage-full, storage-optimization), plus the passing ones the
+/// SDK's DBInstanceDeleted waiter wrongly fails on (rebooting,
+/// resetting-master-credentials, …): an autoscaled reader still being made,
+/// or one still changing class, is waited out.
+const INSTANCE_GOING: &[&str] = &[
+    "available",
+    "backing-up",
+    "configuring-enhanced-monitoring",
+    "configuring-iam-database-auth",
+    "configuring-log-exports",
+    "creating",
+    "delete-precheck",
+    "deleting",
+    "incompatible-parameters",
+    "maintenance",
+    "modifying",
+    "rebooting",
+    "renaming",
+    "resetting-master-credentials",
+    "starting",
+    "stopping",
+    "storage-full",
+    "storage-optimization",
+    "upgrading",
+];
+
+/// While an instance is not available, RDS refuses to change it
+/// (`InvalidDBInstanceState`), or its cluster (`InvalidDBClusterStateFault`).
+const INSTANCE_STATE_CODES: &[&str] = &["InvalidDBInstanceState", "InvalidDBClusterStateFault"];
 
 pub async fn create_instance(
     c: &Client,
@@ -361,18 +555,25 @@ pub async fn create_instance(
     zone: Option<&str>,
     tags: &Tags,
 ) -> Result<()> {
-    c.create_db_instance()
-        .db_instance_identifier(id)
-        .db_cluster_identifier(cluster)
-        .engine(ENGINE)
-        .db_instance_class(class)
-        .set_availability_zone(zone.map(str::to_string))
-        .publicly_accessible(false)
-        .set_tags(Some(to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &format!("DB instance {id:?}"), e))?;
-    Ok(())
+    let part = format!("DB instance {id:?}");
+    // The cluster is briefly not available after an instance was added or
+    // removed (terraform-provider-aws `resourceClusterInstanceCreate` retries
+    // InvalidDBClusterStateFault).
+    retry_eventual(&["InvalidDBClusterStateFault"], || async {
+        c.create_db_instance()
+            .db_instance_identifier(id)
+            .db_cluster_identifier(cluster)
+            .engine(ENGINE)
+            .db_instance_class(class)
+            .set_availability_zone(zone.map(str::to_string))
+            .publicly_accessible(false)
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await
 }
 
 /// The instance, or `None` when it is gone.
@@ -386,6 +587,10 @@ pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceIn
         Ok(out) => Ok(out.db_instances().first().map(|d| InstanceInfo {
             id: id.to_string(),
             class: d.db_instance_class().unwrap_or_default().to_string(),
+            pending_class: d
+                .pending_modified_values()
+                .and_then(|p| p.db_instance_class())
+                .map(str::to_string),
             zone: d.availability_zone().unwrap_or_default().to_string(),
             status: d.db_instance_status().unwrap_or_default().to_string(),
         })),
@@ -402,75 +607,122 @@ pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceIn
     }
 }
 
+/// Sends the new class; retried while the instance or its cluster is busy.
 pub async fn modify_instance_class(
     c: &Client,
     id: &str,
     class: &str,
     apply_immediately: bool,
 ) -> Result<()> {
-    c.modify_db_instance()
-        .db_instance_identifier(id)
-        .db_instance_class(class)
-        .apply_immediately(apply_immediately)
-        .send()
-        .await
-        .map_err(|e| aws_error("updating", &format!("DB instance {id:?}"), e))?;
-    Ok(())
+    let part = format!("DB instance {id:?}");
+    retry_eventual(INSTANCE_STATE_CODES, || async {
+        c.modify_db_instance()
+            .db_instance_identifier(id)
+            .db_instance_class(class)
+            .apply_immediately(apply_immediately)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("updating", &part, e))
+    })
+    .await
 }
 
+/// Deletes the instance. Gone is done, and so is "already being deleted"
+/// (terraform-provider-aws PR #5624); any other refusal for its state (still
+/// being made, say) is retried until the deadline.
 pub async fn delete_instance(c: &Client, id: &str) -> Result<()> {
-    let res = c
-        .delete_db_instance()
-        .db_instance_identifier(id)
-        .skip_final_snapshot(true)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            not_found_if("deleting", &format!("DB instance {id:?}"), e, |e| {
-                e.is_db_instance_not_found_fault()
-            })
-        });
+    let part = format!("DB instance {id:?}");
+    let res = retry_eventual(INSTANCE_STATE_CODES, || async {
+        let res = c
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if("deleting", &part, e, |e| e.is_db_instance_not_found_fault())
+            });
+        match res {
+            Err(e) if answered(&e, "InvalidDBInstanceState", "is already being deleted") => Ok(()),
+            other => other,
+        }
+    })
+    .await;
     gone_is_done(res)
+}
+
+/// RDS gives no reason beside the status: a failed wait names the status
+/// itself (`failed`, `inaccessible-encryption-credentials`, …).
+fn instance_seen(i: &InstanceInfo) -> Seen {
+    Seen::status(i.status.clone())
 }
 
 /// Aurora instances take 5–10 minutes to become available (AWS documentation).
 pub async fn wait_instance_available(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    c.wait_until_db_instance_available()
-        .db_instance_identifier(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for",
-                &format!("DB instance {id:?}"),
-                "not available",
-                timeout,
-                e,
-                |e| e.is_db_instance_not_found_fault(),
-            )
-        })
+    let part = format!("DB instance {id:?}");
+    Wait {
+        part: &part,
+        goal: "available",
+        done: &["available"],
+        pending: INSTANCE_BUSY,
+        missing: Missing::WhileNew,
+        timeout,
+    }
+    .until(|| async { Ok(describe_instance(c, id).await?.map(|i| instance_seen(&i))) })
+    .await
+    .map(|_| ())
+}
+
+/// After ModifyDBInstance with apply_immediately: until the instance runs as
+/// `class` and is available again. An instance that still reads `available`
+/// with its old class has not started the change yet, so it counts as
+/// `modifying` (terraform-provider-aws waits 30 s before its first poll for
+/// the same reason).
+pub async fn wait_instance_class(
+    c: &Client,
+    id: &str,
+    class: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("DB instance {id:?}");
+    let goal = format!("available as {class}");
+    Wait {
+        part: &part,
+        goal: &goal,
+        done: &["available"],
+        pending: INSTANCE_BUSY,
+        missing: Missing::Fails,
+        timeout,
+    }
+    .until(|| async {
+        Ok(describe_instance(c, id).await?.map(|i| {
+            let applied = i.class == class && i.pending_class.is_none();
+            if i.status == "available" && !applied {
+                Seen::status("modifying")
+            } else {
+                instance_seen(&i)
+            }
+        }))
+    })
+    .await
+    .map(|_| ())
 }
 
 pub async fn wait_instance_deleted(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    let res = c
-        .wait_until_db_instance_deleted()
-        .db_instance_identifier(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for deletion of",
-                &format!("DB instance {id:?}"),
-                "present",
-                timeout,
-                e,
-                |e| e.is_db_instance_not_found_fault(),
-            )
-        });
-    gone_is_done(res)
+    let part = format!("DB instance {id:?}");
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: INSTANCE_GOING,
+        missing: Missing::Done,
+        timeout,
+    }
+    .until(|| async { Ok(describe_instance(c, id).await?.map(|i| instance_seen(&i))) })
+    .await
+    .map(|_| ())
 }
 
 /// Makes the tags on `arn` equal `want`.
@@ -525,3 +777,7 @@ pub async fn cluster_snapshot_exists(c: &Client, id: &str) -> Result<bool> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "rds_tests.rs"]
+mod tests;

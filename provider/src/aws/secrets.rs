@@ -3,7 +3,7 @@
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 
-use super::{aws_error, not_found_if};
+use super::{aws_error, not_found_if, retry_eventual_when};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -22,15 +22,22 @@ pub async fn create_secret(
     value: &str,
     tags: &Tags,
 ) -> Result<String> {
-    let out = c
-        .create_secret()
-        .name(name)
-        .description(description)
-        .secret_string(value)
-        .set_tags(Some(to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &format!("secret {name:?}"), e))?;
+    // A name force-deleted a moment ago is still "scheduled for deletion"
+    // until Secrets Manager's background process is done: "If you delete a
+    // secret and then immediately create a secret with the same name, use
+    // appropriate back off and retry logic" (DeleteSecret API reference).
+    let scheduled = [("InvalidRequestException", "scheduled for deletion")];
+    let out = retry_eventual_when(&scheduled, || async {
+        c.create_secret()
+            .name(name)
+            .description(description)
+            .secret_string(value)
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &format!("secret {name:?}"), e))
+    })
+    .await?;
     Ok(out.arn().unwrap_or_default().to_string())
 }
 
@@ -152,3 +159,7 @@ pub async fn delete_secret(c: &Client, arn: &str) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "secrets_tests.rs"]
+mod tests;

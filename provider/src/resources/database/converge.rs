@@ -4,7 +4,10 @@
 use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
-use super::state::{connection_json, instance_number, sort_instances, DatabaseState, Tags, PORT};
+use super::state::{
+    connection_json, engine_version_to_send, instance_number, sort_instances, DatabaseState, Tags,
+    PORT,
+};
 
 fn part_tags(s: &DatabaseState, name: &str) -> Tags {
     let mut t = s.tags_all.clone();
@@ -120,7 +123,7 @@ pub async fn create_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     sync_connection_secret(aws, cur, want).await?;
 
     if want.deletion_protection {
-        rds::modify_cluster(&aws.rds, &want.cluster_spec(), false).await?;
+        rds::modify_cluster(&aws.rds, &want.cluster_spec(), false, false).await?;
         cur.deletion_protection = true;
     }
     Ok(())
@@ -188,6 +191,7 @@ async fn refresh_cluster(aws: &Aws, cur: &mut DatabaseState) -> Result<()> {
         cur.reader_endpoint = Some(c.reader_endpoint);
         cur.port = Some(c.port);
         cur.master_secret_arn = c.master_secret_arn;
+        cur.engine_version_actual = Some(c.engine_version);
         if let Some((id, _)) = c.members.iter().find(|(_, w)| **w) {
             cur.writer_instance_id = Some(id.clone());
         }
@@ -232,7 +236,7 @@ async fn sync_connection_secret(
 /// Changes what differs, in an order that keeps the database serving:
 /// access rules are added before old ones go; readers are added before
 /// any are removed, and the writer is never removed; readers change class
-/// before the writer.
+/// one at a time before the writer, which changes after a failover.
 pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState) -> Result<()> {
     let (Some(sg), Some(_)) = (cur.security_group_id.clone(), &cur.cluster_id) else {
         // A part is gone (the cluster deleted outside Terraform, say): made
@@ -259,38 +263,7 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
         cur.subnet_ids = want.subnet_ids.clone();
     }
 
-    let cluster_changed = {
-        let (a, b) = (cur.cluster_spec(), want.cluster_spec());
-        (
-            a.engine_version,
-            a.backup_retention_days,
-            a.backup_window,
-            a.maintenance_window,
-            a.deletion_protection,
-        ) != (
-            b.engine_version,
-            b.backup_retention_days,
-            b.backup_window,
-            b.maintenance_window,
-            b.deletion_protection,
-        )
-    };
-    if cluster_changed {
-        rds::modify_cluster(
-            &aws.rds,
-            &rds::ClusterSpec {
-                security_group_id: sg.clone(),
-                ..want.cluster_spec()
-            },
-            want.apply_immediately,
-        )
-        .await?;
-        cur.engine_version = want.engine_version.clone();
-        cur.backup_retention_days = want.backup_retention_days;
-        cur.backup_window = want.backup_window.clone();
-        cur.maintenance_window = want.maintenance_window.clone();
-        cur.deletion_protection = want.deletion_protection;
-    }
+    update_cluster(aws, cur, want, &sg).await?;
     cur.skip_final_snapshot = want.skip_final_snapshot;
     cur.apply_immediately = want.apply_immediately;
 
@@ -306,23 +279,8 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     if cur.instance_ids.len() < count {
         make_instances(aws, cur, want, &zones, count).await?;
     }
-    // Instance class: readers first, then the writer.
     if cur.instance_class != want.instance_class {
-        let mut order: Vec<String> = cur
-            .instance_ids
-            .iter()
-            .filter(|id| Some(*id) != cur.writer_instance_id.as_ref())
-            .cloned()
-            .collect();
-        order.extend(
-            cur.writer_instance_id
-                .clone()
-                .filter(|w| cur.instance_ids.contains(w)),
-        );
-        for id in order {
-            rds::modify_instance_class(&aws.rds, &id, &want.instance_class, want.apply_immediately)
-                .await?;
-        }
+        change_class(aws, cur, &want.instance_class, want.apply_immediately).await?;
         cur.instance_class = want.instance_class.clone();
     }
     set_scaling(aws, want).await?;
@@ -350,6 +308,106 @@ pub async fn update_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     }
     refresh_cluster(aws, cur).await?;
     sync_connection_secret(aws, cur, want).await
+}
+
+/// ModifyDBCluster for what changed, then waits until the cluster is
+/// available again (terraform-provider-aws `resourceClusterUpdate`:
+/// ModifyDBCluster, then `waitDBClusterUpdated`), so that the instance
+/// changes after it are not refused for the cluster's state. The engine
+/// version is sent only when its configured value changed to a newer one
+/// than AWS runs (never a downgrade).
+async fn update_cluster(
+    aws: &Aws,
+    cur: &mut DatabaseState,
+    want: &DatabaseState,
+    sg: &str,
+) -> Result<()> {
+    let send_version = engine_version_to_send(cur, want);
+    let (a, b) = (cur.cluster_spec(), want.cluster_spec());
+    let others_changed = (
+        a.backup_retention_days,
+        a.backup_window,
+        a.maintenance_window,
+        a.deletion_protection,
+    ) != (
+        b.backup_retention_days,
+        b.backup_window,
+        b.maintenance_window,
+        b.deletion_protection,
+    );
+    if send_version || others_changed {
+        let spec = rds::ClusterSpec {
+            security_group_id: sg.to_string(),
+            ..want.cluster_spec()
+        };
+        rds::modify_cluster(&aws.rds, &spec, send_version, want.apply_immediately).await?;
+        if want.apply_immediately {
+            rds::wait_cluster_modified(&aws.rds, &want.name, crate::ctx::remaining()).await?;
+        } else {
+            rds::wait_cluster_available(&aws.rds, &want.name, crate::ctx::remaining()).await?;
+        }
+    }
+    cur.engine_version = want.engine_version.clone();
+    cur.backup_retention_days = want.backup_retention_days;
+    cur.backup_window = want.backup_window.clone();
+    cur.maintenance_window = want.maintenance_window.clone();
+    cur.deletion_protection = want.deletion_protection;
+    Ok(())
+}
+
+/// Changes the class of this resource's instances so that the cluster keeps
+/// serving: with `apply_immediately`, one at a time, readers first, each
+/// waited for through `modifying` back to `available`; then a failover to an
+/// updated reader (FailoverDBCluster), so the old writer changes as a reader;
+/// the writer is last. (Without a reader the writer changes in place, with
+/// the restart that implies.) Without `apply_immediately` the changes wait
+/// for the maintenance window, where AWS applies them.
+pub(super) async fn change_class(
+    aws: &Aws,
+    cur: &mut DatabaseState,
+    class: &str,
+    apply_immediately: bool,
+) -> Result<()> {
+    let writer = cur
+        .writer_instance_id
+        .clone()
+        .filter(|w| cur.instance_ids.contains(w));
+    let readers: Vec<String> = cur
+        .instance_ids
+        .iter()
+        .filter(|id| Some(*id) != writer.as_ref())
+        .cloned()
+        .collect();
+    if !apply_immediately {
+        for id in readers.iter().chain(writer.iter()) {
+            rds::modify_instance_class(&aws.rds, id, class, false).await?;
+        }
+        return Ok(());
+    }
+    for id in &readers {
+        restart_as(aws, id, class).await?;
+    }
+    let Some(writer) = writer else {
+        return Ok(());
+    };
+    if let Some(target) = readers.first() {
+        rds::failover_cluster(&aws.rds, &cur.name, target, crate::ctx::remaining()).await?;
+        cur.writer_instance_id = Some(target.clone());
+    }
+    restart_as(aws, &writer, class).await
+}
+
+/// ModifyDBInstance to `class` now, and waits until the instance is back as
+/// `class` (terraform-provider-aws `resourceClusterInstanceUpdate`, then
+/// `waitDBClusterInstanceUpdated`). A reader just made already has it.
+async fn restart_as(aws: &Aws, id: &str, class: &str) -> Result<()> {
+    let c = &aws.rds;
+    let now = rds::describe_instance(c, id).await?;
+    if now.is_some_and(|i| i.class == class && i.pending_class.is_none()) {
+        return Ok(());
+    }
+    rds::modify_instance_class(c, id, class, true).await?;
+    rds::wait_instance_class(c, id, class, crate::ctx::remaining()).await
 }
 
 async fn set_all_tags(aws: &Aws, cur: &DatabaseState, want: &DatabaseState) -> Result<()> {

@@ -3,11 +3,18 @@
 use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
-use super::state::{parse_connection, sort_instances, DatabaseState, Readers, PORT};
+use super::state::{
+    engine_version_read, parse_connection, sort_instances, DatabaseState, Readers, PORT,
+};
 use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 /// The database as AWS has it now, field by field. `None`: nothing of the
 /// database is left.
+///
+/// `engine_version` keeps its configured value while AWS runs a newer minor
+/// release of it or has it pending ([`engine_version_read`]);
+/// `engine_version_actual` is AWS's. `instance_class` is the pending class
+/// when a change waits for the maintenance window.
 ///
 /// Not refreshed, because AWS does not hold them (listed in the docs):
 /// `skip_final_snapshot` and `apply_immediately` (how the provider deletes and
@@ -78,7 +85,8 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
     let instance_class = match class_of {
         Some(id) => rds::describe_instance(&aws.rds, &id)
             .await?
-            .map(|i| i.class),
+            // A change left for the maintenance window is what was asked for.
+            .map(|i| i.pending_class.unwrap_or(i.class)),
         None => None,
     }
     .unwrap_or_else(|| hints.instance_class.clone());
@@ -119,7 +127,12 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         vpc_id,
         subnet_ids,
         allowed_security_group_ids,
-        engine_version: cluster.engine_version.clone(),
+        engine_version: engine_version_read(
+            &hints.engine_version,
+            &cluster.engine_version,
+            cluster.pending_engine_version.as_deref(),
+        ),
+        engine_version_actual: Some(cluster.engine_version.clone()),
         database_name: cluster.database_name.clone(),
         master_username: cluster.master_username.clone(),
         instance_class,
@@ -161,6 +174,7 @@ fn without_cluster(hints: &DatabaseState) -> Option<DatabaseState> {
         writer_endpoint: None,
         reader_endpoint: None,
         port: None,
+        engine_version_actual: None,
         instance_ids: Vec::new(),
         writer_instance_id: None,
         master_secret_arn: None,

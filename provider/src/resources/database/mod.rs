@@ -25,8 +25,12 @@ use crate::value::Dyn;
 pub use state::DatabaseState;
 use state::Readers;
 
-/// A current Aurora MySQL 3 (MySQL 8.0-compatible) long-term-support release.
-pub const DEFAULT_ENGINE_VERSION: &str = "8.0.mysql_aurora.3.08.2";
+/// Aurora MySQL 3.10 (MySQL 8.0-compatible), a long-term-support line: "The
+/// current LTS releases of Aurora MySQL are: Aurora MySQL version 3.10.*,
+/// Aurora MySQL version 3.04.*" (Aurora User Guide,
+/// AuroraMySQL.Update.SpecialVersions). Non-LTS minors are withdrawn within
+/// about a year, after which CreateDBCluster refuses them.
+pub const DEFAULT_ENGINE_VERSION: &str = "8.0.mysql_aurora.3.10.0";
 /// Graviton, memory-optimised: AWS's recommended class for production Aurora.
 pub const DEFAULT_INSTANCE_CLASS: &str = "db.r6g.large";
 pub const DEFAULT_MIN_READERS: i32 = 1;
@@ -72,6 +76,7 @@ impl Composite for DatabaseResource {
                 "writer_instance_id",
                 "reader_instance_ids",
                 "master_secret_arn",
+                "engine_version_actual",
             ],
         },
         Part::alone("connection_secret_arn"),
@@ -112,6 +117,7 @@ impl Composite for DatabaseResource {
             connection_secret_arn: None,
             connection: None,
             allowed_security_group_ids: None,
+            engine_version_actual: None,
             ..want.clone()
         }
     }
@@ -194,9 +200,15 @@ impl Composite for DatabaseResource {
                     return planned;
                 }
             };
-            if before.readers().min != after.readers().min {
+            // A class change fails the writer over to an updated reader.
+            if before.readers().min != after.readers().min
+                || before.instance_class != after.instance_class
+            {
                 planned.set("reader_instance_ids", Dyn::Unknown);
                 planned.set("writer_instance_id", Dyn::Unknown);
+            }
+            if before.engine_version != after.engine_version {
+                planned.set("engine_version_actual", Dyn::Unknown);
             }
             // The connection secret: made again when gone, rewritten when it differs.
             let expected = before.expected_connection();
@@ -275,6 +287,8 @@ impl Composite for DatabaseResource {
         }
         let hints = DatabaseState {
             name: id.to_string(),
+            // Nothing configured yet: the version read is AWS's.
+            engine_version: String::new(),
             ..DatabaseState::default()
         };
         match find::find_database(aws, &hints).await {
@@ -431,7 +445,8 @@ pub(crate) mod rules {
 
     pub fn master_username(u: &str) -> Option<String> {
         identifier_problem(u, 16).or_else(|| {
-            ["admin", "root", "rdsadmin", "mysql"]
+            // `admin` is allowed (the console's default); RDS reserves `rdsadmin`.
+            ["root", "rdsadmin", "mysql"]
                 .contains(&u.to_ascii_lowercase().as_str())
                 .then(|| format!("{u:?} is reserved by MySQL or RDS; choose another name."))
         })

@@ -67,6 +67,8 @@ pub struct DatabaseState {
     pub subnet_ids: Vec<String>,
     pub allowed_security_group_ids: Option<Vec<String>>,
     pub engine_version: String,
+    /// The version the cluster runs, as AWS reports it (computed).
+    pub engine_version_actual: Option<String>,
     pub database_name: String,
     pub master_username: String,
     pub instance_class: String,
@@ -108,6 +110,7 @@ impl Default for DatabaseState {
             subnet_ids: Vec::new(),
             allowed_security_group_ids: None,
             engine_version: DEFAULT_ENGINE_VERSION.into(),
+            engine_version_actual: None,
             database_name: "fansite".into(),
             master_username: "fansite_admin".into(),
             instance_class: DEFAULT_INSTANCE_CLASS.into(),
@@ -223,6 +226,63 @@ impl DatabaseState {
     pub fn connection_secret_name(&self) -> String {
         format!("fansite/{}/connection", self.name)
     }
+}
+
+/// One dot-separated part of a version: numbers compare as numbers.
+fn version_parts(v: &str) -> Vec<Result<u64, &str>> {
+    v.split('.')
+        .map(|p| p.parse::<u64>().map_err(|_| p))
+        .collect()
+}
+
+/// Aurora versions compared numerically part by part (`3.10.0` is newer than
+/// `3.9.2` and `3.08.2`), as terraform-provider-aws `engineVersionIsNewer`
+/// compares "Aurora-style versions".
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let cmp = |x: &Result<u64, &str>, y: &Result<u64, &str>| match (x, y) {
+        (Ok(x), Ok(y)) => x.cmp(y),
+        (x, y) => format!("{x:?}").cmp(&format!("{y:?}")),
+    };
+    let (a, b) = (version_parts(a), version_parts(b));
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| cmp(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// The major line of an Aurora MySQL version: `8.0.mysql_aurora.3` of
+/// `8.0.mysql_aurora.3.10.0`.
+fn major_line(v: &str) -> Option<String> {
+    let parts: Vec<&str> = v.split('.').collect();
+    (parts.len() > 4).then(|| parts[..4].join("."))
+}
+
+/// `engine_version` as read: the configured value while AWS runs a newer
+/// release of the same major line (its own minor upgrade: auto minor version
+/// upgrade, or a release leaving support) or has the configured one pending
+/// (a change left for the maintenance window); AWS's version otherwise, as
+/// drift (terraform-provider-aws `compareActualEngineVersion`).
+pub fn engine_version_read(configured: &str, actual: &str, pending: Option<&str>) -> String {
+    let same_line = major_line(actual).is_some() && major_line(actual) == major_line(configured);
+    let upgraded = same_line && compare_versions(actual, configured).is_gt();
+    if !configured.is_empty() && (upgraded || pending == Some(configured)) {
+        configured.to_string()
+    } else {
+        actual.to_string()
+    }
+}
+
+/// Whether an update sends `EngineVersion`: only when its configured value
+/// changed, and to a newer version than the cluster runs. A configured
+/// version at or below what AWS already runs is recorded, not sent: RDS
+/// refuses a downgrade.
+pub fn engine_version_to_send(cur: &DatabaseState, want: &DatabaseState) -> bool {
+    cur.engine_version != want.engine_version
+        && cur
+            .engine_version_actual
+            .as_deref()
+            .is_none_or(|actual| compare_versions(&want.engine_version, actual).is_gt())
 }
 
 pub fn instance_number(name: &str, id: &str) -> Option<usize> {

@@ -65,7 +65,7 @@ fn bad_inputs_are_reported_on_their_attribute() {
             "Invalid database_name",
         ),
         (
-            vec![("master_username", "admin".into())],
+            vec![("master_username", "rdsadmin".into())],
             "master_username",
             "Invalid master_username",
         ),
@@ -213,4 +213,180 @@ fn the_connection_secret_has_no_password_and_a_numeric_port() {
     let mut ids = vec!["x-2".to_string(), "x-10".to_string(), "x-1".to_string()];
     sort_instances(&mut ids);
     assert_eq!(ids, ["x-1", "x-2", "x-10"]);
+}
+
+/// D8: `admin` is a valid master user name (AWS accepts it; the console's
+/// default); `rdsadmin` is reserved by RDS.
+#[test]
+fn admin_is_a_valid_master_username() {
+    assert!(rules::master_username("admin").is_none());
+    assert!(rules::master_username("rdsadmin").is_some());
+}
+
+/// D7: the default engine version is one of Aurora MySQL's LTS lines (3.10),
+/// and passes the version rule.
+#[test]
+fn the_default_engine_version_is_lts() {
+    assert!(
+        DEFAULT_ENGINE_VERSION.starts_with("8.0.mysql_aurora.3.10."),
+        "{DEFAULT_ENGINE_VERSION}"
+    );
+    assert!(rules::engine_version(DEFAULT_ENGINE_VERSION).is_none());
+}
+
+mod engine_version {
+    use super::super::state::{compare_versions, engine_version_read, engine_version_to_send};
+    use super::super::DatabaseState;
+
+    const V3_10_0: &str = "8.0.mysql_aurora.3.10.0";
+    const V3_10_2: &str = "8.0.mysql_aurora.3.10.2";
+    const V3_08_2: &str = "8.0.mysql_aurora.3.08.2";
+
+    /// D2: versions compare part by part as numbers.
+    #[test]
+    fn versions_compare_as_numbers() {
+        assert!(compare_versions(V3_10_0, V3_08_2).is_gt());
+        assert!(compare_versions("8.0.mysql_aurora.3.9.2", V3_10_0).is_lt());
+        assert!(compare_versions(V3_10_2, V3_10_0).is_gt());
+        assert!(compare_versions(V3_10_0, V3_10_0).is_eq());
+    }
+
+    /// D2: after AWS's own minor upgrade (3.10.0 → 3.10.2) the configured
+    /// version is kept, so the plan shows no drift; a pending change equal to
+    /// the configured one is kept too; anything else is AWS's (drift).
+    #[test]
+    fn read_keeps_the_configured_version_over_aws_s_minor_upgrade() {
+        assert_eq!(engine_version_read(V3_10_0, V3_10_2, None), V3_10_0);
+        assert_eq!(
+            engine_version_read(V3_10_2, V3_10_0, Some(V3_10_2)),
+            V3_10_2
+        );
+        assert_eq!(engine_version_read(V3_10_2, V3_10_0, None), V3_10_0);
+        assert_eq!(
+            engine_version_read("8.0.mysql_aurora.2.11.2", V3_10_0, None),
+            V3_10_0
+        );
+        // Nothing configured (an import): AWS's.
+        assert_eq!(engine_version_read("", V3_10_2, None), V3_10_2);
+    }
+
+    fn state(configured: &str, actual: Option<&str>) -> DatabaseState {
+        DatabaseState {
+            engine_version: configured.into(),
+            engine_version_actual: actual.map(str::to_string),
+            ..DatabaseState::default()
+        }
+    }
+
+    /// D2: EngineVersion is sent only when the configured value changed, and
+    /// never to a version at or below what the cluster runs (a downgrade).
+    #[test]
+    fn the_version_is_sent_only_when_changed_and_newer() {
+        let want = state(V3_10_2, None);
+        assert!(!engine_version_to_send(
+            &state(V3_10_2, Some(V3_10_2)),
+            &want
+        ));
+        assert!(engine_version_to_send(
+            &state(V3_10_0, Some(V3_10_0)),
+            &want
+        ));
+        // AWS already runs 3.10.2: recorded, not sent.
+        assert!(!engine_version_to_send(
+            &state(V3_10_0, Some(V3_10_2)),
+            &want
+        ));
+        // A configured downgrade is never sent.
+        assert!(!engine_version_to_send(
+            &state(V3_10_2, Some(V3_10_2)),
+            &state(V3_10_0, None)
+        ));
+    }
+}
+
+mod rolling {
+    //! The instance-class change against RDS as AWS behaves: each
+    //! ModifyDBInstance puts the instance `modifying` for a while; the local
+    //! endpoint applies it at once.
+
+    use std::time::Duration;
+
+    use super::super::converge::change_class;
+    use super::super::DatabaseState;
+    use crate::aws::test_fakes::RollingCluster;
+    use crate::ctx::{Ctx, Ended, StopSignal};
+
+    const OLD: &str = "db.r6g.large";
+    const NEW: &str = "db.r6g.xlarge";
+
+    /// D1: with apply_immediately, the readers change class one at a time,
+    /// each waited for through `modifying` back to `available`; then the
+    /// cluster fails over to an updated reader, and the old writer changes
+    /// last: never two instances restarting at once, the writer never
+    /// restarting while it serves.
+    #[tokio::test(start_paused = true)]
+    async fn a_class_change_rolls_readers_first_then_the_writer_after_a_failover() {
+        let ids = ["fan-db-1", "fan-db-2", "fan-db-3"];
+        let fake = RollingCluster::new("fan-db-1", &ids, OLD);
+        let mut cur = DatabaseState {
+            name: "fan-db".into(),
+            instance_class: OLD.into(),
+            instance_ids: ids.iter().map(|i| i.to_string()).collect(),
+            writer_instance_id: Some("fan-db-1".into()),
+            ..DatabaseState::default()
+        };
+        let ended = Ctx::new(Duration::from_secs(80 * 60), StopSignal::new())
+            .run(Duration::ZERO, change_class(&fake.aws, &mut cur, NEW, true))
+            .await;
+        assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
+        assert_eq!(
+            fake.log(),
+            [
+                "modify fan-db-2",
+                "modify fan-db-3",
+                "failover fan-db-2 (db.r6g.xlarge)",
+                "modify fan-db-1"
+            ]
+        );
+        assert!(!fake.overlapped(), "two instances restarted at once");
+        assert!(fake.all_available_as(NEW));
+        assert_eq!(cur.writer_instance_id.as_deref(), Some("fan-db-2"));
+    }
+}
+
+mod read_back {
+    //! Reading a database back while AWS has changes pending or has upgraded
+    //! it by itself: the local endpoint applies every change at once and
+    //! never upgrades.
+
+    use super::super::find::find_database;
+    use super::super::DatabaseState;
+    use crate::aws::test_fakes::upgraded_cluster;
+
+    /// D2 and D3: AWS upgraded the cluster to 3.10.2 by itself, and a class
+    /// change waits for the maintenance window. Read keeps the configured
+    /// 3.10.0 (with `engine_version_actual` 3.10.2) and reports the pending
+    /// class: the next plan is empty instead of asking for a downgrade and
+    /// the class change again.
+    #[tokio::test]
+    async fn an_upgrade_by_aws_and_a_pending_class_are_not_drift() {
+        let aws = upgraded_cluster();
+        let hints = DatabaseState {
+            name: "fan-db".into(),
+            engine_version: "8.0.mysql_aurora.3.10.0".into(),
+            instance_class: "db.r6g.xlarge".into(),
+            connection_secret_arn: Some("arn:aws:secretsmanager:ap-northeast-2:1:secret:x".into()),
+            ..DatabaseState::default()
+        };
+        let found = find_database(&aws, &hints)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(found.engine_version, "8.0.mysql_aurora.3.10.0");
+        assert_eq!(
+            found.engine_version_actual.as_deref(),
+            Some("8.0.mysql_aurora.3.10.2")
+        );
+        assert_eq!(found.instance_class, "db.r6g.xlarge");
+    }
 }

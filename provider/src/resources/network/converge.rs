@@ -112,21 +112,20 @@ pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) ->
         let subnet = parts.public_subnet_id.clone().unwrap_or_default();
         let tags = want.part_tags(NAT_GATEWAY, Some(az));
         let nat = match ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await {
-            // emulator: DeleteNatGateway leaves the address associated there;
-            // AWS disassociates it, so on AWS only the not-found case occurs.
-            // The elastic IP we kept is unusable: released behind our back (not
-            // found), or still marked as associated with the deleted gateway
-            // (the local endpoint does not disassociate it on DeleteNatGateway;
-            // AWS does). Release what is left of it and take a new one.
-            Err(e) if e.is_not_found() || e.code() == Some("Resource.AlreadyAssociated") => {
-                if !e.is_not_found() {
-                    ec2::release_eip(c, &alloc).await?;
+            // The kept address is still held by its old gateway, deleted
+            // outside Terraform but still `deleting`: AWS lets go of it at
+            // `deleted`, so that is waited for and the address reused.
+            Err(e) if e.code() == Some("Resource.AlreadyAssociated") => {
+                match ec2::nat_gateway_releasing(c, &vpc_id, &alloc).await? {
+                    Some(old) => {
+                        ec2::wait_nat_gateway_deleted(c, &old, crate::ctx::remaining()).await?;
+                        ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await?
+                    }
+                    None => renew_eip(aws, parts, want, az, &subnet, true).await?,
                 }
-                parts.nat_eip_allocation_id = None;
-                let a = ec2::allocate_eip(c, &want.part_tags(NAT_EIP, Some(az))).await?;
-                parts.nat_eip_allocation_id = Some(a.clone());
-                ec2::create_nat_gateway(c, &subnet, &a, &tags).await?
             }
+            // The kept address was released behind our back: a new one.
+            Err(e) if e.is_not_found() => renew_eip(aws, parts, want, az, &subnet, false).await?,
             other => other?,
         };
         parts.nat_gateway_id = Some(nat.clone());
@@ -227,6 +226,29 @@ async fn make_subnet(
         cur.public_subnet_cidrs.insert(az.to_string(), cidr);
     }
     Ok(id)
+}
+
+/// Makes the zone's NAT gateway with a new elastic IP, releasing the kept one
+/// first when `release`.
+// emulator: the local endpoint leaves the address associated with a gateway
+// it deleted (no gateway `deleting` holds it); AWS disassociates it at
+// `deleted`, so there only the not-found case and the `deleting` one occur.
+async fn renew_eip(
+    aws: &Aws,
+    parts: &mut AzParts,
+    want: &NetworkState,
+    az: &str,
+    subnet: &str,
+    release: bool,
+) -> Result<String> {
+    let c = &aws.ec2;
+    if let (true, Some(old)) = (release, &parts.nat_eip_allocation_id) {
+        ec2::release_eip(c, old).await?;
+    }
+    parts.nat_eip_allocation_id = None;
+    let a = ec2::allocate_eip(c, &want.part_tags(NAT_EIP, Some(az))).await?;
+    parts.nat_eip_allocation_id = Some(a.clone());
+    ec2::create_nat_gateway(c, subnet, &a, &want.part_tags(NAT_GATEWAY, Some(az))).await
 }
 
 async fn associate(aws: &Aws, rt: &str, subnet: &str) -> Result<()> {

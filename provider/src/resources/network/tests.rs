@@ -241,3 +241,66 @@ fn state_round_trips_through_the_schema_shape() {
         .get("nat_gateway_id")
         .is_null());
 }
+
+mod repair {
+    //! The repair of a NAT gateway deleted outside Terraform, with EC2 as AWS
+    //! answers it: the local endpoint has no gateway `deleting` that still
+    //! holds its address.
+
+    use std::time::Duration;
+
+    use super::super::converge::converge;
+    use super::super::state::{AzParts, NetworkState};
+    use crate::aws::test_fakes::NatStillDeleting;
+    use crate::ctx::{Ctx, Ended, StopSignal};
+
+    fn network() -> NetworkState {
+        let az = "ap-northeast-2a".to_string();
+        NetworkState {
+            name: "fan".into(),
+            cidr_block: "10.0.0.0/16".into(),
+            availability_zones: vec![az.clone()],
+            vpc_id: Some("vpc-1".into()),
+            internet_gateway_id: Some("igw-1".into()),
+            public_route_table_id: Some("rtb-public".into()),
+            azs: [(
+                az,
+                AzParts {
+                    public_subnet_id: Some("subnet-public".into()),
+                    private_subnet_id: Some("subnet-private".into()),
+                    private_route_table_id: Some("rtb-private".into()),
+                    nat_gateway_id: None,
+                    nat_eip_allocation_id: Some("eipalloc-1".into()),
+                },
+            )]
+            .into(),
+            ..NetworkState::default()
+        }
+    }
+
+    /// N4: the NAT gateway was deleted outside Terraform and is still
+    /// `deleting`, so its elastic IP is still associated (CreateNatGateway:
+    /// Resource.AlreadyAssociated). The repair waits for that gateway to be
+    /// `deleted` and makes the new one with the same address: no
+    /// ReleaseAddress (InvalidIPAddress.InUse for minutes), no new address.
+    #[tokio::test(start_paused = true)]
+    async fn a_nat_gateway_still_deleting_gives_its_address_back_for_the_repair() {
+        let fake = NatStillDeleting::new();
+        let want = network();
+        let mut cur = network();
+        let ended = Ctx::new(Duration::from_secs(30 * 60), StopSignal::new())
+            .run(Duration::ZERO, converge(&fake.aws, &mut cur, &want))
+            .await;
+        assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
+        let parts = &cur.azs["ap-northeast-2a"];
+        assert_eq!(parts.nat_gateway_id.as_deref(), Some("nat-new"));
+        assert_eq!(parts.nat_eip_allocation_id.as_deref(), Some("eipalloc-1"));
+        assert_eq!(fake.creates(), 2);
+        assert!(
+            fake.old_gateway_polls() >= 4,
+            "{}",
+            fake.old_gateway_polls()
+        );
+        assert_eq!(fake.routes_to_the_new_gateway(), 1);
+    }
+}
