@@ -15,13 +15,10 @@ pub mod route53;
 pub mod s3;
 pub mod secrets;
 pub mod sns;
-<<<<<<< HEAD
-=======
 #[cfg(test)]
 pub(crate) mod test_fakes;
 #[cfg(test)]
 pub(crate) mod test_mocks;
->>>>>>> netdb
 pub mod wafv2;
 pub mod wait;
 
