@@ -360,7 +360,7 @@ async fn database_in_place_changes_update_without_replacing(tf: &Terraform) {
         ),
         (
             "engine version",
-            Box::new(|d: Config| d.with("engine_version = \"8.0.mysql_aurora.3.08.1\"")),
+            Box::new(|d: Config| d.with("engine_version = \"8.0.mysql_aurora.3.10.1\"")),
         ),
         (
             "more readers",
