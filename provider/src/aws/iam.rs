@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{aws_error, not_found_if};
+use super::{aws_error, not_found_if, not_ours, owned, with_owner, OWNER_TAG};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -57,11 +57,50 @@ pub async fn role_arn(c: &Client, name: &str) -> Result<Option<String>> {
     }
 }
 
-/// Makes a role that `service` (such as `ecs-tasks.amazonaws.com`) may assume;
-/// a role of that name left by an earlier create is taken over.
-pub async fn ensure_role(c: &Client, name: &str, service: &str, tags: &Tags) -> Result<String> {
-    if let Some(arn) = role_arn(c, name).await? {
-        return Ok(arn);
+/// The role's ARN and its [`OWNER_TAG`] value, or `None` when there is no role of that name.
+async fn role_owner(c: &Client, name: &str) -> Result<Option<(String, Option<String>)>> {
+    match c.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o.role().map(|r| {
+            let owner = r
+                .tags()
+                .iter()
+                .find(|t| t.key() == OWNER_TAG)
+                .map(|t| t.value().to_string());
+            (r.arn().to_string(), owner)
+        })),
+        Err(e) => {
+            let e = not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
+                e.is_no_such_entity_exception()
+            });
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Makes a role that `service` (such as `ecs-tasks.amazonaws.com`) may assume,
+/// tagged as `owner`'s ([`OWNER_TAG`]). Role names are global to the account:
+/// a role of that name is taken over only when it carries `owner` (left by an
+/// earlier create of this resource); any other is refused, never adopted.
+pub async fn ensure_role(
+    c: &Client,
+    name: &str,
+    service: &str,
+    tags: &Tags,
+    owner: &str,
+) -> Result<String> {
+    if let Some((arn, found)) = role_owner(c, name).await? {
+        if owned(found.as_deref(), owner) {
+            return Ok(arn);
+        }
+        return Err(not_ours(
+            &format!("IAM role {name:?}"),
+            found.as_deref(),
+            owner,
+        ));
     }
     let out = c
         .create_role()
@@ -69,7 +108,8 @@ pub async fn ensure_role(c: &Client, name: &str, service: &str, tags: &Tags) -> 
         .assume_role_policy_document(trust(service))
         .description(format!("fansite: assumed by {service}"))
         .set_tags(Some(
-            tags.iter()
+            with_owner(tags, owner)
+                .iter()
                 .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
                 .collect(),
         ))
@@ -138,9 +178,19 @@ pub async fn delete_inline_policy(c: &Client, role: &str, name: &str) -> Result<
     }
 }
 
-/// Detaches every managed policy, deletes every inline one, then the role. Gone is done.
-pub async fn delete_role(c: &Client, name: &str) -> Result<()> {
+/// Detaches every managed policy, deletes every inline one, then the role.
+/// Gone is done, and so is a role of that name that is not `owner`'s
+/// ([`OWNER_TAG`]): it is left alone, as it was when the create refused it.
+pub async fn delete_role(c: &Client, name: &str, owner: &str) -> Result<()> {
     let part = format!("IAM role {name:?}");
+    match role_owner(c, name).await? {
+        None => return Ok(()),
+        Some((_, found)) if !owned(found.as_deref(), owner) => {
+            tracing::info!("leaving {part} alone: it is not {owner}'s");
+            return Ok(());
+        }
+        Some(_) => {}
+    }
     let gone_ok = |e: Error| if e.is_not_found() { Ok(()) } else { Err(e) };
     match c.list_attached_role_policies().role_name(name).send().await {
         Ok(o) => {

@@ -10,6 +10,8 @@ pub mod elbv2;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+#[cfg(test)]
+mod owner_tests;
 pub mod rds;
 pub mod route53;
 pub mod s3;
@@ -164,6 +166,48 @@ pub fn gone_is_done(res: Result<()>) -> Result<()> {
 
 /// Tags by key, as every AWS service takes them.
 pub type Tags = std::collections::BTreeMap<String, String>;
+
+/// The tag on a part whose name is global to the account (an IAM role, an S3
+/// bucket, a CloudFront-scope web ACL) that says which resource made it:
+/// `<resource type>/<name>/<region>`. A part found by such a name is taken
+/// over (a create that resumes) or deleted only when it carries this
+/// resource's value: the same `name` in another region, another tool's part or
+/// one made by hand is left alone.
+pub const OWNER_TAG: &str = "fansite:owner";
+
+/// The [`OWNER_TAG`] value of the resource `kind` (`fansite_service`, ...) named `name` in `region`.
+pub fn owner(kind: &str, name: &str, region: &str) -> String {
+    format!("{kind}/{name}/{region}")
+}
+
+/// `tags` with this resource's [`OWNER_TAG`].
+pub fn with_owner(tags: &Tags, owner: &str) -> Tags {
+    let mut t = tags.clone();
+    t.insert(OWNER_TAG.to_string(), owner.to_string());
+    t
+}
+
+/// Whether a part found by its global name is this resource's, from the
+/// [`OWNER_TAG`] value it carries (`None`: it has none).
+pub fn owned(found: Option<&str>, ours: &str) -> bool {
+    found == Some(ours)
+}
+
+/// The refusal to take over `part`, a global name held by something else.
+pub fn not_ours(part: &str, found: Option<&str>, ours: &str) -> Error {
+    let whose = match found {
+        Some(other) => format!("it belongs to {other} (its {OWNER_TAG} tag)"),
+        None => format!("it has no {OWNER_TAG} tag, so it was not made by this resource"),
+    };
+    Error::Refused {
+        action: "taking over".into(),
+        part: part.into(),
+        why: format!(
+            "the name is global to the AWS account and already in use: {whose}. \
+             Choose another `name`, or, if it is this resource's ({ours}), tag it {OWNER_TAG}={ours}"
+        ),
+    }
+}
 
 /// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";

@@ -378,13 +378,42 @@ async fn every_no_such_code_is_not_found() {
     let s3 = mocked!(
         aws_sdk_s3,
         answers!(
+            aws_sdk_s3::Client::get_bucket_tagging,
+            200,
+            format!(
+                "<Tagging><TagSet><Tag><Key>{OWNER_TAG}</Key><Value>fansite_edge/fansite-site/us-east-1</Value></Tag></TagSet></Tagging>"
+            )
+        ),
+        answers!(
             aws_sdk_s3::Client::delete_bucket,
             404,
             s3_error("NoSuchBucket")
         )
     );
-    let res = s3::delete_bucket(&s3, "fansite-site", false).await;
+    let res = s3::delete_bucket(
+        &s3,
+        "fansite-site",
+        false,
+        "fansite_edge/fansite-site/us-east-1",
+    )
+    .await;
     assert!(res.is_ok(), "NoSuchBucket: {res:?}");
+    let s3 = mocked!(
+        aws_sdk_s3,
+        answers!(
+            aws_sdk_s3::Client::get_bucket_tagging,
+            404,
+            s3_error("NoSuchBucket")
+        )
+    );
+    let res = s3::delete_bucket(
+        &s3,
+        "fansite-site",
+        true,
+        "fansite_edge/fansite-site/us-east-1",
+    )
+    .await;
+    assert!(res.is_ok(), "NoSuchBucket on GetBucketTagging: {res:?}");
 
     // IAM.
     let iam = mocked!(

@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::{aws_error, build_error, not_found_if, not_ours, owned, with_owner, OWNER_TAG};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -21,33 +21,94 @@ fn no_such_bucket<E: ProvideErrorMetadata>(e: &E) -> bool {
     e.code() == Some("NoSuchBucket")
 }
 
-/// Makes the bucket private (all public access blocked), versioned and encrypted.
-pub async fn create_bucket(c: &Client, name: &str, region: &str, tags: &Tags) -> Result<()> {
+/// The bucket's [`OWNER_TAG`] value: `Ok(None)` when it has none,
+/// `Err(NotFound)` when there is no such bucket.
+async fn bucket_owner(c: &Client, name: &str) -> Result<Option<String>> {
     let part = format!("bucket {name:?}");
-    let mut req = c.create_bucket().bucket(name);
-    if region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region))
-                .build(),
-        );
+    match c.get_bucket_tagging().bucket(name).send().await {
+        Ok(o) => Ok(o
+            .tag_set()
+            .iter()
+            .find(|t| t.key() == OWNER_TAG)
+            .map(|t| t.value().to_string())),
+        // S3 models no errors for GetBucketTagging: its codes are matched as strings.
+        Err(e) if e.code() == Some("NoSuchTagSet") => Ok(None),
+        Err(e) => Err(not_found_if(
+            "reading the tags of",
+            &part,
+            e,
+            no_such_bucket,
+        )),
     }
-    match req.send().await {
-        Ok(_) => {}
-        Err(e) => {
-            let e = aws_error("creating", &part, e);
-            // Ours already (a create that resumes): carry on and set it up.
-            if e.code() != Some("BucketAlreadyOwnedByYou") {
-                return Err(e);
+}
+
+/// Makes the bucket private (all public access blocked), versioned and
+/// encrypted, tagged as `owner`'s ([`OWNER_TAG`]). Bucket names are global:
+/// an existing bucket of that name is taken over only when it carries
+/// `owner` (left by an earlier create of this edge); any other is refused.
+/// (In us-east-1 CreateBucket answers 200 for a bucket the account already
+/// has, so the bucket is looked for first.)
+pub async fn create_bucket(
+    c: &Client,
+    name: &str,
+    region: &str,
+    tags: &Tags,
+    owner: &str,
+) -> Result<()> {
+    let part = format!("bucket {name:?}");
+    let exists = c.head_bucket().bucket(name).send().await.is_ok();
+    if !exists {
+        let mut req = c.create_bucket().bucket(name);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        match req.send().await {
+            // Tagged as ours at once, before anything else can fail.
+            Ok(_) => return secure_bucket(c, name, tags, owner).await,
+            Err(e) => {
+                let e = aws_error("creating", &part, e);
+                if e.code() != Some("BucketAlreadyOwnedByYou") {
+                    return Err(e);
+                }
             }
         }
     }
-    secure_bucket(c, name, tags).await
+    let found = bucket_owner(c, name).await?;
+    if !owned(found.as_deref(), owner) {
+        return Err(not_ours(&part, found.as_deref(), owner));
+    }
+    secure_bucket(c, name, tags, owner).await
 }
 
-/// Public access block, versioning, default encryption and tags: what the resource keeps set.
-pub async fn secure_bucket(c: &Client, name: &str, tags: &Tags) -> Result<()> {
+/// Tags (with `owner`'s [`OWNER_TAG`]), public access block, versioning and
+/// default encryption: what the resource keeps set.
+pub async fn secure_bucket(c: &Client, name: &str, tags: &Tags, owner: &str) -> Result<()> {
     let part = format!("bucket {name:?}");
+    let tag_set = with_owner(tags, owner)
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| build_error(&part, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    c.put_bucket_tagging()
+        .bucket(name)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tag_set))
+                .build()
+                .map_err(|e| build_error(&part, e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("tagging", &part, e))?;
     c.put_public_access_block()
         .bucket(name)
         .public_access_block_configuration(
@@ -90,27 +151,6 @@ pub async fn secure_bucket(c: &Client, name: &str, tags: &Tags) -> Result<()> {
         .send()
         .await
         .map_err(|e| aws_error("turning on encryption of", &part, e))?;
-    let tag_set = tags
-        .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| build_error(&part, e))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    c.put_bucket_tagging()
-        .bucket(name)
-        .tagging(
-            Tagging::builder()
-                .set_tag_set(Some(tag_set))
-                .build()
-                .map_err(|e| build_error(&part, e))?,
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("tagging", &part, e))?;
     Ok(())
 }
 
@@ -222,8 +262,18 @@ pub async fn has_objects(c: &Client, name: &str) -> Result<bool> {
 
 /// Deletes the bucket; with `force`, every object version first. Without it,
 /// a bucket that still holds files is an error (the site's files are kept).
-pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
+/// A bucket of that name that is not `owner`'s ([`OWNER_TAG`]) is left alone.
+pub async fn delete_bucket(c: &Client, name: &str, force: bool, owner: &str) -> Result<()> {
     let part = format!("bucket {name:?}");
+    match bucket_owner(c, name).await {
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(found) if !owned(found.as_deref(), owner) => {
+            tracing::info!("leaving {part} alone: it is not {owner}'s");
+            return Ok(());
+        }
+        Ok(_) => {}
+    }
     if force {
         loop {
             let out = match c.list_object_versions().bucket(name).send().await {

@@ -41,6 +41,8 @@ mocked_client!(ec2, aws_sdk_ec2);
 mocked_client!(secrets, aws_sdk_secretsmanager);
 mocked_client!(autoscaling, aws_sdk_applicationautoscaling);
 mocked_client!(elb, aws_sdk_elasticloadbalancingv2);
+mocked_client!(iam, aws_sdk_iam);
+mocked_client!(s3, aws_sdk_s3);
 
 /// An error answer as the awsQuery services (RDS, ELB) send it.
 pub fn query_error(code: &str, message: &str) -> String {

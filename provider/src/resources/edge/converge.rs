@@ -25,8 +25,20 @@ fn waf_tags(s: &EdgeState) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The owner tag of the edge's account-global parts (its bucket).
+fn owner(aws: &Aws, s: &EdgeState) -> String {
+    crate::aws::owner("fansite_edge", &s.name, &aws.region)
+}
+
 pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
-    s3::create_bucket(&aws.s3, &want.name, &aws.region, &want.tags_all).await?;
+    s3::create_bucket(
+        &aws.s3,
+        &want.name,
+        &aws.region,
+        &want.tags_all,
+        &owner(aws, want),
+    )
+    .await?;
     cur.bucket_name = Some(cur.name.clone());
     // A web ACL left by an earlier edge of this name is taken over, not orphaned.
     let (acl_id, acl_arn) = match wafv2::find_web_acl(&aws.waf, &want.acl_spec().name).await? {
@@ -76,7 +88,7 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         return create_all(aws, cur, want).await;
     };
     if cur.tags_all != want.tags_all {
-        s3::secure_bucket(&aws.s3, &want.name, &want.tags_all).await?;
+        s3::secure_bucket(&aws.s3, &want.name, &want.tags_all, &owner(aws, want)).await?;
         if let Some(arn) = &cur.distribution_arn {
             cloudfront::set_tags(&aws.cloudfront, arn, &cur.tags_all, &want.tags_all).await?;
         }
@@ -202,7 +214,7 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
         wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await?;
     }
     if cur.bucket_made() {
-        s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy).await?;
+        s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy, &owner(aws, cur)).await?;
     }
     Ok(())
 }

@@ -19,6 +19,11 @@ fn part_tags(s: &ServiceState, name: &str) -> Tags {
     t
 }
 
+/// The owner tag of the service's account-global parts (its IAM roles).
+fn owner(aws: &Aws, s: &ServiceState) -> String {
+    crate::aws::owner("fansite_service", &s.name, &aws.region)
+}
+
 /// Makes every part, in dependency order. Parts an earlier create left (found
 /// by name) are taken over.
 pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
@@ -49,6 +54,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &want.execution_role(),
         "ecs-tasks.amazonaws.com",
         &part_tags(want, &want.execution_role()),
+        &owner(aws, want),
     )
     .await?;
     cur.execution_role_arn = Some(exec);
@@ -64,6 +70,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &want.task_role(),
         "ecs-tasks.amazonaws.com",
         &part_tags(want, &want.task_role()),
+        &owner(aws, want),
     )
     .await?;
     cur.task_role_arn = Some(task);
@@ -325,6 +332,7 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
                 &role,
                 "lambda.amazonaws.com",
                 &part_tags(want, &role),
+                &owner(aws, want),
             )
             .await?;
             iam::attach_policy(&aws.iam, &role, iam::LAMBDA_BASIC_EXECUTION_POLICY).await?;
@@ -395,7 +403,7 @@ async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
     }
     lambda::delete_function(&aws.lambda, &cur.notifier_function()).await?;
     cur.notifier_function_arn = None;
-    iam::delete_role(&aws.iam, &cur.notifier_role()).await?;
+    iam::delete_role(&aws.iam, &cur.notifier_role(), &owner(aws, cur)).await?;
     if let Some(arn) = &cur.webhook_secret_arn {
         secrets::delete_secret(&aws.secrets, arn).await?;
     }
@@ -671,8 +679,8 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     if let Some(sg) = &cur.alb_security_group_id {
         ec2::delete_security_group(&aws.ec2, sg).await?;
     }
-    iam::delete_role(&aws.iam, &cur.execution_role()).await?;
-    iam::delete_role(&aws.iam, &cur.task_role()).await?;
+    iam::delete_role(&aws.iam, &cur.execution_role(), &owner(aws, cur)).await?;
+    iam::delete_role(&aws.iam, &cur.task_role(), &owner(aws, cur)).await?;
     logs::delete_log_group(&aws.logs, &cur.log_group()).await?;
     if cur.owns_cluster() && cur.cluster_arn.is_some() {
         ecs::delete_cluster(&aws.ecs, &cluster).await?;
