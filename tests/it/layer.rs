@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
-use crate::harness::{ec2, elb, layer, rds, secrets};
+use crate::harness::{ec2, ecs, elb, layer, rds, secrets};
 
 const REGION: &str = "eu-west-3";
 
@@ -364,4 +364,36 @@ async fn layer_a_force_deleted_secret_name_is_reserved_for_a_while() {
         .send()
         .await
         .expect("free again");
+}
+
+/// ECS's service-linked role is made by the first call in an account: the
+/// first cluster create is refused for a window ("Unable to assume the
+/// service linked role"), then accepted.
+#[tokio::test]
+async fn layer_ecs_refuses_its_first_cluster_until_its_service_linked_role_works() {
+    let Some(w) = window() else { return };
+    let c = ecs(REGION).await;
+    let name = format!("layer-ecs-{}", std::process::id());
+    let err = c
+        .create_cluster()
+        .cluster_name(&name)
+        .send()
+        .await
+        .expect_err("the service-linked role is not assumable yet");
+    assert_eq!(err.code(), Some("InvalidParameterException"));
+    assert!(
+        format!("{:?}", err).contains("Unable to assume the service linked role"),
+        "{err:?}"
+    );
+    tokio::time::sleep(w + Duration::from_millis(300)).await;
+    c.create_cluster()
+        .cluster_name(&name)
+        .send()
+        .await
+        .expect("accepted once the role works");
+    c.delete_cluster()
+        .cluster(&name)
+        .send()
+        .await
+        .expect("cleanup");
 }

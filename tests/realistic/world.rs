@@ -156,6 +156,7 @@ pub struct World {
     services: BTreeMap<String, Service>,
     roles: BTreeMap<String, Instant>,
     first_scaling: Option<Instant>,
+    first_ecs: Option<Instant>,
     functions: BTreeMap<String, (&'static str, Instant)>,
     distributions: BTreeMap<String, Distribution>,
     changes: BTreeMap<String, Instant>,
@@ -195,6 +196,7 @@ impl World {
             services: BTreeMap::new(),
             roles: BTreeMap::new(),
             first_scaling: None,
+            first_ecs: None,
             functions: BTreeMap::new(),
             distributions: BTreeMap::new(),
             changes: BTreeMap::new(),
@@ -393,6 +395,22 @@ impl World {
                 let (_, until) = self.functions.get(&name)?;
                 if now < *until {
                     return refuse(409, "ResourceConflictException", format!("The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:{name}"));
+                }
+                None
+            }
+            // --- ECS: its service-linked role is made on first use -------------
+            // In an account that has not used ECS, AWSServiceRoleForECS is made
+            // by the first call and is not assumable for a while: ecs/cluster.go
+            // retryClusterCreate retries InvalidParameterException "Unable to
+            // assume the service linked role" for the propagation timeout.
+            "CreateCluster" => {
+                let first = *self.first_ecs.get_or_insert(now);
+                if now < first + self.win.base {
+                    return refuse(
+                        400,
+                        "InvalidParameterException",
+                        "Unable to assume the service linked role. Please verify that the ECS service linked role exists.",
+                    );
                 }
                 None
             }
