@@ -129,14 +129,16 @@ async fn secret_value(arn: &str) -> String {
 }
 
 /// What the layer did that only AWS would do: the test is about nothing if
-/// none of it happened.
+/// none of it happened. (The provider waits for RDS, Lambda and CloudFront to
+/// be ready before it changes them, so their refusals need not happen; the
+/// parts' states did, and an interface outliving its owner can only be
+/// waited out by retrying the delete.)
 fn assert_layer_behaved_like_aws(effects: &[String]) {
     for expected in [
         "CreateNatGateway",
-        "DeleteDBInstance",
+        "DeleteDBInstance sent after its window: done",
         "DeleteService",
         "refused: DependencyViolation",
-        "refused: InvalidDBClusterStateFault",
     ] {
         assert!(
             effects.iter().any(|e| e.contains(expected)),
