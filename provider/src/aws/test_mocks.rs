@@ -41,6 +41,8 @@ mocked_client!(ec2, aws_sdk_ec2);
 mocked_client!(secrets, aws_sdk_secretsmanager);
 mocked_client!(autoscaling, aws_sdk_applicationautoscaling);
 mocked_client!(elb, aws_sdk_elasticloadbalancingv2);
+mocked_client!(ecs, aws_sdk_ecs);
+mocked_client!(lambda, aws_sdk_lambda);
 
 /// An error answer as the awsQuery services (RDS, ELB) send it.
 pub fn query_error(code: &str, message: &str) -> String {
