@@ -217,19 +217,21 @@ pub(crate) async fn live_parts(
             parts.push(format!("role {name}-{role}"));
         }
     }
-    let groups = logs(region)
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/ecs/{name}"))
-        .send()
-        .await
-        .expect("log groups");
-    parts.extend(
-        groups
-            .log_groups()
-            .iter()
-            .map(|g| format!("log group {}", g.log_group_name().unwrap_or_default())),
-    );
+    for prefix in [format!("/ecs/{name}"), format!("/aws/lambda/{name}-slack")] {
+        let groups = logs(region)
+            .await
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .send()
+            .await
+            .expect("log groups");
+        parts.extend(
+            groups
+                .log_groups()
+                .iter()
+                .map(|g| format!("log group {}", g.log_group_name().unwrap_or_default())),
+        );
+    }
     let topics = sns(region)
         .await
         .list_topics()
@@ -778,6 +780,7 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     }
     let state = ws.state_values(ADDR);
     let r = svc.region;
+    assert_retagged(r, &svc.name, &state).await;
     let td = task_definition(r, &s(&state["task_definition_arn"])).await;
     let c = &td.container_definitions()[0];
     assert!(
@@ -889,6 +892,95 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
 per_terraform!(service_in_place_changes_update_without_replacing);
+
+/// A tag change reaches every part the service keeps, not only the ECS
+/// service, the load balancer and the groups: the alarm (whose tags
+/// PutMetricAlarm ignores once it exists), the topic, the roles, the log
+/// group, the cluster and the revision that runs.
+async fn assert_retagged(r: &str, name: &str, state: &Value) {
+    let team = |tags: Vec<(String, String)>, what: &str| {
+        assert!(
+            tags.iter().any(|(k, v)| k == "team" && v == "platform"),
+            "{what} retagged: {tags:?}"
+        );
+    };
+    let i = iam().await;
+    for role in ["exec", "task"] {
+        let tags = i
+            .list_role_tags()
+            .role_name(format!("{name}-{role}"))
+            .send()
+            .await
+            .expect("role tags");
+        team(
+            tags.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            role,
+        );
+    }
+    let cw = cloudwatch(r).await;
+    let alarm = cw
+        .describe_alarms()
+        .alarm_names(format!("{name}-cpu-high"))
+        .send()
+        .await
+        .expect("alarm");
+    let tags = cw
+        .list_tags_for_resource()
+        .resource_arn(alarm.metric_alarms()[0].alarm_arn().unwrap_or_default())
+        .send()
+        .await
+        .expect("alarm tags");
+    team(
+        tags.tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().into(),
+                    t.value().unwrap_or_default().into(),
+                )
+            })
+            .collect(),
+        "alarm",
+    );
+    let tags = sns(r)
+        .await
+        .list_tags_for_resource()
+        .resource_arn(s(&state["alarm_topic_arn"]))
+        .send()
+        .await
+        .expect("topic tags");
+    team(
+        tags.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        "topic",
+    );
+    let e = ecs(r).await;
+    for key in ["cluster_arn", "task_definition_arn"] {
+        let tags = e
+            .list_tags_for_resource()
+            .resource_arn(s(&state[key]))
+            .send()
+            .await
+            .expect("ecs tags");
+        team(
+            tags.tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().into(),
+                        t.value().unwrap_or_default().into(),
+                    )
+                })
+                .collect(),
+            key,
+        );
+    }
+}
 
 async fn service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_count(tf: &Terraform) {
     let proxy = FaultProxy::record(endpoint());
@@ -1393,7 +1485,13 @@ async fn service_destroy_leaves_no_parts(tf: &Terraform) {
     ws.apply();
     let state = ws.state_values(ADDR);
     let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
-    assert_eq!(made.len(), 17, "every part is counted: {made:?}");
+    // With the notifier's own log group, made beforehand with the service's
+    // retention (Lambda would make it on the first run, keeping logs forever).
+    assert_eq!(made.len(), 18, "every part is counted: {made:?}");
+    assert!(
+        made.contains(&format!("log group /aws/lambda/{}-slack", svc.name)),
+        "{made:?}"
+    );
     destroy_and_check(&ws, &svc, Some(&db)).await;
     // The database's own group stays: only the rule the service added went.
     assert!(ec2(svc.region)
@@ -1416,6 +1514,8 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("cpu", svc.clone().with("cpu = 300"), "Invalid cpu", "cpu"),
         ("memory for cpu", svc.clone().with("cpu = 256").with("memory = 4096"), "Invalid memory for cpu", "memory"),
         ("secret arn", svc.clone().with("secrets = { DB_HOST = \"db.local\" }"), "Invalid secrets", "DB_HOST"),
+        ("partial secret arn", svc.clone().with("secrets = { DB_HOST = \"arn:aws:secretsmanager:us-west-1:123456789012:secret:fansite/db:host::\" }"), "Invalid secrets", "DB_HOST"),
+        ("certificate region (plan time)", svc.clone().with("certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/0b3f8a52-7e1c-4d9a-9c61-2f8e5a7d4b10\""), "Certificate in another region", "certificate_arn"),
         ("env name", svc.clone().with("environment = { \"1BAD\" = \"x\" }"), "Invalid variable name", "1BAD"),
         ("retention", svc.clone().with("log_retention_days = 10"), "Invalid log_retention_days", "log_retention_days"),
         ("autoscaling max", svc.clone().with("autoscaling {\n    min = 5\n    max = 3\n  }"), "Invalid autoscaling.max", "max"),

@@ -3,7 +3,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use aws_sdk_cloudwatch::Client;
 
-use super::{aws_error, gone_is_done, not_found_if};
+use super::{aws_error, gone_is_done, not_found_if, tag_changes};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -22,7 +22,10 @@ pub struct CpuAlarm {
 }
 
 /// Writes (or replaces) the alarm on the service's average CPU; it notifies
-/// the topic when it goes into ALARM and back to OK.
+/// the topic when it goes into ALARM and back to OK. `tags` count only when
+/// the alarm is new: "If you are using this operation to update an existing
+/// alarm, any tags you specify in this parameter are ignored" (PutMetricAlarm);
+/// [`set_alarm_tags`] retags one.
 pub async fn put_cpu_alarm(c: &Client, a: &CpuAlarm, tags: &Tags) -> Result<()> {
     c.put_metric_alarm()
         .alarm_name(&a.name)
@@ -94,4 +97,31 @@ pub async fn delete_alarm(c: &Client, name: &str) -> Result<()> {
                 })
             }),
     )
+}
+
+/// Retags the alarm (by its ARN): PutMetricAlarm keeps an existing alarm's tags.
+pub async fn set_alarm_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("alarm {arn}");
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(
+                set.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
 }

@@ -1027,6 +1027,44 @@ pub async fn groups_allowing(
     Ok(found)
 }
 
+/// How long the interfaces of a deleted load balancer are waited for before
+/// the deletes that follow take over (terraform-provider-aws
+/// `loadBalancerNetworkInterfaceDetachTimeout`: 5 minutes; twice that here).
+pub const LOAD_BALANCER_INTERFACES_RELEASE: Duration = Duration::from_secs(10 * 60);
+
+/// Waits until no network interface is described `description` (Elastic
+/// Load Balancing describes a load balancer's as "ELB app/<name>/<id>"), at
+/// most `limit`: they outlive the load balancer ("ALB automatically creates
+/// ENI(s) on creation but the cleanup is asynchronous", terraform-provider-aws
+/// `elbv2/load_balancer.go` `waitForALBNetworkInterfacesToDetach`). Until
+/// they go, the security group and subnets they are in cannot be deleted.
+pub async fn wait_interfaces_released(
+    c: &Client,
+    description: &str,
+    limit: Duration,
+) -> Result<()> {
+    let part = format!("network interfaces {description:?}");
+    Wait {
+        part: &part,
+        goal: "released",
+        done: &[],
+        pending: &["in-use"],
+        missing: Missing::Done,
+        timeout: limit,
+    }
+    .until(|| async {
+        let out = c
+            .describe_network_interfaces()
+            .filters(filter("description", description))
+            .send()
+            .await
+            .map_err(|e| ec2_error("listing", &part, e))?;
+        Ok((!out.network_interfaces().is_empty()).then(|| Seen::status("in-use")))
+    })
+    .await
+    .map(|_| ())
+}
+
 #[cfg(test)]
 #[path = "ec2_tests.rs"]
 mod tests;

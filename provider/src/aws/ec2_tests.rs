@@ -233,3 +233,49 @@ async fn the_deleting_gateway_that_holds_an_address_is_found() {
     let other = nat_gateway_releasing(&c, "vpc-1", "eipalloc-2").await;
     assert_eq!(other.ok().flatten(), None);
 }
+
+/// S2: a deleted load balancer's interfaces ("ELB app/<name>/<id>") are
+/// waited for until they are released, so that its security group and the
+/// subnets can go.
+#[tokio::test(start_paused = true)]
+async fn a_load_balancer_s_interfaces_are_waited_for_until_released() {
+    use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput;
+    use aws_sdk_ec2::types::NetworkInterface;
+    let held = || {
+        DescribeNetworkInterfacesOutput::builder()
+            .network_interfaces(
+                NetworkInterface::builder()
+                    .network_interface_id("eni-1")
+                    .description("ELB app/fan-api/50dc6c495c0c9188")
+                    .build(),
+            )
+            .build()
+    };
+    let enis = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+        .match_requests(|r| {
+            r.filters().iter().any(|f| {
+                f.name() == Some("description")
+                    && f.values() == ["ELB app/fan-api/50dc6c495c0c9188"]
+            })
+        })
+        .sequence()
+        .output(held)
+        .times(3)
+        .output(|| DescribeNetworkInterfacesOutput::builder().build())
+        .build();
+    let c = test_mocks::ec2(&[&enis]);
+    let ended = delete_timeout()
+        .run(
+            Duration::ZERO,
+            wait_interfaces_released(
+                &c,
+                &crate::aws::elbv2::interface_description(
+                    "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/fan-api/50dc6c495c0c9188",
+                ),
+                LOAD_BALANCER_INTERFACES_RELEASE,
+            ),
+        )
+        .await;
+    assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
+    assert_eq!(enis.num_calls(), 4);
+}

@@ -12,7 +12,10 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
-use super::{aws_error, build_error, gone_is_done, not_found_if};
+use super::wait::{Missing, Seen, Wait};
+use super::{
+    aws_error, build_error, gone_is_done, not_found_if, retry_eventual, retry_eventual_when,
+};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -23,6 +26,71 @@ pub const CONTAINER_NAME: &str = "app";
 /// How often a deployment is looked at while it rolls. ECS itself moves in
 /// steps of tens of seconds (task start, health check), so 5 s loses nothing.
 pub const DEPLOYMENT_POLL: Duration = Duration::from_secs(5);
+
+/// How long DescribeServices may lag behind a CreateService or UpdateService
+/// just answered: the ECS API is eventually consistent ("the results of an
+/// API command you run might not be immediately visible to all subsequent
+/// commands", ECS API Reference, "Eventual consistency"), so a service just
+/// made may read as missing, and one just updated as running the revision it
+/// had. terraform-provider-aws guards new services with
+/// `RetryWhenNewResourceNotFound`; half a minute is well past what ECS takes.
+pub const DESCRIBE_LAG: Duration = Duration::from_secs(30);
+
+/// CreateCluster answers these until AWS catches up: in an account where ECS
+/// was never used, the call makes ECS's service-linked role, which is not yet
+/// assumable (terraform-provider-aws `retryClusterCreate`).
+const CLUSTER_CREATE_PASSING: &[(&str, &str)] = &[(
+    "InvalidParameterException",
+    "Unable to assume the service linked role",
+)];
+
+/// CreateService answers these until AWS catches up (terraform-provider-aws
+/// `retryServiceCreate`, for its propagation timeout and two minutes more): a
+/// cluster or a listener made a moment ago not yet visible to ECS, roles not
+/// yet propagated, the service-linked role made on first use; and, for a
+/// service of the same name deleted a moment ago, "Unable to Start a service
+/// that is still Draining" (ECS API, DeleteService: the name is free once the
+/// service is INACTIVE; the create waits for that first, see
+/// [`wait_service_inactive`], and this covers DescribeServices lagging).
+const SERVICE_CREATE_PASSING: &[(&str, &str)] = &[
+    ("ClusterNotFoundException", ""),
+    (
+        "InvalidParameterException",
+        "verify that the ECS service role being passed has the proper permissions",
+    ),
+    (
+        "InvalidParameterException",
+        "does not have an associated load balancer",
+    ),
+    (
+        "InvalidParameterException",
+        "Unable to assume the service linked role",
+    ),
+    (
+        "InvalidParameterException",
+        "Unable to Start a service that is still Draining",
+    ),
+];
+
+/// DeleteService answers these while ECS finishes something else first
+/// (terraform-provider-aws `resourceServiceDelete` retries both).
+const SERVICE_DELETE_PASSING: &[(&str, &str)] = &[
+    (
+        "InvalidParameterException",
+        "The service cannot be stopped while deployments are active",
+    ),
+    ("DependencyViolation", "has a dependent object"),
+];
+
+/// DeleteCluster answers these while services drain and their tasks stop
+/// (ECS API, DeleteCluster; terraform-provider-aws `resourceClusterDelete`
+/// retries all four).
+const CLUSTER_DELETE_PASSING: &[&str] = &[
+    "ClusterContainsContainerInstancesException",
+    "ClusterContainsServicesException",
+    "ClusterContainsTasksException",
+    "UpdateInProgressException",
+];
 
 fn to_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
@@ -39,19 +107,21 @@ fn tags_of(tags: &[Tag]) -> Tags {
 /// Makes the cluster (Container Insights on); returns its ARN. An existing
 /// active cluster of that name is returned as it is.
 pub async fn create_cluster(c: &Client, name: &str, tags: &Tags) -> Result<String> {
-    let out = c
-        .create_cluster()
-        .cluster_name(name)
-        .settings(
-            aws_sdk_ecs::types::ClusterSetting::builder()
-                .name(aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
-                .value("enabled")
-                .build(),
-        )
-        .set_tags(Some(to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &format!("ECS cluster {name:?}"), e))?;
+    let out = retry_eventual_when(CLUSTER_CREATE_PASSING, || async {
+        c.create_cluster()
+            .cluster_name(name)
+            .settings(
+                aws_sdk_ecs::types::ClusterSetting::builder()
+                    .name(aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
+                    .value("enabled")
+                    .build(),
+            )
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &format!("ECS cluster {name:?}"), e))
+    })
+    .await?;
     Ok(out
         .cluster()
         .and_then(|c| c.cluster_arn())
@@ -61,34 +131,64 @@ pub async fn create_cluster(c: &Client, name: &str, tags: &Tags) -> Result<Strin
 
 /// The ARN of the active cluster `name`, or `None`.
 pub async fn cluster_arn(c: &Client, name: &str) -> Result<Option<String>> {
+    Ok(cluster_status(c, name)
+        .await?
+        .filter(|(status, _)| status == "ACTIVE")
+        .map(|(_, arn)| arn))
+}
+
+/// The cluster's status (ACTIVE, PROVISIONING, DEPROVISIONING, FAILED,
+/// INACTIVE) and ARN, or `None` when ECS has no cluster of that name.
+async fn cluster_status(c: &Client, name: &str) -> Result<Option<(String, String)>> {
     let out = c
         .describe_clusters()
         .clusters(name)
         .send()
         .await
         .map_err(|e| aws_error("describing", &format!("ECS cluster {name:?}"), e))?;
-    Ok(out
+    // An INACTIVE cluster of the name may be listed beside the new ACTIVE one.
+    let mut found: Vec<(String, String)> = out
         .clusters()
         .iter()
-        .find(|c| c.status() == Some("ACTIVE"))
-        .and_then(|c| c.cluster_arn())
-        .map(str::to_string))
+        .map(|c| {
+            (
+                c.status().unwrap_or_default().to_string(),
+                c.cluster_arn().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    found.sort_by_key(|(status, _)| status == "INACTIVE");
+    Ok(found.into_iter().next())
 }
 
-/// Deletes the cluster; gone is done.
+/// Deletes the cluster and waits until it is INACTIVE; gone is done. ECS
+/// refuses the delete while services drain and their tasks stop: that is
+/// retried until the operation's deadline.
 pub async fn delete_cluster(c: &Client, name: &str) -> Result<()> {
-    gone_is_done(
+    let part = format!("ECS cluster {name:?}");
+    let res = retry_eventual(CLUSTER_DELETE_PASSING, || async {
         c.delete_cluster()
             .cluster(name)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                not_found_if("deleting", &format!("ECS cluster {name:?}"), e, |e| {
-                    e.is_cluster_not_found_exception()
-                })
-            }),
-    )
+            .map_err(|e| not_found_if("deleting", &part, e, |e| e.is_cluster_not_found_exception()))
+    })
+    .await;
+    gone_is_done(res)?;
+    // terraform-provider-aws `waitClusterDeleted`: ACTIVE and DEPROVISIONING
+    // until INACTIVE.
+    Wait {
+        part: &part,
+        goal: "inactive",
+        done: &["INACTIVE"],
+        pending: &["ACTIVE", "DEPROVISIONING"],
+        missing: Missing::Done,
+        timeout: crate::ctx::remaining(),
+    }
+    .until(|| async { Ok(cluster_status(c, name).await?.map(|(s, _)| Seen::status(s))) })
+    .await
+    .map(|_| ())
 }
 
 /// What a task definition revision runs.
@@ -351,32 +451,30 @@ fn network(part: &str, subnets: &[String], sg: &str) -> Result<NetworkConfigurat
         .build())
 }
 
-/// Creates the service; returns its ARN.
+/// Creates the service; returns its ARN. What ECS answers only until it
+/// catches up is retried ([`SERVICE_CREATE_PASSING`]).
 pub async fn create_service(c: &Client, s: &ServiceSpec, tags: &Tags) -> Result<String> {
     let part = format!("ECS service {:?}", s.name);
-    let out = c
-        .create_service()
-        .cluster(&s.cluster)
-        .service_name(&s.name)
-        .task_definition(&s.task_definition)
-        .desired_count(s.desired_count)
-        .launch_type(LaunchType::Fargate)
-        .network_configuration(network(&part, &s.subnets, &s.security_group)?)
-        .load_balancers(
-            LoadBalancer::builder()
-                .target_group_arn(&s.target_group_arn)
-                .container_name(CONTAINER_NAME)
-                .container_port(s.container_port)
-                .build(),
-        )
-        .health_check_grace_period_seconds(s.health_check_grace_secs)
-        .deployment_configuration(deployment_configuration(s.rollout))
-        .propagate_tags(PropagateTags::Service)
-        .enable_ecs_managed_tags(true)
-        .set_tags(Some(to_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &part, e))?;
+    let network = network(&part, &s.subnets, &s.security_group)?;
+    let out = retry_eventual_when(SERVICE_CREATE_PASSING, || async {
+        c.create_service()
+            .cluster(&s.cluster)
+            .service_name(&s.name)
+            .task_definition(&s.task_definition)
+            .desired_count(s.desired_count)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network.clone())
+            .load_balancers(load_balancer(&s.target_group_arn, s.container_port))
+            .health_check_grace_period_seconds(s.health_check_grace_secs)
+            .deployment_configuration(deployment_configuration(s.rollout))
+            .propagate_tags(PropagateTags::Service)
+            .enable_ecs_managed_tags(true)
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await?;
     Ok(out
         .service()
         .and_then(|s| s.service_arn())
@@ -384,16 +482,26 @@ pub async fn create_service(c: &Client, s: &ServiceSpec, tags: &Tags) -> Result<
         .to_string())
 }
 
-/// One change to a running service. `desired_count: None` leaves the count alone.
+fn load_balancer(target_group_arn: &str, container_port: i32) -> LoadBalancer {
+    LoadBalancer::builder()
+        .target_group_arn(target_group_arn)
+        .container_name(CONTAINER_NAME)
+        .container_port(container_port)
+        .build()
+}
+
+/// One change to a running service. `None` leaves that setting as it is.
 #[derive(Clone, Debug)]
 pub struct ServiceUpdate {
     pub task_definition: Option<String>,
-    /// The target group and the container port it sends to.
-    pub target_group_arn: String,
-    pub container_port: i32,
+    /// The target group and the container port it sends to, when they change:
+    /// "When you add, update, or remove a load balancer configuration, Amazon
+    /// ECS starts new tasks" (UpdateService, `loadBalancers`), so it is sent
+    /// only then, as terraform-provider-aws does.
+    pub load_balancer: Option<(String, i32)>,
     pub desired_count: Option<i32>,
-    pub subnets: Vec<String>,
-    pub security_group: String,
+    /// The private subnets and the tasks' security group, when they change.
+    pub network: Option<(Vec<String>, String)>,
     pub rollout: Rollout,
     pub health_check_grace_secs: i32,
 }
@@ -405,19 +513,21 @@ pub async fn update_service(
     u: &ServiceUpdate,
 ) -> Result<()> {
     let part = format!("ECS service {name:?}");
+    let network = match &u.network {
+        Some((subnets, sg)) => Some(network(&part, subnets, sg)?),
+        None => None,
+    };
     c.update_service()
         .cluster(cluster)
         .service(name)
         .set_task_definition(u.task_definition.clone())
         .set_desired_count(u.desired_count)
-        .load_balancers(
-            LoadBalancer::builder()
-                .target_group_arn(&u.target_group_arn)
-                .container_name(CONTAINER_NAME)
-                .container_port(u.container_port)
-                .build(),
+        .set_load_balancers(
+            u.load_balancer
+                .as_ref()
+                .map(|(tg, port)| vec![load_balancer(tg, *port)]),
         )
-        .network_configuration(network(&part, &u.subnets, &u.security_group)?)
+        .set_network_configuration(network)
         .health_check_grace_period_seconds(u.health_check_grace_secs)
         .deployment_configuration(deployment_configuration(u.rollout))
         .send()
@@ -454,12 +564,13 @@ pub struct ServiceInfo {
     pub tags: Tags,
 }
 
-/// The service, or `None` when it is gone (or draining after a delete).
-pub async fn describe_service(
+/// The service as DescribeServices has it, in whatever status, or `None`
+/// when ECS has no service (or no cluster) of that name.
+async fn describe_any(
     c: &Client,
     cluster: &str,
     name: &str,
-) -> Result<Option<ServiceInfo>> {
+) -> Result<Option<aws_sdk_ecs::types::Service>> {
     let part = format!("ECS service {name:?}");
     let out = match c
         .describe_services()
@@ -478,7 +589,24 @@ pub async fn describe_service(
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
-    let Some(s) = out.services().first() else {
+    Ok(out.services().first().cloned())
+}
+
+/// The service's status: ACTIVE, DRAINING (deleted, its tasks stopping) or
+/// INACTIVE; `None` when ECS has no service of that name.
+pub async fn service_status(c: &Client, cluster: &str, name: &str) -> Result<Option<String>> {
+    Ok(describe_any(c, cluster, name)
+        .await?
+        .map(|s| s.status().unwrap_or_default().to_string()))
+}
+
+/// The service, or `None` when it is gone (or draining after a delete).
+pub async fn describe_service(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<ServiceInfo>> {
+    let Some(s) = describe_any(c, cluster, name).await? else {
         return Ok(None);
     };
     let status = s.status().unwrap_or_default().to_string();
@@ -540,7 +668,15 @@ pub enum Progress {
     /// The circuit breaker stopped the deployment of `wanted`; the service
     /// now runs `running` (the revision ECS rolled back to, when it did).
     Failed { running: String, reason: String },
+    /// The service runs `running`, not `wanted`, and no deployment of
+    /// `wanted` failed: DescribeServices not yet showing an update, or (once
+    /// that cannot be the reason) a rollback or a change outside Terraform.
+    Elsewhere { running: String },
 }
+
+/// What [`Progress::Elsewhere`] means once DescribeServices cannot be lagging.
+const ELSEWHERE: &str =
+    "the service runs another task definition: it was rolled back or changed outside Terraform";
 
 /// Reads a DescribeServices answer: stable, still rolling, or failed and rolled back.
 pub fn progress(s: &ServiceInfo, wanted: &str) -> Progress {
@@ -556,9 +692,8 @@ pub fn progress(s: &ServiceInfo, wanted: &str) -> Progress {
         };
     }
     if s.task_definition != wanted {
-        return Progress::Failed {
+        return Progress::Elsewhere {
             running: s.task_definition.clone(),
-            reason: "the service runs another task definition: it was rolled back or changed outside Terraform".into(),
         };
     }
     let primary = s.deployments.iter().find(|d| d.status == "PRIMARY");
@@ -579,6 +714,10 @@ pub fn progress(s: &ServiceInfo, wanted: &str) -> Progress {
 
 /// Waits until the service runs `wanted` with every task healthy. A deployment
 /// the circuit breaker rolled back is an error naming the revision that runs.
+///
+/// The first look is after a pause, and for [`DESCRIBE_LAG`] a service not
+/// yet visible, or still showing the revision it had, is waited out: the ECS
+/// API is eventually consistent.
 pub async fn wait_stable(
     c: &Client,
     cluster: &str,
@@ -587,42 +726,70 @@ pub async fn wait_stable(
     limit: Duration,
 ) -> Result<()> {
     let part = format!("ECS service {name:?}");
-    let deadline = tokio::time::Instant::now() + limit;
+    let deploying = || format!("{} to ECS service {name:?}", short_revision(wanted));
+    let started = tokio::time::Instant::now();
+    let deadline = started + limit;
+    let mut pause = super::wait::FIRST_POLL;
     loop {
-        let Some(s) = describe_service(c, cluster, name).await? else {
-            return Err(Error::NotFound {
-                action: "waiting for".into(),
-                part,
-            });
-        };
-        match progress(&s, wanted) {
-            Progress::Stable => return Ok(()),
-            Progress::Failed { running, reason } => {
-                return Err(Error::RolledBack {
-                    action: "deploying".into(),
-                    part: format!("{} to ECS service {name:?}", short_revision(wanted)),
-                    running: short_revision(&running).to_string(),
-                    reason,
+        tokio::time::sleep(
+            pause.min(deadline.saturating_duration_since(tokio::time::Instant::now())),
+        )
+        .await;
+        pause = DEPLOYMENT_POLL;
+        let lagging = started.elapsed() < DESCRIBE_LAG;
+        let state = match describe_service(c, cluster, name).await? {
+            None if lagging => "not yet visible".to_string(),
+            None => {
+                return Err(Error::NotFound {
+                    action: "waiting for".into(),
+                    part,
                 })
             }
-            Progress::Rolling {
-                running,
-                desired,
-                failed_tasks,
-            } => {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(Error::Timeout {
+            Some(s) => match progress(&s, wanted) {
+                Progress::Stable => return Ok(()),
+                Progress::Failed { running, reason } => {
+                    return Err(Error::RolledBack {
                         action: "deploying".into(),
-                        part: format!("{} to ECS service {name:?}", short_revision(wanted)),
-                        state: format!(
-                            "rolling ({running} of {desired} tasks running, {failed_tasks} failed to start)"
-                        ),
-                        after: limit,
-                    });
+                        part: deploying(),
+                        running: short_revision(&running).to_string(),
+                        reason,
+                    })
                 }
-            }
+                Progress::Elsewhere { running } if !lagging => {
+                    return Err(Error::RolledBack {
+                        action: "deploying".into(),
+                        part: deploying(),
+                        running: short_revision(&running).to_string(),
+                        reason: ELSEWHERE.into(),
+                    })
+                }
+                Progress::Elsewhere { running } => {
+                    format!("still showing {}", short_revision(&running))
+                }
+                Progress::Rolling {
+                    running,
+                    desired,
+                    failed_tasks,
+                } => format!(
+                    "rolling ({running} of {desired} tasks running, {failed_tasks} failed to start)"
+                ),
+            },
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(Error::Timeout {
+                action: "deploying".into(),
+                part: deploying(),
+                state,
+                after: limit,
+            });
         }
-        tokio::time::sleep(DEPLOYMENT_POLL).await;
+        tracing::info!(
+            "waiting for {} to be stable on ECS service {name:?} ({state}), {} of {}",
+            short_revision(wanted),
+            super::wait::human(now - started),
+            super::wait::human(limit)
+        );
     }
 }
 
@@ -631,38 +798,79 @@ pub fn short_revision(arn: &str) -> &str {
     arn.rsplit_once('/').map(|(_, r)| r).unwrap_or(arn)
 }
 
-/// Scales the service to 0 and deletes it, then waits until it is inactive. Gone is done.
+/// Scales the service to 0 and deletes it, then waits until it is INACTIVE:
+/// its tasks have stopped (ECS API, DeleteService: "the service status moves
+/// from ACTIVE to DRAINING … when all tasks have stopped, INACTIVE"). A
+/// service already DRAINING is only waited for. Gone is done.
+///
+/// As terraform-provider-aws `resourceServiceDelete`: scale to zero unless
+/// draining, DeleteService retried while deployments are active, then
+/// `waitServiceInactive` (ACTIVE and DRAINING until INACTIVE).
 pub async fn delete_service(c: &Client, cluster: &str, name: &str, limit: Duration) -> Result<()> {
     let part = format!("ECS service {name:?}");
-    match c
-        .delete_service()
-        .cluster(cluster)
-        .service(name)
-        .force(true)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) => {
-            let e = not_found_if("deleting", &part, e, |e| {
-                e.is_service_not_found_exception() || e.is_cluster_not_found_exception()
-            });
-            return if e.is_not_found() { Ok(()) } else { Err(e) };
+    match service_status(c, cluster, name).await?.as_deref() {
+        None | Some("INACTIVE") => return Ok(()),
+        Some("DRAINING") => {}
+        Some(_) => {
+            let scaled = c
+                .update_service()
+                .cluster(cluster)
+                .service(name)
+                .desired_count(0)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    not_found_if("scaling to 0", &part, e, |e| {
+                        e.is_service_not_found_exception()
+                            || e.is_service_not_active_exception()
+                            || e.is_cluster_not_found_exception()
+                    })
+                });
+            gone_is_done(scaled)?;
+            let deleted = retry_eventual_when(SERVICE_DELETE_PASSING, || async {
+                c.delete_service()
+                    .cluster(cluster)
+                    .service(name)
+                    .force(true)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        not_found_if("deleting", &part, e, |e| {
+                            e.is_service_not_found_exception() || e.is_cluster_not_found_exception()
+                        })
+                    })
+            })
+            .await;
+            if let Err(e) = deleted {
+                return if e.is_not_found() { Ok(()) } else { Err(e) };
+            }
         }
     }
-    let deadline = tokio::time::Instant::now() + limit;
-    while describe_service(c, cluster, name).await?.is_some() {
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::Timeout {
-                action: "deleting".into(),
-                part,
-                state: "draining".into(),
-                after: limit,
-            });
-        }
-        tokio::time::sleep(DEPLOYMENT_POLL).await;
+    wait_service_inactive(c, cluster, name, limit).await
+}
+
+/// Waits until a deleted service is INACTIVE (every task stopped, the name
+/// free for a new service) or gone.
+pub async fn wait_service_inactive(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    limit: Duration,
+) -> Result<()> {
+    let part = format!("ECS service {name:?}");
+    Wait {
+        part: &part,
+        goal: "inactive",
+        done: &["INACTIVE"],
+        pending: &["ACTIVE", "DRAINING"],
+        missing: Missing::Done,
+        timeout: limit,
     }
-    Ok(())
+    .until(|| async { Ok(service_status(c, cluster, name).await?.map(Seen::status)) })
+    .await
+    .map(|_| ())
 }
 
 pub async fn set_service_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {

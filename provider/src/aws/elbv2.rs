@@ -193,6 +193,13 @@ pub async fn delete_load_balancer(c: &Client, arn: &str, limit: Duration) -> Res
     .map(|_| ())
 }
 
+/// How Elastic Load Balancing describes the network interfaces it makes for
+/// the load balancer `arn`: "ELB app/<name>/<id>".
+pub fn interface_description(arn: &str) -> String {
+    let id = arn.split_once(":loadbalancer/").map_or(arn, |(_, r)| r);
+    format!("ELB {id}")
+}
+
 /// How the load balancer decides a task is healthy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HealthCheck {

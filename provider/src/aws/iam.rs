@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{aws_error, not_found_if, not_ours, owned, with_owner, OWNER_TAG};
+use super::{aws_error, not_found_if, not_ours, owned, tag_changes, with_owner, OWNER_TAG};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -38,6 +38,19 @@ pub fn allow(actions: &[&str], resources: &[String]) -> String {
         }]
     })
     .to_string()
+}
+
+/// A policy document with one Allow statement per `(actions, resources)`
+/// pair that names any resource.
+pub fn allow_each(grants: &[(&[&str], Vec<String>)]) -> String {
+    let statements: Vec<serde_json::Value> = grants
+        .iter()
+        .filter(|(_, resources)| !resources.is_empty())
+        .map(|(actions, resources)| {
+            serde_json::json!({"Effect": "Allow", "Action": actions, "Resource": resources})
+        })
+        .collect();
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
 /// The role's ARN, or `None` when there is no role of that name.
@@ -92,9 +105,20 @@ pub async fn ensure_role(
     tags: &Tags,
     owner: &str,
 ) -> Result<String> {
+    Ok(ensure_role_made(c, name, service, tags, owner).await?.0)
+}
+
+/// As [`ensure_role`], and whether the role was made just now.
+pub async fn ensure_role_made(
+    c: &Client,
+    name: &str,
+    service: &str,
+    tags: &Tags,
+    owner: &str,
+) -> Result<(String, bool)> {
     if let Some((arn, found)) = role_owner(c, name).await? {
         if owned(found.as_deref(), owner) {
-            return Ok(arn);
+            return Ok((arn, false));
         }
         return Err(not_ours(
             &format!("IAM role {name:?}"),
@@ -116,7 +140,10 @@ pub async fn ensure_role(
         .send()
         .await
         .map_err(|e| aws_error("creating", &format!("IAM role {name:?}"), e))?;
-    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+    Ok((
+        out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
+        true,
+    ))
 }
 
 pub async fn attach_policy(c: &Client, role: &str, policy_arn: &str) -> Result<()> {
@@ -230,4 +257,31 @@ pub async fn delete_role(c: &Client, name: &str, owner: &str) -> Result<()> {
             e.is_no_such_entity_exception()
         })),
     }
+}
+
+/// Retags the role: sets what changed, removes what went.
+pub async fn set_role_tags(c: &Client, name: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("IAM role {name:?}");
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_role()
+            .role_name(name)
+            .set_tags(Some(
+                set.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
 }

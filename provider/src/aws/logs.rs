@@ -2,7 +2,7 @@
 
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::{aws_error, gone_is_done, not_found_if};
+use super::{aws_error, gone_is_done, not_found_if, tag_changes};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -79,4 +79,46 @@ pub async fn delete_log_group(c: &Client, name: &str) -> Result<()> {
                 })
             }),
     )
+}
+
+/// Retags the group `name`; a group that is gone is left alone.
+pub async fn set_log_group_tags(c: &Client, name: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("log group {name:?}");
+    let out = c
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("describing", &part, e))?;
+    // TagResource takes the group's ARN without the ":*" that `arn` ends in.
+    let Some(arn) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .and_then(|g| {
+            g.log_group_arn()
+                .map(str::to_string)
+                .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_string()))
+        })
+    else {
+        return Ok(());
+    };
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
 }

@@ -209,6 +209,21 @@ pub fn not_ours(part: &str, found: Option<&str>, ours: &str) -> Error {
     }
 }
 
+/// What a retag sends: the tags to set (new or changed) and the keys to remove.
+pub fn tag_changes(had: &Tags, want: &Tags) -> (Tags, Vec<String>) {
+    let set = want
+        .iter()
+        .filter(|(k, v)| had.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let removed = had
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, removed)
+}
+
 /// Web ACLs for CloudFront (scope CLOUDFRONT) exist only in us-east-1.
 pub const CLOUDFRONT_WAF_REGION: &str = "us-east-1";
 

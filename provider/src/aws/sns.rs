@@ -3,7 +3,7 @@
 use aws_sdk_sns::types::Tag;
 use aws_sdk_sns::Client;
 
-use super::{aws_error, gone_is_done, not_found_if};
+use super::{aws_error, gone_is_done, not_found_if, tag_changes};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -117,4 +117,31 @@ pub async fn delete_topic(c: &Client, arn: &str) -> Result<()> {
                 })
             }),
     )
+}
+
+/// Retags the topic.
+pub async fn set_topic_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("SNS topic {arn}");
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(
+                set.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
 }

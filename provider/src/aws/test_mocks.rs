@@ -43,6 +43,8 @@ mocked_client!(autoscaling, aws_sdk_applicationautoscaling);
 mocked_client!(elb, aws_sdk_elasticloadbalancingv2);
 mocked_client!(iam, aws_sdk_iam);
 mocked_client!(s3, aws_sdk_s3);
+mocked_client!(ecs, aws_sdk_ecs);
+mocked_client!(lambda, aws_sdk_lambda);
 
 /// An error answer as the awsQuery services (RDS, ELB) send it.
 pub fn query_error(code: &str, message: &str) -> String {

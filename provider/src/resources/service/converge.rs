@@ -12,6 +12,26 @@ use super::state::{ServiceState, Tags};
 const HEALTH_CHECK_GRACE_SECS: i32 = 60;
 /// The inline policy of the execution role that lets it read the service's secrets.
 const SECRETS_POLICY: &str = "read-secrets";
+/// How long after a new execution role, or a change to what it may read, the
+/// first tasks are started: IAM is eventually consistent ("changes that you
+/// make … take time to become visible", IAM User Guide, "Troubleshoot IAM:
+/// changes that I make are not always immediately visible"), and a task
+/// whose role cannot yet read its secrets fails with AccessDenied, which the
+/// deployment circuit breaker counts. ECS offers no call that says the role
+/// has propagated; IAM's changes are usually visible within seconds. Time
+/// spent meanwhile (the load balancer provisioning, on AWS minutes) counts.
+const IAM_SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits out what is left of [`IAM_SETTLE`] since `changed`.
+async fn settle_iam(changed: Option<tokio::time::Instant>) {
+    if let Some(at) = changed {
+        let left = (at + IAM_SETTLE).saturating_duration_since(tokio::time::Instant::now());
+        if !left.is_zero() {
+            tracing::info!("waiting {left:?} for IAM to propagate the execution role's access");
+            tokio::time::sleep(left.min(crate::ctx::remaining())).await;
+        }
+    }
+}
 
 fn part_tags(s: &ServiceState, name: &str) -> Tags {
     let mut t = s.tags_all.clone();
@@ -49,7 +69,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     )
     .await?;
     cur.log_group_name = Some(want.log_group());
-    let exec = iam::ensure_role(
+    let (exec, made) = iam::ensure_role_made(
         &aws.iam,
         &want.execution_role(),
         "ecs-tasks.amazonaws.com",
@@ -57,6 +77,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &owner(aws, want),
     )
     .await?;
+    let iam_changed = made.then(tokio::time::Instant::now);
     cur.execution_role_arn = Some(exec);
     iam::attach_policy(
         &aws.iam,
@@ -191,6 +212,16 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         rollout: want.rollout(),
         health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
     };
+    settle_iam(iam_changed).await;
+    // A service of the same name deleted a moment ago (outside Terraform,
+    // say) drains first: ECS refuses a new one until it is INACTIVE.
+    if ecs::service_status(&aws.ecs, &cluster, &want.name)
+        .await?
+        .as_deref()
+        == Some("DRAINING")
+    {
+        ecs::wait_service_inactive(&aws.ecs, &cluster, &want.name, crate::ctx::remaining()).await?;
+    }
     cur.service_arn =
         Some(ecs::create_service(&aws.ecs, &spec, &part_tags(want, &want.name)).await?);
     cur.task_definition_arn = Some(td.clone());
@@ -232,11 +263,20 @@ async fn sync_secrets_policy(aws: &Aws, want: &ServiceState) -> Result<()> {
     if arns.is_empty() {
         iam::delete_inline_policy(&aws.iam, &want.execution_role(), SECRETS_POLICY).await
     } else {
+        // ECS reads a Secrets Manager secret with GetSecretValue and an SSM
+        // parameter with GetParameters (ECS Developer Guide, "Required IAM
+        // permissions for Amazon ECS secrets").
+        let (parameters, secrets): (Vec<String>, Vec<String>) = arns
+            .into_iter()
+            .partition(|a| a.split(':').nth(2) == Some("ssm"));
         iam::put_inline_policy(
             &aws.iam,
             &want.execution_role(),
             SECRETS_POLICY,
-            &iam::allow(&["secretsmanager:GetSecretValue"], &arns),
+            &iam::allow_each(&[
+                (&["secretsmanager:GetSecretValue"], secrets),
+                (&["ssm:GetParameters"], parameters),
+            ]),
         )
         .await
     }
@@ -346,6 +386,13 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
                 ),
             )
             .await?;
+            logs::ensure_log_group(
+                &aws.logs,
+                &want.notifier_log_group(),
+                want.log_retention_days,
+                &part_tags(want, &want.notifier_log_group()),
+            )
+            .await?;
             let f = lambda::FunctionSpec {
                 name: want.notifier_function(),
                 role_arn,
@@ -403,6 +450,7 @@ async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
     }
     lambda::delete_function(&aws.lambda, &cur.notifier_function()).await?;
     cur.notifier_function_arn = None;
+    logs::delete_log_group(&aws.logs, &cur.notifier_log_group()).await?;
     iam::delete_role(&aws.iam, &cur.notifier_role(), &owner(aws, cur)).await?;
     if let Some(arn) = &cur.webhook_secret_arn {
         secrets::delete_secret(&aws.secrets, arn).await?;
@@ -454,6 +502,7 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         .await?;
     }
     sync_secrets_policy(aws, want).await?;
+    let iam_changed = (cur.secret_arns() != want.secret_arns()).then(tokio::time::Instant::now);
     if cur.log_retention_days != want.log_retention_days {
         logs::ensure_log_group(
             &aws.logs,
@@ -462,6 +511,15 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
             &part_tags(want, &want.log_group()),
         )
         .await?;
+        if cur.notifier_function_arn.is_some() {
+            logs::ensure_log_group(
+                &aws.logs,
+                &want.notifier_log_group(),
+                want.log_retention_days,
+                &part_tags(want, &want.notifier_log_group()),
+            )
+            .await?;
+        }
         cur.log_retention_days = want.log_retention_days;
     }
     if cur.health_check() != want.health_check() {
@@ -506,22 +564,24 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     // The desired count is sent only when the configuration changed it:
     // otherwise autoscaling owns it, and a deploy must not reset it.
     let desired = (cur.desired_count != want.desired_count).then_some(want.desired_count);
-    let service_changed = new_td.is_some()
-        || desired.is_some()
-        || cur.rollout() != want.rollout()
-        || sorted(&cur.private_subnet_ids) != sorted(&want.private_subnet_ids);
+    let port_changed = cur.container_port != want.container_port;
+    let subnets_changed = sorted(&cur.private_subnet_ids) != sorted(&want.private_subnet_ids);
+    let service_changed =
+        new_td.is_some() || desired.is_some() || cur.rollout() != want.rollout() || subnets_changed;
     if service_changed {
+        if new_td.is_some() {
+            settle_iam(iam_changed).await;
+        }
         ecs::update_service(
             &aws.ecs,
             &cluster,
             &want.name,
             &ecs::ServiceUpdate {
                 task_definition: new_td.as_ref().map(|(arn, _)| arn.clone()),
-                target_group_arn: tg.clone(),
-                container_port: want.container_port,
+                load_balancer: port_changed.then(|| (tg.clone(), want.container_port)),
                 desired_count: desired,
-                subnets: want.private_subnet_ids.clone(),
-                security_group: task_sg.clone(),
+                network: subnets_changed
+                    .then(|| (want.private_subnet_ids.clone(), task_sg.clone())),
                 rollout: want.rollout(),
                 health_check_grace_secs: HEALTH_CHECK_GRACE_SECS,
             },
@@ -600,38 +660,62 @@ pub async fn deregister_old_revisions(aws: &Aws, want: &ServiceState, running: &
     Ok(())
 }
 
+/// Retags every part with the tags of `want`, each with its own `Name`.
 async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Result<()> {
+    let (had, now) = (
+        |name: &str| part_tags(cur, name),
+        |name: &str| part_tags(want, name),
+    );
     if let Some(arn) = &cur.service_arn {
-        ecs::set_service_tags(
-            &aws.ecs,
-            arn,
-            &part_tags(cur, &cur.name),
-            &part_tags(want, &want.name),
-        )
-        .await?;
+        ecs::set_service_tags(&aws.ecs, arn, &had(&cur.name), &now(&want.name)).await?;
+    }
+    if let (true, Some(arn)) = (cur.owns_cluster(), &cur.cluster_arn) {
+        let c = cur.cluster();
+        ecs::set_service_tags(&aws.ecs, arn, &had(&c), &now(&c)).await?;
+    }
+    if let Some(arn) = &cur.task_definition_arn {
+        let f = cur.family();
+        ecs::set_service_tags(&aws.ecs, arn, &had(&f), &now(&f)).await?;
     }
     for arn in [&cur.alb_arn, &cur.target_group_arn].into_iter().flatten() {
-        elbv2::set_tags(
-            &aws.elb,
-            arn,
-            &part_tags(cur, &cur.name),
-            &part_tags(want, &want.name),
-        )
-        .await?;
+        elbv2::set_tags(&aws.elb, arn, &had(&cur.name), &now(&want.name)).await?;
     }
     for (id, name) in [
         (&cur.security_group_id, cur.task_security_group()),
         (&cur.alb_security_group_id, cur.alb_security_group()),
     ] {
         if let Some(id) = id {
-            ec2::set_tags(
-                &aws.ec2,
-                id,
-                &part_tags(cur, &name),
-                &part_tags(want, &name),
-            )
-            .await?;
+            ec2::set_tags(&aws.ec2, id, &had(&name), &now(&name)).await?;
         }
+    }
+    let notifier = cur.notifier_function_arn.is_some();
+    let mut roles = vec![cur.execution_role(), cur.task_role()];
+    let mut groups = vec![cur.log_group()];
+    if notifier {
+        roles.push(cur.notifier_role());
+        groups.push(cur.notifier_log_group());
+    }
+    for role in roles {
+        iam::set_role_tags(&aws.iam, &role, &had(&role), &now(&role)).await?;
+    }
+    for group in groups {
+        logs::set_log_group_tags(&aws.logs, &group, &had(&group), &now(&group)).await?;
+    }
+    if let Some((arn, ..)) = cloudwatch::find_alarm(&aws.cloudwatch, &cur.alarm()).await? {
+        let a = cur.alarm();
+        cloudwatch::set_alarm_tags(&aws.cloudwatch, &arn, &had(&a), &now(&a)).await?;
+    }
+    if let Some(arn) = &cur.alarm_topic_arn {
+        let t = cur.topic_name();
+        sns::set_topic_tags(&aws.sns, arn, &had(&t), &now(&t)).await?;
+    }
+    if let Some(arn) = &cur.notifier_function_arn {
+        let f = cur.notifier_function();
+        lambda::set_function_tags(&aws.lambda, arn, &had(&f), &now(&f)).await?;
+    }
+    if let Some(arn) = &cur.webhook_secret_arn {
+        let n = cur.webhook_secret_name();
+        secrets::set_tags(&aws.secrets, arn, &had(&n), &now(&n)).await?;
     }
     Ok(())
 }
@@ -647,18 +731,27 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
         sns::delete_topic(&aws.sns, topic).await?;
     }
     autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &cur.name).await?;
-    if cur.service_arn.is_some()
-        || ecs::describe_service(&aws.ecs, &cluster, &cur.name)
-            .await?
-            .is_some()
-    {
-        ecs::delete_service(&aws.ecs, &cluster, &cur.name, crate::ctx::remaining()).await?;
-    }
+    // Scaled to 0, deleted, and waited for until INACTIVE (whether or not the
+    // state still names it: one deleted outside Terraform may be draining).
+    ecs::delete_service(&aws.ecs, &cluster, &cur.name, crate::ctx::remaining()).await?;
     for arn in ecs::active_revisions(&aws.ecs, &cur.family()).await? {
         ecs::deregister_task_definition(&aws.ecs, &arn).await?;
     }
     if let Some(lb) = &cur.alb_arn {
         elbv2::delete_load_balancer(&aws.elb, lb, crate::ctx::remaining()).await?;
+        // Its interfaces outlive it and hold its security group; the group's
+        // delete below retries while they linger, should they outlast this.
+        let release = crate::ctx::within(ec2::LOAD_BALANCER_INTERFACES_RELEASE);
+        match ec2::wait_interfaces_released(&aws.ec2, &elbv2::interface_description(lb), release)
+            .await
+        {
+            Err(Error::Timeout { .. }) => {
+                tracing::warn!(
+                    "the interfaces of load balancer {lb} are still in use after {release:?}"
+                )
+            }
+            other => other?,
+        }
     }
     if let Some(tg) = &cur.target_group_arn {
         elbv2::delete_target_group(&aws.elb, tg).await?;

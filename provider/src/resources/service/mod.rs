@@ -194,6 +194,7 @@ impl Composite for ServiceResource {
             planned.set("alerts", Dyn::List(vec![b]));
         }
 
+        check_known_at_plan(config, diags);
         if let Some(aws) = aws {
             check_plan(aws, config, diags).await;
         }
@@ -357,8 +358,43 @@ fn first(v: &Dyn, name: &str) -> Option<Dyn> {
     v.get(name).as_list().and_then(|l| l.first()).cloned()
 }
 
-/// Checks that need AWS but no part of this resource: subnets and the cluster.
+/// Checks of values that may become known only at plan (another resource's
+/// output): each `secrets` value, as validate checks known ones.
+fn check_known_at_plan(config: &Dyn, diags: &mut Diags) {
+    if let Some(secrets) = config.get("secrets").as_map() {
+        for (k, v) in secrets {
+            if let Some(why) = v.as_str().and_then(rules::secret_reference) {
+                diags.attr_error(
+                    AttrPath::attr("secrets").then_key(k),
+                    "Invalid secrets",
+                    why,
+                );
+            }
+        }
+    }
+}
+
+/// An ALB listener takes only a certificate of its own region: one from
+/// another region (CloudFront's, in us-east-1, say) would fail CreateListener
+/// after the load balancer, groups and target group were made.
+fn check_certificate_region(region: &str, config: &Dyn, diags: &mut Diags) {
+    let Some(cert) = config.get("certificate_arn").as_str() else {
+        return;
+    };
+    let in_region = cert.split(':').nth(3).unwrap_or_default();
+    if rules::certificate_arn(cert).is_none() && in_region != region {
+        diags.attr_error(
+            AttrPath::attr("certificate_arn"),
+            "Certificate in another region",
+            format!("The certificate is in {in_region:?}, but the load balancer is in {region:?}: a load balancer's listener takes an ACM certificate of its own region (the one CloudFront uses is always in us-east-1). Request or import the certificate in {region} and use that ARN."),
+        );
+    }
+}
+
+/// Checks that need AWS but no part of this resource: subnets, the cluster,
+/// the certificate's region.
 async fn check_plan(aws: &Aws, config: &Dyn, diags: &mut Diags) {
+    check_certificate_region(&aws.region, config, diags);
     let Some(vpc) = config.get("vpc_id").as_str() else {
         return;
     };
@@ -527,13 +563,51 @@ pub(crate) mod rules {
         semver_problem(tag)
     }
 
+    /// A `secrets` value: the full ARN of a Secrets Manager secret (with the
+    /// 6-character suffix Secrets Manager adds to its name), optionally with
+    /// `:<json key>:<version stage>:<version id>`, or of an SSM parameter.
+    /// A partial secret ARN works in ECS but matches nothing in the execution
+    /// role's policy, so the task could not read it.
     pub fn secret_reference(v: &str) -> Option<String> {
         let parts: Vec<&str> = v.split(':').collect();
-        let ok = v.starts_with("arn:")
-            && parts.get(2) == Some(&"secretsmanager")
-            && parts.get(5) == Some(&"secret")
-            && parts.len() >= 7;
-        (!ok).then(|| format!("{v:?} is not a Secrets Manager secret ARN; use \"arn:aws:secretsmanager:<region>:<account>:secret:<name>\", or add \":<json key>::\" for one key."))
+        let arn = parts.first() == Some(&"arn")
+            && parts.len() >= 6
+            && !parts[1].is_empty()
+            && !parts[3].is_empty()
+            && !parts[4].is_empty();
+        let parameter = arn
+            && parts[2] == "ssm"
+            && parts.len() == 6
+            && parts[5]
+                .strip_prefix("parameter/")
+                .is_some_and(|n| !n.is_empty());
+        let secret = arn
+            && parts[2] == "secretsmanager"
+            && parts[5] == "secret"
+            && (parts.len() == 7 || parts.len() == 10)
+            && has_secret_suffix(parts[6]);
+        if parameter || secret {
+            return None;
+        }
+        let partial = arn
+            && parts[2] == "secretsmanager"
+            && parts[5] == "secret"
+            && parts.get(6).is_some_and(|n| !n.is_empty());
+        Some(if partial {
+            format!("{v:?} is a partial secret ARN: the execution role's policy must name the full ARN, with the 6 characters Secrets Manager adds to the name (\"…:secret:<name>-AbCdEf\"); use the ARN Secrets Manager gives (a fansite_database's `connection_secret_arn`, say), with \":<json key>::\" after it for one key.")
+        } else {
+            format!("{v:?} is not a Secrets Manager secret ARN or an SSM parameter ARN; use \"arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf\" as Secrets Manager gives it (with \":<json key>::\" after it for one key), or \"arn:aws:ssm:<region>:<account>:parameter/<name>\".")
+        })
+    }
+
+    /// Whether a secret's name ends in the "-" and 6 letters or digits that
+    /// Secrets Manager adds to it in the ARN.
+    fn has_secret_suffix(name: &str) -> bool {
+        name.rsplit_once('-').is_some_and(|(base, suffix)| {
+            !base.is_empty()
+                && suffix.len() == 6
+                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+        })
     }
 
     pub fn certificate_arn(c: &str) -> Option<String> {

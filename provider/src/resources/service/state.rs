@@ -392,6 +392,13 @@ impl ServiceState {
         format!("{}-slack", self.name)
     }
 
+    /// The group Lambda writes the notifier's logs to (made on its first run
+    /// when absent, with no expiry): made beforehand with the service's
+    /// retention, and deleted with the notifier.
+    pub fn notifier_log_group(&self) -> String {
+        format!("/aws/lambda/{}", self.notifier_function())
+    }
+
     pub fn webhook_secret_name(&self) -> String {
         format!("fansite/{}/slack-webhook", self.name)
     }

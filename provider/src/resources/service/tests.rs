@@ -319,3 +319,95 @@ fn the_notifier_package_is_a_zip_python_can_read() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), notifier::SOURCE);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// S10: a partial secret ARN (without the 6 characters Secrets Manager adds
+/// to the name) works in ECS but matches nothing in the execution role's
+/// policy: refused on its key, saying what to write. Full secret ARNs, with
+/// or without a JSON key, and SSM parameter ARNs pass.
+#[test]
+fn secrets_need_full_arns() {
+    let with = |v: &str| {
+        errors(&config(&[(
+            "secrets",
+            Dyn::from_string_map([(&"DB_HOST".to_string(), &v.to_string())]),
+        )]))
+    };
+    for ok in [
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf",
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db-AbCdEf:host::",
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-52b46777-UnXfUT:password:AWSCURRENT:",
+        "arn:aws:ssm:ap-northeast-2:123456789012:parameter/fansite/api/key",
+    ] {
+        assert_eq!(with(ok), Vec::<String>::new(), "{ok}");
+    }
+    for bad in [
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db",
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db:host::",
+        "arn:aws:ssm:ap-northeast-2:123456789012:parameter/",
+        "fansite/db-AbCdEf",
+    ] {
+        assert_eq!(
+            with(bad),
+            vec!["Invalid secrets @ secrets[\"DB_HOST\"]".to_string()],
+            "{bad}"
+        );
+    }
+    let why = rules::secret_reference(
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db:host::",
+    )
+    .unwrap_or_default();
+    assert!(
+        why.contains("partial secret ARN") && why.contains("-AbCdEf"),
+        "{why}"
+    );
+}
+
+/// S10: a value known only at plan (another resource's output) is checked there.
+#[test]
+fn secrets_known_only_at_plan_are_checked_at_plan() {
+    let c = config(&[(
+        "secrets",
+        Dyn::from_string_map([(
+            &"DB_HOST".to_string(),
+            &"arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/db".to_string(),
+        )]),
+    )]);
+    let mut d = Diags::default();
+    check_known_at_plan(&c, &mut d);
+    let got: Vec<String> =
+        d.0.into_iter()
+            .map(|i| format!("{} @ {}", i.summary, i.path.unwrap_or_default()))
+            .collect();
+    assert_eq!(
+        got,
+        vec!["Invalid secrets @ secrets[\"DB_HOST\"]".to_string()]
+    );
+}
+
+/// S13: a certificate of another region (CloudFront's, in us-east-1) is
+/// refused at plan time, before any part is made.
+#[test]
+fn the_certificate_must_be_in_the_load_balancer_s_region() {
+    let cert = |arn: &str| config(&[("certificate_arn", arn.into())]);
+    let mut d = Diags::default();
+    check_certificate_region(
+        "ap-northeast-2",
+        &cert("arn:aws:acm:ap-northeast-2:123456789012:certificate/abc"),
+        &mut d,
+    );
+    assert!(d.0.is_empty(), "{:?}", d.0);
+    check_certificate_region(
+        "ap-northeast-2",
+        &cert("arn:aws:acm:us-east-1:123456789012:certificate/abc"),
+        &mut d,
+    );
+    let got: Vec<String> =
+        d.0.iter()
+            .map(|i| format!("{} @ {}", i.summary, i.path.clone().unwrap_or_default()))
+            .collect();
+    assert_eq!(
+        got,
+        vec!["Certificate in another region @ certificate_arn".to_string()]
+    );
+    assert!(d.0[0].detail.contains("us-east-1"), "{}", d.0[0].detail);
+}
