@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::{aws_error, build_error, not_found_if, retry_eventual};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -42,7 +42,10 @@ pub async fn create_bucket(c: &Client, name: &str, region: &str, tags: &Tags) ->
             }
         }
     }
-    secure_bucket(c, name, tags).await
+    // A new bucket may not be visible yet to the calls that set it up
+    // (terraform-provider-aws `bucketPropagationTimeout` retries NoSuchBucket
+    // after CreateBucket).
+    retry_eventual(&["NoSuchBucket"], || secure_bucket(c, name, tags)).await
 }
 
 /// Public access block, versioning, default encryption and tags: what the resource keeps set.
@@ -255,7 +258,8 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
             if ids.is_empty() {
                 break;
             }
-            c.delete_objects()
+            let out = c
+                .delete_objects()
                 .bucket(name)
                 .delete(
                     Delete::builder()
@@ -267,6 +271,22 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
                 .send()
                 .await
                 .map_err(|e| aws_error("emptying", &part, e))?;
+            // DeleteObjects answers 200 with an error per key it could not
+            // delete (a bucket policy, Object Lock, KMS): the same keys would
+            // come back in every listing, so the first refusal ends the delete.
+            if let Some(refused) = out.errors().first() {
+                return Err(Error::Aws {
+                    action: "emptying".into(),
+                    part,
+                    code: refused.code().unwrap_or("Error").to_string(),
+                    message: format!(
+                        "{} object(s) could not be deleted, such as {:?}: {}",
+                        out.errors().len(),
+                        refused.key().unwrap_or_default(),
+                        refused.message().unwrap_or_default()
+                    ),
+                });
+            }
         }
     }
     match c.delete_bucket().bucket(name).send().await {
@@ -286,3 +306,7 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "s3_tests.rs"]
+mod tests;
