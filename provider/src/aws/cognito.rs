@@ -1,6 +1,7 @@
 //! Cognito user pools: the pool, its app client, its hosted UI domain and its groups.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AttributeDataType, DeletionProtectionType, ExplicitAuthFlowsType,
@@ -11,7 +12,8 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_cognitoidentityprovider::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::wait::{Missing, Seen, Wait};
+use super::{aws_error, build_error, gone_is_done, not_found_if};
 use crate::error::{Error, Result};
 
 /// Multi-factor authentication of a pool, as the resource names it.
@@ -272,7 +274,7 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
 pub async fn delete_pool(c: &Client, id: &str) -> Result<()> {
     match c.delete_user_pool().user_pool_id(id).send().await {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("user pool {id}"),
             e,
@@ -281,7 +283,7 @@ pub async fn delete_pool(c: &Client, id: &str) -> Result<()> {
     }
 }
 
-fn gone_is_done(e: Error) -> Result<()> {
+fn gone(e: Error) -> Result<()> {
     if e.is_not_found() {
         Ok(())
     } else {
@@ -423,7 +425,7 @@ pub async fn delete_client(c: &Client, pool_id: &str, id: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("app client {id}"),
             e,
@@ -432,6 +434,7 @@ pub async fn delete_client(c: &Client, pool_id: &str, id: &str) -> Result<()> {
     }
 }
 
+/// Makes the hosted UI prefix domain; [`wait_domain_active`] waits until it serves.
 pub async fn create_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()> {
     c.create_user_pool_domain()
         .user_pool_id(pool_id)
@@ -442,8 +445,33 @@ pub async fn create_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()
     Ok(())
 }
 
-/// Whether the domain prefix exists and belongs to this pool.
-pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<bool> {
+/// Waits until the domain is `ACTIVE`: Cognito sets a domain up in the
+/// background, `CREATING` meanwhile (terraform-provider-aws
+/// `waitUserPoolDomainCreated`).
+pub async fn wait_domain_active(
+    c: &Client,
+    pool_id: &str,
+    prefix: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("hosted UI domain {prefix:?}");
+    Wait {
+        part: &part,
+        goal: "active",
+        done: &["ACTIVE"],
+        pending: &["CREATING", "UPDATING"],
+        missing: Missing::WhileNew,
+        timeout,
+    }
+    .until(|| domain_seen(c, pool_id, prefix))
+    .await
+    .map(|_| ())
+}
+
+/// The pool's domain of this prefix as DescribeUserPoolDomain has it: its
+/// status, or `None` when there is none (an absent domain is an answer with an
+/// empty description) or it belongs to another pool.
+async fn domain_seen(c: &Client, pool_id: &str, prefix: &str) -> Result<Option<Seen>> {
     let out = c
         .describe_user_pool_domain()
         .domain(prefix)
@@ -456,33 +484,58 @@ pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<b
                 e,
                 |e| e.is_resource_not_found_exception(),
             )
-        });
-    match out {
-        Ok(out) => Ok(out
-            .domain_description()
-            .and_then(|d| d.user_pool_id())
-            .is_some_and(|p| p == pool_id)),
+        })?;
+    Ok(out
+        .domain_description()
+        .filter(|d| d.domain().is_some_and(|d| d == prefix) && d.user_pool_id() == Some(pool_id))
+        // A description without a status (Cognito always sends one) reads as active.
+        .map(|d| Seen::status(d.status().map_or("ACTIVE", |s| s.as_str()))))
+}
+
+/// Whether the domain prefix exists and belongs to this pool.
+pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<bool> {
+    match domain_seen(c, pool_id, prefix).await {
+        Ok(seen) => Ok(seen.is_some()),
         Err(e) if e.is_not_found() => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-pub async fn delete_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()> {
-    match c
+/// Deletes the hosted UI domain and waits until it is gone: Cognito removes it
+/// in the background (`DELETING`), and until then the pool cannot be deleted
+/// nor given another domain (terraform-provider-aws
+/// `waitUserPoolDomainDeleted`: pending `UPDATING`, `DELETING`). Gone is done.
+pub async fn delete_domain(
+    c: &Client,
+    pool_id: &str,
+    prefix: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("hosted UI domain {prefix:?}");
+    let res = c
         .delete_user_pool_domain()
         .user_pool_id(pool_id)
         .domain(prefix)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
-            "deleting",
-            &format!("hosted UI domain {prefix:?}"),
-            e,
-            |e| e.is_resource_not_found_exception(),
-        )),
+        .map(|_| ())
+        .map_err(|e| {
+            not_found_if("deleting", &part, e, |e| {
+                e.is_resource_not_found_exception()
+            })
+        });
+    gone_is_done(res)?;
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: &["DELETING", "UPDATING"],
+        missing: Missing::Done,
+        timeout,
     }
+    .until(|| domain_seen(c, pool_id, prefix))
+    .await
+    .map(|_| ())
 }
 
 /// The pool's groups: name → description.
@@ -540,7 +593,7 @@ pub async fn delete_group(c: &Client, pool_id: &str, name: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("group {name:?}"),
             e,
@@ -548,3 +601,7 @@ pub async fn delete_group(c: &Client, pool_id: &str, name: &str) -> Result<()> {
         )),
     }
 }
+
+#[cfg(test)]
+#[path = "cognito_tests.rs"]
+mod tests;

@@ -147,9 +147,10 @@ impl Composite for AuthResource {
             return Ok(());
         };
         let c = &aws.cognito;
-        // A pool with a domain cannot be deleted: the domain goes first.
+        // A pool with a domain cannot be deleted: the domain goes first, and
+        // is waited for until it is gone.
         if let Some(prefix) = &cur.domain_prefix {
-            cognito::delete_domain(c, pool_id, prefix).await?;
+            cognito::delete_domain(c, pool_id, prefix, crate::ctx::remaining()).await?;
         }
         cognito::delete_pool(c, pool_id).await
     }
@@ -192,6 +193,7 @@ async fn create_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Resul
     if let Some(prefix) = &want.domain_prefix {
         cognito::create_domain(c, &id, prefix).await?;
         cur.domain_prefix = Some(prefix.clone());
+        cognito::wait_domain_active(c, &id, prefix, crate::ctx::remaining()).await?;
     }
     sync_groups(aws, &id, cur, want).await?;
     if want.deletion_protection {
@@ -235,15 +237,16 @@ async fn update_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Resul
     cur.id_token_validity_minutes = want.id_token_validity_minutes;
     cur.refresh_token_validity_days = want.refresh_token_validity_days;
     if cur.domain_prefix != want.domain_prefix {
-        // A domain cannot be renamed: the new one is made after the old one goes,
-        // since a pool has at most one prefix domain.
+        // A domain cannot be renamed: the new one is made after the old one is
+        // gone (not merely DELETING), since a pool has at most one prefix domain.
         if let Some(old) = cur.domain_prefix.clone() {
-            cognito::delete_domain(c, &id, &old).await?;
+            cognito::delete_domain(c, &id, &old, crate::ctx::remaining()).await?;
             cur.domain_prefix = None;
         }
         if let Some(new) = &want.domain_prefix {
             cognito::create_domain(c, &id, new).await?;
             cur.domain_prefix = Some(new.clone());
+            cognito::wait_domain_active(c, &id, new, crate::ctx::remaining()).await?;
         }
     }
     sync_groups(aws, &id, cur, want).await

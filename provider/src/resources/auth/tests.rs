@@ -171,3 +171,49 @@ fn import_ids_are_pool_ids() {
     assert!(!is_pool_id("us-east-1_"));
     assert!(!is_pool_id("vpc-123"));
 }
+
+/// A1: Cognito returns the callback and logout URLs sorted; read keeps the
+/// configured order when the set is the same, so an unsorted configuration
+/// plans no change.
+#[tokio::test]
+async fn urls_read_back_sorted_keep_the_configured_order() {
+    let callback = ["https://fans.example.com/cb", "http://localhost:3000/cb"];
+    let logout = ["https://fans.example.com/", "http://localhost:3000/"];
+    let aws = crate::aws::test_fakes::pool_with_sorted_urls(
+        "ap-northeast-2_AbC123",
+        "client1",
+        &callback,
+        &logout,
+    );
+    let hints = AuthState {
+        name: "fans".into(),
+        user_pool_id: Some("ap-northeast-2_AbC123".into()),
+        client_id: Some("client1".into()),
+        callback_urls: Some(callback.iter().map(|u| u.to_string()).collect()),
+        logout_urls: Some(logout.iter().map(|u| u.to_string()).collect()),
+        ..AuthState::default()
+    };
+    let found = crate::aws::test_mocks::in_operation(find::find_auth(&aws, &hints))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(found.callback_urls, hints.callback_urls);
+    assert_eq!(found.logout_urls, hints.logout_urls);
+
+    // A URL changed outside Terraform is drift, shown as AWS has it.
+    let other = AuthState {
+        callback_urls: Some(vec!["https://other.example.com/cb".into()]),
+        ..hints
+    };
+    let found = crate::aws::test_mocks::in_operation(find::find_auth(&aws, &other))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        found.callback_urls,
+        Some(vec![
+            "http://localhost:3000/cb".to_string(),
+            "https://fans.example.com/cb".to_string()
+        ])
+    );
+}
