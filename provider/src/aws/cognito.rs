@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AccountRecoverySettingType, AttributeDataType, DeletionProtectionType, ExplicitAuthFlowsType,
-    OAuthFlowType, PasswordPolicyType, PreventUserExistenceErrorTypes, RecoveryOptionNameType,
-    RecoveryOptionType, SchemaAttributeType, SoftwareTokenMfaConfigType, TimeUnitsType,
-    TokenValidityUnitsType, UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType,
-    VerifiedAttributeType,
+    AccountRecoverySettingType, AttributeDataType, DeletionProtectionType, EmailConfigurationType,
+    EmailSendingAccountType, ExplicitAuthFlowsType, OAuthFlowType, PasswordPolicyType,
+    PreventUserExistenceErrorTypes, RecoveryOptionNameType, RecoveryOptionType,
+    SchemaAttributeType, SoftwareTokenMfaConfigType, TimeUnitsType, TokenValidityUnitsType,
+    UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType, VerifiedAttributeType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 
@@ -74,12 +74,57 @@ pub struct PasswordRules {
     pub temporary_validity_days: i32,
 }
 
+/// Who sends the pool's email (verification codes, password resets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailSending {
+    /// `COGNITO_DEFAULT` (Cognito's own, with a small daily quota) or
+    /// `DEVELOPER` (Amazon SES, from `source_arn`).
+    pub account: String,
+    /// The verified SES identity that sends, when set.
+    pub source_arn: Option<String>,
+    /// The From address, when set.
+    pub from: Option<String>,
+}
+
+impl EmailSending {
+    /// Every value `account` takes.
+    pub const ACCOUNTS: &'static [&'static str] = &["COGNITO_DEFAULT", "DEVELOPER"];
+    /// Cognito's own sender: AWS's default.
+    pub const COGNITO_DEFAULT: &'static str = "COGNITO_DEFAULT";
+
+    fn to_aws(&self) -> EmailConfigurationType {
+        EmailConfigurationType::builder()
+            .email_sending_account(EmailSendingAccountType::from(self.account.as_str()))
+            .set_source_arn(self.source_arn.clone())
+            .set_from(self.from.clone())
+            .build()
+    }
+
+    fn from_aws(e: Option<&EmailConfigurationType>) -> EmailSending {
+        EmailSending {
+            account: e
+                .and_then(|e| e.email_sending_account())
+                .map_or(Self::COGNITO_DEFAULT, |a| a.as_str())
+                .to_string(),
+            source_arn: e
+                .and_then(|e| e.source_arn())
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            from: e
+                .and_then(|e| e.from())
+                .filter(|f| !f.is_empty())
+                .map(str::to_string),
+        }
+    }
+}
+
 /// What the resource sets on a pool and can change in place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolSettings {
     pub password: PasswordRules,
     pub mfa: Mfa,
     pub deletion_protection: bool,
+    pub email: EmailSending,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -168,6 +213,7 @@ pub async fn create_pool(c: &Client, name: &str, s: &PoolSettings) -> Result<(St
         .schema(nickname)
         .policies(password_policy(&s.password))
         .account_recovery_setting(recovery_by_email(&part)?)
+        .email_configuration(s.email.to_aws())
         .deletion_protection(protection(s.deletion_protection))
         .set_user_pool_tags(Some(s.tags.clone().into_iter().collect()))
         .send()
@@ -194,6 +240,7 @@ pub async fn update_pool(c: &Client, id: &str, s: &PoolSettings) -> Result<()> {
         .policies(password_policy(&s.password))
         .account_recovery_setting(recovery_by_email(&part)?)
         .mfa_configuration(s.mfa.to_aws())
+        .email_configuration(s.email.to_aws())
         .deletion_protection(protection(s.deletion_protection))
         .set_user_pool_tags(Some(s.tags.clone().into_iter().collect()))
         .send()
@@ -261,6 +308,7 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
             password,
             mfa: Mfa::from_aws(mfa.mfa_configuration().or(p.mfa_configuration())),
             deletion_protection: p.deletion_protection() == Some(&DeletionProtectionType::Active),
+            email: EmailSending::from_aws(p.email_configuration()),
             tags: p
                 .user_pool_tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())

@@ -217,3 +217,71 @@ async fn urls_read_back_sorted_keep_the_configured_order() {
         ])
     );
 }
+
+/// A3: SES sending needs its identity, a From address needs one too, and the
+/// identity is an SES ARN.
+#[test]
+fn email_sending_checks() {
+    let dev = config(&[("email_sending_account", "DEVELOPER".into())]);
+    assert!(errors(&dev).contains(&(
+        "email_sending_account".to_string(),
+        "SES sending without an identity".to_string()
+    )));
+    let from = config(&[("email_from", "Fans <no-reply@fans.example.com>".into())]);
+    assert!(errors(&from).contains(&(
+        "email_from".to_string(),
+        "From address without an identity".to_string()
+    )));
+    let bad = config(&[("email_source_arn", "arn:aws:iam::1:role/x".into())]);
+    assert!(errors(&bad).contains(&(
+        "email_source_arn".to_string(),
+        "Invalid email_source_arn".to_string()
+    )));
+    let good = config(&[
+        ("email_sending_account", "DEVELOPER".into()),
+        (
+            "email_source_arn",
+            "arn:aws:ses:us-east-1:123456789012:identity/fans.example.com".into(),
+        ),
+        ("email_from", "Fans <no-reply@fans.example.com>".into()),
+    ]);
+    assert_eq!(errors(&good), vec![]);
+}
+
+/// A3: a pool made with Cognito's own sender is planned with a warning about
+/// its daily quota; one with SES, or one that exists already, without.
+#[tokio::test]
+async fn cognito_default_sender_is_warned_about_at_create() {
+    let planned = |account: &str| {
+        let mut p = config(&[]);
+        p.set("email_sending_account", account.into());
+        p
+    };
+    let warnings = |d: &Diags| {
+        d.0.iter()
+            .filter(|d| d.summary == "Cognito's own email sender has a small daily quota")
+            .count()
+    };
+    let mut d = Diags::default();
+    AuthResource
+        .plan(None, None, planned("COGNITO_DEFAULT"), &config(&[]), &mut d)
+        .await;
+    assert_eq!(warnings(&d), 1);
+    let mut d = Diags::default();
+    AuthResource
+        .plan(None, None, planned("DEVELOPER"), &config(&[]), &mut d)
+        .await;
+    assert_eq!(warnings(&d), 0);
+    let mut d = Diags::default();
+    let prior = planned("COGNITO_DEFAULT");
+    AuthResource
+        .plan(
+            None,
+            Some(&prior),
+            planned("COGNITO_DEFAULT"),
+            &config(&[]),
+            &mut d,
+        )
+        .await;
+    assert_eq!(warnings(&d), 0);
+}
