@@ -29,6 +29,7 @@ fn prefix(auth: &Config) -> String {
 }
 
 const ADDR: &str = "fansite_auth.test";
+const SES_IDENTITY: &str = "arn:aws:ses:us-east-1:123456789012:identity/fans.example.com";
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
@@ -150,6 +151,12 @@ async fn auth_apply_then_plan_is_empty(tf: &Terraform) {
         p.deletion_protection().map(|d| d.as_str()),
         Some("ACTIVE"),
         "deletion protection is on by default"
+    );
+    assert_eq!(
+        p.email_configuration()
+            .and_then(|e| e.email_sending_account())
+            .map(|a| a.as_str()),
+        Some("COGNITO_DEFAULT")
     );
     let client = c
         .describe_user_pool_client()
@@ -275,6 +282,9 @@ async fn auth_in_place_changes_update_without_replacing(tf: &Terraform) {
         ("refresh token", "refresh_token_validity_days = 7".into()),
         ("groups", "groups = { admin = \"Staff\", moderator = \"Removes posts\" }".into()),
         ("domain", format!("domain_prefix = {new_prefix:?}")),
+        ("email identity", format!("email_source_arn = {SES_IDENTITY:?}")),
+        ("email sender", "email_sending_account = \"DEVELOPER\"".into()),
+        ("email from", "email_from = \"Fans <no-reply@fans.example.com>\"".into()),
         ("deletion protection", "deletion_protection = false".into()),
     ];
     for (what, line) in steps {
@@ -302,6 +312,22 @@ async fn auth_in_place_changes_update_without_replacing(tf: &Terraform) {
         .expect("password policy");
     assert_eq!(pw.minimum_length(), Some(12));
     assert!(!pw.require_symbols());
+    let email = p
+        .user_pool()
+        .and_then(|p| p.email_configuration())
+        .expect("email configuration");
+    assert_eq!(
+        (
+            email.email_sending_account().map(|a| a.as_str()),
+            email.source_arn(),
+            email.from()
+        ),
+        (
+            Some("DEVELOPER"),
+            Some(SES_IDENTITY),
+            Some("Fans <no-reply@fans.example.com>")
+        )
+    );
     let mfa = c
         .get_user_pool_mfa_config()
         .user_pool_id(&pool)
@@ -596,6 +622,19 @@ async fn auth_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             "site admins",
         ),
         (
+            "ses without identity",
+            auth.clone().with("email_sending_account = \"DEVELOPER\""),
+            "SES sending without an identity",
+            "email_sending_account",
+        ),
+        (
+            "ses identity",
+            auth.clone()
+                .with("email_source_arn = \"arn:aws:iam::1:role/x\""),
+            "Invalid email_source_arn",
+            "email_source_arn",
+        ),
+        (
             "reserved tag",
             auth.clone().with("tags = { \"aws:owner\" = \"x\" }"),
             "Reserved tag key",
@@ -613,6 +652,14 @@ async fn auth_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ws.write(&config.hcl());
         ws.assert_plan_error(what, summary, code);
     }
+    // A good configuration with Cognito's own sender plans with a warning.
+    ws.write(&auth.hcl());
+    let diags = ws.plan_diagnostics();
+    assert!(
+        diags.iter().any(|d| d.severity == "warning"
+            && d.summary == "Cognito's own email sender has a small daily quota"),
+        "{diags:#?}"
+    );
     let c = cognito(auth.region).await;
     assert!(
         live_pools(&c, &auth.name).await.is_empty(),

@@ -551,7 +551,8 @@ async fn edge_origin_protocol_drift_is_shown_and_repaired(tf: &Terraform) {
 per_terraform!(edge_origin_protocol_drift_is_shown_and_repaired);
 
 /// Disables and deletes a distribution through the API, as someone outside
-/// Terraform would.
+/// Terraform would: CloudFront deletes a distribution only once it is
+/// disabled and that change is deployed (DistributionNotDisabled before).
 async fn delete_distribution_outside_terraform(id: &str) {
     let cf = cloudfront().await;
     let d = cf
@@ -562,17 +563,34 @@ async fn delete_distribution_outside_terraform(id: &str) {
         .expect("config");
     let mut cfg = d.distribution_config().cloned().expect("config");
     cfg.enabled = false;
-    let up = cf
-        .update_distribution()
+    cf.update_distribution()
         .id(id)
         .if_match(d.e_tag().unwrap_or_default())
         .distribution_config(cfg)
         .send()
         .await
         .expect("disable");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let etag = loop {
+        let got = cf
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .expect("distribution");
+        let status = got.distribution().map(|d| d.status().to_string());
+        if status.as_deref() == Some("Deployed") {
+            break got.e_tag().unwrap_or_default().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "distribution {id} still {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     cf.delete_distribution()
         .id(id)
-        .if_match(up.e_tag().unwrap_or_default())
+        .if_match(etag)
         .send()
         .await
         .expect("delete");
@@ -658,6 +676,14 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             e.clone().with("api_origin = \"https://api.example.com\""),
             "Invalid api_origin",
             "api_origin",
+        ),
+        (
+            "https to a load balancer's own name",
+            e.clone()
+                .with("api_origin = \"fan-api-1.us-west-1.elb.amazonaws.com\"")
+                .with("api_origin_protocol = \"https-only\""),
+            "HTTPS to a load balancer's own name",
+            "api_origin_protocol",
         ),
         (
             "origin protocol",

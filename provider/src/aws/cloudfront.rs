@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudfront::client::Waiters;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
@@ -14,7 +13,10 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_sdk_cloudfront::Client;
 
-use super::{aws_error, build_error, not_found_if, waiter_error};
+use super::wait::{Missing, Seen, Wait};
+use super::{
+    aws_error, build_error, gone_is_done, not_found_if, retry_eventual, retry_eventual_when,
+};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -26,9 +28,18 @@ const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966a
 const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 
 const S3_ORIGIN: &str = "site";
-/// Invalidations of /* take one to a few minutes (AWS documentation): a poll every 10 s.
-const INVALIDATION_POLL: Duration = Duration::from_secs(10);
 const API_ORIGIN: &str = "api";
+
+/// The statuses a distribution has until it is gone: it is `Deployed` when
+/// disabled and `InProgress` while a change reaches the edge locations
+/// (terraform-provider-aws `waitDistributionDeleted`: pending `InProgress`,
+/// `Deployed`).
+const DISTRIBUTION_GOING: &[&str] = &["InProgress", "Deployed"];
+
+/// An `If-Match` ETag that a change made meanwhile has outdated: read it again
+/// and retry (terraform-provider-aws `resourceDistributionDelete` retries
+/// PreconditionFailed and InvalidIfMatchVersion).
+const STALE_ETAG: &[&str] = &["PreconditionFailed", "InvalidIfMatchVersion"];
 
 /// What the resource sets on its distribution.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,36 +265,40 @@ pub async fn find_oac(c: &Client, name: &str) -> Result<Option<String>> {
         .map(|o| o.id().to_string()))
 }
 
+/// Deletes the origin access control. Gone is done.
+///
+/// CloudFront refuses it (`OriginAccessControlInUse`) while a distribution
+/// uses it, and for a while after that distribution is deleted, until every
+/// edge location has let go of it (CloudFront API, DeleteOriginAccessControl;
+/// terraform-provider-aws waits for the distribution to be deleted first): the
+/// delete is retried until the operation's deadline. A stale ETag is read again.
 pub async fn delete_oac(c: &Client, id: &str) -> Result<()> {
     let part = format!("origin access control {id}");
-    let etag = match c.get_origin_access_control().id(id).send().await {
-        Ok(o) => o.e_tag().unwrap_or_default().to_string(),
-        Err(e) => {
-            let e = not_found_if("describing", &part, e, |e| {
-                e.is_no_such_origin_access_control()
-            });
-            return if e.is_not_found() { Ok(()) } else { Err(e) };
-        }
-    };
-    match c
-        .delete_origin_access_control()
-        .id(id)
-        .if_match(etag)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = not_found_if("deleting", &part, e, |e| {
-                e.is_no_such_origin_access_control()
-            });
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let codes = [&["OriginAccessControlInUse"][..], STALE_ETAG].concat();
+    gone_is_done(
+        retry_eventual(&codes, || async {
+            let etag = match c.get_origin_access_control().id(id).send().await {
+                Ok(o) => o.e_tag().unwrap_or_default().to_string(),
+                Err(e) => {
+                    return Err(not_found_if("describing", &part, e, |e| {
+                        e.is_no_such_origin_access_control()
+                    }))
+                }
+            };
+            c.delete_origin_access_control()
+                .id(id)
+                .if_match(etag)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    not_found_if("deleting", &part, e, |e| {
+                        e.is_no_such_origin_access_control()
+                    })
+                })
+        })
+        .await,
+    )
 }
 
 pub async fn create_distribution(
@@ -303,17 +318,22 @@ pub async fn create_distribution(
                 .map_err(|e| build_error(&part, e))
         })
         .collect::<Result<Vec<_>>>()?;
-    let out = c
-        .create_distribution_with_tags()
-        .distribution_config_with_tags(
-            aws_sdk_cloudfront::types::DistributionConfigWithTags::builder()
-                .distribution_config(config(s, caller_reference)?)
-                .tags(CfTags::builder().set_items(Some(tag_items)).build())
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &part, e))?;
+    let request = aws_sdk_cloudfront::types::DistributionConfigWithTags::builder()
+        .distribution_config(config(s, caller_reference)?)
+        .tags(CfTags::builder().set_items(Some(tag_items)).build())
+        .build();
+    // A web ACL made seconds ago may not be readable by CloudFront yet:
+    // "InvalidWebACLId: Unable to verify read permissions on Web ACL. Please
+    // retry the request." (aws/aws-sdk-java#2901). Any other InvalidWebACLId
+    // is a real error.
+    let out = retry_eventual_when(&[("InvalidWebACLId", "retry")], || async {
+        c.create_distribution_with_tags()
+            .distribution_config_with_tags(request.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await?;
     let d = out.distribution().ok_or_else(|| Error::Incomplete {
         action: "creating".into(),
         part: part.clone(),
@@ -410,63 +430,119 @@ pub async fn update_distribution(
     Ok(())
 }
 
-/// A distribution change reaches every edge location in 5–15 minutes (AWS
-/// documentation); the waiter polls until it is deployed or `timeout`.
-pub async fn wait_deployed(c: &Client, id: &str, timeout: Duration) -> Result<()> {
-    c.wait_until_distribution_deployed()
-        .id(id)
-        .wait(timeout)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            waiter_error(
-                "waiting for",
-                &format!("distribution {id}"),
-                "not deployed",
-                timeout,
-                e,
-                |e| e.is_no_such_distribution(),
-            )
-        })
+/// What a poll of the distribution sees: its status (`InProgress`, `Deployed`).
+async fn distribution_seen(c: &Client, id: &str) -> Result<Option<Seen>> {
+    Ok(get_distribution(c, id)
+        .await?
+        .map(|d| Seen::status(d.status)))
 }
 
-/// Disables the distribution, waits until that is deployed, then deletes it. Gone is done.
-pub async fn delete_distribution(
-    c: &Client,
-    id: &str,
-    spec: &DistSpec,
-    timeout: Duration,
-) -> Result<()> {
+/// A distribution change reaches every edge location in 5–15 minutes (AWS
+/// documentation): polls until it is `Deployed` (terraform-provider-aws
+/// `waitDistributionDeployed`: pending `InProgress`, target `Deployed`). A
+/// distribution just made may not be visible for a moment.
+pub async fn wait_deployed(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    wait_status(c, id, Missing::WhileNew, timeout).await
+}
+
+async fn wait_status(c: &Client, id: &str, missing: Missing, timeout: Duration) -> Result<()> {
+    let part = format!("distribution {id}");
+    Wait {
+        part: &part,
+        goal: "deployed",
+        done: &["Deployed"],
+        pending: &["InProgress"],
+        missing,
+        timeout,
+    }
+    .until(|| distribution_seen(c, id))
+    .await
+    .map(|_| ())
+}
+
+/// Turns the distribution off, changing only `Enabled` in the configuration
+/// AWS has (terraform-provider-aws `disableDistribution`): a configuration
+/// rebuilt from state could name a certificate or access control that is gone
+/// since, and the update would fail. Gone is done.
+async fn disable_distribution(c: &Client, id: &str) -> Result<()> {
+    let part = format!("distribution {id}");
+    retry_eventual(STALE_ETAG, || async {
+        let out = c
+            .get_distribution_config()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| not_found_if("describing", &part, e, |e| e.is_no_such_distribution()))?;
+        let Some(mut cfg) = out.distribution_config().cloned() else {
+            return Err(Error::Incomplete {
+                action: "describing".into(),
+                part: part.clone(),
+                missing: "distribution config".into(),
+            });
+        };
+        if !cfg.enabled {
+            return Ok(());
+        }
+        cfg.enabled = false;
+        c.update_distribution()
+            .id(id)
+            .if_match(out.e_tag().unwrap_or_default())
+            .distribution_config(cfg)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| not_found_if("disabling", &part, e, |e| e.is_no_such_distribution()))
+    })
+    .await
+}
+
+/// Deletes the distribution as CloudFront requires: disabled, and that
+/// deployed, then DeleteDistribution with the current ETag; then waits until
+/// it is gone, so that its origin access control and web ACL can go next.
+/// Gone is done.
+pub async fn delete_distribution(c: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let part = format!("distribution {id}");
     let Some(d) = get_distribution(c, id).await? else {
         return Ok(());
     };
-    let etag = if d.enabled {
-        let off = DistSpec {
-            enabled: false,
-            ..spec.clone()
-        };
-        update_distribution(c, id, &d.etag, &off, &d.caller_reference).await?;
-        wait_deployed(c, id, timeout).await?;
-        get_distribution(c, id)
-            .await?
-            .map(|d| d.etag)
-            .unwrap_or_default()
-    } else {
-        d.etag
-    };
-    match c.delete_distribution().id(id).if_match(etag).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = not_found_if("deleting", &format!("distribution {id}"), e, |e| {
-                e.is_no_such_distribution()
-            });
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
+    // A change still deploying is waited for first (terraform-provider-aws
+    // `disableDistribution`), then the disabling is.
+    // A distribution that goes meanwhile is done: not found ends these waits.
+    if d.status != "Deployed" {
+        gone_is_done(wait_status(c, id, Missing::Fails, timeout).await)?;
     }
+    if d.enabled {
+        gone_is_done(disable_distribution(c, id).await)?;
+        gone_is_done(wait_status(c, id, Missing::Fails, timeout).await)?;
+    }
+    // "DistributionNotDisabled" until the disabling is seen everywhere
+    // (terraform-provider-aws retries it), and a stale ETag: read again.
+    let codes = [&["DistributionNotDisabled"][..], STALE_ETAG].concat();
+    let deleted = retry_eventual(&codes, || async {
+        let Some(d) = get_distribution(c, id).await? else {
+            return Ok(());
+        };
+        c.delete_distribution()
+            .id(id)
+            .if_match(d.etag)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| not_found_if("deleting", &part, e, |e| e.is_no_such_distribution()))
+    })
+    .await;
+    gone_is_done(deleted)?;
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: DISTRIBUTION_GOING,
+        missing: Missing::Done,
+        timeout,
+    }
+    .until(|| distribution_seen(c, id))
+    .await
+    .map(|_| ())
 }
 
 /// Invalidates every path, and waits until the edge caches have dropped them.
@@ -500,10 +576,18 @@ pub async fn invalidate_all(
         .invalidation()
         .map(|i| i.id().to_string())
         .unwrap_or_default();
-    // emulator: polled here rather than with the SDK's waiter, which matches
-    // the status "Completed" exactly; the local endpoint says "COMPLETED".
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
+    // emulator: the local endpoint says "COMPLETED" where AWS says
+    // "Completed" (the only status the SDK's waiter accepts); the status is
+    // compared without case.
+    Wait {
+        part: &part,
+        goal: "completed",
+        done: &["Completed"],
+        pending: &["InProgress"],
+        missing: Missing::Fails,
+        timeout,
+    }
+    .until(|| async {
         let out = c
             .get_invalidation()
             .distribution_id(id)
@@ -515,23 +599,19 @@ pub async fn invalidate_all(
                     e.is_no_such_invalidation() || e.is_no_such_distribution()
                 })
             })?;
-        let status = out
-            .invalidation()
-            .map(|i| i.status().to_string())
-            .unwrap_or_default();
-        if status.eq_ignore_ascii_case("completed") {
-            return Ok(inv);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::Timeout {
-                action: "waiting for".into(),
-                part,
-                state: status,
-                after: timeout,
-            });
-        }
-        tokio::time::sleep(INVALIDATION_POLL).await;
-    }
+        Ok(out.invalidation().map(|i| {
+            let status = i.status();
+            if status.eq_ignore_ascii_case("completed") {
+                Seen::status("Completed")
+            } else if status.eq_ignore_ascii_case("inprogress") {
+                Seen::status("InProgress")
+            } else {
+                Seen::status(status)
+            }
+        }))
+    })
+    .await?;
+    Ok(inv)
 }
 
 pub async fn tags(c: &Client, arn: &str) -> Result<Tags> {
@@ -595,3 +675,7 @@ pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "cloudfront_tests.rs"]
+mod tests;

@@ -1,17 +1,19 @@
 //! Cognito user pools: the pool, its app client, its hosted UI domain and its groups.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AccountRecoverySettingType, AttributeDataType, DeletionProtectionType, ExplicitAuthFlowsType,
-    OAuthFlowType, PasswordPolicyType, PreventUserExistenceErrorTypes, RecoveryOptionNameType,
-    RecoveryOptionType, SchemaAttributeType, SoftwareTokenMfaConfigType, TimeUnitsType,
-    TokenValidityUnitsType, UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType,
-    VerifiedAttributeType,
+    AccountRecoverySettingType, AttributeDataType, DeletionProtectionType, EmailConfigurationType,
+    EmailSendingAccountType, ExplicitAuthFlowsType, OAuthFlowType, PasswordPolicyType,
+    PreventUserExistenceErrorTypes, RecoveryOptionNameType, RecoveryOptionType,
+    SchemaAttributeType, SoftwareTokenMfaConfigType, TimeUnitsType, TokenValidityUnitsType,
+    UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType, VerifiedAttributeType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::wait::{Missing, Seen, Wait};
+use super::{aws_error, build_error, gone_is_done, not_found_if};
 use crate::error::{Error, Result};
 
 /// Multi-factor authentication of a pool, as the resource names it.
@@ -72,12 +74,57 @@ pub struct PasswordRules {
     pub temporary_validity_days: i32,
 }
 
+/// Who sends the pool's email (verification codes, password resets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailSending {
+    /// `COGNITO_DEFAULT` (Cognito's own, with a small daily quota) or
+    /// `DEVELOPER` (Amazon SES, from `source_arn`).
+    pub account: String,
+    /// The verified SES identity that sends, when set.
+    pub source_arn: Option<String>,
+    /// The From address, when set.
+    pub from: Option<String>,
+}
+
+impl EmailSending {
+    /// Every value `account` takes.
+    pub const ACCOUNTS: &'static [&'static str] = &["COGNITO_DEFAULT", "DEVELOPER"];
+    /// Cognito's own sender: AWS's default.
+    pub const COGNITO_DEFAULT: &'static str = "COGNITO_DEFAULT";
+
+    fn to_aws(&self) -> EmailConfigurationType {
+        EmailConfigurationType::builder()
+            .email_sending_account(EmailSendingAccountType::from(self.account.as_str()))
+            .set_source_arn(self.source_arn.clone())
+            .set_from(self.from.clone())
+            .build()
+    }
+
+    fn from_aws(e: Option<&EmailConfigurationType>) -> EmailSending {
+        EmailSending {
+            account: e
+                .and_then(|e| e.email_sending_account())
+                .map_or(Self::COGNITO_DEFAULT, |a| a.as_str())
+                .to_string(),
+            source_arn: e
+                .and_then(|e| e.source_arn())
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            from: e
+                .and_then(|e| e.from())
+                .filter(|f| !f.is_empty())
+                .map(str::to_string),
+        }
+    }
+}
+
 /// What the resource sets on a pool and can change in place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolSettings {
     pub password: PasswordRules,
     pub mfa: Mfa,
     pub deletion_protection: bool,
+    pub email: EmailSending,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -166,6 +213,7 @@ pub async fn create_pool(c: &Client, name: &str, s: &PoolSettings) -> Result<(St
         .schema(nickname)
         .policies(password_policy(&s.password))
         .account_recovery_setting(recovery_by_email(&part)?)
+        .email_configuration(s.email.to_aws())
         .deletion_protection(protection(s.deletion_protection))
         .set_user_pool_tags(Some(s.tags.clone().into_iter().collect()))
         .send()
@@ -192,6 +240,7 @@ pub async fn update_pool(c: &Client, id: &str, s: &PoolSettings) -> Result<()> {
         .policies(password_policy(&s.password))
         .account_recovery_setting(recovery_by_email(&part)?)
         .mfa_configuration(s.mfa.to_aws())
+        .email_configuration(s.email.to_aws())
         .deletion_protection(protection(s.deletion_protection))
         .set_user_pool_tags(Some(s.tags.clone().into_iter().collect()))
         .send()
@@ -259,6 +308,7 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
             password,
             mfa: Mfa::from_aws(mfa.mfa_configuration().or(p.mfa_configuration())),
             deletion_protection: p.deletion_protection() == Some(&DeletionProtectionType::Active),
+            email: EmailSending::from_aws(p.email_configuration()),
             tags: p
                 .user_pool_tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -272,7 +322,7 @@ pub async fn describe_pool(c: &Client, id: &str) -> Result<Option<Pool>> {
 pub async fn delete_pool(c: &Client, id: &str) -> Result<()> {
     match c.delete_user_pool().user_pool_id(id).send().await {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("user pool {id}"),
             e,
@@ -281,7 +331,7 @@ pub async fn delete_pool(c: &Client, id: &str) -> Result<()> {
     }
 }
 
-fn gone_is_done(e: Error) -> Result<()> {
+fn gone(e: Error) -> Result<()> {
     if e.is_not_found() {
         Ok(())
     } else {
@@ -423,7 +473,7 @@ pub async fn delete_client(c: &Client, pool_id: &str, id: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("app client {id}"),
             e,
@@ -432,6 +482,7 @@ pub async fn delete_client(c: &Client, pool_id: &str, id: &str) -> Result<()> {
     }
 }
 
+/// Makes the hosted UI prefix domain; [`wait_domain_active`] waits until it serves.
 pub async fn create_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()> {
     c.create_user_pool_domain()
         .user_pool_id(pool_id)
@@ -442,8 +493,33 @@ pub async fn create_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()
     Ok(())
 }
 
-/// Whether the domain prefix exists and belongs to this pool.
-pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<bool> {
+/// Waits until the domain is `ACTIVE`: Cognito sets a domain up in the
+/// background, `CREATING` meanwhile (terraform-provider-aws
+/// `waitUserPoolDomainCreated`).
+pub async fn wait_domain_active(
+    c: &Client,
+    pool_id: &str,
+    prefix: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("hosted UI domain {prefix:?}");
+    Wait {
+        part: &part,
+        goal: "active",
+        done: &["ACTIVE"],
+        pending: &["CREATING", "UPDATING"],
+        missing: Missing::WhileNew,
+        timeout,
+    }
+    .until(|| domain_seen(c, pool_id, prefix))
+    .await
+    .map(|_| ())
+}
+
+/// The pool's domain of this prefix as DescribeUserPoolDomain has it: its
+/// status, or `None` when there is none (an absent domain is an answer with an
+/// empty description) or it belongs to another pool.
+async fn domain_seen(c: &Client, pool_id: &str, prefix: &str) -> Result<Option<Seen>> {
     let out = c
         .describe_user_pool_domain()
         .domain(prefix)
@@ -456,33 +532,58 @@ pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<b
                 e,
                 |e| e.is_resource_not_found_exception(),
             )
-        });
-    match out {
-        Ok(out) => Ok(out
-            .domain_description()
-            .and_then(|d| d.user_pool_id())
-            .is_some_and(|p| p == pool_id)),
+        })?;
+    Ok(out
+        .domain_description()
+        .filter(|d| d.domain().is_some_and(|d| d == prefix) && d.user_pool_id() == Some(pool_id))
+        // A description without a status (Cognito always sends one) reads as active.
+        .map(|d| Seen::status(d.status().map_or("ACTIVE", |s| s.as_str()))))
+}
+
+/// Whether the domain prefix exists and belongs to this pool.
+pub async fn domain_of_pool(c: &Client, pool_id: &str, prefix: &str) -> Result<bool> {
+    match domain_seen(c, pool_id, prefix).await {
+        Ok(seen) => Ok(seen.is_some()),
         Err(e) if e.is_not_found() => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-pub async fn delete_domain(c: &Client, pool_id: &str, prefix: &str) -> Result<()> {
-    match c
+/// Deletes the hosted UI domain and waits until it is gone: Cognito removes it
+/// in the background (`DELETING`), and until then the pool cannot be deleted
+/// nor given another domain (terraform-provider-aws
+/// `waitUserPoolDomainDeleted`: pending `UPDATING`, `DELETING`). Gone is done.
+pub async fn delete_domain(
+    c: &Client,
+    pool_id: &str,
+    prefix: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("hosted UI domain {prefix:?}");
+    let res = c
         .delete_user_pool_domain()
         .user_pool_id(pool_id)
         .domain(prefix)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
-            "deleting",
-            &format!("hosted UI domain {prefix:?}"),
-            e,
-            |e| e.is_resource_not_found_exception(),
-        )),
+        .map(|_| ())
+        .map_err(|e| {
+            not_found_if("deleting", &part, e, |e| {
+                e.is_resource_not_found_exception()
+            })
+        });
+    gone_is_done(res)?;
+    Wait {
+        part: &part,
+        goal: "deleted",
+        done: &[],
+        pending: &["DELETING", "UPDATING"],
+        missing: Missing::Done,
+        timeout,
     }
+    .until(|| domain_seen(c, pool_id, prefix))
+    .await
+    .map(|_| ())
 }
 
 /// The pool's groups: name → description.
@@ -540,7 +641,7 @@ pub async fn delete_group(c: &Client, pool_id: &str, name: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => gone_is_done(not_found_if(
+        Err(e) => gone(not_found_if(
             "deleting",
             &format!("group {name:?}"),
             e,
@@ -548,3 +649,7 @@ pub async fn delete_group(c: &Client, pool_id: &str, name: &str) -> Result<()> {
         )),
     }
 }
+
+#[cfg(test)]
+#[path = "cognito_tests.rs"]
+mod tests;

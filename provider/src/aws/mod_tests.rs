@@ -345,11 +345,12 @@ async fn every_no_such_code_is_not_found() {
         "NoSuchInvalidation: {res:?}"
     );
 
-    // Route53: records to delete in a zone that is gone are gone.
+    // Route53: records to delete in a zone that is gone are gone (the
+    // delete lists them first).
     let r53 = mocked!(
         aws_sdk_route53,
         answers!(
-            aws_sdk_route53::Client::change_resource_record_sets,
+            aws_sdk_route53::Client::list_resource_record_sets,
             404,
             query_error("NoSuchHostedZone")
         )

@@ -9,7 +9,9 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::{aws_error, build_error, not_found_if, not_ours, owned, with_owner, OWNER_TAG};
+use super::{
+    aws_error, build_error, not_found_if, not_ours, owned, retry_eventual, with_owner, OWNER_TAG,
+};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -67,8 +69,14 @@ pub async fn create_bucket(
             );
         }
         match req.send().await {
-            // Tagged as ours at once, before anything else can fail.
-            Ok(_) => return secure_bucket(c, name, tags, owner).await,
+            // Tagged as ours first, before anything else can fail. A new
+            // bucket may not be visible yet to the calls that set it up
+            // (terraform-provider-aws `bucketPropagationTimeout` retries
+            // NoSuchBucket after CreateBucket).
+            Ok(_) => {
+                return retry_eventual(&["NoSuchBucket"], || secure_bucket(c, name, tags, owner))
+                    .await
+            }
             Err(e) => {
                 let e = aws_error("creating", &part, e);
                 if e.code() != Some("BucketAlreadyOwnedByYou") {
@@ -305,7 +313,8 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool, owner: &str) -> 
             if ids.is_empty() {
                 break;
             }
-            c.delete_objects()
+            let out = c
+                .delete_objects()
                 .bucket(name)
                 .delete(
                     Delete::builder()
@@ -317,6 +326,22 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool, owner: &str) -> 
                 .send()
                 .await
                 .map_err(|e| aws_error("emptying", &part, e))?;
+            // DeleteObjects answers 200 with an error per key it could not
+            // delete (a bucket policy, Object Lock, KMS): the same keys would
+            // come back in every listing, so the first refusal ends the delete.
+            if let Some(refused) = out.errors().first() {
+                return Err(Error::Aws {
+                    action: "emptying".into(),
+                    part,
+                    code: refused.code().unwrap_or("Error").to_string(),
+                    message: format!(
+                        "{} object(s) could not be deleted, such as {:?}: {}",
+                        out.errors().len(),
+                        refused.key().unwrap_or_default(),
+                        refused.message().unwrap_or_default()
+                    ),
+                });
+            }
         }
     }
     match c.delete_bucket().bucket(name).send().await {
@@ -336,3 +361,7 @@ pub async fn delete_bucket(c: &Client, name: &str, force: bool, owner: &str) -> 
         }
     }
 }
+
+#[cfg(test)]
+#[path = "s3_tests.rs"]
+mod tests;

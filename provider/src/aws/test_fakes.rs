@@ -361,3 +361,145 @@ impl NatStillDeleting {
         self.route.num_calls()
     }
 }
+
+/// An [`Aws`] whose Cognito has pool `pool` with app client `client`, whose
+/// callback and logout URLs it returns sorted, as Cognito does
+/// (hashicorp/terraform-provider-aws#4550).
+pub fn pool_with_sorted_urls(pool: &str, client: &str, callback: &[&str], logout: &[&str]) -> Aws {
+    use aws_sdk_cognitoidentityprovider::operation::{
+        describe_user_pool::DescribeUserPoolOutput,
+        describe_user_pool_client::DescribeUserPoolClientOutput,
+        get_user_pool_mfa_config::GetUserPoolMfaConfigOutput, list_groups::ListGroupsOutput,
+    };
+    use aws_sdk_cognitoidentityprovider::types::{UserPoolClientType, UserPoolType};
+    let sorted = |urls: &[&str]| {
+        let mut v: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+        v.sort();
+        v
+    };
+    let (callback, logout) = (sorted(callback), sorted(logout));
+    let (pool, client) = (pool.to_string(), client.to_string());
+    let p = pool.clone();
+    let describe =
+        mock!(aws_sdk_cognitoidentityprovider::Client::describe_user_pool).then_output(move || {
+            DescribeUserPoolOutput::builder()
+                .user_pool(
+                    UserPoolType::builder()
+                        .id(&p)
+                        .arn(format!("arn:aws:cognito-idp:ap-northeast-2:1:userpool/{p}"))
+                        .name("fans")
+                        .build(),
+                )
+                .build()
+        });
+    let mfa = mock!(aws_sdk_cognitoidentityprovider::Client::get_user_pool_mfa_config)
+        .then_output(|| GetUserPoolMfaConfigOutput::builder().build());
+    let described = mock!(aws_sdk_cognitoidentityprovider::Client::describe_user_pool_client)
+        .then_output(move || {
+            DescribeUserPoolClientOutput::builder()
+                .user_pool_client(
+                    UserPoolClientType::builder()
+                        .user_pool_id(&pool)
+                        .client_id(&client)
+                        .client_name("fans-web")
+                        .set_callback_urls(Some(callback.clone()))
+                        .set_logout_urls(Some(logout.clone()))
+                        .refresh_token_validity(30)
+                        .build(),
+                )
+                .build()
+        });
+    let groups = mock!(aws_sdk_cognitoidentityprovider::Client::list_groups)
+        .then_output(|| ListGroupsOutput::builder().build());
+    let mut aws = test_mocks::aws(
+        test_mocks::ec2(&[]),
+        test_mocks::rds(&[]),
+        test_mocks::secrets(&[]),
+        test_mocks::autoscaling(&[]),
+    );
+    aws.cognito = test_mocks::cognito(&[&describe, &mfa, &described, &groups]);
+    aws
+}
+
+/// An [`Aws`] whose CloudFront has distribution `id` for the bucket `bucket`
+/// with `aliases` in the order given (CloudFront does not keep the configured
+/// order: ansible-collections/community.aws#50), and whose S3 has the bucket.
+pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aws {
+    use aws_sdk_cloudfront::operation::{
+        get_distribution::GetDistributionOutput, list_tags_for_resource::ListTagsForResourceOutput,
+    };
+    use aws_sdk_cloudfront::types::{
+        Aliases, DefaultCacheBehavior, Distribution, DistributionConfig, Origin, Origins,
+        ViewerProtocolPolicy,
+    };
+    use aws_sdk_s3::operation::{
+        get_public_access_block::GetPublicAccessBlockOutput, head_bucket::HeadBucketOutput,
+    };
+    let (id, bucket) = (id.to_string(), bucket.to_string());
+    let aliases: Vec<String> = aliases.iter().map(|a| a.to_string()).collect();
+    let get = mock!(aws_sdk_cloudfront::Client::get_distribution).then_output(move || {
+        let cfg = DistributionConfig::builder()
+            .caller_reference("ref")
+            .comment("fansite_edge")
+            .enabled(true)
+            .origins(
+                Origins::builder()
+                    .quantity(1)
+                    .items(
+                        Origin::builder()
+                            .id("site")
+                            .domain_name(format!("{bucket}.s3.ap-northeast-2.amazonaws.com"))
+                            .build()
+                            .expect("origin"),
+                    )
+                    .build()
+                    .expect("origins"),
+            )
+            .default_cache_behavior(
+                DefaultCacheBehavior::builder()
+                    .target_origin_id("site")
+                    .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                    .build()
+                    .expect("behavior"),
+            )
+            .aliases(
+                Aliases::builder()
+                    .quantity(aliases.len() as i32)
+                    .set_items(Some(aliases.clone()))
+                    .build()
+                    .expect("aliases"),
+            )
+            .build()
+            .expect("config");
+        GetDistributionOutput::builder()
+            .distribution(
+                Distribution::builder()
+                    .id(&id)
+                    .arn(format!("arn:aws:cloudfront::1:distribution/{id}"))
+                    .status("Deployed")
+                    .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                    .in_progress_invalidation_batches(0)
+                    .domain_name("d111.cloudfront.net")
+                    .distribution_config(cfg)
+                    .build()
+                    .expect("distribution"),
+            )
+            .e_tag("ETAG")
+            .build()
+    });
+    let tags = mock!(aws_sdk_cloudfront::Client::list_tags_for_resource)
+        .then_output(|| ListTagsForResourceOutput::builder().build());
+    let head =
+        mock!(aws_sdk_s3::Client::head_bucket).then_output(|| HeadBucketOutput::builder().build());
+    let block = mock!(aws_sdk_s3::Client::get_public_access_block)
+        .then_output(|| GetPublicAccessBlockOutput::builder().build());
+    let mut aws = test_mocks::aws(
+        test_mocks::ec2(&[]),
+        test_mocks::rds(&[]),
+        test_mocks::secrets(&[]),
+        test_mocks::autoscaling(&[]),
+    );
+    aws.cloudfront = test_mocks::cloudfront(&[&get, &tags]);
+    aws.s3 = test_mocks::s3(&[&head, &block]);
+    aws
+}

@@ -45,12 +45,28 @@ mocked_client!(iam, aws_sdk_iam);
 mocked_client!(s3, aws_sdk_s3);
 mocked_client!(ecs, aws_sdk_ecs);
 mocked_client!(lambda, aws_sdk_lambda);
+mocked_client!(cloudfront, aws_sdk_cloudfront);
+mocked_client!(waf, aws_sdk_wafv2);
+mocked_client!(route53, aws_sdk_route53);
+mocked_client!(cognito, aws_sdk_cognitoidentityprovider);
 
 /// An error answer as the awsQuery services (RDS, ELB) send it.
 pub fn query_error(code: &str, message: &str) -> String {
     format!(
         "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
          <Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+    )
+}
+
+/// An error answer as CloudFront and Route53 (REST-XML) send it.
+pub fn rest_xml_error(code: &str, message: &str) -> String {
+    query_error(code, message)
+}
+
+/// An error answer as S3 sends it.
+pub fn s3_error(code: &str, message: &str) -> String {
+    format!(
+        "<Error><Code>{code}</Code><Message>{message}</Message><RequestId>r</RequestId></Error>"
     )
 }
 

@@ -8,8 +8,13 @@ use aws_sdk_wafv2::types::{
 };
 use aws_sdk_wafv2::Client;
 
-use super::{aws_error, build_error, not_found_if};
+use super::{aws_error, build_error, gone_is_done, not_found_if, retry_eventual};
 use crate::error::Result;
+
+/// WAF is still setting up a part the call names (a managed rule group for a
+/// new web ACL, an ACL just made): terraform-provider-aws
+/// `resourceWebACLCreate` and `resourceWebACLUpdate` retry it.
+const UNAVAILABLE: &str = "WAFUnavailableEntityException";
 
 /// What the resource puts in its web ACL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,31 +149,35 @@ pub async fn create_web_acl(
     tags: &[(String, String)],
 ) -> Result<(String, String)> {
     let part = format!("web ACL {:?}", s.name);
-    let out = c
-        .create_web_acl()
-        .name(&s.name)
-        .scope(Scope::Cloudfront)
-        .default_action(
-            DefaultAction::builder()
-                .allow(AllowAction::builder().build())
-                .build(),
-        )
-        .set_rules(Some(rules(s)?))
-        .visibility_config(visibility(&s.name, &part)?)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| {
-                    aws_sdk_wafv2::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                        .map_err(|e| build_error(&part, e))
-                })
-                .collect::<Result<Vec<_>>>()?,
-        ))
-        .send()
-        .await
-        .map_err(|e| aws_error("creating", &part, e))?;
+    let rules = rules(s)?;
+    let visibility = visibility(&s.name, &part)?;
+    let tags = tags
+        .iter()
+        .map(|(k, v)| {
+            aws_sdk_wafv2::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| build_error(&part, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let out = retry_eventual(&[UNAVAILABLE], || async {
+        c.create_web_acl()
+            .name(&s.name)
+            .scope(Scope::Cloudfront)
+            .default_action(
+                DefaultAction::builder()
+                    .allow(AllowAction::builder().build())
+                    .build(),
+            )
+            .set_rules(Some(rules.clone()))
+            .visibility_config(visibility.clone())
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .map_err(|e| aws_error("creating", &part, e))
+    })
+    .await?;
     let summary = out.summary();
     Ok((
         summary.and_then(|s| s.id()).unwrap_or_default().to_string(),
@@ -253,48 +262,67 @@ pub async fn get_web_acl(c: &Client, name: &str, id: &str) -> Result<Option<AclI
 
 pub async fn update_web_acl(c: &Client, id: &str, lock_token: &str, s: &AclSpec) -> Result<()> {
     let part = format!("web ACL {:?}", s.name);
-    c.update_web_acl()
-        .name(&s.name)
-        .id(id)
-        .scope(Scope::Cloudfront)
-        .lock_token(lock_token)
-        .default_action(
-            DefaultAction::builder()
-                .allow(AllowAction::builder().build())
-                .build(),
-        )
-        .set_rules(Some(rules(s)?))
-        .visibility_config(visibility(&s.name, &part)?)
-        .send()
-        .await
-        .map_err(|e| aws_error("updating", &part, e))?;
-    Ok(())
+    let rules = rules(s)?;
+    let visibility = visibility(&s.name, &part)?;
+    retry_eventual(&[UNAVAILABLE], || async {
+        c.update_web_acl()
+            .name(&s.name)
+            .id(id)
+            .scope(Scope::Cloudfront)
+            .lock_token(lock_token)
+            .default_action(
+                DefaultAction::builder()
+                    .allow(AllowAction::builder().build())
+                    .build(),
+            )
+            .set_rules(Some(rules.clone()))
+            .visibility_config(visibility.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("updating", &part, e))
+    })
+    .await
 }
 
 /// Deletes the web ACL. Gone is done.
+///
+/// WAF refuses it (`WAFAssociatedItemException`) while CloudFront still
+/// associates it with a distribution, which lasts a while after the
+/// distribution is deleted; `WAFUnavailableEntityException` passes too, and a
+/// lock token outdated by a change meanwhile (`WAFOptimisticLockException`)
+/// is read again (terraform-provider-aws `resourceWebACLDelete` retries all
+/// three).
 pub async fn delete_web_acl(c: &Client, name: &str, id: &str) -> Result<()> {
-    let Some(info) = get_web_acl(c, name, id).await? else {
-        return Ok(());
-    };
-    match c
-        .delete_web_acl()
-        .name(name)
-        .id(id)
-        .scope(Scope::Cloudfront)
-        .lock_token(&info.lock_token)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = not_found_if("deleting", &format!("web ACL {name:?}"), e, |e| {
-                e.is_waf_nonexistent_item_exception()
-            });
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let part = format!("web ACL {name:?}");
+    let codes = [
+        "WAFAssociatedItemException",
+        UNAVAILABLE,
+        "WAFOptimisticLockException",
+    ];
+    gone_is_done(
+        retry_eventual(&codes, || async {
+            let Some(info) = get_web_acl(c, name, id).await? else {
+                return Ok(());
+            };
+            c.delete_web_acl()
+                .name(name)
+                .id(id)
+                .scope(Scope::Cloudfront)
+                .lock_token(&info.lock_token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    not_found_if("deleting", &part, e, |e| {
+                        e.is_waf_nonexistent_item_exception()
+                    })
+                })
+        })
+        .await,
+    )
 }
+
+#[cfg(test)]
+#[path = "wafv2_tests.rs"]
+mod tests;

@@ -5,7 +5,7 @@ use crate::aws::Aws;
 use crate::error::Result;
 
 use super::state::{AuthState, CLIENT_SUFFIX};
-use crate::resources::{null_if_unset, own_tags};
+use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 /// The resource as AWS has it now, with `hints` (the state) for what AWS does
 /// not say: which client is ours, and the domain when the pool does not name it.
@@ -45,6 +45,9 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
         password: (&pool.settings.password).into(),
         mfa: pool.settings.mfa,
         deletion_protection: pool.settings.deletion_protection,
+        email_sending_account: pool.settings.email.account.clone(),
+        email_source_arn: pool.settings.email.source_arn.clone(),
+        email_from: pool.settings.email.from.clone(),
         callback_urls: hints.callback_urls.clone(),
         logout_urls: hints.logout_urls.clone(),
         domain_prefix,
@@ -59,8 +62,14 @@ pub async fn find_auth(aws: &Aws, hints: &AuthState) -> Result<Option<AuthState>
         client_id: client.as_ref().and(client_id),
     };
     if let Some(cl) = client {
-        found.callback_urls = null_if_unset(&hints.callback_urls, cl.callback_urls);
-        found.logout_urls = null_if_unset(&hints.logout_urls, cl.logout_urls);
+        // Cognito returns the URLs sorted (hashicorp/terraform-provider-aws#4550):
+        // the configured order is kept when the set is the same.
+        let ordered = |hint: &Option<Vec<String>>, got: Vec<String>| {
+            let got = in_configured_order(hint.as_deref().unwrap_or_default(), got);
+            null_if_unset(hint, got)
+        };
+        found.callback_urls = ordered(&hints.callback_urls, cl.callback_urls);
+        found.logout_urls = ordered(&hints.logout_urls, cl.logout_urls);
         found.access_token_validity_minutes = cl.access_token_minutes;
         found.id_token_validity_minutes = cl.id_token_minutes;
         found.refresh_token_validity_days = cl.refresh_token_days;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::aws::cognito::{self, Mfa};
+use crate::aws::cognito::{self, EmailSending, Mfa};
 use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
@@ -85,10 +85,10 @@ impl Composite for AuthResource {
     async fn plan(
         &self,
         aws: Option<&Aws>,
-        _prior: Option<&Dyn>,
+        prior: Option<&Dyn>,
         mut planned: Dyn,
         _config: &Dyn,
-        _diags: &mut Diags,
+        diags: &mut Diags,
     ) -> Dyn {
         let domain = match (planned.get("domain_prefix"), aws) {
             (Dyn::String(prefix), Some(aws)) => {
@@ -98,6 +98,18 @@ impl Composite for AuthResource {
             _ => Dyn::Unknown,
         };
         planned.set("domain", domain);
+        // Cognito's own sender has a small daily quota ("below the required
+        // delivery volume" for production, EmailConfigurationType): said once,
+        // when the pool is made.
+        if prior.is_none()
+            && planned.get("email_sending_account").as_str() == Some(EmailSending::COGNITO_DEFAULT)
+        {
+            diags.warning(
+                None,
+                "Cognito's own email sender has a small daily quota",
+                "With email_sending_account = \"COGNITO_DEFAULT\", Cognito sends only a limited number of emails a day for the pool: on a busy sign-up day fans stop receiving their verification codes and password resets. For production, set email_sending_account = \"DEVELOPER\" and email_source_arn to a verified Amazon SES identity.",
+            );
+        }
         planned
     }
 
@@ -147,9 +159,10 @@ impl Composite for AuthResource {
             return Ok(());
         };
         let c = &aws.cognito;
-        // A pool with a domain cannot be deleted: the domain goes first.
+        // A pool with a domain cannot be deleted: the domain goes first, and
+        // is waited for until it is gone.
         if let Some(prefix) = &cur.domain_prefix {
-            cognito::delete_domain(c, pool_id, prefix).await?;
+            cognito::delete_domain(c, pool_id, prefix, crate::ctx::remaining()).await?;
         }
         cognito::delete_pool(c, pool_id).await
     }
@@ -192,6 +205,7 @@ async fn create_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Resul
     if let Some(prefix) = &want.domain_prefix {
         cognito::create_domain(c, &id, prefix).await?;
         cur.domain_prefix = Some(prefix.clone());
+        cognito::wait_domain_active(c, &id, prefix, crate::ctx::remaining()).await?;
     }
     sync_groups(aws, &id, cur, want).await?;
     if want.deletion_protection {
@@ -217,6 +231,9 @@ async fn update_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Resul
         cognito::update_pool(c, &id, &want.pool_settings()).await?;
         cur.password = want.password.clone();
         cur.deletion_protection = want.deletion_protection;
+        cur.email_sending_account = want.email_sending_account.clone();
+        cur.email_source_arn = want.email_source_arn.clone();
+        cur.email_from = want.email_from.clone();
         cur.tags_all = want.tags_all.clone();
     }
     cur.tags = want.tags.clone();
@@ -235,15 +252,16 @@ async fn update_parts(aws: &Aws, cur: &mut AuthState, want: &AuthState) -> Resul
     cur.id_token_validity_minutes = want.id_token_validity_minutes;
     cur.refresh_token_validity_days = want.refresh_token_validity_days;
     if cur.domain_prefix != want.domain_prefix {
-        // A domain cannot be renamed: the new one is made after the old one goes,
-        // since a pool has at most one prefix domain.
+        // A domain cannot be renamed: the new one is made after the old one is
+        // gone (not merely DELETING), since a pool has at most one prefix domain.
         if let Some(old) = cur.domain_prefix.clone() {
-            cognito::delete_domain(c, &id, &old).await?;
+            cognito::delete_domain(c, &id, &old, crate::ctx::remaining()).await?;
             cur.domain_prefix = None;
         }
         if let Some(new) = &want.domain_prefix {
             cognito::create_domain(c, &id, new).await?;
             cur.domain_prefix = Some(new.clone());
+            cognito::wait_domain_active(c, &id, new, crate::ctx::remaining()).await?;
         }
     }
     sync_groups(aws, &id, cur, want).await
@@ -331,6 +349,11 @@ pub(crate) mod rules {
             })
     }
 
+    pub fn ses_identity(arn: &str) -> Option<String> {
+        let ok = arn.starts_with("arn:aws:ses:") && arn.contains(":identity/");
+        (!ok).then(|| format!("{arn:?} is not an Amazon SES identity ARN such as \"arn:aws:ses:us-east-1:123456789012:identity/fans.example.com\"."))
+    }
+
     pub fn group_description(d: &str) -> Option<String> {
         (d.len() > 2048).then(|| "A group description is at most 2048 characters.".to_string())
     }
@@ -361,6 +384,22 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 "domain_prefix turns on the hosted UI, which can only send fans back to callback_urls: set at least one.",
             );
         }
+    }
+    let account = config.get("email_sending_account");
+    let source = config.get("email_source_arn");
+    if account.as_str() == Some("DEVELOPER") && source.is_null() {
+        diags.attr_error(
+            AttrPath::attr("email_sending_account"),
+            "SES sending without an identity",
+            "email_sending_account = \"DEVELOPER\" sends through Amazon SES from a verified identity: set email_source_arn to its ARN.",
+        );
+    }
+    if !config.get("email_from").is_null() && source.is_null() {
+        diags.attr_error(
+            AttrPath::attr("email_from"),
+            "From address without an identity",
+            "A From address needs the verified Amazon SES identity that sends it: set email_source_arn too.",
+        );
     }
     if let Some(groups) = config.get("groups").as_map() {
         for name in groups.keys() {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::cognito::{ClientSettings, Mfa, PasswordRules, PoolSettings};
+use crate::aws::cognito::{ClientSettings, EmailSending, Mfa, PasswordRules, PoolSettings};
 use serde::{Deserialize, Serialize};
 
 use crate::value::Dyn;
@@ -22,6 +22,9 @@ pub struct AuthState {
     pub password: Password,
     pub mfa: Mfa,
     pub deletion_protection: bool,
+    pub email_sending_account: String,
+    pub email_source_arn: Option<String>,
+    pub email_from: Option<String>,
     /// `None` when the configuration leaves the list out.
     pub callback_urls: Option<Vec<String>>,
     pub logout_urls: Option<Vec<String>>,
@@ -44,6 +47,9 @@ impl Default for AuthState {
             password: Password::default(),
             mfa: Mfa::Optional,
             deletion_protection: true,
+            email_sending_account: EmailSending::COGNITO_DEFAULT.into(),
+            email_source_arn: None,
+            email_from: None,
             callback_urls: None,
             logout_urls: None,
             domain_prefix: None,
@@ -142,6 +148,11 @@ impl AuthState {
             password: (&self.password).into(),
             mfa: self.mfa,
             deletion_protection: self.deletion_protection,
+            email: EmailSending {
+                account: self.email_sending_account.clone(),
+                source_arn: self.email_source_arn.clone(),
+                from: self.email_from.clone(),
+            },
             tags: self.tags_all.clone(),
         }
     }

@@ -171,3 +171,117 @@ fn import_ids_are_pool_ids() {
     assert!(!is_pool_id("us-east-1_"));
     assert!(!is_pool_id("vpc-123"));
 }
+
+/// A1: Cognito returns the callback and logout URLs sorted; read keeps the
+/// configured order when the set is the same, so an unsorted configuration
+/// plans no change.
+#[tokio::test]
+async fn urls_read_back_sorted_keep_the_configured_order() {
+    let callback = ["https://fans.example.com/cb", "http://localhost:3000/cb"];
+    let logout = ["https://fans.example.com/", "http://localhost:3000/"];
+    let aws = crate::aws::test_fakes::pool_with_sorted_urls(
+        "ap-northeast-2_AbC123",
+        "client1",
+        &callback,
+        &logout,
+    );
+    let hints = AuthState {
+        name: "fans".into(),
+        user_pool_id: Some("ap-northeast-2_AbC123".into()),
+        client_id: Some("client1".into()),
+        callback_urls: Some(callback.iter().map(|u| u.to_string()).collect()),
+        logout_urls: Some(logout.iter().map(|u| u.to_string()).collect()),
+        ..AuthState::default()
+    };
+    let found = crate::aws::test_mocks::in_operation(find::find_auth(&aws, &hints))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(found.callback_urls, hints.callback_urls);
+    assert_eq!(found.logout_urls, hints.logout_urls);
+
+    // A URL changed outside Terraform is drift, shown as AWS has it.
+    let other = AuthState {
+        callback_urls: Some(vec!["https://other.example.com/cb".into()]),
+        ..hints
+    };
+    let found = crate::aws::test_mocks::in_operation(find::find_auth(&aws, &other))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        found.callback_urls,
+        Some(vec![
+            "http://localhost:3000/cb".to_string(),
+            "https://fans.example.com/cb".to_string()
+        ])
+    );
+}
+
+/// A3: SES sending needs its identity, a From address needs one too, and the
+/// identity is an SES ARN.
+#[test]
+fn email_sending_checks() {
+    let dev = config(&[("email_sending_account", "DEVELOPER".into())]);
+    assert!(errors(&dev).contains(&(
+        "email_sending_account".to_string(),
+        "SES sending without an identity".to_string()
+    )));
+    let from = config(&[("email_from", "Fans <no-reply@fans.example.com>".into())]);
+    assert!(errors(&from).contains(&(
+        "email_from".to_string(),
+        "From address without an identity".to_string()
+    )));
+    let bad = config(&[("email_source_arn", "arn:aws:iam::1:role/x".into())]);
+    assert!(errors(&bad).contains(&(
+        "email_source_arn".to_string(),
+        "Invalid email_source_arn".to_string()
+    )));
+    let good = config(&[
+        ("email_sending_account", "DEVELOPER".into()),
+        (
+            "email_source_arn",
+            "arn:aws:ses:us-east-1:123456789012:identity/fans.example.com".into(),
+        ),
+        ("email_from", "Fans <no-reply@fans.example.com>".into()),
+    ]);
+    assert_eq!(errors(&good), vec![]);
+}
+
+/// A3: a pool made with Cognito's own sender is planned with a warning about
+/// its daily quota; one with SES, or one that exists already, without.
+#[tokio::test]
+async fn cognito_default_sender_is_warned_about_at_create() {
+    let planned = |account: &str| {
+        let mut p = config(&[]);
+        p.set("email_sending_account", account.into());
+        p
+    };
+    let warnings = |d: &Diags| {
+        d.0.iter()
+            .filter(|d| d.summary == "Cognito's own email sender has a small daily quota")
+            .count()
+    };
+    let mut d = Diags::default();
+    AuthResource
+        .plan(None, None, planned("COGNITO_DEFAULT"), &config(&[]), &mut d)
+        .await;
+    assert_eq!(warnings(&d), 1);
+    let mut d = Diags::default();
+    AuthResource
+        .plan(None, None, planned("DEVELOPER"), &config(&[]), &mut d)
+        .await;
+    assert_eq!(warnings(&d), 0);
+    let mut d = Diags::default();
+    let prior = planned("COGNITO_DEFAULT");
+    AuthResource
+        .plan(
+            None,
+            Some(&prior),
+            planned("COGNITO_DEFAULT"),
+            &config(&[]),
+            &mut d,
+        )
+        .await;
+    assert_eq!(warnings(&d), 0);
+}

@@ -199,20 +199,23 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
         .await?;
     }
     if let Some(id) = &cur.distribution_id {
-        cloudfront::delete_distribution(
-            &aws.cloudfront,
-            id,
-            &cur.dist_spec(&aws.region),
-            crate::ctx::remaining(),
-        )
-        .await?;
+        cloudfront::delete_distribution(&aws.cloudfront, id, crate::ctx::remaining()).await?;
     }
-    if let Some(oac) = &cur.oac_id {
-        cloudfront::delete_oac(&aws.cloudfront, oac).await?;
-    }
-    if let Some(acl) = &cur.web_acl_id {
-        wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await?;
-    }
+    // Both are held for a while after the distribution is gone, and each
+    // delete retries until CloudFront lets go: they wait side by side.
+    let oac = async {
+        match &cur.oac_id {
+            Some(oac) => cloudfront::delete_oac(&aws.cloudfront, oac).await,
+            None => Ok(()),
+        }
+    };
+    let acl = async {
+        match &cur.web_acl_id {
+            Some(acl) => wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await,
+            None => Ok(()),
+        }
+    };
+    tokio::try_join!(oac, acl)?;
     if cur.bucket_made() {
         s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy, &owner(aws, cur)).await?;
     }

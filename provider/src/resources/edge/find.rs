@@ -4,7 +4,7 @@ use crate::aws::{cloudfront, s3, wafv2, Aws};
 use crate::error::Result;
 
 use super::state::EdgeState;
-use crate::resources::{null_if_unset, own_tags};
+use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 /// The edge as AWS has it now, field by field. `None`: nothing of the edge is left.
 ///
@@ -79,7 +79,15 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             .api_origin_protocol
             .clone()
             .unwrap_or(defaults.api_origin_protocol),
-        aliases: null_if_unset(&hints.aliases, d.aliases.clone()),
+        // CloudFront does not keep the aliases' order (community.aws#50):
+        // the configured order is kept when the set is the same.
+        aliases: null_if_unset(
+            &hints.aliases,
+            in_configured_order(
+                hints.aliases.as_deref().unwrap_or_default(),
+                d.aliases.clone(),
+            ),
+        ),
         certificate_arn: d.certificate_arn.clone(),
         hosted_zone_id: hints.hosted_zone_id.clone(),
         price_class: d.price_class.clone(),

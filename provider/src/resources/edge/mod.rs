@@ -260,6 +260,28 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
             "Records are made for each of aliases; set aliases too.",
         );
     }
+    // CloudFront checks the origin's certificate against the origin's name
+    // (SNI, and the Host header is not forwarded): an ALB's certificate is for
+    // the site's own domain, never `*.elb.amazonaws.com`, so HTTPS to that
+    // name fails every request with 502 (CloudFront Developer Guide,
+    // "HTTP 502 status code (Bad Gateway)").
+    if let Some(origin) = config.get("api_origin").as_str() {
+        let protocol = config.get("api_origin_protocol");
+        let https = protocol.is_null() || protocol.as_str() == Some("https-only");
+        let host = origin.trim_end_matches('.').to_ascii_lowercase();
+        if https && host.ends_with(".elb.amazonaws.com") {
+            let path = if protocol.is_null() {
+                "api_origin"
+            } else {
+                "api_origin_protocol"
+            };
+            diags.attr_error(
+                AttrPath::attr(path),
+                "HTTPS to a load balancer's own name",
+                format!("CloudFront would reach {origin:?} over HTTPS (api_origin_protocol \"https-only\", the default) and check its certificate against that name, which no ACM certificate of the load balancer covers: every API request would fail with 502. Set api_origin_protocol = \"http-only\", or point api_origin at the API's own domain, which the load balancer's certificate covers."),
+            );
+        }
+    }
     if let Some(tags) = config.get("tags").as_map() {
         for key in tags.keys() {
             if key.to_ascii_lowercase().starts_with("aws:") {

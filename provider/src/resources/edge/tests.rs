@@ -79,6 +79,26 @@ fn bad_inputs_are_reported_on_their_attribute() {
             "hosted_zone_id",
             "Hosted zone without aliases",
         ),
+        // E2: HTTPS to an ALB's own name fails every request with 502.
+        (
+            vec![(
+                "api_origin",
+                "fan-api-123.ap-northeast-2.elb.amazonaws.com".into(),
+            )],
+            "api_origin",
+            "HTTPS to a load balancer's own name",
+        ),
+        (
+            vec![
+                (
+                    "api_origin",
+                    "fan-api-123.ap-northeast-2.elb.amazonaws.com".into(),
+                ),
+                ("api_origin_protocol", "https-only".into()),
+            ],
+            "api_origin_protocol",
+            "HTTPS to a load balancer's own name",
+        ),
     ];
     for (pairs, path, summary) in cases {
         let got = errors(&config(&pairs));
@@ -88,6 +108,19 @@ fn bad_inputs_are_reported_on_their_attribute() {
         );
     }
     assert_eq!(errors(&config(&[])), vec![]);
+    // Plain HTTP to the load balancer, or HTTPS to the API's own domain, is fine.
+    let alb = "fan-api-123.ap-northeast-2.elb.amazonaws.com";
+    assert_eq!(
+        errors(&config(&[
+            ("api_origin", alb.into()),
+            ("api_origin_protocol", "http-only".into())
+        ])),
+        vec![]
+    );
+    assert_eq!(
+        errors(&config(&[("api_origin", "api.fans.example.com".into())])),
+        vec![]
+    );
 }
 
 #[test]
@@ -110,4 +143,33 @@ fn state_round_trips_and_derives_the_url() {
     );
     let plain = EdgeState { aliases: None, ..s };
     assert_eq!(plain.url().as_deref(), Some("https://d111.cloudfront.net"));
+}
+
+/// E6: CloudFront does not keep the aliases' order; read keeps the
+/// configured order when the set is the same (and with it the URL, which is
+/// the first alias).
+#[tokio::test]
+async fn aliases_read_back_reordered_keep_the_configured_order() {
+    let aws = crate::aws::test_fakes::distribution_with_aliases(
+        "E2QWRUHAPOMQZL",
+        "fansite-site",
+        &["www.fans.example.com", "fans.example.com"],
+    );
+    let hints = EdgeState {
+        name: "fansite-site".into(),
+        bucket_name: Some("fansite-site".into()),
+        oac_id: Some("E2OAC".into()),
+        distribution_id: Some("E2QWRUHAPOMQZL".into()),
+        aliases: Some(vec![
+            "fans.example.com".into(),
+            "www.fans.example.com".into(),
+        ]),
+        ..EdgeState::default()
+    };
+    let found = crate::aws::test_mocks::in_operation(find::find_edge(&aws, &hints))
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(found.aliases, hints.aliases);
+    assert_eq!(found.url().as_deref(), Some("https://fans.example.com"));
 }
