@@ -33,7 +33,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -276,42 +275,6 @@ where
         }
     } else {
         aws_error(action, part, err)
-    }
-}
-
-/// Turns an SDK waiter's failure into ours: a timeout, or the AWS error it met
-/// (for the waits not yet moved to [`wait::Wait`], which keeps AWS's reason)
-/// ([`Error::NotFound`] when `gone` says so of the operation it polls, as in
-/// [`not_found_if`]).
-pub fn waiter_error<O, E>(
-    action: &str,
-    part: &str,
-    state: &str,
-    after: Duration,
-    err: WaiterError<O, E>,
-    gone: impl FnOnce(&E) -> bool,
-) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    match err {
-        WaiterError::ExceededMaxWait(_) => Error::Timeout {
-            action: action.into(),
-            part: part.into(),
-            state: state.into(),
-            after,
-        },
-        WaiterError::OperationFailed(f) => not_found_if(action, part, f.into_error(), gone),
-        WaiterError::FailureState(_) => Error::Failed {
-            action: action.into(),
-            part: part.into(),
-            state: "failed".into(),
-            reason: String::new(),
-        },
-        _ => Error::Build {
-            part: part.into(),
-            message: format!("the waiter for {action} could not be built"),
-        },
     }
 }
 
