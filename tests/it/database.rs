@@ -739,7 +739,7 @@ async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("group id", db.clone().with("allowed_security_group_ids = [\"web\"]"), "Invalid allowed_security_group_ids", "allowed_security_group_ids"),
         ("engine", db.clone().with("engine_version = \"5.7.mysql_aurora.2.11.2\""), "Invalid engine_version", "engine_version"),
         ("database name", db.clone().with("database_name = \"fan-site\""), "Invalid database_name", "database_name"),
-        ("reserved user", db.clone().with("master_username = \"admin\""), "Invalid master_username", "master_username"),
+        ("reserved user", db.clone().with("master_username = \"rdsadmin\""), "Invalid master_username", "master_username"),
         ("retention", db.clone().with("backup_retention_days = 40"), "Invalid backup_retention_days", "backup_retention_days"),
         (
             "overlapping windows",

@@ -15,6 +15,7 @@ pub struct FaultProxy {
     pub url: String,
     matched: Arc<AtomicUsize>,
     log: Log,
+    answers: Log,
 }
 
 /// What the proxy answers instead of forwarding.
@@ -55,21 +56,27 @@ impl FaultProxy {
         let matched = Arc::new(AtomicUsize::new(0));
         let counter = matched.clone();
         let log: Log = Arc::new(Mutex::new(Vec::new()));
-        let writer = log.clone();
+        let answers: Log = Arc::new(Mutex::new(Vec::new()));
+        let writers = (log.clone(), answers.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (upstream, needle, counter, writer) = (
+                let (upstream, needle, counter, writers) = (
                     upstream.clone(),
                     needle.clone(),
                     counter.clone(),
-                    writer.clone(),
+                    writers.clone(),
                 );
                 std::thread::spawn(move || {
-                    let _ = handle(conn, &upstream, &needle, &counter, fault, &writer);
+                    let _ = handle(conn, &upstream, &needle, &counter, fault, &writers);
                 });
             }
         });
-        FaultProxy { url, matched, log }
+        FaultProxy {
+            url,
+            matched,
+            log,
+            answers,
+        }
     }
 
     /// A proxy that fails nothing and only records the calls it forwards.
@@ -91,6 +98,11 @@ impl FaultProxy {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// The answers given so far, in order: (operation, response body).
+    pub fn answers(&self) -> Vec<(String, String)> {
+        self.answers.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
     /// How many matching requests came (failed on purpose, or forwarded after the faults ran out).
     pub fn matched(&self) -> usize {
         self.matched.load(Ordering::SeqCst)
@@ -103,7 +115,7 @@ fn handle(
     needle: &str,
     matched: &AtomicUsize,
     fault: Fault,
-    log: &Log,
+    (log, answers): &(Log, Log),
 ) -> std::io::Result<()> {
     let req = read_request(&mut conn)?;
     if let Ok(mut l) = log.lock() {
@@ -125,5 +137,8 @@ fn handle(
     } else {
         forward(upstream, &req)?
     };
+    if let Ok(mut l) = answers.lock() {
+        l.push((req.op.clone(), res.text()));
+    }
     res.write_to(&mut conn)
 }

@@ -1003,9 +1003,37 @@ async fn service_deploy_registers_then_rolls_then_deregisters_and_keeps_the_coun
         .expect("scale out");
     ws.assert_plan_empty();
     let from = proxy.calls().len();
+    let answered_from = proxy.answers().len();
     ws.write(&svc.clone().with("image_tag = \"1.1.0\"").hcl());
     assert_eq!(ws.planned_actions(), update());
     ws.apply();
+    // Zero downtime, as ECS reported it to the provider throughout the deploy:
+    // every DescribeServices answer shows at least the desired count running,
+    // and the rollout (two deployments, the new one in progress) was seen.
+    let mut rolling_seen = 0;
+    for (op, body) in &proxy.answers()[answered_from..] {
+        if op != "DescribeServices" {
+            continue;
+        }
+        let v: Value = serde_json::from_str(body).expect("DescribeServices answer");
+        for svc_json in v["services"].as_array().into_iter().flatten() {
+            let (running, desired) = (
+                svc_json["runningCount"].as_i64().unwrap_or_default(),
+                svc_json["desiredCount"].as_i64().unwrap_or_default(),
+            );
+            assert!(
+                running >= desired,
+                "only {running} of {desired} tasks ran during the deploy: {svc_json}"
+            );
+            if svc_json["deployments"].as_array().map_or(0, Vec::len) > 1 {
+                rolling_seen += 1;
+            }
+        }
+    }
+    assert!(
+        rolling_seen > 0,
+        "the deploy was never seen rolling: the test shows nothing"
+    );
     let calls: Vec<(String, String)> = proxy.calls()[from..].to_vec();
     let at = |op: &str| {
         calls.iter().position(|(o, _)| o == op).unwrap_or_else(|| {

@@ -117,6 +117,45 @@ struct Service {
     public: bool,
     created: Instant,
     draining_until: Option<Instant>,
+    /// The task definition it runs, as the last create or update answered.
+    task_definition: String,
+    rollout: Option<Rollout>,
+    /// A task definition whose tasks cannot start: its execution role was
+    /// made or changed less than a window before the deployment.
+    failing: Option<String>,
+}
+
+/// A rolling deployment from one task definition to another, as ECS runs it
+/// within the deployment configuration's bounds (ECS Developer Guide, "Rolling
+/// update"): for a window the new tasks start while as many old ones keep
+/// running as `maximumPercent` leaves room for (never fewer than
+/// `minimumHealthyPercent` of the desired count); for the next window the new
+/// ones are running and the old ones drain; then it is complete.
+#[derive(Clone)]
+struct Rollout {
+    from: String,
+    to: String,
+    min_pct: i64,
+    max_pct: i64,
+    started: Instant,
+}
+
+impl Rollout {
+    /// (new tasks running, new tasks pending, old tasks running) at `now`, for `desired` tasks.
+    fn counts(&self, desired: i64, now: Instant, w: Duration) -> Option<(i64, i64, i64)> {
+        let keep_old = (desired * self.min_pct + 99) / 100;
+        let ceiling = desired * self.max_pct / 100;
+        let started_new = desired.min((ceiling - keep_old).max(0));
+        let old_running = keep_old.max(desired.min(ceiling - started_new));
+        let t = now.saturating_duration_since(self.started);
+        if t < w {
+            Some((0, started_new, old_running))
+        } else if t < w * 2 {
+            Some((desired, 0, old_running.min((ceiling - desired).max(0))))
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Default)]
@@ -155,6 +194,10 @@ pub struct World {
     instances: BTreeMap<String, Db>,
     services: BTreeMap<String, Service>,
     roles: BTreeMap<String, Instant>,
+    /// When each role (by name) was made or its permissions last changed.
+    role_changed: BTreeMap<String, Instant>,
+    /// The execution role (ARN) of each task definition (ARN).
+    execution_roles: BTreeMap<String, String>,
     first_scaling: Option<Instant>,
     first_ecs: Option<Instant>,
     functions: BTreeMap<String, (&'static str, Instant)>,
@@ -195,6 +238,8 @@ impl World {
             instances: BTreeMap::new(),
             services: BTreeMap::new(),
             roles: BTreeMap::new(),
+            role_changed: BTreeMap::new(),
+            execution_roles: BTreeMap::new(),
             first_scaling: None,
             first_ecs: None,
             functions: BTreeMap::new(),
@@ -239,6 +284,40 @@ impl World {
             .iter()
             .find(|l| l.active(now) && hit(l))
             .map(|l| l.owner.clone())
+    }
+
+    /// Whether tasks of `task_definition` would fail to start at `now`: its
+    /// execution role was made, or given its permissions, less than a window
+    /// ago, so IAM has not yet propagated it to ECS (the task stops with
+    /// ResourceInitializationError: unable to pull secrets or registry auth).
+    fn starts_too_soon(&self, task_definition: &str, now: Instant) -> bool {
+        let Some(role) = self.execution_roles.get(task_definition) else {
+            return false;
+        };
+        let name = role.rsplit('/').next().unwrap_or_default();
+        self.role_changed
+            .get(name)
+            .is_some_and(|t| now < *t + self.win.base)
+    }
+
+    /// Records that the service's new deployment cannot start its tasks, when
+    /// [`World::starts_too_soon`] says so.
+    fn mark_failing(&mut self, key: &str, now: Instant) {
+        let Some(td) = self.services.get(key).map(|s| s.task_definition.clone()) else {
+            return;
+        };
+        let failing = self.starts_too_soon(&td, now);
+        if let Some(s) = self.services.get_mut(key) {
+            if failing {
+                s.failing = Some(td.clone());
+                s.rollout = None;
+                self.effects.push(format!(
+                    "deployment of {td} to {key}: tasks fail to start, the execution role is not yet propagated"
+                ));
+            } else if s.failing.as_deref() != Some(td.as_str()) {
+                s.failing = None;
+            }
+        }
     }
 
     /// Checked before the call goes on: `Some` answers it instead.
@@ -805,6 +884,24 @@ impl World {
                 if let Some(arn) = xml_first(&text, "Arn") {
                     self.roles.insert(arn, now);
                 }
+                if let Some(name) = req.param("RoleName") {
+                    self.role_changed.insert(name.to_string(), now);
+                }
+            }
+            "PutRolePolicy" | "AttachRolePolicy" => {
+                if let Some(name) = req.param("RoleName") {
+                    self.role_changed.insert(name.to_string(), now);
+                }
+            }
+            "RegisterTaskDefinition" => {
+                let v = res.json();
+                if let (Some(td), Some(role)) = (
+                    v["taskDefinition"]["taskDefinitionArn"].as_str(),
+                    req.json["executionRoleArn"].as_str(),
+                ) {
+                    self.execution_roles
+                        .insert(td.to_string(), role.to_string());
+                }
             }
             "CreateFunction" => {
                 if let Some(name) = req.field("FunctionName") {
@@ -859,9 +956,47 @@ impl World {
                             public: vpc["assignPublicIp"].as_str() == Some("ENABLED"),
                             created: now,
                             draining_until: None,
+                            task_definition: res.json()["service"]["taskDefinition"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                            rollout: None,
+                            failing: None,
                         },
                     );
+                    let key = service_key(req.field("cluster").unwrap_or("default"), name);
+                    self.mark_failing(&key, now);
                 }
+            }
+            "UpdateService" => {
+                let key = service_key(
+                    req.field("cluster").unwrap_or("default"),
+                    req.field("service").unwrap_or_default(),
+                );
+                let v = res.json();
+                let svc = &v["service"];
+                let to = svc["taskDefinition"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(s) = self.services.get_mut(&key) {
+                    if !s.task_definition.is_empty() && !to.is_empty() && s.task_definition != to {
+                        let conf = &svc["deploymentConfiguration"];
+                        s.rollout = Some(Rollout {
+                            from: s.task_definition.clone(),
+                            to: to.clone(),
+                            min_pct: conf["minimumHealthyPercent"].as_i64().unwrap_or(100),
+                            max_pct: conf["maximumPercent"].as_i64().unwrap_or(200),
+                            started: now,
+                        });
+                        self.effects
+                            .push(format!("UpdateService {key}: rolling to {to}"));
+                    }
+                    if !to.is_empty() {
+                        s.task_definition = to;
+                    }
+                }
+                self.mark_failing(&key, now);
             }
             "DeleteService" => {
                 let key = service_key(
@@ -898,6 +1033,70 @@ impl World {
                             .is_some_and(|t| now < t);
                         if draining {
                             s["status"] = json!("DRAINING");
+                        }
+                        let key = service_key(&cluster, &name);
+                        let failing = self.services.get(&key).and_then(|x| x.failing.clone());
+                        if let Some(td) = failing.filter(|td| s["taskDefinition"] == *td) {
+                            // ECS Developer Guide, deployment circuit breaker:
+                            // tasks that fail to start mark the deployment FAILED.
+                            let desired = s["desiredCount"].as_i64().unwrap_or_default();
+                            if let Some(ds) = s["deployments"].as_array_mut() {
+                                for d in ds.iter_mut().filter(|d| d["taskDefinition"] == *td) {
+                                    d["rolloutState"] = json!("FAILED");
+                                    d["rolloutStateReason"] = json!(
+                                        "ECS deployment circuit breaker: tasks failed to start."
+                                    );
+                                    d["failedTasks"] = json!(desired.max(1));
+                                    d["runningCount"] = json!(0);
+                                }
+                            }
+                            s["runningCount"] = json!(0);
+                            continue;
+                        }
+                        let rollout = self.services.get(&key).and_then(|x| x.rollout.clone());
+                        let desired = s["desiredCount"].as_i64().unwrap_or_default();
+                        let counts = rollout
+                            .as_ref()
+                            .and_then(|r| r.counts(desired, now, w).map(|c| (r, c)));
+                        // What the endpoint says of a deployment that failed is kept.
+                        let failed = s["deployments"].as_array().is_some_and(|ds| {
+                            ds.iter().any(|d| {
+                                d["rolloutState"] == "FAILED"
+                                    || d["failedTasks"].as_i64().unwrap_or(0) > 0
+                            })
+                        });
+                        if let (Some((r, (new_running, new_pending, old_running))), false) =
+                            (counts, failed)
+                        {
+                            let primary = s["deployments"]
+                                .as_array()
+                                .and_then(|ds| ds.iter().find(|d| d["status"] == "PRIMARY"))
+                                .cloned()
+                                .unwrap_or_else(|| json!({}));
+                            let mut new = primary.clone();
+                            new["status"] = json!("PRIMARY");
+                            new["taskDefinition"] = json!(r.to);
+                            new["desiredCount"] = json!(desired);
+                            new["runningCount"] = json!(new_running);
+                            new["pendingCount"] = json!(new_pending);
+                            new["rolloutState"] = json!("IN_PROGRESS");
+                            new["rolloutStateReason"] = json!("ECS deployment in progress.");
+                            let mut old = primary;
+                            old["id"] = json!(format!("ecs-svc/old-{}", name));
+                            old["status"] = json!("ACTIVE");
+                            old["taskDefinition"] = json!(r.from);
+                            old["desiredCount"] = json!(old_running);
+                            old["runningCount"] = json!(old_running);
+                            old["pendingCount"] = json!(0);
+                            old["rolloutState"] = json!("COMPLETED");
+                            s["taskDefinition"] = json!(r.to);
+                            s["runningCount"] = json!(new_running + old_running);
+                            s["pendingCount"] = json!(new_pending);
+                            s["deployments"] = json!([new, old]);
+                            self.effects.push(format!(
+                                "DescribeServices {key}: rolling, {} running of {desired} ({new_running} new, {old_running} old)",
+                                new_running + old_running
+                            ));
                         }
                     }
                 }
@@ -1200,6 +1399,40 @@ pub fn send_due(upstream: &str, world: &Arc<Mutex<World>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rolling update keeps what its deployment configuration promises:
+    /// with 100 %/200 % never fewer than the desired count run; with 50 %/100 %
+    /// ECS stops half the old tasks first, and the count dips.
+    #[test]
+    fn a_rollout_keeps_the_count_its_configuration_promises() {
+        let w = Duration::from_secs(2);
+        let start = Instant::now();
+        let rollout = |min_pct, max_pct| Rollout {
+            from: "td:1".into(),
+            to: "td:2".into(),
+            min_pct,
+            max_pct,
+            started: start,
+        };
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let safe = rollout(100, 200);
+        for t in [0, 1000, 2500, 3900] {
+            let (new, _, old) = safe.counts(5, at(t), w).expect("rolling");
+            assert!(new + old >= 5, "at {t} ms: {new} new + {old} old");
+        }
+        assert_eq!(
+            safe.counts(5, at(4100), w),
+            None,
+            "complete after two windows"
+        );
+        let risky = rollout(50, 100);
+        let (new, pending, old) = risky.counts(2, at(0), w).expect("rolling");
+        assert_eq!(
+            (new, pending, old),
+            (0, 1, 1),
+            "half the old tasks stop first"
+        );
+    }
 
     #[test]
     fn a_status_is_set_after_its_part_s_id_only() {

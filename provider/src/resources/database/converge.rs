@@ -107,6 +107,16 @@ pub async fn create_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
         deletion_protection: false,
         ..cur.cluster_spec()
     };
+    // A cluster of this name still being deleted (deleted outside Terraform a
+    // moment ago) must be gone before one of the same name can be made: RDS
+    // answers DBClusterAlreadyExistsFault meanwhile, and a create that took it
+    // over would wait for a cluster that then disappears. Its instances are
+    // gone before it is.
+    if let Some(old) = rds::describe_cluster(&aws.rds, &want.name).await? {
+        if old.status == "deleting" {
+            rds::wait_cluster_deleted(&aws.rds, &want.name, crate::ctx::remaining()).await?;
+        }
+    }
     let made = rds::create_cluster(&aws.rds, &spec).await?;
     cur.cluster_id = Some(want.name.clone());
     cur.cluster_arn = Some(made.arn.clone()).filter(|a| !a.is_empty());
