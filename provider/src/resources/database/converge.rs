@@ -135,6 +135,10 @@ pub async fn create_all(aws: &Aws, cur: &mut DatabaseState, want: &DatabaseState
     if want.deletion_protection {
         rds::modify_cluster(&aws.rds, &want.cluster_spec(), false, false).await?;
         cur.deletion_protection = true;
+        // The apply ends with the cluster available, not still `modifying`:
+        // a change made right after (by the next apply or by hand) would be
+        // refused with InvalidDBClusterStateFault.
+        rds::wait_cluster_available(&aws.rds, &want.name, crate::ctx::remaining()).await?;
     }
     Ok(())
 }
@@ -157,6 +161,11 @@ async fn make_instances(
     while cur.instance_ids.len() < count {
         n += 1;
         let id = cur.instance_name(n);
+        // A name still held by an instance being deleted is skipped: RDS
+        // refuses it (DBInstanceAlreadyExists) until that one is gone.
+        if rds::describe_instance(&aws.rds, &id).await?.is_some() {
+            continue;
+        }
         rds::create_instance(
             &aws.rds,
             &id,

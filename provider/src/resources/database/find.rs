@@ -66,12 +66,24 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
     };
 
     // Instances: ours are `<name>-<n>`; the writer is whichever AWS says.
-    let mut instance_ids: Vec<String> = cluster
+    let instance_ids: Vec<String> = cluster
         .members
         .keys()
         .filter(|id| hints.owns_instance(id))
         .cloned()
         .collect();
+    // An instance being deleted (by hand, say) stays a member until it is
+    // gone, but it is going: it is not counted, so the plan makes it again.
+    let mut live = Vec::with_capacity(instance_ids.len());
+    for id in instance_ids {
+        if rds::describe_instance(&aws.rds, &id)
+            .await?
+            .is_some_and(|i| i.status != "deleting")
+        {
+            live.push(id);
+        }
+    }
+    let mut instance_ids = live;
     sort_instances(&mut instance_ids);
     let writer_instance_id = cluster
         .members
