@@ -196,6 +196,8 @@ pub struct World {
     roles: BTreeMap<String, Instant>,
     /// When each role (by name) was made or its permissions last changed.
     role_changed: BTreeMap<String, Instant>,
+    /// The inline policies and managed policies each role was given (by role and call).
+    role_permissions: BTreeMap<String, Vec<String>>,
     /// The execution role (ARN) of each task definition (ARN).
     execution_roles: BTreeMap<String, String>,
     first_scaling: Option<Instant>,
@@ -239,6 +241,7 @@ impl World {
             services: BTreeMap::new(),
             roles: BTreeMap::new(),
             role_changed: BTreeMap::new(),
+            role_permissions: BTreeMap::new(),
             execution_roles: BTreeMap::new(),
             first_scaling: None,
             first_ecs: None,
@@ -888,9 +891,25 @@ impl World {
                     self.role_changed.insert(name.to_string(), now);
                 }
             }
+            // A permission the role did not have takes time to propagate; the
+            // same document or policy given again changes nothing.
             "PutRolePolicy" | "AttachRolePolicy" => {
                 if let Some(name) = req.param("RoleName") {
-                    self.role_changed.insert(name.to_string(), now);
+                    let what = if req.op == "PutRolePolicy" {
+                        format!(
+                            "{}={}",
+                            req.param("PolicyName").unwrap_or_default(),
+                            req.param("PolicyDocument").unwrap_or_default()
+                        )
+                    } else {
+                        req.param("PolicyArn").unwrap_or_default().to_string()
+                    };
+                    let key = format!("{name} {}", req.op);
+                    let had = self.role_permissions.entry(key).or_default();
+                    if !had.contains(&what) {
+                        had.push(what);
+                        self.role_changed.insert(name.to_string(), now);
+                    }
                 }
             }
             "RegisterTaskDefinition" => {
