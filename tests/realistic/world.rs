@@ -1059,8 +1059,11 @@ impl World {
                             // ECS Developer Guide, deployment circuit breaker:
                             // tasks that fail to start mark the deployment FAILED.
                             let desired = s["desiredCount"].as_i64().unwrap_or_default();
+                            // The endpoint keeps a deployment's first task
+                            // definition after an update: the PRIMARY one is this one.
                             if let Some(ds) = s["deployments"].as_array_mut() {
-                                for d in ds.iter_mut().filter(|d| d["taskDefinition"] == *td) {
+                                for d in ds.iter_mut().filter(|d| d["status"] == "PRIMARY") {
+                                    d["taskDefinition"] = json!(td);
                                     d["rolloutState"] = json!("FAILED");
                                     d["rolloutStateReason"] = json!(
                                         "ECS deployment circuit breaker: tasks failed to start."
