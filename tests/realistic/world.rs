@@ -1395,7 +1395,13 @@ pub fn send_due(upstream: &str, world: &Arc<Mutex<World>>) {
                 .get(&group_name)
                 .cloned()
                 .unwrap_or_default();
-            if let Some(i) = w.instances.get_mut(&id) {
+            // Only the instance that was held: one of the same name made
+            // since (the delete went out before this lock) is another.
+            if let Some(i) = w
+                .instances
+                .get_mut(&id)
+                .filter(|i| i.deleting_until == Some(h.due))
+            {
                 i.gone = ok;
                 i.phases.0.clear();
             }
@@ -1410,7 +1416,11 @@ pub fn send_due(upstream: &str, world: &Arc<Mutex<World>>) {
             );
         }
         if let Some(id) = h.cluster {
-            if let Some(c) = w.clusters.get_mut(&id) {
+            if let Some(c) = w
+                .clusters
+                .get_mut(&id)
+                .filter(|c| c.deleting_until == Some(h.due))
+            {
                 c.gone = ok;
                 c.phases.0.clear();
             }
