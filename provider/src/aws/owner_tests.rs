@@ -43,21 +43,24 @@ fn role_tagged(owner: Option<&'static str>) -> Rule {
     })
 }
 
+/// What CreateRole answers for the role made.
+fn made_role() -> CreateRoleOutput {
+    CreateRoleOutput::builder()
+        .role(
+            Role::builder()
+                .path("/")
+                .role_name("api-exec")
+                .role_id("AROANEW")
+                .arn("arn:aws:iam::123456789012:role/api-exec")
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .expect("a role"),
+        )
+        .build()
+}
+
 fn create_role() -> Rule {
-    mock!(aws_sdk_iam::Client::create_role).then_output(|| {
-        CreateRoleOutput::builder()
-            .role(
-                Role::builder()
-                    .path("/")
-                    .role_name("api-exec")
-                    .role_id("AROANEW")
-                    .arn("arn:aws:iam::123456789012:role/api-exec")
-                    .create_date(aws_smithy_types::DateTime::from_secs(0))
-                    .build()
-                    .expect("a role"),
-            )
-            .build()
-    })
+    mock!(aws_sdk_iam::Client::create_role).then_output(made_role)
 }
 
 #[tokio::test]
@@ -117,20 +120,7 @@ async fn a_new_role_carries_the_owner_tag() {
                 .iter()
                 .any(|t| t.key() == OWNER_TAG && t.value() == OURS)
         })
-        .then_output(|| {
-            CreateRoleOutput::builder()
-                .role(
-                    Role::builder()
-                        .path("/")
-                        .role_name("api-exec")
-                        .role_id("AROANEW")
-                        .arn("arn:aws:iam::123456789012:role/api-exec")
-                        .create_date(aws_smithy_types::DateTime::from_secs(0))
-                        .build()
-                        .expect("a role"),
-                )
-                .build()
-        });
+        .then_output(made_role);
     let iam = test_mocks::iam(&[&get, &create]);
     iam::ensure_role(
         &iam,
