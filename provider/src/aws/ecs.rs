@@ -23,8 +23,9 @@ pub use super::Tags;
 /// The one container of the service's tasks.
 pub const CONTAINER_NAME: &str = "app";
 
-/// How often a deployment is looked at while it rolls. ECS itself moves in
-/// steps of tens of seconds (task start, health check), so 5 s loses nothing.
+/// The longest pause between two looks at a rolling deployment (the pause
+/// grows with the time waited, [`super::wait::pause_after`]). ECS itself moves
+/// in steps of tens of seconds (task start, health check), so 5 s loses nothing.
 pub const DEPLOYMENT_POLL: Duration = Duration::from_secs(5);
 
 /// How long DescribeServices may lag behind a CreateService or UpdateService
@@ -729,13 +730,13 @@ pub async fn wait_stable(
     let deploying = || format!("{} to ECS service {name:?}", short_revision(wanted));
     let started = tokio::time::Instant::now();
     let deadline = started + limit;
-    let mut pause = super::wait::FIRST_POLL;
     loop {
+        let pause =
+            super::wait::pause_after(started.elapsed(), super::wait::FIRST_POLL, DEPLOYMENT_POLL);
         tokio::time::sleep(
             pause.min(deadline.saturating_duration_since(tokio::time::Instant::now())),
         )
         .await;
-        pause = DEPLOYMENT_POLL;
         let lagging = started.elapsed() < DESCRIBE_LAG;
         let state = match describe_service(c, cluster, name).await? {
             None if lagging => "not yet visible".to_string(),

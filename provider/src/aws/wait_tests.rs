@@ -56,6 +56,58 @@ async fn polls_back_off_to_at_most_fifteen_seconds() {
     );
 }
 
+/// A part ready after a few seconds is seen within a quarter of that time
+/// after it was ready (a pause that doubled from 1 s saw a part ready after
+/// 4 s only after 7 s), and a ten-minute wait still polls only a few dozen
+/// times.
+#[tokio::test(start_paused = true)]
+async fn the_pause_grows_with_the_time_waited() {
+    for (ready, seen_by, at_most_polls) in [
+        (Duration::from_secs(4), Duration::from_secs(5), 6),
+        (Duration::from_secs(30), Duration::from_secs(38), 20),
+        (Duration::from_secs(600), Duration::from_secs(615), 70),
+    ] {
+        let started = Instant::now();
+        let polls = AtomicU32::new(0);
+        let wait = nat_available(Duration::from_secs(1800));
+        within(Duration::from_secs(1800), async {
+            wait.until(|| async {
+                polls.fetch_add(1, Ordering::SeqCst);
+                Ok(Some(Seen::status(if started.elapsed() < ready {
+                    "pending"
+                } else {
+                    "available"
+                })))
+            })
+            .await
+        })
+        .await
+        .unwrap();
+        assert!(
+            started.elapsed() <= seen_by,
+            "ready after {ready:?}, seen after {:?}",
+            started.elapsed()
+        );
+        let polls = polls.load(Ordering::SeqCst);
+        assert!(
+            polls <= at_most_polls,
+            "ready after {ready:?}: {polls} polls"
+        );
+    }
+    assert_eq!(
+        pause_after(Duration::ZERO, FIRST_POLL, MAX_POLL),
+        FIRST_POLL
+    );
+    assert_eq!(
+        pause_after(Duration::from_secs(20), FIRST_POLL, MAX_POLL),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        pause_after(Duration::from_secs(3600), FIRST_POLL, MAX_POLL),
+        MAX_POLL
+    );
+}
+
 /// A just-made part that a lagging describe does not show yet is waited for
 /// (the SDK waiter failed at once), but not past NEW_PART_GRACE.
 #[tokio::test(start_paused = true)]
