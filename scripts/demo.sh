@@ -17,10 +17,13 @@ EXAMPLES=${EXAMPLES:-network auth database edge service}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
-# REALISTIC=1: the realistic layer (tests/realistic/) in front of the endpoint,
-# so that parts take a while to be ready and to go, as on AWS
-# (FANSITE_REALISTIC_SCALE scales its windows).
-if [ "${REALISTIC:-0}" = 1 ]; then
+# The realistic layer (tests/realistic/) in front of the endpoint. With
+# REALISTIC=1 parts take a while to be ready and to go, as on AWS
+# (FANSITE_REALISTIC_SCALE scales its windows); without it the layer has no
+# windows and only answers what the endpoint lacks (CloudFront's
+# PublishFunction and monitoring subscriptions; ARCHITECTURE.md).
+if [ "${REALISTIC:-0}" != 1 ]; then export FANSITE_REALISTIC_SCALE=0; fi
+{
   mkdir -p target/demo
   "${CARGO_TARGET_DIR:-target}/debug/fansite-realistic" "$FANSITE_AWS_ENDPOINT" > target/demo/realistic.url 2> target/demo/realistic.log &
   FANSITE_LAYER_PID=$!
@@ -31,8 +34,8 @@ if [ "${REALISTIC:-0}" = 1 ]; then
   fi
   for _ in $(seq 1 50); do [ -s target/demo/realistic.url ] && break; sleep 0.1; done
   TF_VAR_aws_endpoint=$(head -1 target/demo/realistic.url)
-  echo "demo: realistic layer at $TF_VAR_aws_endpoint (what it did: target/demo/realistic.log)"
-fi
+  echo "demo: realistic layer (scale ${FANSITE_REALISTIC_SCALE:-1}) at $TF_VAR_aws_endpoint (what it did: target/demo/realistic.log)"
+}
 echo "demo: $("$TF" version | head -1), local AWS endpoint $TF_VAR_aws_endpoint"
 ROOT=$PWD
 for example in $EXAMPLES; do

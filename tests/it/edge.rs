@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
-    cloudfront, endpoint, route53, run_name, s3, waf, Config, Terraform, Workspace,
+    cloudfront, endpoint, logs, route53, run_name, s3, waf, Config, Terraform, Workspace,
 };
 
 /// A fansite_edge with the tests' defaults.
@@ -85,6 +85,30 @@ pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<S
                 .map(|o| format!("oac {}", o.id())),
         );
     }
+    let functions = cf.list_functions().send().await.expect("functions");
+    if let Some(l) = functions.function_list() {
+        parts.extend(
+            l.items()
+                .iter()
+                .filter(|f| f.name() == format!("{name}-spa"))
+                .map(|f| format!("function {}", f.name())),
+        );
+    }
+    let group = format!("aws-waf-logs-{name}");
+    let groups = logs("us-east-1")
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .expect("log groups");
+    parts.extend(
+        groups
+            .log_groups()
+            .iter()
+            .filter(|g| g.log_group_name() == Some(group.as_str()))
+            .map(|_| format!("log group {group}")),
+    );
     let acls = waf("us-east-1")
         .await
         .list_web_acls()
@@ -116,6 +140,25 @@ pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<S
         }
     }
     parts
+}
+
+/// The distribution's additional metrics' subscription status.
+async fn additional_metrics(id: &str) -> String {
+    let out = cloudfront()
+        .await
+        .get_monitoring_subscription()
+        .distribution_id(id)
+        .send()
+        .await
+        .expect("monitoring subscription");
+    out.monitoring_subscription()
+        .and_then(|m| m.realtime_metrics_subscription_config())
+        .map(|r| {
+            r.realtime_metrics_subscription_status()
+                .as_str()
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 async fn destroy_and_check(ws: &Workspace, e: &Config) {
@@ -209,14 +252,33 @@ async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
     assert_eq!(dcb.compress(), Some(true));
     let api = cfg.cache_behaviors().map(|b| b.items()).unwrap_or_default();
     assert_eq!(api.first().map(|b| b.path_pattern()), Some("/api/*"));
-    let errors: Vec<i32> = cfg
+    // E1: no distribution-wide error responses, which would answer the API's
+    // 404s and WAF's 403s with the app's HTML and 200. The app's routes are
+    // the site-routes function's: the endpoint has it, with its code.
+    // (emulator: the local endpoint does not keep a behavior's function
+    // associations, so which behavior runs it is the SDK double's test,
+    // aws::cloudfront::tests::the_app_fallback_is_the_site_behavior_s_function_only.)
+    let errors = cfg
         .custom_error_responses()
-        .map(|c| c.items())
-        .unwrap_or_default()
-        .iter()
-        .map(|r| r.error_code())
-        .collect();
-    assert_eq!(errors, vec![403, 404], "SPA fallback");
+        .map(|c| c.items().len())
+        .unwrap_or_default();
+    assert_eq!(errors, 0, "no custom error responses");
+    let routes = cloudfront()
+        .await
+        .describe_function()
+        .name(format!("{}-spa", e.name))
+        .send()
+        .await
+        .expect("the site-routes function");
+    let summary = routes.function_summary().expect("summary");
+    assert_eq!(
+        summary.function_metadata().map(|m| m.function_arn()),
+        Some(s(&state["site_routes_function_arn"]).as_str())
+    );
+    assert_eq!(
+        summary.function_config().map(|c| c.runtime().as_str()),
+        Some("cloudfront-js-2.0")
+    );
     let origins = cfg.origins().map(|o| o.items()).unwrap_or_default();
     assert!(origins
         .iter()
@@ -246,6 +308,45 @@ async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
         .find_map(|r| r.statement().and_then(|s| s.rate_based_statement()))
         .map(|r| r.limit());
     assert_eq!(rate, Some(2000));
+    // CloudFront's additional metrics are on (asked of the layer: the local
+    // endpoint has no monitoring subscriptions; ARCHITECTURE.md).
+    assert_eq!(
+        additional_metrics(&s(&state["distribution_id"])).await,
+        "Enabled"
+    );
+    // WAF logs to aws-waf-logs-<name> in us-east-1, a month kept, with a
+    // fan's authorization and cookie headers redacted.
+    let group = format!("aws-waf-logs-{}", e.name);
+    let logging = waf("us-east-1")
+        .await
+        .get_logging_configuration()
+        .resource_arn(s(&state["web_acl_arn"]))
+        .send()
+        .await
+        .expect("the web ACL logs");
+    let logging = logging.logging_configuration().expect("logging");
+    let redacted: Vec<&str> = logging
+        .redacted_fields()
+        .iter()
+        .filter_map(|f| f.single_header().map(|h| h.name()))
+        .collect();
+    assert_eq!(redacted, vec!["authorization", "cookie"]);
+    let groups = logs("us-east-1")
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .expect("log groups");
+    let made = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group.as_str()))
+        .expect("the log group, in us-east-1");
+    assert_eq!(made.retention_in_days(), Some(30));
+    // WAF takes the group's ARN without DescribeLogGroups' ":*".
+    let arn = made.arn().unwrap_or_default().trim_end_matches(":*");
+    assert_eq!(logging.log_destination_configs(), [arn.to_string()]);
     // Route53: A and AAAA aliases.
     let parts = live_parts(e.region, &e.name, &state).await;
     assert_eq!(
@@ -283,6 +384,12 @@ async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
             "tags",
             "tags = { app = \"fansite\", tier = \"edge\" }".into(),
         ),
+        ("waf log retention", "waf_log_retention_days = 90".into()),
+        ("waf logs off", "waf_logs = false".into()),
+        (
+            "additional metrics off",
+            "additional_metrics = false".into(),
+        ),
         ("content hash", "content_hash = \"v2\"".into()),
         ("force destroy", "force_destroy = false".into()),
     ];
@@ -299,6 +406,23 @@ async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
         );
     }
     let state = ws.state_values(ADDR);
+    // Asked of AWS: with waf_logs = false the web ACL logs nowhere, and its
+    // log group is gone.
+    assert!(
+        waf("us-east-1")
+            .await
+            .get_logging_configuration()
+            .resource_arn(s(&state["web_acl_arn"]))
+            .send()
+            .await
+            .is_err(),
+        "the web ACL still logs"
+    );
+    assert!(!live_parts(e.region, &e.name, &state)
+        .await
+        .iter()
+        .any(|p| p.starts_with("log group")));
+    assert_eq!(additional_metrics(&id).await, "Disabled");
     // Asked of AWS: the new hash made an invalidation of /*.
     let inv = cloudfront()
         .await
@@ -648,9 +772,25 @@ async fn edge_destroy_leaves_no_parts(tf: &Terraform) {
         .await
         .expect("upload");
     let before = live_parts(e.region, &e.name, &state).await;
-    // bucket, distribution, access control, web ACL, A and AAAA records
-    assert_eq!(before.len(), 6, "{before:?}");
+    // bucket, distribution, access control, site-routes function, web ACL,
+    // its log group, A and AAAA records
+    assert_eq!(before.len(), 8, "{before:?}");
     destroy_and_check(&ws, &e).await;
+    // E3: CloudFront held the access control, the function and the web ACL
+    // for a while after the distribution went, and each delete waited that out.
+    if let Some(layer) = crate::harness::layer() {
+        let effects = layer.effects();
+        for held in [
+            "DeleteOriginAccessControl refused: OriginAccessControlInUse",
+            "DeleteCloudFrontFunction refused: FunctionInUse",
+            "DeleteWebACL refused: WAFAssociatedItemException",
+        ] {
+            assert!(
+                effects.iter().any(|e| e.contains(held)),
+                "{held}: {effects:#?}"
+            );
+        }
+    }
     ws.destroy();
 }
 per_terraform!(edge_destroy_leaves_no_parts);
@@ -702,6 +842,12 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             e.clone().with("rate_limit = 10"),
             "Invalid rate_limit",
             "rate_limit",
+        ),
+        (
+            "waf log retention",
+            e.clone().with("waf_log_retention_days = 10"),
+            "Invalid waf_log_retention_days",
+            "waf_log_retention_days",
         ),
         (
             "rule group",
@@ -773,9 +919,14 @@ async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     assert_eq!(s(&state["bucket_name"]), e.name, "{state}");
     assert!(!s(&state["web_acl_id"]).is_empty(), "{state}");
     assert!(!s(&state["origin_access_control_id"]).is_empty(), "{state}");
+    assert!(!s(&state["site_routes_function_arn"]).is_empty(), "{state}");
     assert_eq!(state["distribution_id"], Value::Null);
     let made = live_parts(e.region, &e.name, &state).await;
-    assert_eq!(made.len(), 3, "bucket, access control, web ACL: {made:?}");
+    assert_eq!(
+        made.len(),
+        5,
+        "bucket, access control, site-routes function, web ACL and its log group: {made:?}"
+    );
     let plan = ws.plan();
     assert!(plan.contains("tainted"), "{plan}");
     destroy_and_check(&ws, &e).await;

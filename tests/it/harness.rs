@@ -103,13 +103,20 @@ pub fn terraform(minor: &str) -> Option<&'static Terraform> {
 
 /// What the provider and the tests' own clients talk to: the realistic layer
 /// (`tests/realistic/`) in front of the local AWS endpoint, so that parts take
-/// a while to be ready and to go, as on AWS. `FANSITE_REALISTIC=0` talks to
-/// the endpoint directly.
+/// a while to be ready and to go, as on AWS. `FANSITE_REALISTIC=0` runs it
+/// with no windows: it then only answers the calls the endpoint lacks
+/// (CloudFront's PublishFunction and monitoring subscriptions).
 pub fn endpoint() -> &'static str {
+    static GAPS_ONLY: OnceLock<realistic::Layer> = OnceLock::new();
     match layer() {
         Some(l) => &l.url,
-        None => upstream(),
+        None => &GAPS_ONLY.get_or_init(|| gaps_only(upstream())).url,
     }
+}
+
+/// The layer with no windows, in front of `url`.
+fn gaps_only(url: &str) -> realistic::Layer {
+    realistic::Layer::start_on(url, "127.0.0.1:0", realistic::Windows::scaled(0.0))
 }
 
 /// The realistic layer this test process runs, unless `FANSITE_REALISTIC=0`.
@@ -143,14 +150,16 @@ pub const ECS_RUNNING_TASKS: &str = "2";
 
 /// Starts a moto_server of this test process's own, with `env` (moto's
 /// switches such as MOTO_ECS_SERVICE_FAILED_TASKS), behind a realistic layer
-/// of its own (unless `FANSITE_REALISTIC=0`); it stops when the process exits.
+/// of its own (with no windows under `FANSITE_REALISTIC=0`); it stops when the
+/// process exits.
 pub fn start_moto(env: &[(&str, &str)]) -> String {
     let url = start_moto_only(env);
-    if !realistic_on() {
-        return url;
-    }
-    let layer = Box::leak(Box::new(realistic::Layer::start(&url)));
-    layer.url.clone()
+    let layer = if realistic_on() {
+        realistic::Layer::start(&url)
+    } else {
+        gaps_only(&url)
+    };
+    Box::leak(Box::new(layer)).url.clone()
 }
 
 fn start_moto_only(env: &[(&str, &str)]) -> String {

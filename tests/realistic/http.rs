@@ -293,6 +293,18 @@ fn rest_op(method: &str, path: &str) -> String {
         ("PUT", ["2020-05-31", "distribution", _, "config"]) => "UpdateDistribution",
         ("DELETE", ["2020-05-31", "distribution", _]) => "DeleteDistribution",
         ("DELETE", ["2020-05-31", "origin-access-control", _]) => "DeleteOriginAccessControl",
+        // CloudFront Functions (named apart from Lambda's functions).
+        ("POST", ["2020-05-31", "function", _, "publish"]) => "PublishFunction",
+        ("DELETE", ["2020-05-31", "function", _]) => "DeleteCloudFrontFunction",
+        ("POST", ["2020-05-31", "distributions", _, "monitoring-subscription"]) => {
+            "CreateMonitoringSubscription"
+        }
+        ("GET", ["2020-05-31", "distributions", _, "monitoring-subscription"]) => {
+            "GetMonitoringSubscription"
+        }
+        ("DELETE", ["2020-05-31", "distributions", _, "monitoring-subscription"]) => {
+            "DeleteMonitoringSubscription"
+        }
         ("POST", ["2013-04-01", "hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
         ("GET", ["2013-04-01", "change", _]) => "GetChange",
         _ => "",

@@ -163,6 +163,11 @@ struct Distribution {
     in_progress_until: Option<Instant>,
     enabled: bool,
     access_controls: Vec<String>,
+    /// Its additional metrics' subscription status (`Enabled`, `Disabled`),
+    /// when it has one.
+    monitoring: Option<String>,
+    /// The ARNs of the CloudFront Functions its behaviors run.
+    functions: Vec<String>,
     web_acl: String,
     deleted: Option<Instant>,
 }
@@ -559,6 +564,20 @@ impl World {
                     format!("The origin access control is being used by distribution {user}."),
                 )
             }
+            // CloudFront API, DeleteFunction: "you can't delete a function if
+            // it's associated with a cache behavior"; as with access controls,
+            // a deleted distribution lets go of it a window later.
+            "DeleteCloudFrontFunction" => {
+                let suffix = format!(":function/{}", segment(&req.path, 2));
+                let user = self.distribution_using(now, |d| {
+                    d.functions.iter().any(|f| f.ends_with(&suffix))
+                })?;
+                refuse(
+                    409,
+                    "FunctionInUse",
+                    format!("Cannot delete function, it's in use by distribution {user}."),
+                )
+            }
             "DeleteWebACL" => {
                 let id = req.field("Id")?.to_string();
                 let user =
@@ -617,6 +636,79 @@ impl World {
             .map(|(id, _)| id.clone())
     }
 
+    /// emulator: the local endpoint (moto 5.2.5) has no CloudFront monitoring
+    /// subscriptions (the additional metrics). The layer keeps each
+    /// distribution's status and answers Create-, Get- and
+    /// DeleteMonitoringSubscription as CloudFront does (CloudFront API
+    /// reference): `NoSuchDistribution` for a distribution the endpoint was
+    /// never asked to make or that is deleted, `NoSuchMonitoringSubscription`
+    /// for one without a subscription.
+    fn monitoring_subscription(&mut self, req: &Request, now: Instant) -> Option<Response> {
+        if !matches!(
+            req.op.as_str(),
+            "CreateMonitoringSubscription"
+                | "GetMonitoringSubscription"
+                | "DeleteMonitoringSubscription"
+        ) {
+            return None;
+        }
+        let id = segment(&req.path, 2);
+        let body = |status: &str| {
+            Response::new(
+                200,
+                "text/xml",
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MonitoringSubscription xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><RealtimeMetricsSubscriptionConfig><RealtimeMetricsSubscriptionStatus>{status}</RealtimeMetricsSubscriptionStatus></RealtimeMetricsSubscriptionConfig></MonitoringSubscription>"),
+            )
+        };
+        let refused = |code: &'static str, message: String| {
+            error_response(
+                req,
+                &Refusal {
+                    status: 404,
+                    code,
+                    message,
+                },
+            )
+        };
+        let Some(d) = self
+            .distributions
+            .get_mut(&id)
+            .filter(|d| d.deleted.is_none_or(|t| now < t))
+        else {
+            return Some(refused(
+                "NoSuchDistribution",
+                format!("The specified distribution does not exist: {id}"),
+            ));
+        };
+        Some(match req.op.as_str() {
+            "CreateMonitoringSubscription" => {
+                let status = xml_first(&req.body_text(), "RealtimeMetricsSubscriptionStatus")
+                    .unwrap_or_else(|| "Disabled".into());
+                d.monitoring = Some(status.clone());
+                self.effects.push(format!(
+                    "CreateMonitoringSubscription {id} answered: {status}"
+                ));
+                body(&status)
+            }
+            "GetMonitoringSubscription" => match &d.monitoring {
+                Some(status) => body(status),
+                None => refused(
+                    "NoSuchMonitoringSubscription",
+                    "A monitoring subscription does not exist for the specified distribution."
+                        .into(),
+                ),
+            },
+            _ => match d.monitoring.take() {
+                Some(_) => Response::new(204, "text/xml", String::new()),
+                None => refused(
+                    "NoSuchMonitoringSubscription",
+                    "A monitoring subscription does not exist for the specified distribution."
+                        .into(),
+                ),
+            },
+        })
+    }
+
     fn distribution_using(
         &self,
         now: Instant,
@@ -659,7 +751,10 @@ impl World {
     }
 
     /// An RDS delete is held back: AWS answers at once, the part is
-    /// `deleting` for a window and gone after it.
+    /// `deleting` for a window and gone after it. It reads as `deleting` until
+    /// the delete has gone out ([`send_due`] clears it), not only until it is
+    /// due: between the two the endpoint still has it, and a read there would
+    /// show it `available` again, which AWS never does.
     fn hold(&mut self, req: &Request, now: Instant) -> Option<Response> {
         let win = self.win.base;
         match req.op.as_str() {
@@ -668,7 +763,7 @@ impl World {
                 let db = self.instances.get_mut(&id)?;
                 let due = now + win;
                 db.deleting_until = Some(due);
-                db.phases.set(now, &[("deleting", win)]);
+                db.phases.0 = vec![("deleting".into(), until_sent(now))];
                 self.held.push(Held {
                     due,
                     req: req.clone(),
@@ -691,7 +786,7 @@ impl World {
                 let due = last_member.max(now) + win;
                 let db = self.clusters.get_mut(&id)?;
                 db.deleting_until = Some(due);
-                db.phases.0 = vec![("deleting".into(), due)];
+                db.phases.0 = vec![("deleting".into(), until_sent(now))];
                 self.held.push(Held {
                     due,
                     req: req.clone(),
@@ -1136,10 +1231,22 @@ impl World {
                     d.in_progress_until = Some(now + w);
                     d.enabled =
                         child_of(&body, "DistributionConfig", "Enabled").as_deref() == Some("true");
-                    d.access_controls = xml_all(&body, "OriginAccessControlId")
+                    // emulator: the endpoint's GetDistributionConfig has no
+                    // origin's OriginAccessControlId and no FunctionAssociations,
+                    // so an update built from it (the disable before a
+                    // delete) names none, where on AWS it names what the
+                    // distribution has: an update that names none keeps them.
+                    let access_controls: Vec<String> = xml_all(&body, "OriginAccessControlId")
                         .into_iter()
                         .filter(|s| !s.is_empty())
                         .collect();
+                    if req.op == "CreateDistribution" || !access_controls.is_empty() {
+                        d.access_controls = access_controls;
+                    }
+                    let functions = xml_all(&body, "FunctionARN");
+                    if req.op == "CreateDistribution" || !functions.is_empty() {
+                        d.functions = functions;
+                    }
                     d.web_acl =
                         child_of(&body, "DistributionConfig", "WebACLId").unwrap_or_default();
                     res.set_text(set_after(&text, "Id", &id, "Status", "InProgress"));
@@ -1349,12 +1456,70 @@ pub fn serve(
     if let Some(res) = early {
         return res.write_to(&mut conn);
     }
+    if req.op == "PublishFunction" {
+        return publish_function(upstream, &req)?.write_to(&mut conn);
+    }
+    let monitoring = world
+        .lock()
+        .expect("layer state")
+        .monitoring_subscription(&req, now);
+    if let Some(res) = monitoring {
+        return res.write_to(&mut conn);
+    }
     let mut res = forward(upstream, &req)?;
     if res.ok() {
         let mut w = world.lock().expect("layer state");
         w.after(&req, &mut res, Instant::now());
     }
     res.write_to(&mut conn)
+}
+
+/// emulator: the local endpoint (moto 5.2.5) has no PublishFunction. The
+/// layer answers it as CloudFront does, from the endpoint's own description
+/// of the function: its summary, now at the LIVE stage and not yet associated
+/// (CloudFront API, PublishFunction). A function the endpoint does not have
+/// gets the endpoint's own NoSuchFunctionExists.
+fn publish_function(upstream: &str, req: &Request) -> std::io::Result<Response> {
+    let name = segment(&req.path, 2);
+    let mut head = format!("GET /2020-05-31/function/{name}/describe HTTP/1.1\r\n");
+    for line in req.head.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+        let key = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if key != "content-length" && key != "transfer-encoding" && key != "content-type" {
+            head.push_str(line);
+            head.push_str("\r\n");
+        }
+    }
+    let describe = Request {
+        head,
+        body: Vec::new(),
+        method: "GET".into(),
+        path: format!("/2020-05-31/function/{name}/describe"),
+        op: "DescribeFunction".into(),
+        form: BTreeMap::new(),
+        json: serde_json::Value::Null,
+    };
+    let mut res = forward(upstream, &describe)?;
+    if res.ok() {
+        let text = res
+            .text()
+            .replace("<Stage>DEVELOPMENT</Stage>", "<Stage>LIVE</Stage>")
+            .replace(
+                "<Status>UNPUBLISHED</Status>",
+                "<Status>UNASSOCIATED</Status>",
+            );
+        res.set_text(text);
+        res.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("etag"));
+    }
+    Ok(res)
+}
+
+/// A held part's `deleting` lasts until its delete is sent, whenever that is.
+fn until_sent(now: Instant) -> Instant {
+    now + Duration::from_secs(24 * 3600)
 }
 
 /// Sends the held-back calls that are due, and marks their parts gone; an
@@ -1496,5 +1661,33 @@ mod tests {
         assert_eq!(p.now(t), Some("creating"));
         assert_eq!(p.now(t + Duration::from_secs(3)), Some("backing-up"));
         assert_eq!(p.now(t + Duration::from_secs(5)), None);
+    }
+
+    /// A held RDS delete reads `deleting` until it has gone out, also past
+    /// its due time: between the two the endpoint still has the instance,
+    /// and a read there showed it `available` again (a reader deleted by hand
+    /// was then counted as live, and never made again).
+    #[test]
+    fn a_held_delete_reads_deleting_until_it_is_sent() {
+        let mut w = World::new(Windows::scaled(1.0));
+        let t = Instant::now();
+        let mut db = Db::default();
+        db.phases.set(t, &[("creating", Duration::from_secs(2))]);
+        w.instances.insert("db-2".into(), db);
+        let req = Request {
+            head: "POST / HTTP/1.1\r\n".into(),
+            body: Vec::new(),
+            method: "POST".into(),
+            path: "/".into(),
+            op: "DeleteDBInstance".into(),
+            form: [("DBInstanceIdentifier".to_string(), "db-2".to_string())]
+                .into_iter()
+                .collect(),
+            json: serde_json::Value::Null,
+        };
+        let t = t + Duration::from_secs(5);
+        assert!(w.hold(&req, t).is_some(), "held");
+        let late = t + w.win.base + Duration::from_secs(1);
+        assert_eq!(w.instances["db-2"].phases.now(late), Some("deleting"));
     }
 }

@@ -1,13 +1,15 @@
 //! CloudFront: the distribution in front of the site bucket (and the API),
-//! its Origin Access Control, and invalidations.
+//! its Origin Access Control, the function that serves the single-page app's
+//! routes, and invalidations.
 
 use std::time::Duration;
 
 use aws_sdk_cloudfront::types::{
-    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
-    CustomErrorResponses, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
-    HttpVersion, InvalidationBatch, Method, MinimumProtocolVersion, Origin,
-    OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponses,
+    CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, EventType, FunctionAssociation,
+    FunctionAssociations, FunctionConfig, FunctionRuntime, FunctionStage, HttpVersion,
+    InvalidationBatch, Method, MinimumProtocolVersion, Origin, OriginAccessControlConfig,
+    OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
     OriginAccessControlSigningProtocols, OriginProtocolPolicy, Origins, Paths, PriceClass,
     S3OriginConfig, SslSupportMethod, Tag, Tags as CfTags, ViewerCertificate, ViewerProtocolPolicy,
 };
@@ -54,6 +56,9 @@ pub struct DistSpec {
     pub certificate_arn: Option<String>,
     pub price_class: String,
     pub web_acl_arn: String,
+    /// The viewer-request function of the site's (default) behavior: the
+    /// single-page app's routes get `/index.html` ([`SITE_ROUTES_CODE`]).
+    pub site_routes_function_arn: Option<String>,
     pub enabled: bool,
 }
 
@@ -151,18 +156,6 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
                 .map_err(|e| build_error(&part, e))?,
         );
     }
-    let errors = [403, 404]
-        .into_iter()
-        .map(|code| {
-            CustomErrorResponse::builder()
-                .error_code(code)
-                .response_page_path("/index.html")
-                .response_code("200")
-                .error_caching_min_ttl(10)
-                .build()
-                .map_err(|e| build_error(&part, e))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let cert = match &s.certificate_arn {
         Some(arn) => ViewerCertificate::builder()
             .acm_certificate_arn(arn)
@@ -193,6 +186,7 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
                 .response_headers_policy_id(SECURITY_HEADERS)
                 .allowed_methods(methods(false, &part)?)
                 .compress(true)
+                .function_associations(site_routes(s, &part)?)
                 .build()
                 .map_err(|e| build_error(&part, e))?,
         )
@@ -203,10 +197,13 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
                 .build()
                 .map_err(|e| build_error(&part, e))?,
         )
+        // No custom error responses: they apply to every behavior, so a
+        // 403/404 → /index.html rule would turn the API's 404s and WAF's 403s
+        // into 200s with the app's HTML. The app's routes are served by the
+        // default behavior's function instead.
         .custom_error_responses(
             CustomErrorResponses::builder()
-                .quantity(errors.len() as i32)
-                .set_items(Some(errors))
+                .quantity(0)
                 .build()
                 .map_err(|e| build_error(&part, e))?,
         )
@@ -224,6 +221,290 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
         .web_acl_id(&s.web_acl_arn)
         .build()
         .map_err(|e| build_error(&part, e))
+}
+
+/// The default behavior's function associations: the site-routes function
+/// on viewer requests, when it is made.
+fn site_routes(s: &DistSpec, part: &str) -> Result<FunctionAssociations> {
+    let items = s
+        .site_routes_function_arn
+        .iter()
+        .map(|arn| {
+            FunctionAssociation::builder()
+                .function_arn(arn)
+                .event_type(EventType::ViewerRequest)
+                .build()
+                .map_err(|e| build_error(part, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    FunctionAssociations::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items))
+        .build()
+        .map_err(|e| build_error(part, e))
+}
+
+/// The CloudFront Function (cloudfront-js-2.0) on the site's behavior that
+/// serves `/index.html` for the single-page app's routes (paths without a file
+/// extension), and nothing else: the API's behavior has none, so the API's
+/// statuses reach the client unchanged.
+pub const SITE_ROUTES_CODE: &str = include_str!("site_routes.js");
+
+/// The function's comment: which edge it belongs to. A function found by its
+/// name is taken over only when it carries this edge's comment (functions
+/// take no tags at creation).
+pub fn site_routes_comment(edge: &str) -> String {
+    format!("fansite_edge {edge}: single-page app routes to /index.html")
+}
+
+/// The function's name for the edge named `edge` (a bucket name): CloudFront
+/// function names are 1 to 64 letters, digits, `-` and `_`, global to the
+/// account. A name too long keeps a stable hash of the whole.
+pub fn site_routes_name(edge: &str) -> String {
+    let base = edge.replace('.', "-");
+    let full = format!("{base}-spa");
+    if full.len() <= 64 {
+        return full;
+    }
+    // FNV-1a, 32 bits: the same name on every version of the provider.
+    let hash = edge.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{}-{hash:08x}-spa", &base[..51])
+}
+
+/// A function as CloudFront describes it (its DEVELOPMENT stage).
+struct FunctionSeen {
+    arn: String,
+    etag: String,
+    comment: String,
+}
+
+async fn describe_function(c: &Client, name: &str) -> Result<Option<FunctionSeen>> {
+    let part = format!("CloudFront function {name:?}");
+    match c
+        .describe_function()
+        .name(name)
+        .stage(FunctionStage::Development)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.function_summary().map(|f| FunctionSeen {
+            arn: f
+                .function_metadata()
+                .map(|m| m.function_arn().to_string())
+                .unwrap_or_default(),
+            etag: out.e_tag().unwrap_or_default().to_string(),
+            comment: f
+                .function_config()
+                .map(|c| c.comment().to_string())
+                .unwrap_or_default(),
+        })),
+        Err(e) => {
+            let e = not_found_if("describing", &part, e, |e| e.is_no_such_function_exists());
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The ARN of the edge's site-routes function, when it exists and is the edge's.
+pub async fn find_site_routes(c: &Client, edge: &str) -> Result<Option<String>> {
+    Ok(describe_function(c, &site_routes_name(edge))
+        .await?
+        .filter(|f| f.comment == site_routes_comment(edge))
+        .map(|f| f.arn))
+}
+
+/// Makes the edge's site-routes function, or takes over the one of this
+/// edge's that a failed create or an earlier edge left (its code brought up
+/// to date), and publishes it to LIVE, the stage a distribution runs. Returns
+/// its ARN. A function of that name that is not this edge's is refused.
+pub async fn ensure_site_routes(c: &Client, edge: &str) -> Result<String> {
+    let name = site_routes_name(edge);
+    let part = format!("CloudFront function {name:?}");
+    let comment = site_routes_comment(edge);
+    let config = FunctionConfig::builder()
+        .comment(&comment)
+        .runtime(FunctionRuntime::CloudfrontJs20)
+        .build()
+        .map_err(|e| build_error(&part, e))?;
+    let code = aws_sdk_cloudfront::primitives::Blob::new(SITE_ROUTES_CODE.as_bytes());
+    let (arn, etag) = match describe_function(c, &name).await? {
+        None => {
+            let out = c
+                .create_function()
+                .name(&name)
+                .function_config(config)
+                .function_code(code)
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part, e))?;
+            let arn = out
+                .function_summary()
+                .and_then(|f| f.function_metadata())
+                .map(|m| m.function_arn().to_string())
+                .unwrap_or_default();
+            (arn, out.e_tag().unwrap_or_default().to_string())
+        }
+        Some(f) if f.comment != comment => {
+            return Err(Error::Refused {
+                action: "taking over".into(),
+                part,
+                why: format!("CloudFront function names are global to the AWS account, and this one is not fansite_edge {edge:?}'s (its comment is {:?}). Choose another `name`, or delete that function.", f.comment),
+            })
+        }
+        Some(f) => {
+            let had = c
+                .get_function()
+                .name(&name)
+                .stage(FunctionStage::Development)
+                .send()
+                .await
+                .map_err(|e| aws_error("reading", &part, e))?;
+            let same = had
+                .function_code()
+                .is_some_and(|b| b.as_ref() == SITE_ROUTES_CODE.as_bytes());
+            if same {
+                (f.arn, f.etag)
+            } else {
+                let out = c
+                    .update_function()
+                    .name(&name)
+                    .if_match(&f.etag)
+                    .function_config(config)
+                    .function_code(code)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("updating", &part, e))?;
+                (f.arn, out.e_tag().unwrap_or_default().to_string())
+            }
+        }
+    };
+    c.publish_function()
+        .name(&name)
+        .if_match(etag)
+        .send()
+        .await
+        .map_err(|e| aws_error("publishing", &part, e))?;
+    Ok(arn)
+}
+
+/// Deletes the edge's site-routes function. Gone is done, and so is a
+/// function of that name that is not this edge's (it is left alone).
+///
+/// CloudFront refuses it (`FunctionInUse`) while a distribution is associated
+/// with it, and for a while after that distribution is deleted (CloudFront
+/// API, DeleteFunction: "you can't delete a function if it's associated with
+/// a cache behavior"; terraform-provider-aws deletes the distribution first):
+/// retried until the operation's deadline. A stale ETag is read again.
+pub async fn delete_site_routes(c: &Client, edge: &str) -> Result<()> {
+    let name = site_routes_name(edge);
+    let part = format!("CloudFront function {name:?}");
+    let codes = [&["FunctionInUse"][..], STALE_ETAG].concat();
+    gone_is_done(
+        retry_eventual(&codes, || async {
+            let Some(f) = describe_function(c, &name).await? else {
+                return Ok(());
+            };
+            if f.comment != site_routes_comment(edge) {
+                return Ok(());
+            }
+            c.delete_function()
+                .name(&name)
+                .if_match(f.etag)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| not_found_if("deleting", &part, e, |e| e.is_no_such_function_exists()))
+        })
+        .await,
+    )
+}
+
+/// Turns CloudFront's additional metrics of the distribution on or off: the
+/// cache hit rate, origin latency and error rates by status (401, 403, 404,
+/// 502, 503, 504) in CloudWatch (us-east-1), each minute. CreateMonitoringSubscription
+/// sets the status whether or not a subscription exists (terraform-provider-aws
+/// `aws_cloudfront_monitoring_subscription` creates and updates with it).
+/// Each metric is billed as a CloudWatch custom metric.
+pub async fn set_additional_metrics(c: &Client, id: &str, on: bool) -> Result<()> {
+    use aws_sdk_cloudfront::types::{
+        MonitoringSubscription, RealtimeMetricsSubscriptionConfig,
+        RealtimeMetricsSubscriptionStatus,
+    };
+    let part = format!("additional metrics of distribution {id}");
+    let status = if on {
+        RealtimeMetricsSubscriptionStatus::Enabled
+    } else {
+        RealtimeMetricsSubscriptionStatus::Disabled
+    };
+    c.create_monitoring_subscription()
+        .distribution_id(id)
+        .monitoring_subscription(
+            MonitoringSubscription::builder()
+                .realtime_metrics_subscription_config(
+                    RealtimeMetricsSubscriptionConfig::builder()
+                        .realtime_metrics_subscription_status(status)
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("setting", &part, e))?;
+    Ok(())
+}
+
+/// Whether the distribution's additional metrics are on (no subscription: off).
+pub async fn additional_metrics(c: &Client, id: &str) -> Result<bool> {
+    use aws_sdk_cloudfront::types::RealtimeMetricsSubscriptionStatus;
+    let part = format!("additional metrics of distribution {id}");
+    match c
+        .get_monitoring_subscription()
+        .distribution_id(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .monitoring_subscription()
+            .and_then(|m| m.realtime_metrics_subscription_config())
+            .is_some_and(|r| {
+                r.realtime_metrics_subscription_status()
+                    == &RealtimeMetricsSubscriptionStatus::Enabled
+            })),
+        Err(e) => {
+            let e = not_found_if("reading", &part, e, |e| {
+                e.is_no_such_monitoring_subscription() || e.is_no_such_distribution()
+            });
+            if e.is_not_found() {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Removes the distribution's monitoring subscription. None is done.
+pub async fn delete_additional_metrics(c: &Client, id: &str) -> Result<()> {
+    let part = format!("additional metrics of distribution {id}");
+    gone_is_done(
+        c.delete_monitoring_subscription()
+            .distribution_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if("deleting", &part, e, |e| {
+                    e.is_no_such_monitoring_subscription() || e.is_no_such_distribution()
+                })
+            }),
+    )
 }
 
 pub async fn create_oac(c: &Client, name: &str) -> Result<String> {

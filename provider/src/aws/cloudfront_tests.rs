@@ -20,6 +20,7 @@ use super::*;
 use crate::aws::test_mocks::{self, refused, rest_xml_error};
 
 const ID: &str = "E2QWRUHAPOMQZL";
+const ROUTES_ARN: &str = "arn:aws:cloudfront::1:function/fansite-site-spa";
 
 fn spec() -> DistSpec {
     DistSpec {
@@ -33,6 +34,7 @@ fn spec() -> DistSpec {
         certificate_arn: None,
         price_class: "PriceClass_All".into(),
         web_acl_arn: "arn:aws:wafv2:us-east-1:1:global/webacl/fansite-site-waf/1".into(),
+        site_routes_function_arn: Some(ROUTES_ARN.into()),
         enabled: true,
     }
 }
@@ -203,12 +205,271 @@ async fn deployment_is_polled_at_most_every_fifteen_seconds() {
         .await
         .expect("deployed");
     assert_eq!(get.num_calls(), 22);
-    // 1 + 2 + 4 + 8, then 15 s before each of the other 17 polls
+    // never more than 15 s between two polls
     assert!(
         started.elapsed() <= Duration::from_secs(15 + 17 * 15 + 1),
         "{:?}",
         started.elapsed()
     );
+}
+
+/// E1: the single-page app's fallback is the site behavior's viewer-request
+/// function, never a custom error response: those apply to every behavior,
+/// and turned the API's 404s and WAF's 403s into 200s with the app's HTML.
+/// The API's behavior runs no function.
+#[test]
+fn the_app_fallback_is_the_site_behavior_s_function_only() {
+    let spec = DistSpec {
+        api_origin: Some("api.fans.example.com".into()),
+        ..spec()
+    };
+    let cfg = config(&spec, "ref").expect("config");
+    assert_eq!(
+        cfg.custom_error_responses().map(|e| e.quantity()),
+        Some(0),
+        "no distribution-wide error responses"
+    );
+    let site = cfg
+        .default_cache_behavior()
+        .and_then(|b| b.function_associations())
+        .map(|f| f.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(site.len(), 1);
+    assert_eq!(site[0].function_arn(), ROUTES_ARN);
+    assert_eq!(site[0].event_type(), &EventType::ViewerRequest);
+    let api = cfg.cache_behaviors().map(|b| b.items()).unwrap_or_default();
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0].path_pattern(), "/api/*");
+    assert!(
+        api[0]
+            .function_associations()
+            .is_none_or(|f| f.quantity() == 0),
+        "the API's behavior runs no function"
+    );
+}
+
+/// E1: what the function does to each kind of path, run by Node.js (the
+/// cloudfront-js-2.0 runtime is ECMAScript 5.1 with some later features,
+/// which Node runs alike): the app's routes get /index.html, files and the
+/// root keep their path. Under CI=true, a missing `node` fails the test.
+#[test]
+fn the_site_routes_function_sends_only_app_routes_to_index_html() {
+    let dir = std::env::temp_dir().join(format!("fansite-site-routes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("run.js");
+    let cases = [
+        ("/", "/"),
+        ("/artists/123", "/index.html"),
+        ("/tickets/", "/index.html"),
+        ("/login", "/index.html"),
+        ("/assets/app.3f9c.js", "/assets/app.3f9c.js"),
+        ("/favicon.ico", "/favicon.ico"),
+        ("/index.html", "/index.html"),
+    ];
+    let mut js = String::from(SITE_ROUTES_CODE);
+    js.push_str("\nvar cases = ");
+    js.push_str(&serde_json::to_string(&cases).expect("json"));
+    js.push_str(";\ncases.forEach(function (c) {\n  var out = handler({ request: { uri: c[0], headers: {} } });\n  console.log(c[0] + ' ' + out.uri);\n});\n");
+    std::fs::write(&script, js).expect("script");
+    let out = match std::process::Command::new("node").arg(&script).output() {
+        Ok(out) => out,
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipped: node is not installed here ({e})");
+            return;
+        }
+        Err(e) => panic!("node is needed for this test (CI=true): {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let want: String = cases.iter().map(|(i, o)| format!("{i} {o}\n")).collect();
+    assert_eq!(seen, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Function names are global to the account and at most 64 characters of
+/// letters, digits, `-` and `_`: a bucket name's dots become dashes, and a long
+/// name keeps a stable hash of the whole (two long names that share 51
+/// characters do not collide).
+#[test]
+fn site_routes_names_fit_cloudfront_s_rules() {
+    assert_eq!(site_routes_name("fansite-site"), "fansite-site-spa");
+    assert_eq!(site_routes_name("fans.example.com"), "fans-example-com-spa");
+    let a = site_routes_name(&format!("{}a", "x".repeat(62)));
+    let b = site_routes_name(&format!("{}b", "x".repeat(62)));
+    for n in [&a, &b] {
+        assert!(n.len() <= 64, "{n}");
+        assert!(
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{n}"
+        );
+    }
+    assert_ne!(a, b);
+    assert_eq!(
+        a,
+        site_routes_name(&format!("{}a", "x".repeat(62))),
+        "stable"
+    );
+}
+
+fn function_summary(comment: &str) -> aws_sdk_cloudfront::types::FunctionSummary {
+    aws_sdk_cloudfront::types::FunctionSummary::builder()
+        .name("fansite-site-spa")
+        .function_config(
+            FunctionConfig::builder()
+                .comment(comment)
+                .runtime(FunctionRuntime::CloudfrontJs20)
+                .build()
+                .expect("config"),
+        )
+        .function_metadata(
+            aws_sdk_cloudfront::types::FunctionMetadata::builder()
+                .function_arn(ROUTES_ARN)
+                .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .expect("metadata"),
+        )
+        .build()
+        .expect("summary")
+}
+
+/// A new edge makes its function and publishes it (a distribution runs only
+/// the LIVE stage); one of this edge's left by a failed create is taken over,
+/// its code brought up to date; a function of that name that is not this
+/// edge's is refused, and left alone on delete.
+#[tokio::test(start_paused = true)]
+async fn the_site_routes_function_is_made_published_or_taken_over_only_when_ours() {
+    use aws_sdk_cloudfront::operation::{
+        create_function::CreateFunctionOutput, describe_function::DescribeFunctionOutput,
+        get_function::GetFunctionOutput, publish_function::PublishFunctionOutput,
+        update_function::UpdateFunctionOutput,
+    };
+    let missing = mock!(aws_sdk_cloudfront::Client::describe_function)
+        .sequence()
+        .http_status(404, Some(rest_xml_error("NoSuchFunctionExists", "no")))
+        .repeatedly()
+        .build();
+    let create = mock!(aws_sdk_cloudfront::Client::create_function)
+        .match_requests(|r| {
+            r.function_code()
+                .is_some_and(|c| c.as_ref() == SITE_ROUTES_CODE.as_bytes())
+                && r.function_config().is_some_and(|c| {
+                    c.runtime() == &FunctionRuntime::CloudfrontJs20
+                        && c.comment() == site_routes_comment("fansite-site")
+                })
+        })
+        .then_output(|| {
+            CreateFunctionOutput::builder()
+                .function_summary(function_summary(&site_routes_comment("fansite-site")))
+                .e_tag("ETAG-NEW")
+                .build()
+        });
+    let publish = mock!(aws_sdk_cloudfront::Client::publish_function)
+        .match_requests(|r| {
+            r.if_match() == Some("ETAG-NEW") || r.if_match() == Some("ETAG-UPDATED")
+        })
+        .then_output(|| PublishFunctionOutput::builder().build());
+    let c = test_mocks::cloudfront(&[&missing, &create, &publish]);
+    let arn = test_mocks::in_operation(ensure_site_routes(&c, "fansite-site"))
+        .await
+        .expect("made");
+    assert_eq!(arn, ROUTES_ARN);
+    assert_eq!((create.num_calls(), publish.num_calls()), (1, 1));
+
+    // Ours, with old code: updated, then published.
+    let ours = mock!(aws_sdk_cloudfront::Client::describe_function).then_output(|| {
+        DescribeFunctionOutput::builder()
+            .function_summary(function_summary(&site_routes_comment("fansite-site")))
+            .e_tag("ETAG-OLD")
+            .build()
+    });
+    let old_code = mock!(aws_sdk_cloudfront::Client::get_function).then_output(|| {
+        GetFunctionOutput::builder()
+            .function_code(aws_sdk_cloudfront::primitives::Blob::new(
+                "function handler(e) { return e.request; }",
+            ))
+            .e_tag("ETAG-OLD")
+            .build()
+    });
+    let update = mock!(aws_sdk_cloudfront::Client::update_function)
+        .match_requests(|r| r.if_match() == Some("ETAG-OLD"))
+        .then_output(|| {
+            UpdateFunctionOutput::builder()
+                .e_tag("ETAG-UPDATED")
+                .build()
+        });
+    let c = test_mocks::cloudfront(&[&ours, &old_code, &update, &publish]);
+    test_mocks::in_operation(ensure_site_routes(&c, "fansite-site"))
+        .await
+        .expect("taken over");
+    assert_eq!((update.num_calls(), publish.num_calls()), (1, 2));
+
+    // Not ours: refused, nothing changed; and left alone by delete.
+    let theirs = mock!(aws_sdk_cloudfront::Client::describe_function).then_output(|| {
+        DescribeFunctionOutput::builder()
+            .function_summary(function_summary("the marketing team's redirects"))
+            .e_tag("ETAG-THEIRS")
+            .build()
+    });
+    let delete = mock!(aws_sdk_cloudfront::Client::delete_function).then_output(|| {
+        aws_sdk_cloudfront::operation::delete_function::DeleteFunctionOutput::builder().build()
+    });
+    let c = test_mocks::cloudfront(&[&theirs, &delete]);
+    let err = test_mocks::in_operation(ensure_site_routes(&c, "fansite-site"))
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("marketing"), "{err}");
+    test_mocks::in_operation(delete_site_routes(&c, "fansite-site"))
+        .await
+        .expect("left alone");
+    assert_eq!(delete.num_calls(), 0);
+}
+
+/// E3 for the function: its delete is retried while CloudFront still holds it
+/// for the distribution just deleted (FunctionInUse), each time with a fresh
+/// ETag; a function already gone is done.
+#[tokio::test(start_paused = true)]
+async fn site_routes_function_in_use_is_retried_until_let_go() {
+    use aws_sdk_cloudfront::operation::{
+        delete_function::DeleteFunctionOutput, describe_function::DescribeFunctionOutput,
+    };
+    let describe = mock!(aws_sdk_cloudfront::Client::describe_function).then_output(|| {
+        DescribeFunctionOutput::builder()
+            .function_summary(function_summary(&site_routes_comment("fansite-site")))
+            .e_tag("ETAG")
+            .build()
+    });
+    let delete = mock!(aws_sdk_cloudfront::Client::delete_function)
+        .sequence()
+        .http_status(
+            409,
+            Some(rest_xml_error(
+                "FunctionInUse",
+                "Cannot delete function, it's in use by a distribution.",
+            )),
+        )
+        .times(3)
+        .output(|| DeleteFunctionOutput::builder().build())
+        .build();
+    let c = test_mocks::cloudfront(&[&describe, &delete]);
+    test_mocks::in_operation(delete_site_routes(&c, "fansite-site"))
+        .await
+        .expect("deleted");
+    assert_eq!((describe.num_calls(), delete.num_calls()), (4, 4));
+
+    let gone = mock!(aws_sdk_cloudfront::Client::describe_function)
+        .sequence()
+        .http_status(404, Some(rest_xml_error("NoSuchFunctionExists", "no")))
+        .repeatedly()
+        .build();
+    let c = test_mocks::cloudfront(&[&gone]);
+    test_mocks::in_operation(delete_site_routes(&c, "fansite-site"))
+        .await
+        .expect("gone is done");
 }
 
 /// E3: the origin access control is retried while CloudFront still holds it
@@ -285,4 +546,39 @@ async fn a_new_web_acl_not_yet_readable_is_retried() {
         .expect_err("a real error");
     assert_eq!(err.code(), Some("InvalidWebACLId"));
     assert_eq!(create.num_calls(), 1);
+}
+
+/// The additional metrics: set with CreateMonitoringSubscription whether on
+/// or off, and read as off when the distribution has no subscription.
+#[tokio::test(start_paused = true)]
+async fn additional_metrics_are_set_and_read_back() {
+    use aws_sdk_cloudfront::operation::create_monitoring_subscription::CreateMonitoringSubscriptionOutput;
+    use aws_sdk_cloudfront::types::RealtimeMetricsSubscriptionStatus as Status;
+    let set = |want: Status| {
+        mock!(aws_sdk_cloudfront::Client::create_monitoring_subscription)
+            .match_requests(move |r| {
+                r.distribution_id() == Some(ID)
+                    && r.monitoring_subscription()
+                        .and_then(|m| m.realtime_metrics_subscription_config())
+                        .is_some_and(|c| c.realtime_metrics_subscription_status() == &want)
+            })
+            .then_output(|| CreateMonitoringSubscriptionOutput::builder().build())
+    };
+    let (on, off) = (set(Status::Enabled), set(Status::Disabled));
+    let none = mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription)
+        .sequence()
+        .http_status(
+            404,
+            Some(rest_xml_error(
+                "NoSuchMonitoringSubscription",
+                "A monitoring subscription does not exist for the specified distribution.",
+            )),
+        )
+        .repeatedly()
+        .build();
+    let c = test_mocks::cloudfront(&[&on, &off, &none]);
+    set_additional_metrics(&c, ID, true).await.expect("on");
+    set_additional_metrics(&c, ID, false).await.expect("off");
+    assert_eq!((on.num_calls(), off.num_calls()), (1, 1));
+    assert!(!additional_metrics(&c, ID).await.expect("read"));
 }

@@ -13,6 +13,20 @@ pub const RETENTION_DAYS: [i32; 22] = [
     3288, 3653,
 ];
 
+/// Why `days` is not a retention CloudWatch Logs takes, if it is not.
+pub fn retention_refused(days: i64) -> Option<String> {
+    (!RETENTION_DAYS.contains(&i32::try_from(days).unwrap_or(-1))).then(|| {
+        format!(
+            "{days} is not a period CloudWatch Logs keeps; use one of {}.",
+            RETENTION_DAYS
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// Makes the group when it is not there (a group left by an earlier create is
 /// taken over), then sets its retention.
 pub async fn ensure_log_group(

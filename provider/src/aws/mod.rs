@@ -59,6 +59,8 @@ pub struct Aws {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// CloudWatch Logs in us-east-1, where a CloudFront web ACL's log group must be.
+    pub waf_logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
@@ -133,6 +135,14 @@ impl Aws {
                     b = b.endpoint_url(url);
                 }
                 aws_sdk_wafv2::Client::from_conf(b.build())
+            },
+            waf_logs: {
+                let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
+                    .region(Region::new(CLOUDFRONT_WAF_REGION));
+                if let Some(url) = config.endpoints.get("logs") {
+                    b = b.endpoint_url(url);
+                }
+                aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
             },
             route53: client!(aws_sdk_route53, "route53"),
             ecs: client!(aws_sdk_ecs, "ecs"),

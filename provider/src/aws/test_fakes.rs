@@ -489,6 +489,14 @@ pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aw
     });
     let tags = mock!(aws_sdk_cloudfront::Client::list_tags_for_resource)
         .then_output(|| ListTagsForResourceOutput::builder().build());
+    let routes = mock!(aws_sdk_cloudfront::Client::describe_function)
+        .sequence()
+        .http_status(
+            404,
+            Some(test_mocks::rest_xml_error("NoSuchFunctionExists", "no")),
+        )
+        .repeatedly()
+        .build();
     let head =
         mock!(aws_sdk_s3::Client::head_bucket).then_output(|| HeadBucketOutput::builder().build());
     let block = mock!(aws_sdk_s3::Client::get_public_access_block)
@@ -499,7 +507,18 @@ pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aw
         test_mocks::secrets(&[]),
         test_mocks::autoscaling(&[]),
     );
-    aws.cloudfront = test_mocks::cloudfront(&[&get, &tags]);
+    let metrics = mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription)
+        .sequence()
+        .http_status(
+            404,
+            Some(test_mocks::rest_xml_error(
+                "NoSuchMonitoringSubscription",
+                "none",
+            )),
+        )
+        .repeatedly()
+        .build();
+    aws.cloudfront = test_mocks::cloudfront(&[&get, &tags, &routes, &metrics]);
     aws.s3 = test_mocks::s3(&[&head, &block]);
     aws
 }

@@ -126,6 +126,7 @@ pub fn aws(
         elb: unanswered!(aws_sdk_elasticloadbalancingv2),
         iam: unanswered!(aws_sdk_iam),
         logs: unanswered!(aws_sdk_cloudwatchlogs),
+        waf_logs: unanswered!(aws_sdk_cloudwatchlogs),
         cloudwatch: unanswered!(aws_sdk_cloudwatch),
         sns: unanswered!(aws_sdk_sns),
         lambda: unanswered!(aws_sdk_lambda),

@@ -323,6 +323,116 @@ pub async fn delete_web_acl(c: &Client, name: &str, id: &str) -> Result<()> {
     )
 }
 
+/// The log group a CloudFront web ACL logs to: WAF takes only CloudWatch Logs
+/// groups whose name starts with `aws-waf-logs-`, in us-east-1 for scope
+/// CLOUDFRONT (AWS WAF Developer Guide, "Sending web ACL traffic logs to an
+/// Amazon CloudWatch Logs log group").
+pub fn log_group_name(edge: &str) -> String {
+    format!("aws-waf-logs-{edge}")
+}
+
+/// The log group's ARN as WAF takes it (without DescribeLogGroups' `:*`), in
+/// the web ACL's partition, region and account.
+pub fn log_group_arn(acl_arn: &str, group: &str) -> String {
+    // arn:<partition>:wafv2:<region>:<account>:global/webacl/<name>/<id>
+    let parts: Vec<&str> = acl_arn.split(':').collect();
+    let partition = parts.get(1).copied().unwrap_or("aws");
+    let region = parts
+        .get(3)
+        .copied()
+        .unwrap_or(super::CLOUDFRONT_WAF_REGION);
+    let account = parts.get(4).copied().unwrap_or_default();
+    format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")
+}
+
+/// The request headers WAF's logs never show: a fan's session token and cookies.
+pub const REDACTED_HEADERS: [&str; 2] = ["authorization", "cookie"];
+
+/// Sends the web ACL's logs to `destination` (a log group ARN), with
+/// [`REDACTED_HEADERS`] redacted. WAF sets the log group's resource policy for
+/// log delivery itself. A web ACL or log group just made may not be usable yet
+/// (`WAFUnavailableEntityException`): retried.
+pub async fn put_logging(c: &Client, acl_arn: &str, destination: &str) -> Result<()> {
+    use aws_sdk_wafv2::types::{FieldToMatch, LoggingConfiguration, SingleHeader};
+    let part = format!("logging of web ACL {acl_arn}");
+    let redacted = REDACTED_HEADERS
+        .iter()
+        .map(|h| {
+            Ok(FieldToMatch::builder()
+                .single_header(
+                    SingleHeader::builder()
+                        .name(*h)
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                )
+                .build())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = LoggingConfiguration::builder()
+        .resource_arn(acl_arn)
+        .log_destination_configs(destination)
+        .set_redacted_fields(Some(redacted))
+        .build()
+        .map_err(|e| build_error(&part, e))?;
+    retry_eventual(&[UNAVAILABLE], || async {
+        c.put_logging_configuration()
+            .logging_configuration(config.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("setting", &part, e))
+    })
+    .await
+}
+
+/// Where the web ACL logs to, and the headers it redacts; `None` when it does not log.
+pub async fn logging(c: &Client, acl_arn: &str) -> Result<Option<(Vec<String>, Vec<String>)>> {
+    let part = format!("logging of web ACL {acl_arn}");
+    match c
+        .get_logging_configuration()
+        .resource_arn(acl_arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.logging_configuration().map(|l| {
+            (
+                l.log_destination_configs().to_vec(),
+                l.redacted_fields()
+                    .iter()
+                    .filter_map(|f| f.single_header().map(|h| h.name().to_ascii_lowercase()))
+                    .collect(),
+            )
+        })),
+        Err(e) => {
+            let e = not_found_if("reading", &part, e, |e| {
+                e.is_waf_nonexistent_item_exception()
+            });
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Stops the web ACL's logging. Not logging is done.
+pub async fn delete_logging(c: &Client, acl_arn: &str) -> Result<()> {
+    let part = format!("logging of web ACL {acl_arn}");
+    gone_is_done(
+        c.delete_logging_configuration()
+            .resource_arn(acl_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if("deleting", &part, e, |e| {
+                    e.is_waf_nonexistent_item_exception()
+                })
+            }),
+    )
+}
+
 #[cfg(test)]
 #[path = "wafv2_tests.rs"]
 mod tests;

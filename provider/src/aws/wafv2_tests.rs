@@ -128,3 +128,59 @@ async fn create_retries_an_entity_not_yet_available() {
     assert_eq!(err.code(), Some("WAFInvalidParameterException"));
     assert_eq!(create.num_calls(), 1);
 }
+
+/// The web ACL logs to its `aws-waf-logs-` group by the ARN WAF takes (no
+/// `:*`, in the web ACL's account), with a fan's `authorization` and `cookie`
+/// headers redacted; a log group or web ACL not yet usable is retried.
+#[tokio::test(start_paused = true)]
+async fn logging_goes_to_the_edge_s_group_with_secrets_redacted() {
+    use aws_sdk_wafv2::operation::put_logging_configuration::PutLoggingConfigurationOutput;
+    const ACL: &str = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/fansite-site-waf/1";
+    let group = log_group_name("fansite-site");
+    assert_eq!(group, "aws-waf-logs-fansite-site");
+    let arn = log_group_arn(ACL, &group);
+    assert_eq!(
+        arn,
+        "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-fansite-site"
+    );
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = sent.clone();
+    let put = mock!(aws_sdk_wafv2::Client::put_logging_configuration)
+        .sequence()
+        .http_status(
+            400,
+            Some(json_error(
+                "WAFUnavailableEntityException",
+                "AWS WAF couldn't retrieve the resource that you requested. Retry your request.",
+            )),
+        )
+        .times(2)
+        .output(move || PutLoggingConfigurationOutput::builder().build())
+        .build();
+    let record = mock!(aws_sdk_wafv2::Client::put_logging_configuration)
+        .match_requests(move |r| {
+            let l = r.logging_configuration().expect("configuration");
+            log.lock().expect("lock").push((
+                l.resource_arn().to_string(),
+                l.log_destination_configs().to_vec(),
+                l.redacted_fields()
+                    .iter()
+                    .filter_map(|f| f.single_header().map(|h| h.name().to_string()))
+                    .collect::<Vec<_>>(),
+            ));
+            false
+        })
+        .then_output(|| PutLoggingConfigurationOutput::builder().build());
+    let c = test_mocks::waf(&[&record, &put]);
+    test_mocks::in_operation(put_logging(&c, ACL, &arn))
+        .await
+        .expect("logging");
+    assert_eq!(put.num_calls(), 3);
+    let sent = sent.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    for (acl, to, redacted) in sent {
+        assert_eq!(acl, ACL);
+        assert_eq!(to, vec![arn.clone()]);
+        assert_eq!(redacted, vec!["authorization", "cookie"]);
+    }
+}

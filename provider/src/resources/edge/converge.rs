@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::aws::route53::RecordChange;
-use crate::aws::{cloudfront, route53, s3, wafv2, Aws};
+use crate::aws::{cloudfront, logs, route53, s3, wafv2, Aws};
 use crate::error::Result;
 
 use super::state::EdgeState;
@@ -51,12 +51,15 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         None => wafv2::create_web_acl(&aws.waf, &want.acl_spec(), &waf_tags(want)).await?,
     };
     cur.web_acl_id = Some(acl_id);
-    cur.web_acl_arn = Some(acl_arn);
+    cur.web_acl_arn = Some(acl_arn.clone());
+    set_waf_logs(aws, &acl_arn, want).await?;
     let oac = match cloudfront::find_oac(&aws.cloudfront, &want.oac_name()).await? {
         Some(id) => id,
         None => cloudfront::create_oac(&aws.cloudfront, &want.oac_name()).await?,
     };
     cur.oac_id = Some(oac);
+    cur.site_routes_function_arn =
+        Some(cloudfront::ensure_site_routes(&aws.cloudfront, &want.name).await?);
     let d = cloudfront::create_distribution(
         &aws.cloudfront,
         &cur.dist_spec(&aws.region),
@@ -67,6 +70,9 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
     cur.distribution_id = Some(d.id.clone());
     cur.distribution_arn = Some(d.arn.clone());
     cur.domain_name = Some(d.domain_name.clone());
+    if want.additional_metrics {
+        cloudfront::set_additional_metrics(&aws.cloudfront, &d.id, true).await?;
+    }
     s3::allow_distribution(&aws.s3, &want.name, &d.arn).await?;
     if let Some(zone) = &want.hosted_zone_id {
         route53::alias_records(
@@ -79,6 +85,25 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         .await?;
     }
     cloudfront::wait_deployed(&aws.cloudfront, &d.id, crate::ctx::remaining()).await
+}
+
+/// The web ACL's logging as `want` has it: the log group (us-east-1) with its
+/// retention and WAF's logging to it, or neither.
+async fn set_waf_logs(aws: &Aws, acl_arn: &str, want: &EdgeState) -> Result<()> {
+    let group = want.waf_log_group();
+    if want.waf_logs {
+        logs::ensure_log_group(
+            &aws.waf_logs,
+            &group,
+            want.waf_log_retention_days,
+            &want.tags_all,
+        )
+        .await?;
+        wafv2::put_logging(&aws.waf, acl_arn, &wafv2::log_group_arn(acl_arn, &group)).await
+    } else {
+        wafv2::delete_logging(&aws.waf, acl_arn).await?;
+        logs::delete_log_group(&aws.waf_logs, &group).await
+    }
 }
 
 /// Changes what differs. The distribution keeps serving throughout: its
@@ -106,9 +131,21 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         cur.managed_rule_groups = want.managed_rule_groups.clone();
         cur.geo_block = want.geo_block.clone();
     }
+    if (cur.waf_logs, cur.waf_log_retention_days) != (want.waf_logs, want.waf_log_retention_days) {
+        if let Some(acl_arn) = cur.web_acl_arn.clone() {
+            set_waf_logs(aws, &acl_arn, want).await?;
+        }
+        cur.waf_logs = want.waf_logs;
+        cur.waf_log_retention_days = want.waf_log_retention_days;
+    }
+    if cur.site_routes_function_arn.is_none() {
+        cur.site_routes_function_arn =
+            Some(cloudfront::ensure_site_routes(&aws.cloudfront, &want.name).await?);
+    }
     let next = EdgeState {
         oac_id: cur.oac_id.clone(),
         web_acl_arn: cur.web_acl_arn.clone(),
+        site_routes_function_arn: cur.site_routes_function_arn.clone(),
         ..want.clone()
     };
     if cur.dist_spec(&aws.region) != next.dist_spec(&aws.region) {
@@ -129,6 +166,10 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         cur.api_origin_protocol = want.api_origin_protocol.clone();
         cur.certificate_arn = want.certificate_arn.clone();
         cur.price_class = want.price_class.clone();
+    }
+    if cur.additional_metrics != want.additional_metrics {
+        cloudfront::set_additional_metrics(&aws.cloudfront, &id, want.additional_metrics).await?;
+        cur.additional_metrics = want.additional_metrics;
     }
     let (old_zone, new_zone) = (cur.hosted_zone_id.clone(), want.hosted_zone_id.clone());
     let (old_names, new_names) = (
@@ -178,7 +219,8 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
 }
 
 /// Removes every part: records, the distribution (disabled first), its access
-/// control, the web ACL, then the bucket. Parts already gone are done.
+/// control, site-routes function and web ACL, then the bucket. Parts already
+/// gone are done.
 pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
     // Refuse before anything is removed when the site's files would be lost.
     if cur.bucket_made() && !cur.force_destroy && s3::has_objects(&aws.s3, &cur.name).await? {
@@ -199,9 +241,10 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
         .await?;
     }
     if let Some(id) = &cur.distribution_id {
+        cloudfront::delete_additional_metrics(&aws.cloudfront, id).await?;
         cloudfront::delete_distribution(&aws.cloudfront, id, crate::ctx::remaining()).await?;
     }
-    // Both are held for a while after the distribution is gone, and each
+    // All three are held for a while after the distribution is gone, and each
     // delete retries until CloudFront lets go: they wait side by side.
     let oac = async {
         match &cur.oac_id {
@@ -210,12 +253,19 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
         }
     };
     let acl = async {
-        match &cur.web_acl_id {
-            Some(acl) => wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await,
-            None => Ok(()),
+        if let Some(arn) = &cur.web_acl_arn {
+            wafv2::delete_logging(&aws.waf, arn).await?;
         }
+        if let Some(acl) = &cur.web_acl_id {
+            wafv2::delete_web_acl(&aws.waf, &cur.acl_spec().name, acl).await?;
+        }
+        // By name: a create that failed after making it leaves it otherwise.
+        logs::delete_log_group(&aws.waf_logs, &cur.waf_log_group()).await
     };
-    tokio::try_join!(oac, acl)?;
+    // Deleted by name even when state has no ARN: a create that failed
+    // after making it leaves it behind otherwise.
+    let routes = cloudfront::delete_site_routes(&aws.cloudfront, &cur.name);
+    tokio::try_join!(oac, acl, routes)?;
     if cur.bucket_made() {
         s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy, &owner(aws, cur)).await?;
     }

@@ -1,6 +1,6 @@
 //! Reading a fansite_edge back from AWS.
 
-use crate::aws::{cloudfront, s3, wafv2, Aws};
+use crate::aws::{cloudfront, logs, s3, wafv2, Aws};
 use crate::error::Result;
 
 use super::state::EdgeState;
@@ -59,6 +59,25 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             hints.geo_block.clone(),
         ),
     };
+    // The web ACL's logging: on when WAF logs to this edge's group.
+    let group = crate::aws::wafv2::log_group_name(&name);
+    let (waf_logs, waf_log_retention_days) = match &acl {
+        Some(acl) => {
+            let logging = wafv2::logging(&aws.waf, &acl.arn).await?;
+            let to_group = logging.is_some_and(|(to, _)| {
+                to.iter()
+                    .any(|d| d == &crate::aws::wafv2::log_group_arn(&acl.arn, &group))
+            });
+            let retention = logs::retention(&aws.waf_logs, &group).await?;
+            (
+                to_group && retention.is_some(),
+                retention
+                    .filter(|_| to_group)
+                    .unwrap_or(hints.waf_log_retention_days),
+            )
+        }
+        None => (hints.waf_logs, hints.waf_log_retention_days),
+    };
     let oac_name = format!("{name}-oac");
     // emulator: the local endpoint does not return an origin's
     // OriginAccessControlId, so the origin access control is found by its
@@ -67,6 +86,8 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         Some(id) => Some(id.clone()),
         None => cloudfront::find_oac(&aws.cloudfront, &oac_name).await?,
     };
+    let site_routes_function_arn = cloudfront::find_site_routes(&aws.cloudfront, &name).await?;
+    let additional_metrics = cloudfront::additional_metrics(&aws.cloudfront, &d.id).await?;
     let tags_all = cloudfront::tags(&aws.cloudfront, &d.arn).await?;
     let own = own_tags(&tags_all, &aws.default_tags);
     Ok(Some(EdgeState {
@@ -96,6 +117,9 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         geo_block,
         content_hash: hints.content_hash.clone(),
         force_destroy: hints.force_destroy,
+        waf_logs,
+        waf_log_retention_days,
+        additional_metrics,
         tags: null_if_unset(&hints.tags, own),
         tags_all,
         bucket_name,
@@ -109,6 +133,7 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             .map(|a| a.arn.clone())
             .or_else(|| Some(d.web_acl_arn.clone()).filter(|a| !a.is_empty())),
         invalidation_id: hints.invalidation_id.clone(),
+        site_routes_function_arn,
         name,
     }))
 }

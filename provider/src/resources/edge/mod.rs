@@ -32,6 +32,9 @@ pub const DEFAULT_MANAGED_RULE_GROUPS: &[&str] = &[
     "AWSManagedRulesAmazonIpReputationList",
 ];
 
+/// A month of WAF logs: long enough to look back at a ticket day's attacks.
+pub const DEFAULT_WAF_LOG_RETENTION_DAYS: i32 = 30;
+
 /// A new distribution deploys to every edge location in 5–15 minutes (AWS documentation).
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// An update deploys again, and an invalidation of /* takes a few minutes more.
@@ -51,6 +54,9 @@ impl Composite for EdgeResource {
         delete: DEFAULT_DELETE_TIMEOUT,
     };
     const PARTS: &'static [Part] = &[
+        // Missing (deleted outside Terraform, or an edge made before the
+        // function existed): the next apply makes it and associates it.
+        Part::alone("site_routes_function_arn"),
         Part {
             id: "distribution_id",
             outputs: &["distribution_arn", "domain_name", "url", "invalidation_id"],
@@ -90,6 +96,7 @@ impl Composite for EdgeResource {
             web_acl_id: None,
             web_acl_arn: None,
             invalidation_id: None,
+            site_routes_function_arn: None,
             ..want.clone()
         }
     }
@@ -281,6 +288,17 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 format!("CloudFront would reach {origin:?} over HTTPS (api_origin_protocol \"https-only\", the default) and check its certificate against that name, which no ACM certificate of the load balancer covers: every API request would fail with 502. Set api_origin_protocol = \"http-only\", or point api_origin at the API's own domain, which the load balancer's certificate covers."),
             );
         }
+    }
+    if let Some(why) = config
+        .get("waf_log_retention_days")
+        .as_i64()
+        .and_then(crate::aws::logs::retention_refused)
+    {
+        diags.attr_error(
+            AttrPath::attr("waf_log_retention_days"),
+            "Invalid waf_log_retention_days",
+            why,
+        );
     }
     if let Some(tags) = config.get("tags").as_map() {
         for key in tags.keys() {

@@ -4,7 +4,7 @@ use crate::aws::cloudfront::DistSpec;
 use crate::aws::wafv2::AclSpec;
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT};
+use super::{DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT, DEFAULT_WAF_LOG_RETENTION_DAYS};
 
 pub use crate::resources::Tags;
 
@@ -25,6 +25,9 @@ pub struct EdgeState {
     pub geo_block: Option<Vec<String>>,
     pub content_hash: Option<String>,
     pub force_destroy: bool,
+    pub waf_logs: bool,
+    pub waf_log_retention_days: i32,
+    pub additional_metrics: bool,
     pub tags: Option<Tags>,
     pub tags_all: Tags,
     /// The bucket's name once it is made: the edge's `name`.
@@ -37,6 +40,8 @@ pub struct EdgeState {
     pub web_acl_id: Option<String>,
     pub web_acl_arn: Option<String>,
     pub invalidation_id: Option<String>,
+    /// The CloudFront Function that serves the app's routes `/index.html`.
+    pub site_routes_function_arn: Option<String>,
 }
 
 impl Default for EdgeState {
@@ -58,6 +63,9 @@ impl Default for EdgeState {
             geo_block: None,
             content_hash: None,
             force_destroy: false,
+            waf_logs: true,
+            waf_log_retention_days: DEFAULT_WAF_LOG_RETENTION_DAYS,
+            additional_metrics: true,
             tags: None,
             tags_all: Tags::new(),
             bucket_name: None,
@@ -68,6 +76,7 @@ impl Default for EdgeState {
             web_acl_id: None,
             web_acl_arn: None,
             invalidation_id: None,
+            site_routes_function_arn: None,
         }
     }
 }
@@ -112,8 +121,14 @@ impl EdgeState {
             certificate_arn: self.certificate_arn.clone(),
             price_class: self.price_class.clone(),
             web_acl_arn: self.web_acl_arn.clone().unwrap_or_default(),
+            site_routes_function_arn: self.site_routes_function_arn.clone(),
             enabled: true,
         }
+    }
+
+    /// The web ACL's log group (in us-east-1).
+    pub fn waf_log_group(&self) -> String {
+        crate::aws::wafv2::log_group_name(&self.name)
     }
 
     pub fn oac_name(&self) -> String {

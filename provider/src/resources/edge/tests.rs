@@ -57,6 +57,11 @@ fn bad_inputs_are_reported_on_their_attribute() {
             "Invalid managed_rule_groups",
         ),
         (
+            vec![("waf_log_retention_days", 10i64.into())],
+            "waf_log_retention_days",
+            "Invalid waf_log_retention_days",
+        ),
+        (
             vec![("geo_block", Dyn::from_strings(["kor"]))],
             "geo_block[0]",
             "Invalid geo_block",

@@ -691,21 +691,12 @@ fn validate_network(config: &Dyn, diags: &mut Diags) {
             }
         }
     }
-    if let Some(d) = config.get("log_retention_days").as_i64() {
-        if !logs::RETENTION_DAYS.contains(&i32::try_from(d).unwrap_or(-1)) {
-            diags.attr_error(
-                a("log_retention_days"),
-                "Invalid log_retention_days",
-                format!(
-                    "{d} is not a period CloudWatch Logs keeps; use one of {}.",
-                    logs::RETENTION_DAYS
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+    if let Some(why) = config
+        .get("log_retention_days")
+        .as_i64()
+        .and_then(logs::retention_refused)
+    {
+        diags.attr_error(a("log_retention_days"), "Invalid log_retention_days", why);
     }
 }
 
