@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
-    cloudfront, endpoint, logs, route53, run_name, s3, waf, Config, Terraform, Workspace,
+    cloudfront, endpoint, log_groups, route53, run_name, s3, waf, Config, Terraform, Workspace,
 };
 
 /// A fansite_edge with the tests' defaults.
@@ -95,16 +95,9 @@ pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<S
         );
     }
     let group = format!("aws-waf-logs-{name}");
-    let groups = logs("us-east-1")
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .expect("log groups");
     parts.extend(
-        groups
-            .log_groups()
+        log_groups("us-east-1", &group)
+            .await
             .iter()
             .filter(|g| g.log_group_name() == Some(group.as_str()))
             .map(|_| format!("log group {group}")),
@@ -331,15 +324,8 @@ async fn edge_apply_then_plan_is_empty(tf: &Terraform) {
         .filter_map(|f| f.single_header().map(|h| h.name()))
         .collect();
     assert_eq!(redacted, vec!["authorization", "cookie"]);
-    let groups = logs("us-east-1")
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .expect("log groups");
+    let groups = log_groups("us-east-1", &group).await;
     let made = groups
-        .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(group.as_str()))
         .expect("the log group, in us-east-1");

@@ -774,6 +774,22 @@ pub async fn logs(region: &str) -> aws_sdk_cloudwatchlogs::Client {
     aws_sdk_cloudwatchlogs::Client::new(&sdk_config(region, endpoint()).await)
 }
 
+/// The log groups in `region` whose names start with `prefix`, as the endpoint has them.
+pub async fn log_groups(
+    region: &str,
+    prefix: &str,
+) -> Vec<aws_sdk_cloudwatchlogs::types::LogGroup> {
+    logs(region)
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(prefix)
+        .send()
+        .await
+        .expect("log groups")
+        .log_groups()
+        .to_vec()
+}
+
 pub async fn cloudwatch(region: &str) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::new(&sdk_config(region, endpoint()).await)
 }

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
-    autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, logs, repo_root,
-    secrets, sns, start_moto, state_differences, Config, Terraform, Workspace,
+    autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, log_groups,
+    repo_root, secrets, sns, start_moto, state_differences, Config, Terraform, Workspace,
 };
 
 const ADDR: &str = "fansite_service.test";
@@ -218,16 +218,9 @@ pub(crate) async fn live_parts(
         }
     }
     for prefix in [format!("/ecs/{name}"), format!("/aws/lambda/{name}-slack")] {
-        let groups = logs(region)
-            .await
-            .describe_log_groups()
-            .log_group_name_prefix(prefix)
-            .send()
-            .await
-            .expect("log groups");
         parts.extend(
-            groups
-                .log_groups()
+            log_groups(region, &prefix)
+                .await
                 .iter()
                 .map(|g| format!("log group {}", g.log_group_name().unwrap_or_default())),
         );
@@ -622,14 +615,8 @@ async fn service_apply_then_plan_is_empty(tf: &Terraform) {
         subs.subscriptions()[0].endpoint(),
         Some(s(&state["notifier_function_arn"]).as_str())
     );
-    let retention = logs(r)
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/ecs/{}", svc.name))
-        .send()
-        .await
-        .expect("logs");
-    assert_eq!(retention.log_groups()[0].retention_in_days(), Some(30));
+    let groups = log_groups(r, &format!("/ecs/{}", svc.name)).await;
+    assert_eq!(groups[0].retention_in_days(), Some(30));
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
 per_terraform!(service_apply_then_plan_is_empty);

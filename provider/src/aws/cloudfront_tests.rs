@@ -348,11 +348,11 @@ async fn the_site_routes_function_is_made_published_or_taken_over_only_when_ours
         get_function::GetFunctionOutput, publish_function::PublishFunctionOutput,
         update_function::UpdateFunctionOutput,
     };
-    let missing = mock!(aws_sdk_cloudfront::Client::describe_function)
-        .sequence()
-        .http_status(404, Some(rest_xml_error("NoSuchFunctionExists", "no")))
-        .repeatedly()
-        .build();
+    let missing = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::describe_function),
+        404,
+        rest_xml_error("NoSuchFunctionExists", "no"),
+    );
     let create = mock!(aws_sdk_cloudfront::Client::create_function)
         .match_requests(|r| {
             r.function_code()
@@ -461,11 +461,11 @@ async fn site_routes_function_in_use_is_retried_until_let_go() {
         .expect("deleted");
     assert_eq!((describe.num_calls(), delete.num_calls()), (4, 4));
 
-    let gone = mock!(aws_sdk_cloudfront::Client::describe_function)
-        .sequence()
-        .http_status(404, Some(rest_xml_error("NoSuchFunctionExists", "no")))
-        .repeatedly()
-        .build();
+    let gone = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::describe_function),
+        404,
+        rest_xml_error("NoSuchFunctionExists", "no"),
+    );
     let c = test_mocks::cloudfront(&[&gone]);
     test_mocks::in_operation(delete_site_routes(&c, "fansite-site"))
         .await
@@ -529,17 +529,14 @@ async fn a_new_web_acl_not_yet_readable_is_retried() {
     assert_eq!(d.id, ID);
     assert_eq!(create.num_calls(), 3);
 
-    let create = mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags)
-        .sequence()
-        .http_status(
-            400,
-            Some(rest_xml_error(
-                "InvalidWebACLId",
-                "Web ACL is not accessible by the requester.",
-            )),
-        )
-        .repeatedly()
-        .build();
+    let create = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags),
+        400,
+        rest_xml_error(
+            "InvalidWebACLId",
+            "Web ACL is not accessible by the requester.",
+        ),
+    );
     let c = test_mocks::cloudfront(&[&create]);
     let err = test_mocks::in_operation(create_distribution(&c, &spec(), "ref", &Tags::new()))
         .await
@@ -565,17 +562,14 @@ async fn additional_metrics_are_set_and_read_back() {
             .then_output(|| CreateMonitoringSubscriptionOutput::builder().build())
     };
     let (on, off) = (set(Status::Enabled), set(Status::Disabled));
-    let none = mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription)
-        .sequence()
-        .http_status(
-            404,
-            Some(rest_xml_error(
-                "NoSuchMonitoringSubscription",
-                "A monitoring subscription does not exist for the specified distribution.",
-            )),
-        )
-        .repeatedly()
-        .build();
+    let none = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription),
+        404,
+        rest_xml_error(
+            "NoSuchMonitoringSubscription",
+            "A monitoring subscription does not exist for the specified distribution.",
+        ),
+    );
     let c = test_mocks::cloudfront(&[&on, &off, &none]);
     set_additional_metrics(&c, ID, true).await.expect("on");
     set_additional_metrics(&c, ID, false).await.expect("off");

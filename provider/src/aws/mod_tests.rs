@@ -126,22 +126,7 @@ macro_rules! mocked {
         let mut answers = aws_smithy_mocks::MockResponseInterceptor::new()
             .rule_mode(aws_smithy_mocks::RuleMode::Sequential);
         $(answers = answers.with_rule(&$rule);)+
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version($sdk::config::BehaviorVersion::latest())
-                .region($sdk::config::Region::new("ap-northeast-2"))
-                .credentials_provider($sdk::config::Credentials::new(
-                    "AKIDEXAMPLE",
-                    "secret",
-                    None,
-                    None,
-                    "mocked",
-                ))
-                .retry_config($sdk::config::retry::RetryConfig::disabled())
-                .http_client(aws_smithy_mocks::create_mock_http_client())
-                .interceptor(answers)
-                .build(),
-        )
+        crate::aws::test_mocks::answered_client!($sdk, answers)
     }};
 }
 

@@ -231,14 +231,11 @@ pub fn upgraded_cluster() -> Aws {
         .then_output(|| {
             aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
         });
-    let secret = mock!(aws_sdk_secretsmanager::Client::describe_secret)
-        .sequence()
-        .http_status(
-            400,
-            Some(json_error("ResourceNotFoundException", "not found")),
-        )
-        .repeatedly()
-        .build();
+    let secret = test_mocks::always(
+        mock!(aws_sdk_secretsmanager::Client::describe_secret),
+        400,
+        json_error("ResourceNotFoundException", "not found"),
+    );
     test_mocks::aws(
         test_mocks::ec2(&[&sgs]),
         test_mocks::rds(&[&cluster, &instance, &groups]),
@@ -489,14 +486,11 @@ pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aw
     });
     let tags = mock!(aws_sdk_cloudfront::Client::list_tags_for_resource)
         .then_output(|| ListTagsForResourceOutput::builder().build());
-    let routes = mock!(aws_sdk_cloudfront::Client::describe_function)
-        .sequence()
-        .http_status(
-            404,
-            Some(test_mocks::rest_xml_error("NoSuchFunctionExists", "no")),
-        )
-        .repeatedly()
-        .build();
+    let routes = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::describe_function),
+        404,
+        test_mocks::rest_xml_error("NoSuchFunctionExists", "no"),
+    );
     let head =
         mock!(aws_sdk_s3::Client::head_bucket).then_output(|| HeadBucketOutput::builder().build());
     let block = mock!(aws_sdk_s3::Client::get_public_access_block)
@@ -507,17 +501,11 @@ pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aw
         test_mocks::secrets(&[]),
         test_mocks::autoscaling(&[]),
     );
-    let metrics = mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription)
-        .sequence()
-        .http_status(
-            404,
-            Some(test_mocks::rest_xml_error(
-                "NoSuchMonitoringSubscription",
-                "none",
-            )),
-        )
-        .repeatedly()
-        .build();
+    let metrics = test_mocks::always(
+        mock!(aws_sdk_cloudfront::Client::get_monitoring_subscription),
+        404,
+        test_mocks::rest_xml_error("NoSuchMonitoringSubscription", "none"),
+    );
     aws.cloudfront = test_mocks::cloudfront(&[&get, &tags, &routes, &metrics]);
     aws.s3 = test_mocks::s3(&[&head, &block]);
     aws

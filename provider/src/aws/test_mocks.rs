@@ -7,6 +7,31 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
+/// A `$sdk` client whose calls `$answers` (a `MockResponseInterceptor`)
+/// answers, with test credentials and no retries: the one way every test
+/// double of the SDK is built (`mocked_client!` here, `mocked!` in `mod_tests.rs`).
+macro_rules! answered_client {
+    ($sdk:ident, $answers:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new("ap-northeast-2"))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDEXAMPLE",
+                    "secret",
+                    None,
+                    None,
+                    "mocked",
+                ))
+                .retry_config($sdk::config::retry::RetryConfig::disabled())
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor($answers)
+                .build(),
+        )
+    };
+}
+pub(crate) use answered_client;
+
 macro_rules! mocked_client {
     ($name:ident, $sdk:ident) => {
         /// A client answered by `rules`: the first rule that matches a call and
@@ -16,22 +41,7 @@ macro_rules! mocked_client {
             for rule in rules {
                 answers = answers.with_rule(rule);
             }
-            $sdk::Client::from_conf(
-                $sdk::Config::builder()
-                    .behavior_version($sdk::config::BehaviorVersion::latest())
-                    .region($sdk::config::Region::new("ap-northeast-2"))
-                    .credentials_provider($sdk::config::Credentials::new(
-                        "AKIDEXAMPLE",
-                        "secret",
-                        None,
-                        None,
-                        "mocked",
-                    ))
-                    .retry_config($sdk::config::retry::RetryConfig::disabled())
-                    .http_client(aws_smithy_mocks::create_mock_http_client())
-                    .interceptor(answers)
-                    .build(),
-            )
+            answered_client!($sdk, answers)
         }
     };
 }
@@ -89,6 +99,24 @@ pub fn refused<O, E>(body: String) -> MockResponse<O, E> {
         StatusCode::try_from(400).expect("a valid status"),
         SdkBody::from(body),
     ))
+}
+
+/// A rule that answers every call of its operation (`mock!(Client::op)`)
+/// with HTTP `status` and `body`: a part that is not there, say.
+pub fn always<I, O, E>(
+    rule: aws_smithy_mocks::RuleBuilder<I, O, E>,
+    status: u16,
+    body: String,
+) -> Rule
+where
+    I: std::fmt::Debug + Send + Sync + 'static,
+    O: std::fmt::Debug + Send + Sync + 'static,
+    E: std::fmt::Debug + Send + Sync + std::error::Error + 'static,
+{
+    rule.sequence()
+        .http_status(status, Some(body))
+        .repeatedly()
+        .build()
 }
 
 macro_rules! unanswered {

@@ -116,11 +116,11 @@ async fn create_retries_an_entity_not_yet_available() {
     assert_eq!(id, "acl-1");
     assert_eq!(create.num_calls(), 3);
 
-    let create = mock!(aws_sdk_wafv2::Client::create_web_acl)
-        .sequence()
-        .http_status(400, Some(json_error("WAFInvalidParameterException", "bad")))
-        .repeatedly()
-        .build();
+    let create = test_mocks::always(
+        mock!(aws_sdk_wafv2::Client::create_web_acl),
+        400,
+        json_error("WAFInvalidParameterException", "bad"),
+    );
     let c = test_mocks::waf(&[&create]);
     let err = test_mocks::in_operation(create_web_acl(&c, &spec(), &[]))
         .await
