@@ -476,25 +476,10 @@ async fn service_apply_then_plan_is_empty(tf: &Terraform) {
     // balancer reaches the container port only; the tasks reach the database.
     let alb_sg = s(&state["alb_security_group_id"]);
     let task_sg = s(&state["security_group_id"]);
-    let g = ec2(r)
-        .await
-        .describe_security_groups()
-        .group_ids(&alb_sg)
-        .send()
-        .await
-        .expect("alb sg");
-    let mut world: Vec<i32> = g.security_groups()[0]
-        .ip_permissions()
-        .iter()
-        .filter(|p| {
-            p.ip_ranges()
-                .iter()
-                .any(|x| x.cidr_ip() == Some("0.0.0.0/0"))
-        })
-        .filter_map(|p| p.from_port())
-        .collect();
-    world.sort();
-    assert_eq!(world, vec![80, 443]);
+    assert_eq!(
+        load_balancer_ingress(r, &alb_sg).await,
+        vec!["443 from anywhere", "80 from anywhere"]
+    );
     assert_eq!(ports_from(r, &task_sg, &alb_sg).await, vec![3000]);
     let tg = ec2(r)
         .await
@@ -621,6 +606,48 @@ async fn service_apply_then_plan_is_empty(tf: &Terraform) {
 }
 per_terraform!(service_apply_then_plan_is_empty);
 
+/// The inbound rules of the load balancer's group `sg`, as the endpoint has
+/// them: "<port> from anywhere" or "<port> from <prefix list name>".
+pub(crate) async fn load_balancer_ingress(region: &str, sg: &str) -> Vec<String> {
+    let c = ec2(region).await;
+    let lists = c
+        .describe_managed_prefix_lists()
+        .send()
+        .await
+        .expect("prefix lists");
+    let name_of = |id: &str| {
+        lists
+            .prefix_lists()
+            .iter()
+            .find(|l| l.prefix_list_id() == Some(id))
+            .and_then(|l| l.prefix_list_name())
+            .unwrap_or(id)
+            .to_string()
+    };
+    let out = c
+        .describe_security_groups()
+        .group_ids(sg)
+        .send()
+        .await
+        .expect("the load balancer's group");
+    let mut rules = Vec::new();
+    for p in out.security_groups()[0].ip_permissions() {
+        let port = p.from_port().unwrap_or_default();
+        if !p.ip_ranges().is_empty() || !p.ipv6_ranges().is_empty() {
+            rules.push(format!("{port} from anywhere"));
+        }
+        for l in p.prefix_list_ids() {
+            rules.push(format!(
+                "{port} from {}",
+                name_of(l.prefix_list_id().unwrap_or_default())
+            ));
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
 /// An ACM certificate on the endpoint (the load balancer refuses unknown ones),
 /// requested with boto3 from the tools' Python: the tests link no ACM client.
 fn certificate(region: &str, domain: &str) -> String {
@@ -736,6 +763,10 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
             Box::new(move |c: Config| c.with(&format!("certificate_arn = \"{cert}\""))),
         ),
         (
+            "ingress from CloudFront only",
+            Box::new(|c: Config| c.with("ingress = \"cloudfront\"")),
+        ),
+        (
             "allow_to removed",
             Box::new(|c: Config| c.without("allow_to")),
         ),
@@ -789,6 +820,12 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
         "allow_to removed: the database's rule is gone"
     );
     assert!(s(&state["url"]).starts_with("https://"));
+    // ingress = "cloudfront": the load balancer's group lets in only
+    // CloudFront's origin-facing addresses, on 443 (it has a certificate).
+    assert_eq!(
+        load_balancer_ingress(r, &s(&state["alb_security_group_id"])).await,
+        vec!["443 from com.amazonaws.global.cloudfront.origin-facing".to_string()]
+    );
     let lb = s(&state["alb_arn"]);
     let listeners = elb(r)
         .await
@@ -1315,6 +1352,20 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("revoke");
+    // ... and closes the load balancer to the internet.
+    for port in [80, 443] {
+        ec2(r)
+            .await
+            .revoke_security_group_ingress()
+            .group_id(s(&state["alb_security_group_id"]))
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port)
+            .cidr_ip("0.0.0.0/0")
+            .send()
+            .await
+            .expect("revoke the world");
+    }
     cloudwatch(r)
         .await
         .delete_alarms()
@@ -1341,6 +1392,10 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
     assert!(plan.contains("allow_to"), "rule drift: {plan}");
     assert!(plan.contains("alarm_name"), "alarm drift: {plan}");
     assert!(
+        plan.contains("\"none\" -> \"internet\""),
+        "ingress drift: {plan}"
+    );
+    assert!(
         plan.contains("20 -> 2"),
         "a count outside autoscaling's bounds is drift: {plan}"
     );
@@ -1359,6 +1414,11 @@ async fn service_drift_is_shown_and_repaired(tf: &Terraform) {
         .await
         .expect("alarm");
     assert_eq!(alarms.metric_alarms().len(), 1, "the alarm is back");
+    assert_eq!(
+        load_balancer_ingress(r, &s(&state["alb_security_group_id"])).await,
+        vec!["443 from anywhere", "80 from anywhere"],
+        "the load balancer is open again"
+    );
     let tg = elb(r)
         .await
         .describe_target_groups()

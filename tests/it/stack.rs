@@ -53,6 +53,8 @@ resource "fansite_service" "api" {{
   vpc_id             = fansite_network.main.vpc_id
   public_subnet_ids  = fansite_network.main.public_subnet_ids
   private_subnet_ids = fansite_network.main.private_subnet_ids
+  # Fans reach the API only through the edge (and its WAF).
+  ingress            = "cloudfront"
   secrets = {{
     DB_HOST = "${{fansite_database.main.connection_secret_arn}}:host::"
   }}
@@ -171,6 +173,12 @@ async fn stack_applies_updates_and_destroys_on_realistic_aws(tf: &Terraform) {
         running_image(&name).await
     );
     let svc = ws.state_values("fansite_service.api");
+    // The load balancer lets in CloudFront's origin-facing addresses only,
+    // on 80 (the edge reaches it over HTTP: it has no certificate).
+    assert_eq!(
+        crate::service::load_balancer_ingress(REGION, &s(&svc["alb_security_group_id"])).await,
+        vec!["80 from com.amazonaws.global.cloudfront.origin-facing".to_string()]
+    );
     let secret = s(&svc["webhook_secret_arn"]);
     assert_eq!(secret_value(&secret).await, NEXT_WEBHOOK);
 

@@ -965,36 +965,210 @@ pub async fn security_group_named(c: &Client, vpc_id: &str, name: &str) -> Resul
         .map(str::to_string))
 }
 
-/// Opens `port` on `sg` to the whole internet, IPv4 and IPv6 (a public load balancer).
-pub async fn allow_world(c: &Client, sg: &str, port: i32, description: &str) -> Result<()> {
-    let perm = aws_sdk_ec2::types::IpPermission::builder()
+/// AWS's managed prefix list of CloudFront's origin-facing addresses (the
+/// addresses CloudFront connects to origins from), the same name in every
+/// region (CloudFront Developer Guide, "Use the CloudFront managed prefix list").
+pub const CLOUDFRONT_ORIGIN_FACING: &str = "com.amazonaws.global.cloudfront.origin-facing";
+
+/// Who may reach a public load balancer: the internet on 80 and 443, or only
+/// CloudFront's origin-facing addresses on one port.
+///
+/// The CloudFront prefix list counts as 55 rules against a security group's
+/// quota of 60 inbound rules (its maximum size), so it is allowed on the one
+/// port CloudFront uses: 443 when the load balancer has a certificate, else 80.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ingress {
+    Internet,
+    CloudFront { port: i32 },
+}
+
+/// The id of the AWS-managed prefix list named `name` in the client's region.
+pub async fn managed_prefix_list(c: &Client, name: &str) -> Result<String> {
+    let part = format!("managed prefix list {name:?}");
+    let out = c
+        .describe_managed_prefix_lists()
+        .filters(filter("prefix-list-name", name))
+        .send()
+        .await
+        .map_err(|e| ec2_error("finding", &part, e))?;
+    out.prefix_lists()
+        .iter()
+        .find(|l| l.prefix_list_name() == Some(name))
+        .and_then(|l| l.prefix_list_id())
+        .map(str::to_string)
+        .ok_or_else(|| Error::NotFound {
+            action: "finding".into(),
+            part,
+        })
+}
+
+/// The world's IPv4 and IPv6 rules on `port`, one permission each: AWS
+/// refuses a whole authorize whose one range exists
+/// (`InvalidPermission.Duplicate`), and a whole revoke whose one range does
+/// not, so each range is allowed and revoked on its own.
+fn world_on(port: i32, marker: &str) -> [aws_sdk_ec2::types::IpPermission; 2] {
+    let base = || {
+        aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port)
+    };
+    [
+        base()
+            .ip_ranges(
+                aws_sdk_ec2::types::IpRange::builder()
+                    .cidr_ip("0.0.0.0/0")
+                    .description(marker)
+                    .build(),
+            )
+            .build(),
+        base()
+            .ipv6_ranges(
+                aws_sdk_ec2::types::Ipv6Range::builder()
+                    .cidr_ipv6("::/0")
+                    .description(marker)
+                    .build(),
+            )
+            .build(),
+    ]
+}
+
+fn prefix_list_on(list: &str, port: i32, marker: &str) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
         .ip_protocol("tcp")
         .from_port(port)
         .to_port(port)
-        .ip_ranges(
-            aws_sdk_ec2::types::IpRange::builder()
-                .cidr_ip("0.0.0.0/0")
-                .description(description)
+        .prefix_list_ids(
+            aws_sdk_ec2::types::PrefixListId::builder()
+                .prefix_list_id(list)
+                .description(marker)
                 .build(),
         )
-        .ipv6_ranges(
-            aws_sdk_ec2::types::Ipv6Range::builder()
-                .cidr_ipv6("::/0")
-                .description(description)
-                .build(),
-        )
-        .build();
-    let res = c
-        .authorize_security_group_ingress()
-        .group_id(sg)
-        .ip_permissions(perm)
+        .build()
+}
+
+/// The load balancer's ingress as its group `sg` has it: `Some(Internet)` when
+/// it is open to the world, `Some(CloudFront)` when only `cloudfront` (the
+/// prefix list's id) may reach it, `None` when neither (its rules were removed).
+pub async fn load_balancer_ingress(
+    c: &Client,
+    sg: &str,
+    cloudfront: &str,
+) -> Result<Option<Ingress>> {
+    let out = c
+        .describe_security_groups()
+        .group_ids(sg)
         .send()
         .await
-        .map_err(|e| ec2_error("allowing", &format!("port {port} on {sg} from anywhere"), e));
-    match res {
-        Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
-        other => other.map(|_| ()),
+        .map_err(|e| ec2_error("describing", &format!("security group {sg}"), e))?;
+    let perms: Vec<aws_sdk_ec2::types::IpPermission> = out
+        .security_groups()
+        .first()
+        .map(|g| g.ip_permissions().to_vec())
+        .unwrap_or_default();
+    let world = perms.iter().any(|p| {
+        p.ip_ranges()
+            .iter()
+            .any(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+    });
+    let from_cloudfront = perms.iter().find(|p| {
+        p.prefix_list_ids()
+            .iter()
+            .any(|l| l.prefix_list_id() == Some(cloudfront))
+    });
+    Ok(match (world, from_cloudfront) {
+        (true, _) => Some(Ingress::Internet),
+        (false, Some(p)) => Some(Ingress::CloudFront {
+            port: p.from_port().unwrap_or_default(),
+        }),
+        (false, None) => None,
+    })
+}
+
+/// Sets the load balancer's ingress to `want`: the rules it needs are added
+/// first, then the ones it no longer needs are revoked, so that traffic
+/// allowed before and after is never refused in between.
+pub async fn set_load_balancer_ingress(
+    c: &Client,
+    sg: &str,
+    want: Ingress,
+    marker: &str,
+) -> Result<()> {
+    let cloudfront = match want {
+        Ingress::CloudFront { .. } => Some(managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await?),
+        Ingress::Internet => None,
+    };
+    let (add, remove): (Vec<_>, Vec<_>) = match (want, &cloudfront) {
+        (Ingress::CloudFront { port }, Some(list)) => (
+            vec![prefix_list_on(list, port, marker)],
+            [80, 443]
+                .into_iter()
+                .flat_map(|p| world_on(p, marker))
+                .chain(
+                    [80, 443]
+                        .into_iter()
+                        .filter(|p| *p != port)
+                        .map(|p| prefix_list_on(list, p, marker)),
+                )
+                .collect(),
+        ),
+        _ => {
+            let found = managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await.ok();
+            (
+                [80, 443]
+                    .into_iter()
+                    .flat_map(|p| world_on(p, marker))
+                    .collect(),
+                found
+                    .iter()
+                    .flat_map(|list| [80, 443].map(|p| prefix_list_on(list, p, marker)))
+                    .collect(),
+            )
+        }
+    };
+    for perm in add {
+        let res = c
+            .authorize_security_group_ingress()
+            .group_id(sg)
+            .ip_permissions(perm)
+            .send()
+            .await
+            .map_err(|e| {
+                ec2_error(
+                    "allowing",
+                    &format!("the load balancer's ingress on {sg}"),
+                    e,
+                )
+            });
+        match res {
+            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => {}
+            other => {
+                other?;
+            }
+        }
     }
+    for perm in remove {
+        let res = c
+            .revoke_security_group_ingress()
+            .group_id(sg)
+            .ip_permissions(perm)
+            .send()
+            .await
+            .map_err(|e| {
+                ec2_error(
+                    "revoking",
+                    &format!("the load balancer's ingress on {sg}"),
+                    e,
+                )
+            });
+        match res {
+            Err(e) if e.is_not_found() || e.code() == Some("InvalidPermission.NotFound") => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The (group, port) pairs in the VPC that let `source` in with a rule marked `marker`.

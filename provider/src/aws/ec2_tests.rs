@@ -279,3 +279,86 @@ async fn a_load_balancer_s_interfaces_are_waited_for_until_released() {
     assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
     assert_eq!(enis.num_calls(), 4);
 }
+
+/// `ingress = "cloudfront"`: CloudFront's origin-facing list is allowed on the
+/// one port before the world's rules are revoked (traffic allowed before and
+/// after is never refused in between), and back again the other way round.
+#[tokio::test]
+async fn the_load_balancer_s_ingress_changes_without_a_gap() {
+    use aws_sdk_ec2::operation::{
+        authorize_security_group_ingress::AuthorizeSecurityGroupIngressOutput,
+        describe_managed_prefix_lists::DescribeManagedPrefixListsOutput,
+        revoke_security_group_ingress::RevokeSecurityGroupIngressOutput,
+    };
+    use aws_sdk_ec2::types::ManagedPrefixList;
+    let lists = mock!(aws_sdk_ec2::Client::describe_managed_prefix_lists).then_output(|| {
+        DescribeManagedPrefixListsOutput::builder()
+            .prefix_lists(
+                ManagedPrefixList::builder()
+                    .prefix_list_name(CLOUDFRONT_ORIGIN_FACING)
+                    .prefix_list_id("pl-3b927c52")
+                    .build(),
+            )
+            .build()
+    });
+    let calls = Arc::new(Mutex::new(Vec::<String>::new()));
+    let describe = |p: &aws_sdk_ec2::types::IpPermission| {
+        let port = p.from_port().unwrap_or_default();
+        match (p.prefix_list_ids().first(), p.ip_ranges().is_empty()) {
+            (Some(l), _) => format!("{port} from {}", l.prefix_list_id().unwrap_or_default()),
+            (None, false) => format!("{port} from anywhere (IPv4)"),
+            (None, true) => format!("{port} from anywhere (IPv6)"),
+        }
+    };
+    let (a, r) = (calls.clone(), calls.clone());
+    let allow = mock!(aws_sdk_ec2::Client::authorize_security_group_ingress)
+        .match_requests(move |i| {
+            for p in i.ip_permissions() {
+                a.lock()
+                    .expect("lock")
+                    .push(format!("allow {}", describe(p)));
+            }
+            true
+        })
+        .then_output(|| AuthorizeSecurityGroupIngressOutput::builder().build());
+    let revoke = mock!(aws_sdk_ec2::Client::revoke_security_group_ingress)
+        .match_requests(move |i| {
+            for p in i.ip_permissions() {
+                r.lock()
+                    .expect("lock")
+                    .push(format!("revoke {}", describe(p)));
+            }
+            true
+        })
+        .then_output(|| RevokeSecurityGroupIngressOutput::builder().build());
+    let c = test_mocks::ec2(&[&lists, &allow, &revoke]);
+    set_load_balancer_ingress(&c, "sg-alb", Ingress::CloudFront { port: 443 }, "fansite")
+        .await
+        .expect("to cloudfront");
+    assert_eq!(
+        calls.lock().expect("lock").clone(),
+        [
+            "allow 443 from pl-3b927c52",
+            "revoke 80 from anywhere (IPv4)",
+            "revoke 80 from anywhere (IPv6)",
+            "revoke 443 from anywhere (IPv4)",
+            "revoke 443 from anywhere (IPv6)",
+            "revoke 80 from pl-3b927c52",
+        ]
+    );
+    calls.lock().expect("lock").clear();
+    set_load_balancer_ingress(&c, "sg-alb", Ingress::Internet, "fansite")
+        .await
+        .expect("to the internet");
+    assert_eq!(
+        calls.lock().expect("lock").clone(),
+        [
+            "allow 80 from anywhere (IPv4)",
+            "allow 80 from anywhere (IPv6)",
+            "allow 443 from anywhere (IPv4)",
+            "allow 443 from anywhere (IPv6)",
+            "revoke 80 from pl-3b927c52",
+            "revoke 443 from pl-3b927c52",
+        ]
+    );
+}

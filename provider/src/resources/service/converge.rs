@@ -96,22 +96,19 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     .await?;
     cur.task_role_arn = Some(task);
 
-    // Security groups: the load balancer's open to the world on 80 and 443;
-    // the tasks' open on the container port to the load balancer only.
+    // Security groups: the load balancer's open to the world on 80 and 443
+    // (or to CloudFront only); the tasks' open on the container port to the
+    // load balancer only.
     let alb_sg = ensure_security_group(
         aws,
         want,
         &want.alb_security_group(),
-        &format!(
-            "Load balancer of {}: HTTP and HTTPS from anywhere",
-            want.name
-        ),
+        &format!("Load balancer of {}: the API's public entry", want.name),
     )
     .await?;
     cur.alb_security_group_id = Some(alb_sg.clone());
-    for port in [80, 443] {
-        ec2::allow_world(&aws.ec2, &alb_sg, port, &want.rule_marker()).await?;
-    }
+    ec2::set_load_balancer_ingress(&aws.ec2, &alb_sg, want.alb_ingress(), &want.rule_marker())
+        .await?;
     let task_sg = ensure_security_group(
         aws,
         want,
@@ -522,6 +519,11 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         }
         cur.log_retention_days = want.log_retention_days;
     }
+    if cur.ingress != want.ingress || cur.alb_ingress() != want.alb_ingress() {
+        ec2::set_load_balancer_ingress(&aws.ec2, &alb_sg, want.alb_ingress(), &want.rule_marker())
+            .await?;
+    }
+    cur.ingress = want.ingress.clone();
     if cur.health_check() != want.health_check() {
         elbv2::modify_health_check(&aws.elb, &tg, &want.health_check()).await?;
     }

@@ -80,6 +80,24 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         None => hints.certificate_arn.clone(),
     };
 
+    // Who may reach the load balancer, from its group's rules. Rules removed
+    // by hand read as `none`, so the plan puts them back.
+    let alb_sg = lb
+        .as_ref()
+        .and_then(|lb| lb.security_groups.first().cloned());
+    let ingress = match &alb_sg {
+        Some(sg) => {
+            let cloudfront =
+                ec2::managed_prefix_list(&aws.ec2, ec2::CLOUDFRONT_ORIGIN_FACING).await?;
+            match ec2::load_balancer_ingress(&aws.ec2, sg, &cloudfront).await? {
+                Some(ec2::Ingress::Internet) => "internet".to_string(),
+                Some(ec2::Ingress::CloudFront { .. }) => "cloudfront".to_string(),
+                None => "none".to_string(),
+            }
+        }
+        None => hints.ingress.clone(),
+    };
+
     // Rules this service added to other groups: those still there.
     let allow_to = match &security_group_id {
         Some(task_sg) => {
@@ -149,6 +167,7 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         private_subnet_ids: in_configured_order(&hints.private_subnet_ids, svc.subnets.clone()),
         allow_to,
         certificate_arn,
+        ingress,
         log_retention_days: retention.unwrap_or(hints.log_retention_days),
         keep_revisions: hints.keep_revisions,
         tags: null_if_unset(&hints.tags, own_tags(&tags_all, &aws.default_tags)),

@@ -227,6 +227,8 @@ pub struct ServiceState {
     pub private_subnet_ids: Vec<String>,
     pub allow_to: Vec<AllowTo>,
     pub certificate_arn: Option<String>,
+    /// Who may reach the load balancer: `internet` or `cloudfront`.
+    pub ingress: String,
     pub log_retention_days: i32,
     pub keep_revisions: i32,
     pub tags: Option<Tags>,
@@ -278,6 +280,7 @@ impl Default for ServiceState {
             private_subnet_ids: Vec::new(),
             allow_to: Vec::new(),
             certificate_arn: None,
+            ingress: "internet".into(),
             log_retention_days: 30,
             keep_revisions: 5,
             tags: None,
@@ -494,6 +497,22 @@ impl ServiceState {
                 )
             }),
             scheduled: s.scheduled,
+        }
+    }
+
+    /// The load balancer's ingress as configured: the internet, or only
+    /// CloudFront on the port it reaches the load balancer on.
+    pub fn alb_ingress(&self) -> crate::aws::ec2::Ingress {
+        if self.ingress == "cloudfront" {
+            crate::aws::ec2::Ingress::CloudFront {
+                port: if self.certificate_arn.is_some() {
+                    443
+                } else {
+                    80
+                },
+            }
+        } else {
+            crate::aws::ec2::Ingress::Internet
         }
     }
 

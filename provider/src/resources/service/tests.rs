@@ -92,6 +92,10 @@ fn bad_inputs_are_refused_at_their_attribute() {
             "Invalid log_retention_days @ log_retention_days",
         ),
         (
+            vec![("ingress", "everyone".into())],
+            "Invalid ingress @ ingress",
+        ),
+        (
             vec![("keep_revisions", Dyn::Number(0))],
             "Invalid keep_revisions @ keep_revisions",
         ),
