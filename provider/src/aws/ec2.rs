@@ -1113,7 +1113,12 @@ pub async fn set_load_balancer_ingress(
                 .collect(),
         ),
         _ => {
-            let found = managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await.ok();
+            // No such list in this partition: no CloudFront rule to revoke.
+            let found = match managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await {
+                Ok(list) => Some(list),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            };
             (
                 [80, 443]
                     .into_iter()
