@@ -644,6 +644,8 @@ impl World {
     /// never asked to make or that is deleted, `NoSuchMonitoringSubscription`
     /// for one without a subscription.
     fn monitoring_subscription(&mut self, req: &Request, now: Instant) -> Option<Response> {
+        const NO_SUBSCRIPTION: &str =
+            "A monitoring subscription does not exist for the specified distribution.";
         if !matches!(
             req.op.as_str(),
             "CreateMonitoringSubscription"
@@ -692,19 +694,11 @@ impl World {
             }
             "GetMonitoringSubscription" => match &d.monitoring {
                 Some(status) => body(status),
-                None => refused(
-                    "NoSuchMonitoringSubscription",
-                    "A monitoring subscription does not exist for the specified distribution."
-                        .into(),
-                ),
+                None => refused("NoSuchMonitoringSubscription", NO_SUBSCRIPTION.into()),
             },
             _ => match d.monitoring.take() {
                 Some(_) => Response::new(204, "text/xml", String::new()),
-                None => refused(
-                    "NoSuchMonitoringSubscription",
-                    "A monitoring subscription does not exist for the specified distribution."
-                        .into(),
-                ),
+                None => refused("NoSuchMonitoringSubscription", NO_SUBSCRIPTION.into()),
             },
         })
     }

@@ -17,7 +17,8 @@ use aws_sdk_cloudfront::Client;
 
 use super::wait::{Missing, Seen, Wait};
 use super::{
-    aws_error, build_error, gone_is_done, not_found_if, retry_eventual, retry_eventual_when,
+    aws_error, build_error, gone_is_done, gone_is_none, not_found_if, retry_eventual,
+    retry_eventual_when,
 };
 use crate::error::{Error, Result};
 
@@ -282,14 +283,16 @@ struct FunctionSeen {
 
 async fn describe_function(c: &Client, name: &str) -> Result<Option<FunctionSeen>> {
     let part = format!("CloudFront function {name:?}");
-    match c
-        .describe_function()
-        .name(name)
-        .stage(FunctionStage::Development)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.function_summary().map(|f| FunctionSeen {
+    let out = gone_is_none(
+        c.describe_function()
+            .name(name)
+            .stage(FunctionStage::Development)
+            .send()
+            .await
+            .map_err(|e| not_found_if("describing", &part, e, |e| e.is_no_such_function_exists())),
+    )?;
+    Ok(out.and_then(|out| {
+        out.function_summary().map(|f| FunctionSeen {
             arn: f
                 .function_metadata()
                 .map(|m| m.function_arn().to_string())
@@ -299,16 +302,8 @@ async fn describe_function(c: &Client, name: &str) -> Result<Option<FunctionSeen
                 .function_config()
                 .map(|c| c.comment().to_string())
                 .unwrap_or_default(),
-        })),
-        Err(e) => {
-            let e = not_found_if("describing", &part, e, |e| e.is_no_such_function_exists());
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+        })
+    }))
 }
 
 /// The ARN of the edge's site-routes function, when it exists and is the edge's.
@@ -464,30 +459,24 @@ pub async fn set_additional_metrics(c: &Client, id: &str, on: bool) -> Result<()
 pub async fn additional_metrics(c: &Client, id: &str) -> Result<bool> {
     use aws_sdk_cloudfront::types::RealtimeMetricsSubscriptionStatus;
     let part = format!("additional metrics of distribution {id}");
-    match c
-        .get_monitoring_subscription()
-        .distribution_id(id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out
-            .monitoring_subscription()
-            .and_then(|m| m.realtime_metrics_subscription_config())
-            .is_some_and(|r| {
-                r.realtime_metrics_subscription_status()
-                    == &RealtimeMetricsSubscriptionStatus::Enabled
-            })),
-        Err(e) => {
-            let e = not_found_if("reading", &part, e, |e| {
-                e.is_no_such_monitoring_subscription() || e.is_no_such_distribution()
-            });
-            if e.is_not_found() {
-                Ok(false)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let out = gone_is_none(
+        c.get_monitoring_subscription()
+            .distribution_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("reading", &part, e, |e| {
+                    e.is_no_such_monitoring_subscription() || e.is_no_such_distribution()
+                })
+            }),
+    )?;
+    Ok(out
+        .as_ref()
+        .and_then(|out| out.monitoring_subscription())
+        .and_then(|m| m.realtime_metrics_subscription_config())
+        .is_some_and(|r| {
+            r.realtime_metrics_subscription_status() == &RealtimeMetricsSubscriptionStatus::Enabled
+        }))
 }
 
 /// Removes the distribution's monitoring subscription. None is done.

@@ -879,19 +879,47 @@ fn tcp_from(source: &str, port: i32, marker: &str) -> aws_sdk_ec2::types::IpPerm
         .build()
 }
 
-/// Opens `port` on `sg` to members of `source`, with `marker` as the rule's description.
-pub async fn allow_from(c: &Client, sg: &str, source: &str, port: i32, marker: &str) -> Result<()> {
+/// Adds `perm` to `sg`'s inbound rules; a rule that is already there is done.
+async fn authorize_ingress(
+    c: &Client,
+    sg: &str,
+    perm: aws_sdk_ec2::types::IpPermission,
+    part: &str,
+) -> Result<()> {
     let res = c
         .authorize_security_group_ingress()
         .group_id(sg)
-        .ip_permissions(tcp_from(source, port, marker))
+        .ip_permissions(perm)
         .send()
         .await
-        .map_err(|e| ec2_error("allowing", &format!("port {port} on {sg} from {source}"), e));
+        .map_err(|e| ec2_error("allowing", part, e));
     match res {
         Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Ok(()),
         other => other.map(|_| ()),
     }
+}
+
+/// Removes `perm` from `sg`'s inbound rules; a rule (or group) already gone is done.
+async fn revoke_ingress(
+    c: &Client,
+    sg: &str,
+    perm: aws_sdk_ec2::types::IpPermission,
+    part: &str,
+) -> Result<()> {
+    let res = c
+        .revoke_security_group_ingress()
+        .group_id(sg)
+        .ip_permissions(perm)
+        .send()
+        .await
+        .map_err(|e| ec2_error("revoking", part, e));
+    gone_is_done(res.map(|_| ()))
+}
+
+/// Opens `port` on `sg` to members of `source`, with `marker` as the rule's description.
+pub async fn allow_from(c: &Client, sg: &str, source: &str, port: i32, marker: &str) -> Result<()> {
+    let part = format!("port {port} on {sg} from {source}");
+    authorize_ingress(c, sg, tcp_from(source, port, marker), &part).await
 }
 
 pub async fn revoke_from(
@@ -901,14 +929,8 @@ pub async fn revoke_from(
     port: i32,
     marker: &str,
 ) -> Result<()> {
-    let res = c
-        .revoke_security_group_ingress()
-        .group_id(sg)
-        .ip_permissions(tcp_from(source, port, marker))
-        .send()
-        .await
-        .map_err(|e| ec2_error("revoking", &format!("port {port} on {sg} from {source}"), e));
-    gone_is_done(res.map(|_| ()))
+    let part = format!("port {port} on {sg} from {source}");
+    revoke_ingress(c, sg, tcp_from(source, port, marker), &part).await
 }
 
 pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
@@ -1086,92 +1108,44 @@ pub async fn load_balancer_ingress(
 }
 
 /// Sets the load balancer's ingress to `want`: the rules it needs are added
-/// first, then the ones it no longer needs are revoked, so that traffic
-/// allowed before and after is never refused in between.
+/// first, then every other rule this function can make (the world's or
+/// CloudFront's, on 80 or 443) is revoked, so that traffic allowed before and
+/// after is never refused in between.
 pub async fn set_load_balancer_ingress(
     c: &Client,
     sg: &str,
     want: Ingress,
     marker: &str,
 ) -> Result<()> {
-    let cloudfront = match want {
-        Ingress::CloudFront { .. } => Some(managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await?),
-        Ingress::Internet => None,
+    // Needed for `CloudFront`; otherwise only to revoke its rules, and a
+    // partition without the list has none to revoke.
+    let cloudfront = match managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await {
+        Ok(list) => Some(list),
+        Err(e) if e.is_not_found() && want == Ingress::Internet => None,
+        Err(e) => return Err(e),
     };
-    let (add, remove): (Vec<_>, Vec<_>) = match (want, &cloudfront) {
-        (Ingress::CloudFront { port }, Some(list)) => (
-            vec![prefix_list_on(list, port, marker)],
-            [80, 443]
-                .into_iter()
-                .flat_map(|p| world_on(p, marker))
-                .chain(
-                    [80, 443]
-                        .into_iter()
-                        .filter(|p| *p != port)
-                        .map(|p| prefix_list_on(list, p, marker)),
-                )
-                .collect(),
-        ),
-        _ => {
-            // No such list in this partition: no CloudFront rule to revoke.
-            let found = match managed_prefix_list(c, CLOUDFRONT_ORIGIN_FACING).await {
-                Ok(list) => Some(list),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(e),
-            };
-            (
-                [80, 443]
-                    .into_iter()
-                    .flat_map(|p| world_on(p, marker))
-                    .collect(),
-                found
-                    .iter()
-                    .flat_map(|list| [80, 443].map(|p| prefix_list_on(list, p, marker)))
-                    .collect(),
-            )
+    let rule = |port: i32, from_cloudfront: bool| -> Vec<aws_sdk_ec2::types::IpPermission> {
+        match (from_cloudfront, &cloudfront) {
+            (false, _) => world_on(port, marker).to_vec(),
+            (true, Some(list)) => vec![prefix_list_on(list, port, marker)],
+            (true, None) => vec![],
         }
     };
-    for perm in add {
-        let res = c
-            .authorize_security_group_ingress()
-            .group_id(sg)
-            .ip_permissions(perm)
-            .send()
-            .await
-            .map_err(|e| {
-                ec2_error(
-                    "allowing",
-                    &format!("the load balancer's ingress on {sg}"),
-                    e,
-                )
-            });
-        match res {
-            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => {}
-            other => {
-                other?;
-            }
-        }
+    let needed: Vec<_> = match want {
+        Ingress::Internet => [80, 443].into_iter().flat_map(|p| rule(p, false)).collect(),
+        Ingress::CloudFront { port } => rule(port, true),
+    };
+    let part = format!("the load balancer's ingress on {sg}");
+    for perm in &needed {
+        authorize_ingress(c, sg, perm.clone(), &part).await?;
     }
-    for perm in remove {
-        let res = c
-            .revoke_security_group_ingress()
-            .group_id(sg)
-            .ip_permissions(perm)
-            .send()
-            .await
-            .map_err(|e| {
-                ec2_error(
-                    "revoking",
-                    &format!("the load balancer's ingress on {sg}"),
-                    e,
-                )
-            });
-        match res {
-            Err(e) if e.is_not_found() || e.code() == Some("InvalidPermission.NotFound") => {}
-            other => {
-                other?;
-            }
-        }
+    let others = [false, true]
+        .into_iter()
+        .flat_map(|from_cloudfront| [80, 443].map(|p| rule(p, from_cloudfront)))
+        .flatten()
+        .filter(|perm| !needed.contains(perm));
+    for perm in others {
+        revoke_ingress(c, sg, perm, &part).await?;
     }
     Ok(())
 }

@@ -173,6 +173,15 @@ pub fn gone_is_done(res: Result<()>) -> Result<()> {
     }
 }
 
+/// Treats "not found" as nothing there, as every describe does.
+pub fn gone_is_none<T>(res: Result<T>) -> Result<Option<T>> {
+    match res {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Tags by key, as every AWS service takes them.
 pub type Tags = std::collections::BTreeMap<String, String>;
 

@@ -8,7 +8,7 @@ use aws_sdk_wafv2::types::{
 };
 use aws_sdk_wafv2::Client;
 
-use super::{aws_error, build_error, gone_is_done, not_found_if, retry_eventual};
+use super::{aws_error, build_error, gone_is_done, gone_is_none, not_found_if, retry_eventual};
 use crate::error::Result;
 
 /// WAF is still setting up a part the call names (a managed rule group for a
@@ -388,13 +388,19 @@ pub async fn put_logging(c: &Client, acl_arn: &str, destination: &str) -> Result
 /// Where the web ACL logs to, and the headers it redacts; `None` when it does not log.
 pub async fn logging(c: &Client, acl_arn: &str) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let part = format!("logging of web ACL {acl_arn}");
-    match c
-        .get_logging_configuration()
-        .resource_arn(acl_arn)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.logging_configuration().map(|l| {
+    let out = gone_is_none(
+        c.get_logging_configuration()
+            .resource_arn(acl_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("reading", &part, e, |e| {
+                    e.is_waf_nonexistent_item_exception()
+                })
+            }),
+    )?;
+    Ok(out.and_then(|out| {
+        out.logging_configuration().map(|l| {
             (
                 l.log_destination_configs().to_vec(),
                 l.redacted_fields()
@@ -402,18 +408,8 @@ pub async fn logging(c: &Client, acl_arn: &str) -> Result<Option<(Vec<String>, V
                     .filter_map(|f| f.single_header().map(|h| h.name().to_ascii_lowercase()))
                     .collect(),
             )
-        })),
-        Err(e) => {
-            let e = not_found_if("reading", &part, e, |e| {
-                e.is_waf_nonexistent_item_exception()
-            });
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+        })
+    }))
 }
 
 /// Stops the web ACL's logging. Not logging is done.
