@@ -142,6 +142,7 @@ pub fn render_provider(schema: &Schema, example: &str, resources: &[String]) -> 
         let short = r.trim_start_matches("fansite_");
         let _ = writeln!(out, "- [`{r}`](resources/{short}.md)");
     }
+    out.push_str("\n## Guides\n\n- [The API behind CloudFront only](guides/api-behind-cloudfront.md): origin protection, the origin secret and its rotation, HTTPS to the load balancer\n");
     out.push_str("\n## Schema\n\n");
     block_sections(&mut out, &schema.block, "###");
     out

@@ -54,6 +54,20 @@ fn docs_are_generated_from_the_current_schema() {
     );
 }
 
+/// The guide shows the example as it is in examples/, which the end-to-end
+/// tests check with Terraform.
+#[test]
+fn the_origin_protection_guide_shows_the_example() {
+    let example = std::fs::read_to_string(repo().join("examples/api-behind-cloudfront/main.tf"))
+        .expect("examples/api-behind-cloudfront/main.tf");
+    let guide = std::fs::read_to_string(repo().join("docs/guides/api-behind-cloudfront.md"))
+        .expect("docs/guides/api-behind-cloudfront.md");
+    assert!(
+        guide.contains(&format!("```terraform\n{example}```")),
+        "docs/guides/api-behind-cloudfront.md does not show examples/api-behind-cloudfront/main.tf as it is"
+    );
+}
+
 #[test]
 fn every_attribute_has_a_description() {
     fn walk(b: &Block, path: &str) {

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
-    cloudfront, endpoint, log_groups, route53, run_name, s3, waf, Config, Terraform, Workspace,
+    cloudfront, endpoint, log_groups, route53, run_name, s3, secrets, waf, Config, Terraform,
+    Workspace,
 };
 
 /// A fansite_edge with the tests' defaults.
@@ -660,6 +661,201 @@ async fn edge_origin_protocol_drift_is_shown_and_repaired(tf: &Terraform) {
 }
 per_terraform!(edge_origin_protocol_drift_is_shown_and_repaired);
 
+/// The alias records of `domain` in the zone, by type.
+async fn alias_types(zone: &str, domain: &str) -> Vec<String> {
+    let out = route53()
+        .await
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("records");
+    let mut types: Vec<String> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name().trim_end_matches('.') == domain && r.alias_target().is_some())
+        .map(|r| r.r#type().as_str().to_string())
+        .collect();
+    types.sort();
+    types
+}
+
+/// E10: the alias records are read back: one deleted by hand shows in the
+/// plan, and the apply writes it again.
+async fn edge_alias_record_deleted_by_hand_is_drift(tf: &Terraform) {
+    let e = edge("eu-central-1", "edge-dns", tf);
+    let zone = hosted_zone(&e.name).await;
+    let domain = format!("www.{}.example.com", e.name);
+    let e = e
+        .with(&format!("aliases = [{domain:?}]"))
+        .with(&format!("certificate_arn = {CERT:?}"))
+        .with(&format!("hosted_zone_id = {zone:?}"));
+    let ws = Workspace::applied(tf, "edge-dns", &e.hcl());
+    ws.assert_plan_empty();
+    assert_eq!(alias_types(&zone, &domain).await, vec!["A", "AAAA"]);
+    let r53 = route53().await;
+    let aaaa = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("records")
+        .resource_record_sets()
+        .iter()
+        .find(|r| {
+            r.name().trim_end_matches('.') == domain
+                && r.r#type() == &aws_sdk_route53::types::RrType::Aaaa
+        })
+        .cloned()
+        .expect("the AAAA record");
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            aws_sdk_route53::types::ChangeBatch::builder()
+                .changes(
+                    aws_sdk_route53::types::Change::builder()
+                        .action(aws_sdk_route53::types::ChangeAction::Delete)
+                        .resource_record_set(aaaa)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("delete the AAAA record");
+    assert_eq!(alias_types(&zone, &domain).await, vec!["A"]);
+    let plan = ws.plan();
+    assert!(plan.contains("hosted_zone_id"), "record drift: {plan}");
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        alias_types(&zone, &domain).await,
+        vec!["A", "AAAA"],
+        "written again"
+    );
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_alias_record_deleted_by_hand_is_drift);
+
+/// What the distribution sends its API origin in X-Origin-Verify, as the endpoint has it.
+pub(crate) async fn origin_header(id: &str) -> Option<String> {
+    let d = cloudfront()
+        .await
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .expect("config");
+    let cfg = d.distribution_config().expect("config");
+    let origins = cfg
+        .origins()
+        .map(|o| o.items().to_vec())
+        .unwrap_or_default();
+    for o in &origins {
+        let found = o.custom_headers().and_then(|h| {
+            h.items()
+                .iter()
+                .find(|h| h.header_name().eq_ignore_ascii_case("X-Origin-Verify"))
+        });
+        if let Some(h) = found {
+            assert!(
+                o.s3_origin_config().is_none(),
+                "the origin secret goes to the API origin only"
+            );
+            return Some(h.header_value().to_string());
+        }
+    }
+    None
+}
+
+const FIRST_SECRET: &str = "0riginsecretfirst0000000000000000000000000000000000000000000001";
+const NEXT_SECRET: &str = "0riginsecretnext00000000000000000000000000000000000000000000002";
+
+/// The origin secret: its current value is sent to the API origin in
+/// X-Origin-Verify and is in neither plan nor state; a rotation since the
+/// last apply (made here through the API, as a fansite_service's rotation
+/// makes it) shows in the next plan and the apply sends the new value; a
+/// version given is sent as given.
+async fn edge_sends_the_origin_secret_and_follows_its_rotation(tf: &Terraform) {
+    let e = edge("sa-east-1", "edge-origin", tf);
+    let r = e.region;
+    let arn = secrets(r)
+        .await
+        .create_secret()
+        .name(format!("fansite/{}/origin-verify", e.name))
+        .secret_string(FIRST_SECRET)
+        .send()
+        .await
+        .expect("secret")
+        .arn()
+        .unwrap_or_default()
+        .to_string();
+    let current = |_: ()| async {
+        crate::service::secret_at(r, &arn, "AWSCURRENT")
+            .await
+            .expect("current")
+            .0
+    };
+    let e = e.with(&format!("api_origin_secret_arn = \"{arn}\""));
+    let ws = Workspace::applied(tf, "edge-origin", &e.hcl());
+    ws.assert_plan_empty();
+    let id = s(&ws.state_values(ADDR)["distribution_id"]);
+    let first = current(()).await;
+    assert_eq!(origin_header(&id).await.as_deref(), Some(FIRST_SECRET));
+    assert_eq!(
+        s(&ws.state_values(ADDR)["api_origin_secret_version"]),
+        first
+    );
+    assert!(!crate::service::state_holds(&ws, &[FIRST_SECRET]));
+
+    // Rotated outside the edge: the plan shows it, the apply sends it.
+    secrets(r)
+        .await
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(NEXT_SECRET)
+        .send()
+        .await
+        .expect("rotate");
+    let plan = ws.plan();
+    assert!(plan.contains("api_origin_secret_version"), "{plan}");
+    assert!(!plan.contains(FIRST_SECRET) && !plan.contains(NEXT_SECRET));
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(origin_header(&id).await.as_deref(), Some(NEXT_SECRET));
+    assert_eq!(
+        s(&ws.state_values(ADDR)["api_origin_secret_version"]),
+        current(()).await
+    );
+
+    // A version given: that one is sent, and stays.
+    let pinned = e
+        .clone()
+        .with(&format!("api_origin_secret_version = \"{first}\""));
+    ws.write(&pinned.hcl());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(origin_header(&id).await.as_deref(), Some(FIRST_SECRET));
+    assert!(!crate::service::state_holds(
+        &ws,
+        &[FIRST_SECRET, NEXT_SECRET]
+    ));
+    destroy_and_check(&ws, &e).await;
+    secrets(r)
+        .await
+        .delete_secret()
+        .secret_id(&arn)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .expect("delete the test's secret");
+}
+per_terraform!(edge_sends_the_origin_secret_and_follows_its_rotation);
+
 /// Disables and deletes a distribution through the API, as someone outside
 /// Terraform would: CloudFront deletes a distribution only once it is
 /// disabled and that change is deployed (DistributionNotDisabled before).
@@ -816,6 +1012,24 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             e.clone().with("api_origin_protocol = \"tls\""),
             "Invalid api_origin_protocol",
             "api_origin_protocol",
+        ),
+        (
+            "origin secret not a secret ARN",
+            e.clone().with("api_origin_secret_arn = \"fansite/api/origin-verify\""),
+            "Invalid api_origin_secret_arn",
+            "api_origin_secret_arn",
+        ),
+        (
+            "origin secret in another region",
+            e.clone().with("api_origin_secret_arn = \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:fansite/api/origin-verify-AbCdEf\""),
+            "Secret in another region",
+            "api_origin_secret_arn",
+        ),
+        (
+            "origin secret version without a secret",
+            e.clone().with("api_origin_secret_version = \"v1\""),
+            "Secret version without a secret",
+            "api_origin_secret_version",
         ),
         (
             "price class",

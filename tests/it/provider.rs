@@ -110,3 +110,54 @@ fn provider_started_by_hand_explains_itself_and_exits() {
     assert!(err.contains("is a Terraform plugin"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// The full HTTPS example of docs/guides/api-behind-cloudfront.md: the whole
+/// file is left as it is by `terraform fmt`, and its fansite resources
+/// validate with the provider. Its certificates and DNS records come from
+/// hashicorp/aws, which cannot be installed on this offline machine: for
+/// `validate`, those blocks are taken out and their outputs given as
+/// literals.
+async fn the_https_example_is_fmt_clean_and_its_fansite_parts_validate(tf: &Terraform) {
+    let example =
+        std::fs::read_to_string(repo_root().join("examples/api-behind-cloudfront/main.tf"))
+            .expect("the example");
+    let ws = Workspace::new(tf, "https-example", CONFIG);
+    std::fs::write(ws.dir.join("main.tf"), &example).expect("write");
+    ws.ok(&["fmt", "-check", "-diff", "main.tf"]);
+
+    let mut kept = Vec::new();
+    let mut skipping: Option<&str> = None;
+    for line in example.lines() {
+        if let Some(end) = skipping {
+            if line == end {
+                skipping = None;
+            }
+            continue;
+        }
+        if line.starts_with("resource \"aws_") || line.starts_with("provider \"aws\"") {
+            skipping = Some("}");
+            continue;
+        }
+        if line == "    aws = {" {
+            skipping = Some("    }");
+            continue;
+        }
+        kept.push(line);
+    }
+    let fansite_only = kept
+        .join("\n")
+        .replace(
+            "aws_acm_certificate_validation.api.certificate_arn",
+            "\"arn:aws:acm:ap-northeast-2:123456789012:certificate/0e1f2a3b-api\"",
+        )
+        .replace(
+            "aws_acm_certificate_validation.site.certificate_arn",
+            "\"arn:aws:acm:us-east-1:123456789012:certificate/0e1f2a3b-site\"",
+        )
+        .replace("aws_route53_record.api.fqdn", "var.api_domain");
+    assert!(!fansite_only.contains("aws_"), "{fansite_only}");
+    ws.write(&fansite_only);
+    ws.ok(&["init", "-input=false"]);
+    ws.ok(&["validate", "-no-color"]);
+}
+per_terraform!(the_https_example_is_fmt_clean_and_its_fansite_parts_validate);

@@ -273,6 +273,17 @@ pub(crate) async fn live_parts(
             parts.push("webhook secret".into());
         }
     }
+    if let Ok(d) = secrets(region)
+        .await
+        .describe_secret()
+        .secret_id(format!("fansite/{name}/origin-verify"))
+        .send()
+        .await
+    {
+        if d.deleted_date().is_none() {
+            parts.push("origin secret".into());
+        }
+    }
     let targets = autoscaling(region)
         .await
         .describe_scalable_targets()
@@ -288,6 +299,100 @@ pub(crate) async fn live_parts(
             .map(|t| format!("scalable target {}", t.resource_id())),
     );
     parts
+}
+
+/// How the load balancer's listener on `port` answers a request that
+/// carries `header` in X-Origin-Verify (`None`: no such header), evaluated
+/// from the endpoint's listener and rules as ALB evaluates them: rules in
+/// order of priority, an http-header condition matching when the header is
+/// one of its values (compared without regard to case), else the default
+/// action. Answers `forward` or `fixed-response <status>`. Only the
+/// conditions the provider makes are understood; any other fails the test.
+pub(crate) async fn listener_answer(
+    region: &str,
+    lb_arn: &str,
+    port: i32,
+    header: Option<&str>,
+) -> String {
+    let e = elb(region).await;
+    let listeners = e
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .expect("listeners");
+    let listener = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(port))
+        .unwrap_or_else(|| panic!("no listener on {port}"));
+    let rules = e
+        .describe_rules()
+        .listener_arn(listener.listener_arn().unwrap_or_default())
+        .send()
+        .await
+        .expect("rules");
+    let answer = |actions: &[aws_sdk_elasticloadbalancingv2::types::Action]| {
+        let a = &actions[0];
+        match a.fixed_response_config() {
+            Some(f) => format!("fixed-response {}", f.status_code().unwrap_or_default()),
+            None => a
+                .r#type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+        }
+    };
+    let mut ordered: Vec<_> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.is_default() != Some(true))
+        .collect();
+    ordered.sort_by_key(|r| r.priority().and_then(|p| p.parse::<i32>().ok()));
+    for rule in ordered {
+        let matches = rule.conditions().iter().all(|c| {
+            assert_eq!(
+                c.field(),
+                Some("http-header"),
+                "a condition the test does not evaluate"
+            );
+            let h = c.http_header_config().expect("http-header config");
+            assert!(
+                h.values().iter().all(|v| !v.contains(['*', '?'])),
+                "wildcards are not evaluated here"
+            );
+            h.http_header_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("X-Origin-Verify"))
+                && header.is_some_and(|v| h.values().iter().any(|w| w.eq_ignore_ascii_case(v)))
+        });
+        if matches {
+            return answer(rule.actions());
+        }
+    }
+    answer(listener.default_actions())
+}
+
+/// The secret's value at `stage` (`AWSCURRENT`, `AWSPREVIOUS`), if it has one.
+pub(crate) async fn secret_at(region: &str, arn: &str, stage: &str) -> Option<(String, String)> {
+    secrets(region)
+        .await
+        .get_secret_value()
+        .secret_id(arn)
+        .version_stage(stage)
+        .send()
+        .await
+        .ok()
+        .map(|v| {
+            (
+                v.version_id().unwrap_or_default().to_string(),
+                v.secret_string().unwrap_or_default().to_string(),
+            )
+        })
+}
+
+/// Whether any of `values` is in the workspace's state file.
+pub(crate) fn state_holds(ws: &Workspace, values: &[&str]) -> bool {
+    let state = std::fs::read_to_string(ws.dir.join("terraform.tfstate")).expect("state file");
+    values.iter().any(|v| state.contains(v))
 }
 
 /// Whether the endpoint has an ACTIVE ECS service `name` in cluster `name`.
@@ -850,7 +955,23 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     ports.sort();
     assert_eq!(
         ports,
-        vec![(80, "redirect".to_string()), (443, "forward".to_string())]
+        vec![
+            (80, "redirect".to_string()),
+            (443, "fixed-response".to_string())
+        ],
+        "HTTPS forwards only requests with the origin secret"
+    );
+    let origin = s(&state["origin_secret_arn"]);
+    let (_, current) = secret_at(r, &origin, "AWSCURRENT")
+        .await
+        .expect("origin secret");
+    assert_eq!(
+        listener_answer(r, &lb, 443, Some(&current)).await,
+        "forward"
+    );
+    assert_eq!(
+        listener_answer(r, &lb, 443, None).await,
+        "fixed-response 403"
     );
     let policies = autoscaling(r)
         .await
@@ -916,6 +1037,149 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     destroy_and_check(&ws, &svc, Some(&db)).await;
 }
 per_terraform!(service_in_place_changes_update_without_replacing);
+
+/// `ingress = "cloudfront"`: the listener forwards only requests that carry
+/// the origin secret, which the provider makes in Secrets Manager and keeps
+/// out of plan and state; rotations run in place, accepting the previous
+/// value next to the new one; a rule removed by hand, or a listener made to
+/// forward everything, is drift; back to the internet, the rule and secret go.
+async fn service_origin_secret_guards_the_listener_and_rotates_in_place(tf: &Terraform) {
+    let svc = service("eu-north-1", "svc-origin", tf).with("ingress = \"cloudfront\"");
+    let ws = Workspace::applied(tf, "service-origin", &svc.hcl());
+    ws.assert_plan_empty();
+    let r = svc.region;
+    let state = ws.state_values(ADDR);
+    let lb = s(&state["alb_arn"]);
+    let arn = s(&state["origin_secret_arn"]);
+    let (v1, first) = secret_at(r, &arn, "AWSCURRENT")
+        .await
+        .expect("origin secret");
+    assert_eq!(s(&state["origin_secret_version"]), v1);
+    assert_eq!(first.len(), 64, "64 random characters");
+    assert!(first
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    assert_eq!(
+        load_balancer_ingress(r, &s(&state["alb_security_group_id"])).await,
+        vec!["80 from com.amazonaws.global.cloudfront.origin-facing".to_string()]
+    );
+    assert_eq!(
+        listener_answer(r, &lb, 80, None).await,
+        "fixed-response 403",
+        "no header"
+    );
+    assert_eq!(
+        listener_answer(r, &lb, 80, Some("guessed")).await,
+        "fixed-response 403",
+        "a wrong header"
+    );
+    assert_eq!(listener_answer(r, &lb, 80, Some(&first)).await, "forward");
+    assert!(!state_holds(&ws, &[&first]), "the secret is not in state");
+
+    // A rotation: the new value and the one before are accepted.
+    let rotated = svc.clone().with("origin_secret_rotation = \"2026-12\"");
+    ws.write(&rotated.hcl());
+    assert_eq!(ws.planned_actions(), update());
+    let plan = ws.plan();
+    assert!(plan.contains("origin_secret_version"), "{plan}");
+    assert!(!plan.contains(&first), "the secret is not in the plan");
+    ws.apply();
+    ws.assert_plan_empty();
+    let (v2, second) = secret_at(r, &arn, "AWSCURRENT").await.expect("rotated");
+    assert_ne!(second, first, "a new value");
+    assert_eq!(
+        secret_at(r, &arn, "AWSPREVIOUS").await.map(|p| p.1),
+        Some(first.clone())
+    );
+    assert_eq!(s(&ws.state_values(ADDR)["origin_secret_version"]), v2);
+    assert_eq!(
+        s(&ws.state_values(ADDR)["origin_secret_arn"]),
+        arn,
+        "the same secret"
+    );
+    assert_eq!(listener_answer(r, &lb, 80, Some(&second)).await, "forward");
+    assert_eq!(
+        listener_answer(r, &lb, 80, Some(&first)).await,
+        "forward",
+        "the previous value still serves the edge until it sends the new one"
+    );
+    // The next rotation retires the first value.
+    let again = svc.clone().with("origin_secret_rotation = \"2027-01\"");
+    ws.write(&again.hcl());
+    ws.apply();
+    let (_, third) = secret_at(r, &arn, "AWSCURRENT")
+        .await
+        .expect("rotated again");
+    assert_eq!(
+        listener_answer(r, &lb, 80, Some(&first)).await,
+        "fixed-response 403"
+    );
+    assert_eq!(listener_answer(r, &lb, 80, Some(&second)).await, "forward");
+    assert_eq!(listener_answer(r, &lb, 80, Some(&third)).await, "forward");
+    assert!(!state_holds(&ws, &[&first, &second, &third]));
+
+    // Drift: the rule deleted and the listener forwarding everything, by hand.
+    let e = elb(r).await;
+    let rule = s(&ws.state_values(ADDR)["origin_rule_arn"]);
+    e.delete_rule()
+        .rule_arn(&rule)
+        .send()
+        .await
+        .expect("delete rule");
+    let listener = e
+        .describe_listeners()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .expect("listeners")
+        .listeners()[0]
+        .listener_arn()
+        .unwrap_or_default()
+        .to_string();
+    e.modify_listener()
+        .listener_arn(&listener)
+        .default_actions(
+            aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                .target_group_arn(s(&ws.state_values(ADDR)["target_group_arn"]))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("forward everything");
+    assert_eq!(listener_answer(r, &lb, 80, None).await, "forward");
+    let plan = ws.plan();
+    assert!(plan.contains("origin_rule_arn"), "rule drift: {plan}");
+    assert_eq!(ws.planned_actions(), update());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        listener_answer(r, &lb, 80, None).await,
+        "fixed-response 403",
+        "repaired"
+    );
+    assert_eq!(listener_answer(r, &lb, 80, Some(&third)).await, "forward");
+
+    // Back to the internet: everything is forwarded, the rule and the secret go.
+    ws.write(&svc.clone().without("ingress").hcl());
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(listener_answer(r, &lb, 80, None).await, "forward");
+    let state = ws.state_values(ADDR);
+    assert!(state["origin_secret_arn"].is_null() && state["origin_rule_arn"].is_null());
+    let d = secrets(r)
+        .await
+        .describe_secret()
+        .secret_id(&arn)
+        .send()
+        .await;
+    assert!(
+        d.map_or(true, |d| d.deleted_date().is_some()),
+        "the origin secret is deleted"
+    );
+    destroy_and_check(&ws, &svc, None).await;
+}
+per_terraform!(service_origin_secret_guards_the_listener_and_rotates_in_place);
 
 /// A tag change reaches every part the service keeps, not only the ECS
 /// service, the load balancer and the groups: the alarm (whose tags
@@ -1608,6 +1872,7 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("unknown cluster (plan time)", svc.clone().with("cluster_name = \"no-such-cluster\""), "Unknown cluster", "cluster_name"),
         ("bad timeout", svc.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
         ("reserved tag", svc.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
+        ("rotation without CloudFront", svc.clone().with("origin_secret_rotation = \"2026-12\""), "Origin secret without CloudFront ingress", "origin_secret_rotation"),
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());

@@ -11,7 +11,7 @@ const REGION: &str = "us-east-1";
 const FIRST_WEBHOOK: &str = "https://hooks.slack.com/services/T0FANSITE/B0STACK/firstsecret";
 const NEXT_WEBHOOK: &str = "https://hooks.slack.com/services/T0FANSITE/B0STACK/nextsecret";
 
-fn stack(name: &str, image_tag: &str, webhook: &str) -> String {
+fn stack(name: &str, image_tag: &str, webhook: &str, rotation: &str) -> String {
     format!(
         r#"terraform {{
   required_providers {{
@@ -54,7 +54,8 @@ resource "fansite_service" "api" {{
   public_subnet_ids  = fansite_network.main.public_subnet_ids
   private_subnet_ids = fansite_network.main.private_subnet_ids
   # Fans reach the API only through the edge (and its WAF).
-  ingress            = "cloudfront"
+  ingress                = "cloudfront"
+  origin_secret_rotation = "{rotation}"
   secrets = {{
     DB_HOST = "${{fansite_database.main.connection_secret_arn}}:host::"
   }}
@@ -75,7 +76,11 @@ resource "fansite_edge" "site" {{
   name                = "{name}"
   api_origin          = fansite_service.api.alb_dns_name
   api_origin_protocol = "http-only"
-  force_destroy       = true
+  # The load balancer forwards only requests that carry the service's origin
+  # secret; a rotation reaches the edge in the same apply.
+  api_origin_secret_arn     = fansite_service.api.origin_secret_arn
+  api_origin_secret_version = fansite_service.api.origin_secret_version
+  force_destroy             = true
 }}
 
 resource "fansite_auth" "fans" {{
@@ -130,6 +135,38 @@ async fn secret_value(arn: &str) -> String {
         .to_string()
 }
 
+/// The edge sends the service's current origin secret, and the load
+/// balancer forwards that and refuses a request without it (asked of the
+/// endpoint's listener rules; its security group lets in CloudFront only).
+/// The value is in neither state. Returns it.
+async fn assert_only_the_edge_gets_through(ws: &Workspace) -> String {
+    let svc = ws.state_values("fansite_service.api");
+    let edge = ws.state_values("fansite_edge.site");
+    let arn = s(&svc["origin_secret_arn"]);
+    let (version, current) = crate::service::secret_at(REGION, &arn, "AWSCURRENT")
+        .await
+        .expect("origin secret");
+    assert_eq!(s(&edge["api_origin_secret_version"]), version);
+    let sent = crate::edge::origin_header(&s(&edge["distribution_id"])).await;
+    assert_eq!(
+        sent.as_deref(),
+        Some(current.as_str()),
+        "the edge sends the current value"
+    );
+    let lb = s(&svc["alb_arn"]);
+    assert_eq!(
+        crate::service::listener_answer(REGION, &lb, 80, Some(&current)).await,
+        "forward"
+    );
+    assert_eq!(
+        crate::service::listener_answer(REGION, &lb, 80, None).await,
+        "fixed-response 403",
+        "a request to the load balancer without the header is refused"
+    );
+    assert!(!crate::service::state_holds(ws, &[&current]));
+    current
+}
+
 /// What the layer did that only AWS would do: the test is about nothing if
 /// none of it happened. (The provider waits for RDS, Lambda and CloudFront to
 /// be ready before it changes them, so their refusals need not happen; the
@@ -158,13 +195,14 @@ async fn stack_applies_updates_and_destroys_on_realistic_aws(tf: &Terraform) {
         return;
     };
     let name = run_name("stack", tf);
-    let ws = Workspace::new(tf, "stack", &stack(&name, "1.0.0", FIRST_WEBHOOK));
+    let ws = Workspace::new(tf, "stack", &stack(&name, "1.0.0", FIRST_WEBHOOK, "1"));
     ws.apply();
     ws.assert_plan_empty();
     assert!(running_image(&name).await.ends_with(":1.0.0"));
+    let first = assert_only_the_edge_gets_through(&ws).await;
 
-    // A new release and a new webhook, in one apply.
-    ws.write(&stack(&name, "1.1.0", NEXT_WEBHOOK));
+    // A new release, a new webhook and a new origin secret, in one apply.
+    ws.write(&stack(&name, "1.1.0", NEXT_WEBHOOK, "2"));
     ws.apply();
     ws.assert_plan_empty();
     assert!(
@@ -181,6 +219,14 @@ async fn stack_applies_updates_and_destroys_on_realistic_aws(tf: &Terraform) {
     );
     let secret = s(&svc["webhook_secret_arn"]);
     assert_eq!(secret_value(&secret).await, NEXT_WEBHOOK);
+    let next = assert_only_the_edge_gets_through(&ws).await;
+    assert_ne!(next, first, "the origin secret was rotated");
+    let lb = s(&svc["alb_arn"]);
+    assert_eq!(
+        crate::service::listener_answer(REGION, &lb, 80, Some(&first)).await,
+        "forward",
+        "the value before the rotation is still accepted"
+    );
 
     let states: Vec<(&str, Value)> = [
         "fansite_network.main",

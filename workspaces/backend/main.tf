@@ -46,6 +46,7 @@ resource "fansite_service" "api" {
   vpc_id             = fansite_network.main.vpc_id
   public_subnet_ids  = fansite_network.main.public_subnet_ids
   private_subnet_ids = fansite_network.main.private_subnet_ids
+  ingress            = "cloudfront"
   allow_to {
     security_group_id = fansite_database.main.security_group_id
     port              = 3306

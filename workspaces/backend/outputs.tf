@@ -10,6 +10,16 @@ output "api_alb_dns_name" {
   value       = fansite_service.api.alb_dns_name
 }
 
+output "api_origin_secret_arn" {
+  description = "Secret whose value the frontend's CloudFront sends to the load balancer (the ARN only; the value stays in Secrets Manager)."
+  value       = fansite_service.api.origin_secret_arn
+}
+
+output "api_origin_secret_version" {
+  description = "Current version of the origin secret: a rotation changes it, and the frontend's next run sends the new value."
+  value       = fansite_service.api.origin_secret_version
+}
+
 output "api_revision" {
   description = "Task definition revision the API runs."
   value       = fansite_service.api.revision

@@ -6,8 +6,10 @@ data "tfe_outputs" "backend" {
 }
 
 resource "fansite_edge" "site" {
-  name                = "fansite-site-ap-northeast-2"
-  api_origin          = data.tfe_outputs.backend.nonsensitive_values.api_alb_dns_name
-  api_origin_protocol = "http-only"
-  force_destroy       = var.force_destroy
+  name                      = "fansite-site-ap-northeast-2"
+  api_origin                = data.tfe_outputs.backend.nonsensitive_values.api_alb_dns_name
+  api_origin_protocol       = "http-only"
+  api_origin_secret_arn     = data.tfe_outputs.backend.nonsensitive_values.api_origin_secret_arn
+  api_origin_secret_version = data.tfe_outputs.backend.nonsensitive_values.api_origin_secret_version
+  force_destroy             = var.force_destroy
 }

@@ -6,19 +6,21 @@ use std::time::Duration;
 
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponses,
-    CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, EventType, FunctionAssociation,
-    FunctionAssociations, FunctionConfig, FunctionRuntime, FunctionStage, HttpVersion,
-    InvalidationBatch, Method, MinimumProtocolVersion, Origin, OriginAccessControlConfig,
-    OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
-    OriginAccessControlSigningProtocols, OriginProtocolPolicy, Origins, Paths, PriceClass,
-    S3OriginConfig, SslSupportMethod, Tag, Tags as CfTags, ViewerCertificate, ViewerProtocolPolicy,
+    CustomHeaders, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, EventType,
+    FunctionAssociation, FunctionAssociations, FunctionConfig, FunctionRuntime, FunctionStage,
+    HttpVersion, InvalidationBatch, Method, MinimumProtocolVersion, Origin,
+    OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    OriginAccessControlSigningProtocols, OriginCustomHeader, OriginProtocolPolicy, Origins, Paths,
+    PriceClass, S3OriginConfig, SslSupportMethod, Tag, Tags as CfTags, ViewerCertificate,
+    ViewerProtocolPolicy,
 };
 use aws_sdk_cloudfront::Client;
 
+use super::secrets::SecretValue;
 use super::wait::{Missing, Seen, Wait};
 use super::{
     aws_error, build_error, gone_is_done, gone_is_none, not_found_if, retry_eventual,
-    retry_eventual_when,
+    retry_eventual_when, ORIGIN_HEADER,
 };
 use crate::error::{Error, Result};
 
@@ -60,6 +62,9 @@ pub struct DistSpec {
     /// The viewer-request function of the site's (default) behavior: the
     /// single-page app's routes get `/index.html` ([`SITE_ROUTES_CODE`]).
     pub site_routes_function_arn: Option<String>,
+    /// What the API origin is sent in [`ORIGIN_HEADER`]: the service's origin
+    /// secret, read at apply and never kept in state.
+    pub api_origin_secret: Option<SecretValue>,
     pub enabled: bool,
 }
 
@@ -81,6 +86,8 @@ pub struct DistInfo {
     pub api_origin: Option<String>,
     pub api_origin_protocol: Option<String>,
     pub api_path_pattern: Option<String>,
+    /// What the API origin is sent in [`ORIGIN_HEADER`].
+    pub api_origin_secret: Option<SecretValue>,
 }
 
 fn methods(all: bool, part: &str) -> Result<AllowedMethods> {
@@ -128,10 +135,28 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
             "match-viewer" => OriginProtocolPolicy::MatchViewer,
             _ => OriginProtocolPolicy::HttpsOnly,
         };
+        let headers = s
+            .api_origin_secret
+            .iter()
+            .map(|v| {
+                OriginCustomHeader::builder()
+                    .header_name(ORIGIN_HEADER)
+                    .header_value(v.expose())
+                    .build()
+                    .map_err(|e| build_error(&part, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
         origins.push(
             Origin::builder()
                 .id(API_ORIGIN)
                 .domain_name(api)
+                .custom_headers(
+                    CustomHeaders::builder()
+                        .quantity(headers.len() as i32)
+                        .set_items(Some(headers))
+                        .build()
+                        .map_err(|e| build_error(&part, e))?,
+                )
                 .custom_origin_config(
                     CustomOriginConfig::builder()
                         .http_port(80)
@@ -661,6 +686,14 @@ fn info(d: &aws_sdk_cloudfront::types::Distribution, etag: &str) -> DistInfo {
             .and_then(|o| o.custom_origin_config())
             .map(|c| c.origin_protocol_policy().as_str().to_string()),
         api_path_pattern: api_path,
+        api_origin_secret: api
+            .and_then(|o| o.custom_headers())
+            .and_then(|h| {
+                h.items()
+                    .iter()
+                    .find(|h| h.header_name().eq_ignore_ascii_case(ORIGIN_HEADER))
+            })
+            .map(|h| SecretValue::new(h.header_value())),
     }
 }
 

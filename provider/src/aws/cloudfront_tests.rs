@@ -35,6 +35,7 @@ fn spec() -> DistSpec {
         price_class: "PriceClass_All".into(),
         web_acl_arn: "arn:aws:wafv2:us-east-1:1:global/webacl/fansite-site-waf/1".into(),
         site_routes_function_arn: Some(ROUTES_ARN.into()),
+        api_origin_secret: None,
         enabled: true,
     }
 }
@@ -575,4 +576,57 @@ async fn additional_metrics_are_set_and_read_back() {
     set_additional_metrics(&c, ID, false).await.expect("off");
     assert_eq!((on.num_calls(), off.num_calls()), (1, 1));
     assert!(!additional_metrics(&c, ID).await.expect("read"));
+}
+
+/// The origin secret goes to the API origin only, in X-Origin-Verify, and
+/// reads back from the distribution; its value is never in `Debug` output.
+#[test]
+fn the_origin_secret_is_sent_to_the_api_origin_only() {
+    let spec = DistSpec {
+        api_origin: Some("api.fans.example.com".into()),
+        api_origin_secret: Some(SecretValue::new("s3cr3tvalue")),
+        ..spec()
+    };
+    let cfg = config(&spec, "ref").expect("config");
+    let origins = cfg
+        .origins()
+        .map(|o| o.items().to_vec())
+        .unwrap_or_default();
+    let headers = |id: &str| -> Vec<(String, String)> {
+        origins
+            .iter()
+            .find(|o| o.id() == id)
+            .and_then(|o| o.custom_headers())
+            .map(|h| {
+                h.items()
+                    .iter()
+                    .map(|h| (h.header_name().to_string(), h.header_value().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        headers(API_ORIGIN),
+        vec![("X-Origin-Verify".to_string(), "s3cr3tvalue".to_string())]
+    );
+    assert!(headers(S3_ORIGIN).is_empty(), "the bucket gets no header");
+    let d = Distribution::builder()
+        .id(ID)
+        .arn("arn")
+        .domain_name("d.cloudfront.net")
+        .status("Deployed")
+        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+        .in_progress_invalidation_batches(0)
+        .distribution_config(cfg)
+        .build()
+        .expect("distribution");
+    let read = info(&d, "etag");
+    assert_eq!(
+        read.api_origin_secret,
+        Some(SecretValue::new("s3cr3tvalue"))
+    );
+    assert!(
+        !format!("{spec:?}{read:?}").contains("s3cr3tvalue"),
+        "the value is kept out of Debug output"
+    );
 }

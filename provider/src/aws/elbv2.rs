@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, IpAddressType, LoadBalancerSchemeEnum,
-    LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum, Tag, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, HttpHeaderConditionConfig,
+    IpAddressType, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum, RuleCondition, Tag, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::wait::{Missing, Seen, Wait};
-use super::{aws_error, gone_is_done, not_found_if, retry_eventual};
+use super::{aws_error, gone_is_done, gone_is_none, not_found_if, retry_eventual};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -358,15 +358,86 @@ fn redirect_to_https() -> Action {
         .build()
 }
 
-/// A listener as the service wants it: port 80 forwarding (or redirecting to
-/// HTTPS when there is a certificate), and port 443 with the certificate.
+pub use super::ORIGIN_HEADER;
+
+/// What a refused request gets: a listener's default action when only
+/// requests with [`ORIGIN_HEADER`] are forwarded.
+fn refuse() -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            FixedResponseActionConfig::builder()
+                .status_code("403")
+                .content_type("text/plain")
+                .message_body("Forbidden")
+                .build(),
+        )
+        .build()
+}
+
+/// The condition of the origin rule: [`ORIGIN_HEADER`] is one of `values`.
+/// ALB compares header values without regard to case, which is why the
+/// secrets are made of lowercase letters and digits.
+fn origin_condition(values: &[String]) -> RuleCondition {
+    RuleCondition::builder()
+        .field("http-header")
+        .http_header_config(
+            HttpHeaderConditionConfig::builder()
+                .http_header_name(ORIGIN_HEADER)
+                .set_values(Some(values.to_vec()))
+                .build(),
+        )
+        .build()
+}
+
+/// The listeners as the service wants them.
+#[derive(Clone, Copy, Debug)]
+pub struct ListenerSpec<'a> {
+    pub target_group: &'a str,
+    /// HTTPS on 443 with it (and 80 redirecting there); HTTP on 80 without.
+    pub certificate: Option<&'a str>,
+    /// The origin secrets accepted in [`ORIGIN_HEADER`]: with them, the
+    /// listener that serves traffic forwards only requests that carry one
+    /// (a rule) and answers every other request 403 (its default action).
+    pub origin_values: Option<&'a [String]>,
+}
+
+impl ListenerSpec<'_> {
+    /// The port that serves the API: 443 with a certificate, else 80.
+    pub fn traffic_port(&self) -> i32 {
+        if self.certificate.is_some() {
+            443
+        } else {
+            80
+        }
+    }
+}
+
+/// A listener as the service reads it: its port, its default action's type
+/// (`forward`, `redirect` or `fixed-response`) and its certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenerInfo {
     pub arn: String,
     pub port: i32,
-    /// `forward` or `redirect`.
     pub action: String,
     pub certificate_arn: Option<String>,
+}
+
+/// The listener rule that forwards requests carrying [`ORIGIN_HEADER`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct OriginRule {
+    pub arn: String,
+    /// The values it accepts (origin secrets: never logged).
+    pub values: Vec<String>,
+}
+
+impl std::fmt::Debug for OriginRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OriginRule")
+            .field("arn", &self.arn)
+            .field("values", &format_args!("({} hidden)", self.values.len()))
+            .finish()
+    }
 }
 
 pub async fn listeners(c: &Client, lb_arn: &str) -> Result<Vec<ListenerInfo>> {
@@ -411,86 +482,246 @@ pub async fn listeners(c: &Client, lb_arn: &str) -> Result<Vec<ListenerInfo>> {
     Ok(out)
 }
 
-/// Makes or changes the listeners so that they are what `certificate` asks for.
+/// The listener's rule on [`ORIGIN_HEADER`], if it has one.
+pub async fn origin_rule(c: &Client, listener_arn: &str) -> Result<Option<OriginRule>> {
+    let part = format!("rules of listener {listener_arn}");
+    let out = gone_is_none(
+        c.describe_rules()
+            .listener_arn(listener_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("listing", &part, e, |e| {
+                    e.is_listener_not_found_exception() || e.is_rule_not_found_exception()
+                })
+            }),
+    )?;
+    Ok(out.and_then(|out| {
+        out.rules().iter().find_map(|r| {
+            if r.is_default() == Some(true) {
+                return None;
+            }
+            let header = r.conditions().iter().find_map(|c| {
+                c.http_header_config().filter(|h| {
+                    h.http_header_name()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(ORIGIN_HEADER))
+                })
+            })?;
+            Some(OriginRule {
+                arn: r.rule_arn().unwrap_or_default().to_string(),
+                values: header.values().to_vec(),
+            })
+        })
+    }))
+}
+
+/// Makes or changes the listeners so that they are what `want` asks for,
+/// in an order that never refuses a request that both the old and the new
+/// listeners accept: HTTPS exists before port 80 redirects to it; the
+/// origin rule accepts the new secrets before the listener refuses the rest,
+/// and the listener forwards everything again before the rule goes. Returns
+/// the origin rule, when `want` has one.
 pub async fn converge_listeners(
     c: &Client,
     lb_arn: &str,
-    target_group: &str,
-    certificate: Option<&str>,
+    want: ListenerSpec<'_>,
     tags: &Tags,
-) -> Result<()> {
+) -> Result<Option<OriginRule>> {
     let had = listeners(c, lb_arn).await?;
-    let http_action = if certificate.is_some() {
+    let part = |port: i32| format!("listener {port} of {lb_arn}");
+    let traffic = want.traffic_port();
+    let traffic_default = if want.origin_values.is_some() {
+        refuse()
+    } else {
+        forward(want.target_group)
+    };
+    let mut arns = std::collections::BTreeMap::new();
+    // HTTPS first: a redirect to a port with no listener would drop traffic.
+    if let Some(cert) = want.certificate {
+        let arn = match had.iter().find(|l| l.port == 443) {
+            None => {
+                let out = c
+                    .create_listener()
+                    .load_balancer_arn(lb_arn)
+                    .protocol(ProtocolEnum::Https)
+                    .port(443)
+                    .ssl_policy(TLS_POLICY)
+                    .certificates(Certificate::builder().certificate_arn(cert).build())
+                    .default_actions(traffic_default.clone())
+                    .set_tags(Some(to_tags(tags)))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("creating", &part(443), e))?;
+                listener_arn(out.listeners())
+            }
+            Some(l) => {
+                if l.certificate_arn.as_deref() != Some(cert) {
+                    c.modify_listener()
+                        .listener_arn(&l.arn)
+                        .certificates(Certificate::builder().certificate_arn(cert).build())
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("modifying", &part(443), e))?;
+                }
+                l.arn.clone()
+            }
+        };
+        arns.insert(443, arn);
+    }
+    let http_default = if want.certificate.is_some() {
         redirect_to_https()
     } else {
-        forward(target_group)
+        traffic_default.clone()
     };
-    let part = |port: i32| format!("listener {port} of {lb_arn}");
-    // HTTPS first: a redirect to a port with no listener would drop traffic.
-    match (certificate, had.iter().find(|l| l.port == 443)) {
-        (Some(cert), None) => {
-            c.create_listener()
-                .load_balancer_arn(lb_arn)
-                .protocol(ProtocolEnum::Https)
-                .port(443)
-                .ssl_policy(TLS_POLICY)
-                .certificates(Certificate::builder().certificate_arn(cert).build())
-                .default_actions(forward(target_group))
-                .set_tags(Some(to_tags(tags)))
-                .send()
-                .await
-                .map_err(|e| aws_error("creating", &part(443), e))?;
-        }
-        (Some(cert), Some(l)) if l.certificate_arn.as_deref() != Some(cert) => {
-            c.modify_listener()
-                .listener_arn(&l.arn)
-                .certificates(Certificate::builder().certificate_arn(cert).build())
-                .send()
-                .await
-                .map_err(|e| aws_error("modifying", &part(443), e))?;
-        }
-        _ => {}
-    }
-    match had.iter().find(|l| l.port == 80) {
+    let arn = match had.iter().find(|l| l.port == 80) {
         None => {
-            c.create_listener()
+            let out = c
+                .create_listener()
                 .load_balancer_arn(lb_arn)
                 .protocol(ProtocolEnum::Http)
                 .port(80)
-                .default_actions(http_action)
+                .default_actions(http_default)
                 .set_tags(Some(to_tags(tags)))
                 .send()
                 .await
                 .map_err(|e| aws_error("creating", &part(80), e))?;
+            listener_arn(out.listeners())
         }
-        Some(l) => {
-            let want = if certificate.is_some() {
-                "redirect"
-            } else {
-                "forward"
-            };
-            if l.action != want {
-                c.modify_listener()
+        Some(l) => l.arn.clone(),
+    };
+    arns.insert(80, arn);
+
+    // The origin rule on the listener that serves traffic, before it refuses
+    // what the rule does not forward; none on the other. 443 first: when a
+    // certificate comes, HTTPS accepts the origin's requests before port 80
+    // redirects there.
+    let mut rule = None;
+    for (port, arn) in arns.iter().rev() {
+        let now = had.iter().find(|l| &l.arn == arn);
+        let (default, want_action) = if *port == traffic {
+            (traffic_default.clone(), want_action_type(want))
+        } else {
+            (redirect_to_https(), "redirect")
+        };
+        let want_values = want.origin_values.filter(|_| *port == traffic);
+        let found = origin_rule(c, arn).await?;
+        if let Some(values) = want_values {
+            rule = Some(set_origin_rule(c, arn, found.as_ref(), values, want, tags).await?);
+        }
+        if now.is_some_and(|l| l.action != want_action) {
+            c.modify_listener()
+                .listener_arn(arn)
+                .default_actions(default)
+                .send()
+                .await
+                .map_err(|e| aws_error("modifying", &part(*port), e))?;
+        }
+        if let (None, Some(found)) = (want_values, found) {
+            delete_rule(c, &found.arn).await?;
+        }
+    }
+
+    // No certificate any more: HTTP serves again before HTTPS goes.
+    if want.certificate.is_none() {
+        if let Some(l) = had.iter().find(|l| l.port == 443) {
+            gone_is_done(
+                c.delete_listener()
                     .listener_arn(&l.arn)
-                    .default_actions(http_action)
                     .send()
                     .await
-                    .map_err(|e| aws_error("modifying", &part(80), e))?;
-            }
+                    .map(|_| ())
+                    .map_err(|e| {
+                        not_found_if("deleting", &part(443), e, |e| {
+                            e.is_listener_not_found_exception()
+                        })
+                    }),
+            )?;
         }
     }
-    // No certificate any more: HTTP forwards again before HTTPS goes.
-    if certificate.is_none() {
-        if let Some(l) = had.iter().find(|l| l.port == 443) {
-            match c.delete_listener().listener_arn(&l.arn).send().await {
-                Ok(_) => {}
-                Err(e) => gone_is_done(Err(not_found_if("deleting", &part(443), e, |e| {
-                    e.is_listener_not_found_exception()
-                })))?,
-            }
+    Ok(rule)
+}
+
+/// The default action's type the traffic listener should have.
+fn want_action_type(want: ListenerSpec<'_>) -> &'static str {
+    if want.origin_values.is_some() {
+        "fixed-response"
+    } else {
+        "forward"
+    }
+}
+
+fn listener_arn(listeners: &[aws_sdk_elasticloadbalancingv2::types::Listener]) -> String {
+    listeners
+        .first()
+        .and_then(|l| l.listener_arn())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The origin rule of the listener `listener`, accepting `values`: made
+/// (priority 1, so that it is evaluated first) or changed.
+async fn set_origin_rule(
+    c: &Client,
+    listener: &str,
+    found: Option<&OriginRule>,
+    values: &[String],
+    want: ListenerSpec<'_>,
+    tags: &Tags,
+) -> Result<OriginRule> {
+    let part = format!("origin rule of listener {listener}");
+    match found {
+        Some(r) if r.values == values => Ok(r.clone()),
+        Some(r) => {
+            c.modify_rule()
+                .rule_arn(&r.arn)
+                .conditions(origin_condition(values))
+                .actions(forward(want.target_group))
+                .send()
+                .await
+                .map_err(|e| aws_error("modifying", &part, e))?;
+            Ok(OriginRule {
+                arn: r.arn.clone(),
+                values: values.to_vec(),
+            })
+        }
+        None => {
+            let out = c
+                .create_rule()
+                .listener_arn(listener)
+                .priority(1)
+                .conditions(origin_condition(values))
+                .actions(forward(want.target_group))
+                .set_tags(Some(to_tags(tags)))
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part, e))?;
+            Ok(OriginRule {
+                arn: out
+                    .rules()
+                    .first()
+                    .and_then(|r| r.rule_arn())
+                    .unwrap_or_default()
+                    .to_string(),
+                values: values.to_vec(),
+            })
         }
     }
-    Ok(())
+}
+
+/// Deletes a listener rule. Gone is done.
+pub async fn delete_rule(c: &Client, arn: &str) -> Result<()> {
+    gone_is_done(
+        c.delete_rule()
+            .rule_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if("deleting", &format!("listener rule {arn}"), e, |e| {
+                    e.is_rule_not_found_exception()
+                })
+            }),
+    )
 }
 
 pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {

@@ -182,6 +182,13 @@ pub fn gone_is_none<T>(res: Result<T>) -> Result<Option<T>> {
     }
 }
 
+/// The header in which CloudFront sends the origin secret to a service's
+/// load balancer (a fansite_edge's origin custom header), and which that
+/// load balancer's listener asks for when the service takes requests from
+/// CloudFront only. AWS's pattern: "Restricting access to Application Load
+/// Balancers" (CloudFront Developer Guide).
+pub const ORIGIN_HEADER: &str = "X-Origin-Verify";
+
 /// Tags by key, as every AWS service takes them.
 pub type Tags = std::collections::BTreeMap<String, String>;
 

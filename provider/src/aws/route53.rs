@@ -216,22 +216,19 @@ async fn aliases_to(
     Ok(found)
 }
 
-/// The domains among `domains` that have an A alias record to `target` in the zone.
-pub async fn aliased(
-    c: &Client,
-    zone: &str,
-    domains: &[String],
-    target: &str,
-) -> Result<Vec<String>> {
-    let sets = aliases_to(c, zone, domains, target).await?;
-    Ok(domains
-        .iter()
-        .filter(|d| {
+/// Whether every one of `domains` has both its A and its AAAA alias record
+/// to `target` in the zone. A zone that is gone has none.
+pub async fn all_aliased(c: &Client, zone: &str, domains: &[String], target: &str) -> Result<bool> {
+    let sets = match aliases_to(c, zone, domains, target).await {
+        Err(e) if e.is_not_found() => return Ok(false),
+        other => other?,
+    };
+    Ok(domains.iter().all(|d| {
+        [RrType::A, RrType::Aaaa].iter().all(|ty| {
             sets.iter()
-                .any(|r| norm(r.name()) == norm(d) && r.r#type() == &RrType::A)
+                .any(|r| norm(r.name()) == norm(d) && r.r#type() == ty)
         })
-        .cloned()
-        .collect())
+    }))
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Secrets Manager: the connection secret a database publishes for its apps.
+//! Secrets Manager: the connection secret a database publishes for its apps,
+//! the Slack webhook of a service's alarms, and the origin secret CloudFront
+//! sends to a service's load balancer.
 
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 
-use super::{aws_error, not_found_if, retry_eventual_when};
+use super::{aws_error, gone_is_none, not_found_if, retry_eventual_when};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -96,14 +98,131 @@ pub async fn secret_named(c: &Client, name: &str) -> Result<Option<String>> {
     }
 }
 
-pub async fn put_value(c: &Client, arn: &str, value: &str) -> Result<()> {
-    c.put_secret_value()
+/// Writes a new value: it becomes `AWSCURRENT`, and the value it replaces
+/// `AWSPREVIOUS`. Returns the new version's id.
+pub async fn put_value(c: &Client, arn: &str, value: &str) -> Result<String> {
+    let out = c
+        .put_secret_value()
         .secret_id(arn)
         .secret_string(value)
         .send()
         .await
         .map_err(|e| aws_error("updating", &format!("secret {arn}"), e))?;
-    Ok(())
+    Ok(out.version_id().unwrap_or_default().to_string())
+}
+
+/// A secret's value, kept out of `Debug` output and so out of every log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    pub fn new(value: impl Into<String>) -> SecretValue {
+        SecretValue(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretValue(hidden)")
+    }
+}
+
+/// One version of a secret: its id and value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub id: String,
+    pub value: SecretValue,
+}
+
+/// A secret's `AWSCURRENT` version and, once it has been rotated, its
+/// `AWSPREVIOUS` one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versions {
+    pub current: Version,
+    pub previous: Option<Version>,
+}
+
+/// The ids of the `AWSCURRENT` and `AWSPREVIOUS` versions, without reading
+/// their values; `None` when the secret is gone or scheduled for deletion.
+pub async fn version_ids(c: &Client, arn: &str) -> Result<Option<(String, Option<String>)>> {
+    let part = format!("secret {arn}");
+    let Some(d) = gone_is_none(
+        c.describe_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("describing", &part, e, |e| {
+                    e.is_resource_not_found_exception()
+                })
+            }),
+    )?
+    else {
+        return Ok(None);
+    };
+    if d.deleted_date().is_some() {
+        return Ok(None);
+    }
+    let staged = |stage: &str| {
+        d.version_ids_to_stages()
+            .into_iter()
+            .flatten()
+            .find(|(_, stages)| stages.iter().any(|s| s == stage))
+            .map(|(id, _)| id.clone())
+    };
+    Ok(staged("AWSCURRENT").map(|current| (current, staged("AWSPREVIOUS"))))
+}
+
+/// The value of the version `id` of the secret.
+pub async fn value_of(c: &Client, arn: &str, id: &str) -> Result<SecretValue> {
+    let out = c
+        .get_secret_value()
+        .secret_id(arn)
+        .version_id(id)
+        .send()
+        .await
+        .map_err(|e| aws_error("reading", &format!("version {id} of secret {arn}"), e))?;
+    Ok(SecretValue::new(out.secret_string().unwrap_or_default()))
+}
+
+/// The secret's current and previous versions with their values; `None`
+/// when the secret is gone or scheduled for deletion.
+pub async fn versions(c: &Client, arn: &str) -> Result<Option<Versions>> {
+    let Some((current, previous)) = version_ids(c, arn).await? else {
+        return Ok(None);
+    };
+    let current = Version {
+        value: value_of(c, arn, &current).await?,
+        id: current,
+    };
+    let previous = match previous {
+        Some(id) => Some(Version {
+            value: value_of(c, arn, &id).await?,
+            id,
+        }),
+        None => None,
+    };
+    Ok(Some(Versions { current, previous }))
+}
+
+/// A new random secret of 64 lowercase letters and digits (about 330 bits),
+/// made by Secrets Manager (GetRandomPassword): what an origin header
+/// carries, compared by the load balancer without regard to case.
+pub async fn random_value(c: &Client) -> Result<SecretValue> {
+    let out = c
+        .get_random_password()
+        .password_length(64)
+        .exclude_uppercase(true)
+        .exclude_punctuation(true)
+        .include_space(false)
+        .send()
+        .await
+        .map_err(|e| aws_error("making", "a random secret", e))?;
+    Ok(SecretValue::new(out.random_password().unwrap_or_default()))
 }
 
 pub async fn set_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {

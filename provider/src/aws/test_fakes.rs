@@ -510,3 +510,313 @@ pub fn distribution_with_aliases(id: &str, bucket: &str, aliases: &[&str]) -> Aw
     aws.s3 = test_mocks::s3(&[&head, &block]);
     aws
 }
+
+/// A load balancer that takes requests from CloudFront only, and its origin
+/// secret: one listener on port 80 (no certificate) and the secret
+/// `ORIGIN_SECRET_ARN`, whose current value `v1` the edge sends. After every
+/// call that changes the listener, its rules or the secret, it checks that a
+/// request carrying what an edge may send at that moment is forwarded: the
+/// value the edge sent before, and the secret's current value (an edge
+/// applied at that moment reads and sends it).
+pub struct OriginAlb {
+    pub aws: Aws,
+    alb: Arc<Mutex<Alb>>,
+}
+
+pub const ORIGIN_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/fan-api/origin-verify-AbCdEf";
+pub const ORIGIN_LB_ARN: &str =
+    "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/fan-api/1";
+const ORIGIN_LISTENER: &str =
+    "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:listener/app/fan-api/1/80";
+
+#[derive(Default)]
+struct Alb {
+    /// The listener's default action: `forward` or `fixed-response`.
+    default: String,
+    /// The origin rule's values, when there is one.
+    rule: Option<Vec<String>>,
+    /// Versions of the secret, oldest first: (id, value).
+    versions: Vec<(String, String)>,
+    deleted: bool,
+    /// What the edge sent before the change.
+    sent: String,
+    refused: Vec<String>,
+    log: Vec<String>,
+}
+
+impl Alb {
+    fn forwards(&self, value: &str) -> bool {
+        self.rule
+            .as_ref()
+            .is_some_and(|r| r.iter().any(|v| v == value))
+            || self.default == "forward"
+    }
+
+    fn current(&self) -> Option<&(String, String)> {
+        self.versions.last().filter(|_| !self.deleted)
+    }
+
+    fn changed(&mut self, call: &str) {
+        self.log.push(call.to_string());
+        let sent = self.sent.clone();
+        if !self.forwards(&sent) {
+            self.refused
+                .push(format!("after {call}: the value the edge sent"));
+        }
+        if let Some((_, current)) = self.current().cloned() {
+            if !self.forwards(&current) {
+                self.refused
+                    .push(format!("after {call}: the secret's current value"));
+            }
+        }
+    }
+}
+
+impl OriginAlb {
+    /// With `from_cloudfront`, the listener refuses what its rule (accepting
+    /// `v1`) does not forward; without, it forwards everything and has no rule.
+    pub fn new(from_cloudfront: bool) -> OriginAlb {
+        let alb = Arc::new(Mutex::new(Alb {
+            default: if from_cloudfront {
+                "fixed-response"
+            } else {
+                "forward"
+            }
+            .into(),
+            rule: from_cloudfront.then(|| vec!["v1".to_string()]),
+            versions: vec![("version-1".into(), "v1".into())],
+            sent: "v1".into(),
+            ..Alb::default()
+        }));
+        let elb = Self::elb_rules(&alb);
+        let secrets = Self::secret_rules(&alb);
+        let mut aws = test_mocks::aws(
+            test_mocks::ec2(&[]),
+            test_mocks::rds(&[]),
+            test_mocks::secrets(&secrets.iter().collect::<Vec<_>>()),
+            test_mocks::autoscaling(&[]),
+        );
+        aws.elb = test_mocks::elb(&elb.iter().collect::<Vec<_>>());
+        OriginAlb { aws, alb }
+    }
+
+    fn elb_rules(alb: &Arc<Mutex<Alb>>) -> Vec<Rule> {
+        use aws_sdk_elasticloadbalancingv2::operation::{
+            create_rule::CreateRuleOutput, delete_rule::DeleteRuleOutput,
+            describe_listeners::DescribeListenersOutput, describe_rules::DescribeRulesOutput,
+            modify_listener::ModifyListenerOutput, modify_rule::ModifyRuleOutput,
+        };
+        use aws_sdk_elasticloadbalancingv2::types::{
+            Action, ActionTypeEnum, HttpHeaderConditionConfig, Listener, Rule as ElbRule,
+            RuleCondition,
+        };
+        let rule_arn = format!("{ORIGIN_LISTENER}/rule-1").replace(":listener/", ":listener-rule/");
+        let a = alb.clone();
+        let listeners = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_listeners)
+            .then_compute_response(move |_| {
+                let a = a.lock().expect("lock");
+                let action = Action::builder()
+                    .r#type(ActionTypeEnum::from(a.default.as_str()))
+                    .build();
+                MockResponse::Output(
+                    DescribeListenersOutput::builder()
+                        .listeners(
+                            Listener::builder()
+                                .listener_arn(ORIGIN_LISTENER)
+                                .port(80)
+                                .default_actions(action)
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let a = alb.clone();
+        let arn = rule_arn.clone();
+        let rules = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_rules)
+            .then_compute_response(move |_| {
+                let a = a.lock().expect("lock");
+                let mut out = DescribeRulesOutput::builder().rules(
+                    ElbRule::builder()
+                        .is_default(true)
+                        .priority("default")
+                        .build(),
+                );
+                if let Some(values) = &a.rule {
+                    out = out.rules(
+                        ElbRule::builder()
+                            .rule_arn(&arn)
+                            .priority("1")
+                            .is_default(false)
+                            .conditions(
+                                RuleCondition::builder()
+                                    .field("http-header")
+                                    .http_header_config(
+                                        HttpHeaderConditionConfig::builder()
+                                            .http_header_name("X-Origin-Verify")
+                                            .set_values(Some(values.clone()))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    );
+                }
+                MockResponse::Output(out.build())
+            });
+        let values_of = |c: &[RuleCondition]| -> Vec<String> {
+            c.iter()
+                .filter_map(|c| c.http_header_config())
+                .flat_map(|h| h.values().to_vec())
+                .collect()
+        };
+        let a = alb.clone();
+        let arn = rule_arn.clone();
+        let create = mock!(aws_sdk_elasticloadbalancingv2::Client::create_rule)
+            .then_compute_response(move |r| {
+                let mut a = a.lock().expect("lock");
+                a.rule = Some(values_of(r.conditions()));
+                a.changed("CreateRule");
+                MockResponse::Output(
+                    CreateRuleOutput::builder()
+                        .rules(ElbRule::builder().rule_arn(&arn).build())
+                        .build(),
+                )
+            });
+        let a = alb.clone();
+        let modify = mock!(aws_sdk_elasticloadbalancingv2::Client::modify_rule)
+            .then_compute_response(move |r| {
+                let mut a = a.lock().expect("lock");
+                a.rule = Some(values_of(r.conditions()));
+                a.changed("ModifyRule");
+                MockResponse::Output(ModifyRuleOutput::builder().build())
+            });
+        let a = alb.clone();
+        let delete = mock!(aws_sdk_elasticloadbalancingv2::Client::delete_rule)
+            .then_compute_response(move |_| {
+                let mut a = a.lock().expect("lock");
+                a.rule = None;
+                a.changed("DeleteRule");
+                MockResponse::Output(DeleteRuleOutput::builder().build())
+            });
+        let a = alb.clone();
+        let default = mock!(aws_sdk_elasticloadbalancingv2::Client::modify_listener)
+            .then_compute_response(move |r| {
+                let mut a = a.lock().expect("lock");
+                a.default = r
+                    .default_actions()
+                    .first()
+                    .and_then(|d| d.r#type())
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default();
+                let call = format!("ModifyListener ({})", a.default);
+                a.changed(&call);
+                MockResponse::Output(ModifyListenerOutput::builder().build())
+            });
+        vec![listeners, rules, create, modify, delete, default]
+    }
+
+    fn secret_rules(alb: &Arc<Mutex<Alb>>) -> Vec<Rule> {
+        use aws_sdk_secretsmanager::operation::{
+            delete_secret::DeleteSecretOutput, describe_secret::DescribeSecretOutput,
+            get_random_password::GetRandomPasswordOutput, get_secret_value::GetSecretValueOutput,
+            put_secret_value::PutSecretValueOutput,
+        };
+        let a = alb.clone();
+        let describe = mock!(aws_sdk_secretsmanager::Client::describe_secret)
+            .then_compute_response(move |_| {
+                let a = a.lock().expect("lock");
+                let mut out = DescribeSecretOutput::builder().arn(ORIGIN_SECRET_ARN);
+                let n = a.versions.len();
+                for (i, (id, _)) in a.versions.iter().enumerate() {
+                    let stage = match n - i {
+                        1 => "AWSCURRENT",
+                        2 => "AWSPREVIOUS",
+                        _ => continue,
+                    };
+                    out = out.version_ids_to_stages(id, vec![stage.to_string()]);
+                }
+                if a.deleted {
+                    out = out.deleted_date(aws_smithy_types::DateTime::from_secs(0));
+                }
+                MockResponse::Output(out.build())
+            });
+        let a = alb.clone();
+        let get = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_compute_response(
+            move |r| {
+                let a = a.lock().expect("lock");
+                let id = r.version_id().unwrap_or_default();
+                match a.versions.iter().find(|(v, _)| v == id) {
+                    Some((id, value)) => MockResponse::Output(
+                        GetSecretValueOutput::builder()
+                            .version_id(id)
+                            .secret_string(value)
+                            .build(),
+                    ),
+                    None => test_mocks::refused(json_error(
+                        "ResourceNotFoundException",
+                        "no such version",
+                    )),
+                }
+            },
+        );
+        let a = alb.clone();
+        let random = mock!(aws_sdk_secretsmanager::Client::get_random_password)
+            .then_compute_response(move |_| {
+                let n = a.lock().expect("lock").versions.len() + 1;
+                MockResponse::Output(
+                    GetRandomPasswordOutput::builder()
+                        .random_password(format!("v{n}"))
+                        .build(),
+                )
+            });
+        let a = alb.clone();
+        let put = mock!(aws_sdk_secretsmanager::Client::put_secret_value).then_compute_response(
+            move |r| {
+                let mut a = a.lock().expect("lock");
+                let id = format!("version-{}", a.versions.len() + 1);
+                a.versions.push((
+                    id.clone(),
+                    r.secret_string().unwrap_or_default().to_string(),
+                ));
+                a.changed("PutSecretValue");
+                MockResponse::Output(PutSecretValueOutput::builder().version_id(id).build())
+            },
+        );
+        let a = alb.clone();
+        let delete =
+            mock!(aws_sdk_secretsmanager::Client::delete_secret).then_compute_response(move |_| {
+                let mut a = a.lock().expect("lock");
+                a.deleted = true;
+                a.changed("DeleteSecret");
+                MockResponse::Output(DeleteSecretOutput::builder().build())
+            });
+        vec![describe, get, random, put, delete]
+    }
+
+    /// The moments at which a request an edge may send was refused.
+    pub fn refused(&self) -> Vec<String> {
+        self.alb.lock().expect("lock").refused.clone()
+    }
+
+    /// The calls that changed something, in order.
+    pub fn log(&self) -> Vec<String> {
+        self.alb.lock().expect("lock").log.clone()
+    }
+
+    /// The values the listener's rule accepts (none: no rule), and whether it
+    /// forwards every other request.
+    pub fn listener(&self) -> (Option<Vec<String>>, bool) {
+        let a = self.alb.lock().expect("lock");
+        (a.rule.clone(), a.default == "forward")
+    }
+
+    /// The secret's current value, unless it is deleted.
+    pub fn current(&self) -> Option<String> {
+        self.alb
+            .lock()
+            .expect("lock")
+            .current()
+            .map(|(_, v)| v.clone())
+    }
+}

@@ -4,8 +4,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::aws::route53::RecordChange;
-use crate::aws::{cloudfront, logs, route53, s3, wafv2, Aws};
-use crate::error::Result;
+use crate::aws::{cloudfront, logs, route53, s3, secrets, wafv2, Aws};
+use crate::diag::AttrPath;
+use crate::error::{Error, Result};
 
 use super::state::EdgeState;
 
@@ -60,9 +61,14 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
     cur.oac_id = Some(oac);
     cur.site_routes_function_arn =
         Some(cloudfront::ensure_site_routes(&aws.cloudfront, &want.name).await?);
+    let secret = origin_secret(aws, want).await?;
+    let spec = cloudfront::DistSpec {
+        api_origin_secret: secret.as_ref().map(|v| v.value.clone()),
+        ..cur.dist_spec(&aws.region)
+    };
     let d = cloudfront::create_distribution(
         &aws.cloudfront,
-        &cur.dist_spec(&aws.region),
+        &spec,
         &caller_reference(&want.name),
         &want.tags_all,
     )
@@ -70,6 +76,7 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
     cur.distribution_id = Some(d.id.clone());
     cur.distribution_arn = Some(d.arn.clone());
     cur.domain_name = Some(d.domain_name.clone());
+    cur.api_origin_secret_version = secret.map(|v| v.id);
     if want.additional_metrics {
         cloudfront::set_additional_metrics(&aws.cloudfront, &d.id, true).await?;
     }
@@ -85,6 +92,32 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         .await?;
     }
     cloudfront::wait_deployed(&aws.cloudfront, &d.id, crate::ctx::remaining()).await
+}
+
+/// The origin secret the distribution sends to the API origin: the version
+/// `want` names, or else the current one. Read whenever the distribution is
+/// written, since its config is sent whole; never kept in state.
+async fn origin_secret(aws: &Aws, want: &EdgeState) -> Result<Option<secrets::Version>> {
+    let Some(arn) = &want.api_origin_secret_arn else {
+        return Ok(None);
+    };
+    let id = match &want.api_origin_secret_version {
+        Some(id) => id.clone(),
+        None => {
+            secrets::version_ids(&aws.secrets, arn)
+                .await?
+                .ok_or_else(|| Error::Invalid {
+                    path: AttrPath::attr("api_origin_secret_arn"),
+                    why: format!(
+                        "secret {arn} was not found in {}, or is scheduled for deletion",
+                        aws.region
+                    ),
+                })?
+                .0
+        }
+    };
+    let value = secrets::value_of(&aws.secrets, arn, &id).await?;
+    Ok(Some(secrets::Version { id, value }))
 }
 
 /// The web ACL's logging as `want` has it: the log group (us-east-1) with its
@@ -148,19 +181,29 @@ pub async fn update_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         site_routes_function_arn: cur.site_routes_function_arn.clone(),
         ..want.clone()
     };
-    if cur.dist_spec(&aws.region) != next.dist_spec(&aws.region) {
+    let secret = origin_secret(aws, want).await?;
+    let sent = secret.as_ref().map(|v| v.id.clone());
+    let secret_changed = cur.api_origin_secret_arn != want.api_origin_secret_arn
+        || cur.api_origin_secret_version != sent;
+    if cur.dist_spec(&aws.region) != next.dist_spec(&aws.region) || secret_changed {
         let d = cloudfront::get_distribution(&aws.cloudfront, &id).await?;
         if let Some(d) = d {
+            let spec = cloudfront::DistSpec {
+                api_origin_secret: secret.map(|v| v.value),
+                ..next.dist_spec(&aws.region)
+            };
             cloudfront::update_distribution(
                 &aws.cloudfront,
                 &id,
                 &d.etag,
-                &next.dist_spec(&aws.region),
+                &spec,
                 &d.caller_reference,
             )
             .await?;
             cloudfront::wait_deployed(&aws.cloudfront, &id, crate::ctx::remaining()).await?;
         }
+        cur.api_origin_secret_arn = want.api_origin_secret_arn.clone();
+        cur.api_origin_secret_version = sent;
         cur.api_origin = want.api_origin.clone();
         cur.api_path_pattern = want.api_path_pattern.clone();
         cur.api_origin_protocol = want.api_origin_protocol.clone();

@@ -1,6 +1,6 @@
 //! Reading a fansite_edge back from AWS.
 
-use crate::aws::{cloudfront, logs, s3, wafv2, Aws};
+use crate::aws::{cloudfront, logs, route53, s3, secrets, wafv2, Aws};
 use crate::error::Result;
 
 use super::state::EdgeState;
@@ -9,8 +9,7 @@ use crate::resources::{in_configured_order, null_if_unset, own_tags};
 /// The edge as AWS has it now, field by field. `None`: nothing of the edge is left.
 ///
 /// Not refreshed, because AWS does not hold them (listed in the docs):
-/// `content_hash` and `force_destroy` (the provider's own), `hosted_zone_id`
-/// (the zone the alias records were written to), `invalidation_id` (the last
+/// `content_hash` and `force_destroy` (the provider's own), `invalidation_id` (the last
 /// invalidation made). `aliases`, `geo_block` and `tags` keep null rather
 /// than empty when they were not set.
 pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>> {
@@ -86,6 +85,18 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         Some(id) => Some(id.clone()),
         None => cloudfront::find_oac(&aws.cloudfront, &oac_name).await?,
     };
+    let api_origin_secret_version = match &hints.api_origin_secret_arn {
+        Some(arn) => sent_version(aws, arn, d.api_origin_secret.as_ref()).await?,
+        None => None,
+    };
+    // The alias records, read back: when one is gone (or points elsewhere),
+    // the zone reads as unset, so that the plan writes the records again.
+    let hosted_zone_id = match &hints.hosted_zone_id {
+        Some(zone) => route53::all_aliased(&aws.route53, zone, &d.aliases, &d.domain_name)
+            .await?
+            .then(|| zone.clone()),
+        None => None,
+    };
     let site_routes_function_arn = cloudfront::find_site_routes(&aws.cloudfront, &name).await?;
     let additional_metrics = cloudfront::additional_metrics(&aws.cloudfront, &d.id).await?;
     let tags_all = cloudfront::tags(&aws.cloudfront, &d.arn).await?;
@@ -100,6 +111,8 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             .api_origin_protocol
             .clone()
             .unwrap_or(defaults.api_origin_protocol),
+        api_origin_secret_arn: hints.api_origin_secret_arn.clone(),
+        api_origin_secret_version,
         // CloudFront does not keep the aliases' order (community.aws#50):
         // the configured order is kept when the set is the same.
         aliases: null_if_unset(
@@ -110,7 +123,7 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
             ),
         ),
         certificate_arn: d.certificate_arn.clone(),
-        hosted_zone_id: hints.hosted_zone_id.clone(),
+        hosted_zone_id,
         price_class: d.price_class.clone(),
         rate_limit,
         managed_rule_groups,
@@ -136,6 +149,27 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         site_routes_function_arn,
         name,
     }))
+}
+
+/// Which version of the origin secret the distribution sends: the current
+/// or the previous one, by their values; `None` when it sends neither (no
+/// header, a value changed by hand, or the secret rotated twice since), so
+/// that the plan sends the current one again.
+async fn sent_version(
+    aws: &Aws,
+    arn: &str,
+    sent: Option<&secrets::SecretValue>,
+) -> Result<Option<String>> {
+    let Some(sent) = sent else {
+        return Ok(None);
+    };
+    let Some(v) = secrets::versions(&aws.secrets, arn).await? else {
+        return Ok(None);
+    };
+    Ok(std::iter::once(v.current)
+        .chain(v.previous)
+        .find(|v| &v.value == sent)
+        .map(|v| v.id))
 }
 
 /// A web ACL's id: the last part of its ARN.

@@ -121,12 +121,13 @@ impl Composite for EdgeResource {
 
     async fn plan(
         &self,
-        _aws: Option<&Aws>,
+        aws: Option<&Aws>,
         prior: Option<&Dyn>,
         mut planned: Dyn,
-        _config: &Dyn,
-        _diags: &mut Diags,
+        config: &Dyn,
+        diags: &mut Diags,
     ) -> Dyn {
+        plan_origin_secret(aws, prior, &mut planned, config, diags).await;
         if let Some(name) = planned.get("name").as_str().map(str::to_string) {
             planned.set("bucket_name", Dyn::String(name.clone()));
             planned.set("bucket_arn", Dyn::String(format!("arn:aws:s3:::{name}")));
@@ -205,8 +206,76 @@ impl Composite for EdgeResource {
     }
 }
 
+/// The version of the origin secret to send: the one the configuration
+/// names; else, once made, the one sent, unless the secret has been rotated
+/// since (its current version, read now, differs), so that a rotation shows
+/// as a change of the edge; and none without a secret.
+async fn plan_origin_secret(
+    aws: Option<&Aws>,
+    prior: Option<&Dyn>,
+    planned: &mut Dyn,
+    config: &Dyn,
+    diags: &mut Diags,
+) {
+    let path = || AttrPath::attr("api_origin_secret_arn");
+    let arn = planned.get("api_origin_secret_arn").clone();
+    if arn.is_null() {
+        planned.set("api_origin_secret_version", Dyn::Null);
+        return;
+    }
+    if let (Some(aws), Some(arn)) = (aws, arn.as_str()) {
+        let region = arn.split(':').nth(3).unwrap_or_default();
+        if region != aws.region {
+            diags.attr_error(
+                path(),
+                "Secret in another region",
+                format!("The secret is in {region:?}, but the provider reads secrets in {:?}: give the edge a provider of the service's region (the service and its edge usually share one).", aws.region),
+            );
+            return;
+        }
+    }
+    if !config.get("api_origin_secret_version").is_null() {
+        return;
+    }
+    let Some(prior) = prior else {
+        planned.set("api_origin_secret_version", Dyn::Unknown);
+        return;
+    };
+    let sent = prior.get("api_origin_secret_version");
+    if prior.get("api_origin_secret_arn") != &arn || sent.is_null() || arn.is_unknown() {
+        planned.set("api_origin_secret_version", Dyn::Unknown);
+        return;
+    }
+    let (Some(aws), Some(arn)) = (aws, arn.as_str()) else {
+        return;
+    };
+    match crate::aws::secrets::version_ids(&aws.secrets, arn).await {
+        Ok(Some((current, _))) if sent.as_str() == Some(current.as_str()) => {}
+        Ok(Some(_)) => planned.set("api_origin_secret_version", Dyn::Unknown),
+        Ok(None) => diags.attr_error(
+            path(),
+            "Unknown secret",
+            format!(
+                "Secret {arn} was not found in {}, or is scheduled for deletion.",
+                aws.region
+            ),
+        ),
+        Err(e) => diags.attr_error(path(), "Unknown secret", e.to_string()),
+    }
+}
+
 /// The rules declared on single attributes (`Attribute::rule`).
 pub(crate) mod rules {
+    pub fn secret_arn(arn: &str) -> Option<String> {
+        let parts: Vec<&str> = arn.splitn(7, ':').collect();
+        let ok = parts.len() == 7
+            && parts[0] == "arn"
+            && parts[2] == "secretsmanager"
+            && parts[5] == "secret"
+            && !parts[6].is_empty();
+        (!ok).then(|| format!("{arn:?} is not a Secrets Manager secret ARN such as a fansite_service's origin_secret_arn (\"arn:aws:secretsmanager:<region>:<account>:secret:<name>\")."))
+    }
+
     pub fn bucket_name(name: &str) -> Option<String> {
         let ok = (3..=63).contains(&name.len())
             && name
@@ -288,6 +357,22 @@ fn validate_config(config: &Dyn, diags: &mut Diags) {
                 format!("CloudFront would reach {origin:?} over HTTPS (api_origin_protocol \"https-only\", the default) and check its certificate against that name, which no ACM certificate of the load balancer covers: every API request would fail with 502. Set api_origin_protocol = \"http-only\", or point api_origin at the API's own domain, which the load balancer's certificate covers."),
             );
         }
+    }
+    if !config.get("api_origin_secret_arn").is_null() && config.get("api_origin").is_null() {
+        diags.attr_error(
+            AttrPath::attr("api_origin_secret_arn"),
+            "Origin secret without an API origin",
+            "The secret is sent to api_origin: set api_origin too, or leave api_origin_secret_arn out.",
+        );
+    }
+    if !config.get("api_origin_secret_version").is_null()
+        && config.get("api_origin_secret_arn").is_null()
+    {
+        diags.attr_error(
+            AttrPath::attr("api_origin_secret_version"),
+            "Secret version without a secret",
+            "api_origin_secret_version names a version of api_origin_secret_arn: set that too, or leave the version out.",
+        );
     }
     if let Some(why) = config
         .get("waf_log_retention_days")

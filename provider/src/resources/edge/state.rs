@@ -16,6 +16,9 @@ pub struct EdgeState {
     pub api_origin: Option<String>,
     pub api_path_pattern: String,
     pub api_origin_protocol: String,
+    /// The secret whose value is sent to the API origin, and which version of it.
+    pub api_origin_secret_arn: Option<String>,
+    pub api_origin_secret_version: Option<String>,
     pub aliases: Option<Vec<String>>,
     pub certificate_arn: Option<String>,
     pub hosted_zone_id: Option<String>,
@@ -51,6 +54,8 @@ impl Default for EdgeState {
             api_origin: None,
             api_path_pattern: "/api/*".into(),
             api_origin_protocol: "https-only".into(),
+            api_origin_secret_arn: None,
+            api_origin_secret_version: None,
             aliases: None,
             certificate_arn: None,
             hosted_zone_id: None,
@@ -122,6 +127,8 @@ impl EdgeState {
             price_class: self.price_class.clone(),
             web_acl_arn: self.web_acl_arn.clone().unwrap_or_default(),
             site_routes_function_arn: self.site_routes_function_arn.clone(),
+            // Read from Secrets Manager when the distribution is written.
+            api_origin_secret: None,
             enabled: true,
         }
     }

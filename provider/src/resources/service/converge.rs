@@ -176,14 +176,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     };
     cur.target_group_arn = Some(tg.clone());
     elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, crate::ctx::remaining()).await?;
-    elbv2::converge_listeners(
-        &aws.elb,
-        &lb.arn,
-        &tg,
-        want.certificate_arn.as_deref(),
-        &part_tags(want, &want.name),
-    )
-    .await?;
+    sync_listeners(aws, cur, want, &lb.arn, &tg).await?;
 
     // The first revision, then the service.
     let with_roles = ServiceState {
@@ -230,6 +223,106 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     sync_scaling(aws, cur, want, false).await?;
     sync_alerts(aws, cur, want).await?;
     Ok(())
+}
+
+/// The listeners and, with `ingress = "cloudfront"`, the origin secret and
+/// the listener rule that forwards only requests carrying it in
+/// [`elbv2::ORIGIN_HEADER`] (every other request is answered 403).
+///
+/// The rule accepts the secret's current value and its previous one, so that
+/// an edge still sending the previous value after a rotation is served. A
+/// rotation (a new `origin_secret_rotation`) first makes the rule accept a
+/// new value next to the current one, then makes the new value current: at
+/// no moment is a request refused that carries the value the edge sends. The
+/// value before the current one is refused from then on.
+pub(super) async fn sync_listeners(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    lb: &str,
+    tg: &str,
+) -> Result<()> {
+    let tags = part_tags(want, &want.name);
+    if !want.from_cloudfront() {
+        elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, None), &tags).await?;
+        cur.origin_rule_arn = None;
+        if let Some(arn) = &cur.origin_secret_arn {
+            secrets::delete_secret(&aws.secrets, arn).await?;
+        }
+        cur.origin_secret_arn = None;
+        cur.origin_secret_version = None;
+        cur.origin_secret_rotation = want.origin_secret_rotation.clone();
+        return Ok(());
+    }
+    // Rotated only when the state knew the secret: one just made or found by
+    // name (a create that failed left it) is taken as it is.
+    let name = want.origin_secret_name();
+    let (arn, known) = match &cur.origin_secret_arn {
+        Some(arn) => (arn.clone(), true),
+        None => match secrets::secret_named(&aws.secrets, &name).await? {
+            Some(arn) => (arn, false),
+            None => {
+                let value = secrets::random_value(&aws.secrets).await?;
+                let arn = secrets::create_secret(
+                    &aws.secrets,
+                    &name,
+                    &format!(
+                        "What CloudFront sends in {} to the load balancer of {}",
+                        elbv2::ORIGIN_HEADER,
+                        want.name
+                    ),
+                    value.expose(),
+                    &part_tags(want, &name),
+                )
+                .await?;
+                (arn, false)
+            }
+        },
+    };
+    cur.origin_secret_arn = Some(arn.clone());
+    let had = secrets::versions(&aws.secrets, &arn)
+        .await?
+        .ok_or_else(|| Error::Incomplete {
+            action: "reading".into(),
+            part: format!("secret {arn}"),
+            missing: "its current version (it was deleted meanwhile)".into(),
+        })?;
+    let rotate = known && cur.origin_secret_rotation != want.origin_secret_rotation;
+    let (values, version) = if rotate {
+        let next = secrets::random_value(&aws.secrets).await?;
+        let values = vec![
+            next.expose().to_string(),
+            had.current.value.expose().to_string(),
+        ];
+        elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
+            .await?;
+        let id = secrets::put_value(&aws.secrets, &arn, next.expose()).await?;
+        tracing::info!("rotated the origin secret of service {:?}", want.name);
+        (values, id)
+    } else {
+        let mut values = vec![had.current.value.expose().to_string()];
+        values.extend(had.previous.map(|p| p.value.expose().to_string()));
+        (values, had.current.id)
+    };
+    let rule =
+        elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
+            .await?;
+    cur.origin_rule_arn = rule.map(|r| r.arn);
+    cur.origin_secret_version = Some(version);
+    cur.origin_secret_rotation = want.origin_secret_rotation.clone();
+    Ok(())
+}
+
+fn listener_spec<'a>(
+    want: &'a ServiceState,
+    target_group: &'a str,
+    origin_values: Option<&'a [String]>,
+) -> elbv2::ListenerSpec<'a> {
+    elbv2::ListenerSpec {
+        target_group,
+        certificate: want.certificate_arn.as_deref(),
+        origin_values,
+    }
 }
 
 /// The security group `name` in the VPC: the one an earlier create left, or a new one.
@@ -519,6 +612,12 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         }
         cur.log_retention_days = want.log_retention_days;
     }
+    let listeners_changed = cur.certificate_arn != want.certificate_arn
+        || cur.ingress != want.ingress
+        || (want.from_cloudfront()
+            && (cur.origin_secret_rotation != want.origin_secret_rotation
+                || cur.origin_secret_arn.is_none()
+                || cur.origin_rule_arn.is_none()));
     if cur.ingress != want.ingress || cur.alb_ingress() != want.alb_ingress() {
         ec2::set_load_balancer_ingress(&aws.ec2, &alb_sg, want.alb_ingress(), &want.rule_marker())
             .await?;
@@ -528,15 +627,8 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         elbv2::modify_health_check(&aws.elb, &tg, &want.health_check()).await?;
     }
     cur.health_check = want.health_check.clone();
-    if cur.certificate_arn != want.certificate_arn {
-        elbv2::converge_listeners(
-            &aws.elb,
-            &lb,
-            &tg,
-            want.certificate_arn.as_deref(),
-            &part_tags(want, &want.name),
-        )
-        .await?;
+    if listeners_changed {
+        sync_listeners(aws, cur, want, &lb, &tg).await?;
         cur.certificate_arn = want.certificate_arn.clone();
         cur.url = cur.alb_dns_name.as_deref().map(|d| want.url_for(d));
     }
@@ -719,6 +811,13 @@ async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Res
         let n = cur.webhook_secret_name();
         secrets::set_tags(&aws.secrets, arn, &had(&n), &now(&n)).await?;
     }
+    if let Some(arn) = &cur.origin_secret_arn {
+        let n = cur.origin_secret_name();
+        secrets::set_tags(&aws.secrets, arn, &had(&n), &now(&n)).await?;
+    }
+    if let Some(arn) = &cur.origin_rule_arn {
+        elbv2::set_tags(&aws.elb, arn, &had(&cur.name), &now(&want.name)).await?;
+    }
     Ok(())
 }
 
@@ -757,6 +856,15 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     }
     if let Some(tg) = &cur.target_group_arn {
         elbv2::delete_target_group(&aws.elb, tg).await?;
+    }
+    // The origin secret, by name too: a create that failed after making it
+    // leaves it otherwise.
+    let origin = match &cur.origin_secret_arn {
+        Some(arn) => Some(arn.clone()),
+        None => secrets::secret_named(&aws.secrets, &cur.origin_secret_name()).await?,
+    };
+    if let Some(arn) = origin {
+        secrets::delete_secret(&aws.secrets, &arn).await?;
     }
     if let Some(task_sg) = &cur.security_group_id {
         for a in &cur.allow_to {

@@ -71,9 +71,12 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         None => hints.health_check.clone(),
     };
     let lb = elbv2::find_load_balancer(&aws.elb, &hints.name).await?;
+    let listeners = match &lb {
+        Some(lb) => elbv2::listeners(&aws.elb, &lb.arn).await?,
+        None => Vec::new(),
+    };
     let certificate_arn = match &lb {
-        Some(lb) => elbv2::listeners(&aws.elb, &lb.arn)
-            .await?
+        Some(_) => listeners
             .iter()
             .find(|l| l.port == 443)
             .and_then(|l| l.certificate_arn.clone()),
@@ -97,6 +100,8 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         }
         None => hints.ingress.clone(),
     };
+
+    let origin = find_origin(aws, hints, &ingress, &listeners, certificate_arn.is_some()).await?;
 
     // Rules this service added to other groups: those still there.
     let allow_to = match &security_group_id {
@@ -168,6 +173,7 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         allow_to,
         certificate_arn,
         ingress,
+        origin_secret_rotation: hints.origin_secret_rotation.clone(),
         log_retention_days: retention.unwrap_or(hints.log_retention_days),
         keep_revisions: hints.keep_revisions,
         tags: null_if_unset(&hints.tags, own_tags(&tags_all, &aws.default_tags)),
@@ -209,12 +215,71 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         alarm_name: alerts.alarm_name,
         notifier_function_arn: alerts.function_arn,
         webhook_secret_arn: alerts.secret_arn,
+        origin_secret_arn: origin.secret_arn,
+        origin_secret_version: origin.version,
+        origin_rule_arn: origin.rule_arn,
     };
     if let Some(lb) = &lb {
         // http or https, by the certificate just read.
         found.url = Some(found.url_for(&lb.dns_name));
     }
     Ok(Some(found))
+}
+
+/// The origin secret and the listener rule that asks for it, as AWS has them.
+#[derive(Default)]
+struct FoundOrigin {
+    secret_arn: Option<String>,
+    version: Option<String>,
+    rule_arn: Option<String>,
+}
+
+/// The origin secret (by the state's ARN, or by its name when the load
+/// balancer takes CloudFront only) and its rule. The rule counts only while
+/// it does what it is for: on the listener that serves traffic, whose
+/// default refuses the rest, accepting the secret's current value and
+/// nothing but its current and previous ones. Otherwise it reads as gone, so
+/// that the plan puts it right.
+async fn find_origin(
+    aws: &Aws,
+    hints: &ServiceState,
+    ingress: &str,
+    listeners: &[elbv2::ListenerInfo],
+    https: bool,
+) -> Result<FoundOrigin> {
+    let arn = match &hints.origin_secret_arn {
+        Some(arn) => Some(arn.clone()),
+        None if ingress == "cloudfront" => {
+            secrets::secret_named(&aws.secrets, &hints.origin_secret_name()).await?
+        }
+        None => None,
+    };
+    let Some(arn) = arn else {
+        return Ok(FoundOrigin::default());
+    };
+    let Some(versions) = secrets::versions(&aws.secrets, &arn).await? else {
+        return Ok(FoundOrigin::default());
+    };
+    let traffic = if https { 443 } else { 80 };
+    let rule = match listeners.iter().find(|l| l.port == traffic) {
+        Some(l) if l.action == "fixed-response" => elbv2::origin_rule(&aws.elb, &l.arn).await?,
+        _ => None,
+    };
+    let current = versions.current.value.expose();
+    let previous = versions.previous.as_ref().map(|p| p.value.expose());
+    let rule_arn = rule
+        .filter(|r| {
+            r.values.iter().any(|v| v == current)
+                && r.values
+                    .iter()
+                    .all(|v| v == current || Some(v.as_str()) == previous)
+        })
+        .map(|r| r.arn);
+    Ok(FoundOrigin {
+        secret_arn: Some(arn),
+        version: Some(versions.current.id),
+        rule_arn,
+    })
 }
 
 /// The `autoscaling {}` block and the desired count, as Application Auto

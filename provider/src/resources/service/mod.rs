@@ -122,6 +122,9 @@ impl Composite for ServiceResource {
             alarm_name: None,
             notifier_function_arn: None,
             webhook_secret_arn: None,
+            origin_secret_arn: None,
+            origin_secret_version: None,
+            origin_rule_arn: None,
             ..want.clone()
         };
         cur.set_slack_webhook_url(None);
@@ -148,6 +151,7 @@ impl Composite for ServiceResource {
                     found.alb_security_group_id.or(cur.alb_security_group_id);
                 found.alarm_topic_arn = found.alarm_topic_arn.or(cur.alarm_topic_arn);
                 found.webhook_secret_arn = found.webhook_secret_arn.or(cur.webhook_secret_arn);
+                found.origin_secret_arn = found.origin_secret_arn.or(cur.origin_secret_arn);
                 found
             }
             _ => cur,
@@ -240,6 +244,7 @@ impl Composite for ServiceResource {
             planned.set("notifier_function_arn", Dyn::Null);
             planned.set("webhook_secret_arn", Dyn::Null);
         }
+        plan_origin(prior, &mut planned);
         planned
     }
 
@@ -350,6 +355,47 @@ impl Composite for ServiceResource {
                 e.report(diags);
                 None
             }
+        }
+    }
+}
+
+/// The origin secret's parts: none unless only CloudFront may reach the
+/// load balancer; made again when read found them gone or wrong; a new
+/// version on a rotation; the rule moves with the listener that serves
+/// traffic when the certificate comes or goes.
+fn plan_origin(prior: Option<&Dyn>, planned: &mut Dyn) {
+    const PARTS: [&str; 3] = [
+        "origin_secret_arn",
+        "origin_secret_version",
+        "origin_rule_arn",
+    ];
+    let ingress = planned.get("ingress").clone();
+    if ingress.is_unknown() {
+        for part in PARTS {
+            planned.set(part, Dyn::Unknown);
+        }
+        return;
+    }
+    if ingress.as_str() != Some("cloudfront") {
+        for part in PARTS {
+            planned.set(part, Dyn::Null);
+        }
+        return;
+    }
+    let Some(prior) = prior else {
+        return;
+    };
+    let changed = |name: &str| prior.get(name) != planned.get(name);
+    let rotated = changed("origin_secret_rotation");
+    let moved = changed("certificate_arn");
+    for part in PARTS {
+        let again = match part {
+            "origin_secret_version" => rotated,
+            "origin_rule_arn" => moved,
+            _ => false,
+        };
+        if again || prior.get(part).is_null() {
+            planned.set(part, Dyn::Unknown);
         }
     }
 }
@@ -697,6 +743,17 @@ fn validate_network(config: &Dyn, diags: &mut Diags) {
         .and_then(logs::retention_refused)
     {
         diags.attr_error(a("log_retention_days"), "Invalid log_retention_days", why);
+    }
+    let ingress = config.get("ingress");
+    if !config.get("origin_secret_rotation").is_null()
+        && !ingress.is_unknown()
+        && ingress.as_str() != Some("cloudfront")
+    {
+        diags.attr_error(
+            a("origin_secret_rotation"),
+            "Origin secret without CloudFront ingress",
+            "origin_secret_rotation rotates the secret CloudFront sends to the load balancer, which only a service with ingress = \"cloudfront\" has: set ingress = \"cloudfront\", or leave origin_secret_rotation out.",
+        );
     }
 }
 

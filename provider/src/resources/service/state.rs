@@ -229,6 +229,8 @@ pub struct ServiceState {
     pub certificate_arn: Option<String>,
     /// Who may reach the load balancer: `internet` or `cloudfront`.
     pub ingress: String,
+    /// The provider's trigger for a rotation of the origin secret.
+    pub origin_secret_rotation: Option<String>,
     pub log_retention_days: i32,
     pub keep_revisions: i32,
     pub tags: Option<Tags>,
@@ -260,6 +262,12 @@ pub struct ServiceState {
     pub alarm_name: Option<String>,
     pub notifier_function_arn: Option<String>,
     pub webhook_secret_arn: Option<String>,
+    /// With `ingress = "cloudfront"`: the secret CloudFront sends in the
+    /// origin header, its current version, and the listener rule that
+    /// forwards only requests carrying it.
+    pub origin_secret_arn: Option<String>,
+    pub origin_secret_version: Option<String>,
+    pub origin_rule_arn: Option<String>,
 }
 
 impl Default for ServiceState {
@@ -281,6 +289,7 @@ impl Default for ServiceState {
             allow_to: Vec::new(),
             certificate_arn: None,
             ingress: "internet".into(),
+            origin_secret_rotation: None,
             log_retention_days: 30,
             keep_revisions: 5,
             tags: None,
@@ -307,6 +316,9 @@ impl Default for ServiceState {
             alarm_name: None,
             notifier_function_arn: None,
             webhook_secret_arn: None,
+            origin_secret_arn: None,
+            origin_secret_version: None,
+            origin_rule_arn: None,
         }
     }
 }
@@ -414,6 +426,15 @@ impl ServiceState {
         format!("{}-cpu-high", self.name)
     }
 
+    /// Whether only CloudFront may reach the load balancer (and only with the origin secret).
+    pub fn from_cloudfront(&self) -> bool {
+        self.ingress == "cloudfront"
+    }
+
+    pub fn origin_secret_name(&self) -> String {
+        format!("fansite/{}/origin-verify", self.name)
+    }
+
     pub fn alb_security_group(&self) -> String {
         format!("{}-alb", self.name)
     }
@@ -503,7 +524,7 @@ impl ServiceState {
     /// The load balancer's ingress as configured: the internet, or only
     /// CloudFront on the port it reaches the load balancer on.
     pub fn alb_ingress(&self) -> crate::aws::ec2::Ingress {
-        if self.ingress == "cloudfront" {
+        if self.from_cloudfront() {
             crate::aws::ec2::Ingress::CloudFront {
                 port: if self.certificate_arn.is_some() {
                     443

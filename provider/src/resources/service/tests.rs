@@ -152,6 +152,10 @@ fn bad_inputs_are_refused_at_their_attribute() {
             vec![("allow_to", block(&[("security_group_id", "db".into())]))],
             "Invalid allow_to.security_group_id @ allow_to[0].security_group_id",
         ),
+        (
+            vec![("origin_secret_rotation", "2026-12".into())],
+            "Origin secret without CloudFront ingress @ origin_secret_rotation",
+        ),
     ];
     for (extra, want) in cases {
         let got = errors(&config(&extra));
@@ -414,4 +418,180 @@ fn the_certificate_must_be_in_the_load_balancer_s_region() {
         vec!["Certificate in another region @ certificate_arn".to_string()]
     );
     assert!(d.0[0].detail.contains("us-east-1"), "{}", d.0[0].detail);
+}
+
+/// A service that takes requests from CloudFront only, as the fake load
+/// balancer has it (its secret's current value sent by the edge).
+fn from_cloudfront(rotation: &str) -> ServiceState {
+    ServiceState {
+        name: "fan-api".into(),
+        ingress: "cloudfront".into(),
+        origin_secret_rotation: Some(rotation.into()),
+        origin_secret_arn: Some(crate::aws::test_fakes::ORIGIN_SECRET_ARN.into()),
+        origin_secret_version: Some("version-1".into()),
+        origin_rule_arn: Some("rule".into()),
+        ..ServiceState::default()
+    }
+}
+
+/// A rotation makes the rule accept a new value next to the current one
+/// before the new value becomes current: at no moment is a request refused
+/// that carries the value the edge sent, or the new current value (what an
+/// edge applied at that moment sends). Writing the secret first would refuse
+/// the new value until the rule had it.
+#[tokio::test]
+async fn a_rotation_never_refuses_what_an_edge_may_send() {
+    let alb = crate::aws::test_fakes::OriginAlb::new(true);
+    let mut cur = from_cloudfront("2026-11");
+    let want = from_cloudfront("2026-12");
+    crate::aws::test_mocks::in_operation(converge::sync_listeners(
+        &alb.aws,
+        &mut cur,
+        &want,
+        crate::aws::test_fakes::ORIGIN_LB_ARN,
+        "tg",
+    ))
+    .await
+    .expect("rotated");
+    assert_eq!(alb.refused(), Vec::<String>::new(), "{:?}", alb.log());
+    assert_eq!(alb.log(), vec!["ModifyRule", "PutSecretValue"]);
+    assert_eq!(
+        alb.current().as_deref(),
+        Some("v2"),
+        "a new value is current"
+    );
+    assert_eq!(
+        alb.listener(),
+        (Some(vec!["v2".to_string(), "v1".to_string()]), false),
+        "the new and the previous value are accepted, nothing else"
+    );
+    assert_eq!(cur.origin_secret_version.as_deref(), Some("version-2"));
+    assert_eq!(cur.origin_secret_rotation.as_deref(), Some("2026-12"));
+
+    // The same rotation again changes nothing.
+    let log = alb.log();
+    crate::aws::test_mocks::in_operation(converge::sync_listeners(
+        &alb.aws,
+        &mut cur,
+        &want,
+        crate::aws::test_fakes::ORIGIN_LB_ARN,
+        "tg",
+    ))
+    .await
+    .expect("unchanged");
+    assert_eq!(alb.log(), log, "nothing to change");
+}
+
+/// Back to `ingress = "internet"`: the listener forwards everything before
+/// the rule goes, then the secret is deleted.
+#[tokio::test]
+async fn leaving_cloudfront_forwards_before_the_rule_goes() {
+    let alb = crate::aws::test_fakes::OriginAlb::new(true);
+    let mut cur = from_cloudfront("1");
+    let want = ServiceState {
+        ingress: "internet".into(),
+        origin_secret_rotation: None,
+        ..from_cloudfront("1")
+    };
+    crate::aws::test_mocks::in_operation(converge::sync_listeners(
+        &alb.aws,
+        &mut cur,
+        &want,
+        crate::aws::test_fakes::ORIGIN_LB_ARN,
+        "tg",
+    ))
+    .await
+    .expect("internet");
+    assert_eq!(
+        alb.log(),
+        vec!["ModifyListener (forward)", "DeleteRule", "DeleteSecret"]
+    );
+    assert_eq!(alb.refused(), Vec::<String>::new());
+    assert_eq!(alb.listener(), (None, true));
+    assert_eq!(
+        (cur.origin_secret_arn, cur.origin_rule_arn),
+        (None, None),
+        "nothing of the origin secret is left in state"
+    );
+}
+
+/// To `ingress = "cloudfront"` (the secret found by its name, as a create
+/// that failed left it): the rule forwards the secret before the listener
+/// refuses the rest, and nothing is rotated.
+#[tokio::test]
+async fn taking_cloudfront_only_makes_the_rule_before_refusing() {
+    let alb = crate::aws::test_fakes::OriginAlb::new(false);
+    let mut cur = ServiceState {
+        name: "fan-api".into(),
+        ..ServiceState::default()
+    };
+    let want = ServiceState {
+        origin_secret_arn: None,
+        origin_secret_version: None,
+        origin_rule_arn: None,
+        ..from_cloudfront("1")
+    };
+    crate::aws::test_mocks::in_operation(converge::sync_listeners(
+        &alb.aws,
+        &mut cur,
+        &want,
+        crate::aws::test_fakes::ORIGIN_LB_ARN,
+        "tg",
+    ))
+    .await
+    .expect("cloudfront");
+    assert_eq!(
+        alb.log(),
+        vec!["CreateRule", "ModifyListener (fixed-response)"]
+    );
+    assert_eq!(alb.refused(), Vec::<String>::new());
+    assert_eq!(alb.listener(), (Some(vec!["v1".to_string()]), false));
+    assert!(cur.origin_rule_arn.is_some());
+}
+
+/// The origin parts are planned only with `ingress = "cloudfront"`, made
+/// again when read found them gone, and a rotation plans a new version.
+#[test]
+fn origin_parts_are_planned_with_cloudfront_only() {
+    let mut prior = Dyn::obj();
+    prior.set("ingress", "cloudfront".into());
+    prior.set("origin_secret_rotation", "1".into());
+    prior.set("origin_secret_arn", "arn".into());
+    prior.set("origin_secret_version", "v1".into());
+    prior.set("origin_rule_arn", "rule".into());
+    let plan = |f: &dyn Fn(&mut Dyn)| {
+        let mut planned = prior.clone();
+        f(&mut planned);
+        plan_origin(Some(&prior), &mut planned);
+        [
+            "origin_secret_arn",
+            "origin_secret_version",
+            "origin_rule_arn",
+        ]
+        .map(|p| planned.get(p).clone())
+    };
+    let known = |s: &str| Dyn::String(s.into());
+    assert_eq!(
+        plan(&|_| {}),
+        [known("arn"), known("v1"), known("rule")],
+        "unchanged"
+    );
+    assert_eq!(
+        plan(&|p| p.set("origin_secret_rotation", "2".into())),
+        [known("arn"), Dyn::Unknown, known("rule")],
+        "a rotation: a new version"
+    );
+    let mut gone = prior.clone();
+    gone.set("origin_rule_arn", Dyn::Null);
+    let mut planned = gone.clone();
+    plan_origin(Some(&gone), &mut planned);
+    assert!(
+        planned.get("origin_rule_arn").is_unknown(),
+        "a rule gone is made again"
+    );
+    assert_eq!(
+        plan(&|p| p.set("ingress", "internet".into())),
+        [Dyn::Null, Dyn::Null, Dyn::Null],
+        "none from the internet"
+    );
 }
