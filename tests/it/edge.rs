@@ -592,17 +592,25 @@ async fn edge_drift_is_shown_and_repaired(tf: &Terraform) {
 }
 per_terraform!(edge_drift_is_shown_and_repaired);
 
-/// The API origin's protocol policy of the distribution, as the endpoint has it.
-async fn api_origin_protocol(id: &str) -> String {
-    let d = cloudfront()
+/// The distribution's configuration, as the endpoint has it.
+async fn distribution_config(id: &str) -> aws_sdk_cloudfront::types::DistributionConfig {
+    cloudfront()
         .await
         .get_distribution_config()
         .id(id)
         .send()
         .await
-        .expect("config");
-    let cfg = d.distribution_config().expect("config");
-    cfg.origins()
+        .expect("config")
+        .distribution_config()
+        .cloned()
+        .expect("config")
+}
+
+/// The API origin's protocol policy of the distribution, as the endpoint has it.
+async fn api_origin_protocol(id: &str) -> String {
+    distribution_config(id)
+        .await
+        .origins()
         .and_then(|o| {
             o.items()
                 .iter()
@@ -742,14 +750,7 @@ per_terraform!(edge_alias_record_deleted_by_hand_is_drift);
 
 /// What the distribution sends its API origin in X-Origin-Verify, as the endpoint has it.
 pub(crate) async fn origin_header(id: &str) -> Option<String> {
-    let d = cloudfront()
-        .await
-        .get_distribution_config()
-        .id(id)
-        .send()
-        .await
-        .expect("config");
-    let cfg = d.distribution_config().expect("config");
+    let cfg = distribution_config(id).await;
     let origins = cfg
         .origins()
         .map(|o| o.items().to_vec())

@@ -420,6 +420,22 @@ fn the_certificate_must_be_in_the_load_balancer_s_region() {
     assert!(d.0[0].detail.contains("us-east-1"), "{}", d.0[0].detail);
 }
 
+/// The listeners and origin secret of `cur` brought to `want` on the fake load balancer.
+async fn sync(
+    alb: &crate::aws::test_fakes::OriginAlb,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+) -> crate::error::Result<()> {
+    crate::aws::test_mocks::in_operation(converge::sync_listeners(
+        &alb.aws,
+        cur,
+        want,
+        crate::aws::test_fakes::ORIGIN_LB_ARN,
+        "tg",
+    ))
+    .await
+}
+
 /// A service that takes requests from CloudFront only, as the fake load
 /// balancer has it (its secret's current value sent by the edge).
 fn from_cloudfront(rotation: &str) -> ServiceState {
@@ -444,15 +460,7 @@ async fn a_rotation_never_refuses_what_an_edge_may_send() {
     let alb = crate::aws::test_fakes::OriginAlb::new(true);
     let mut cur = from_cloudfront("2026-11");
     let want = from_cloudfront("2026-12");
-    crate::aws::test_mocks::in_operation(converge::sync_listeners(
-        &alb.aws,
-        &mut cur,
-        &want,
-        crate::aws::test_fakes::ORIGIN_LB_ARN,
-        "tg",
-    ))
-    .await
-    .expect("rotated");
+    sync(&alb, &mut cur, &want).await.expect("rotated");
     assert_eq!(alb.refused(), Vec::<String>::new(), "{:?}", alb.log());
     assert_eq!(alb.log(), vec!["ModifyRule", "PutSecretValue"]);
     assert_eq!(
@@ -470,15 +478,7 @@ async fn a_rotation_never_refuses_what_an_edge_may_send() {
 
     // The same rotation again changes nothing.
     let log = alb.log();
-    crate::aws::test_mocks::in_operation(converge::sync_listeners(
-        &alb.aws,
-        &mut cur,
-        &want,
-        crate::aws::test_fakes::ORIGIN_LB_ARN,
-        "tg",
-    ))
-    .await
-    .expect("unchanged");
+    sync(&alb, &mut cur, &want).await.expect("unchanged");
     assert_eq!(alb.log(), log, "nothing to change");
 }
 
@@ -493,15 +493,7 @@ async fn leaving_cloudfront_forwards_before_the_rule_goes() {
         origin_secret_rotation: None,
         ..from_cloudfront("1")
     };
-    crate::aws::test_mocks::in_operation(converge::sync_listeners(
-        &alb.aws,
-        &mut cur,
-        &want,
-        crate::aws::test_fakes::ORIGIN_LB_ARN,
-        "tg",
-    ))
-    .await
-    .expect("internet");
+    sync(&alb, &mut cur, &want).await.expect("internet");
     assert_eq!(
         alb.log(),
         vec!["ModifyListener (forward)", "DeleteRule", "DeleteSecret"]
@@ -531,15 +523,7 @@ async fn taking_cloudfront_only_makes_the_rule_before_refusing() {
         origin_rule_arn: None,
         ..from_cloudfront("1")
     };
-    crate::aws::test_mocks::in_operation(converge::sync_listeners(
-        &alb.aws,
-        &mut cur,
-        &want,
-        crate::aws::test_fakes::ORIGIN_LB_ARN,
-        "tg",
-    ))
-    .await
-    .expect("cloudfront");
+    sync(&alb, &mut cur, &want).await.expect("cloudfront");
     assert_eq!(
         alb.log(),
         vec!["CreateRule", "ModifyListener (fixed-response)"]
