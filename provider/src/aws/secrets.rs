@@ -43,21 +43,27 @@ pub async fn create_secret(
     Ok(out.arn().unwrap_or_default().to_string())
 }
 
+/// The secret `id` (an ARN or a name) as DescribeSecret has it; `None` when
+/// it is gone or scheduled for deletion. `part` names it in errors.
+async fn describe_live(
+    c: &Client,
+    id: &str,
+    part: &str,
+) -> Result<Option<aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput>> {
+    let described = gone_is_none(c.describe_secret().secret_id(id).send().await.map_err(|e| {
+        not_found_if("describing", part, e, |e| {
+            e.is_resource_not_found_exception()
+        })
+    }))?;
+    Ok(described.filter(|d| d.deleted_date().is_none()))
+}
+
 /// A secret's current value and tags; `None` when it is gone or scheduled for deletion.
 pub async fn read_secret(c: &Client, arn: &str) -> Result<Option<(String, Tags)>> {
     let part = format!("secret {arn}");
-    let described = match c.describe_secret().secret_id(arn).send().await {
-        Ok(d) => d,
-        Err(e) => {
-            let e = not_found_if("describing", &part, e, |e| {
-                e.is_resource_not_found_exception()
-            });
-            return if e.is_not_found() { Ok(None) } else { Err(e) };
-        }
-    };
-    if described.deleted_date().is_some() {
+    let Some(described) = describe_live(c, arn, &part).await? else {
         return Ok(None);
-    }
+    };
     let tags = described
         .tags()
         .iter()
@@ -82,20 +88,9 @@ pub async fn read_secret(c: &Client, arn: &str) -> Result<Option<(String, Tags)>
 
 /// The ARN of the live secret with this name, if there is one.
 pub async fn secret_named(c: &Client, name: &str) -> Result<Option<String>> {
-    match c.describe_secret().secret_id(name).send().await {
-        Ok(d) if d.deleted_date().is_none() => Ok(d.arn().map(str::to_string)),
-        Ok(_) => Ok(None),
-        Err(e) => {
-            let e = not_found_if("describing", &format!("secret {name:?}"), e, |e| {
-                e.is_resource_not_found_exception()
-            });
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    Ok(describe_live(c, name, &format!("secret {name:?}"))
+        .await?
+        .and_then(|d| d.arn().map(str::to_string)))
 }
 
 /// Writes a new value: it becomes `AWSCURRENT`, and the value it replaces
@@ -149,24 +144,9 @@ pub struct Versions {
 /// The ids of the `AWSCURRENT` and `AWSPREVIOUS` versions, without reading
 /// their values; `None` when the secret is gone or scheduled for deletion.
 pub async fn version_ids(c: &Client, arn: &str) -> Result<Option<(String, Option<String>)>> {
-    let part = format!("secret {arn}");
-    let Some(d) = gone_is_none(
-        c.describe_secret()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                not_found_if("describing", &part, e, |e| {
-                    e.is_resource_not_found_exception()
-                })
-            }),
-    )?
-    else {
+    let Some(d) = describe_live(c, arn, &format!("secret {arn}")).await? else {
         return Ok(None);
     };
-    if d.deleted_date().is_some() {
-        return Ok(None);
-    }
     let staged = |stage: &str| {
         d.version_ids_to_stages()
             .into_iter()

@@ -288,25 +288,27 @@ pub(super) async fn sync_listeners(
             missing: "its current version (it was deleted meanwhile)".into(),
         })?;
     let rotate = known && cur.origin_secret_rotation != want.origin_secret_rotation;
-    let (values, version) = if rotate {
+    let (rule, version) = if rotate {
         let next = secrets::random_value(&aws.secrets).await?;
         let values = vec![
             next.expose().to_string(),
             had.current.value.expose().to_string(),
         ];
-        elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
-            .await?;
+        // The rule accepts the new value before it becomes current.
+        let rule =
+            elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
+                .await?;
         let id = secrets::put_value(&aws.secrets, &arn, next.expose()).await?;
         tracing::info!("rotated the origin secret of service {:?}", want.name);
-        (values, id)
+        (rule, id)
     } else {
         let mut values = vec![had.current.value.expose().to_string()];
         values.extend(had.previous.map(|p| p.value.expose().to_string()));
-        (values, had.current.id)
+        let rule =
+            elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
+                .await?;
+        (rule, had.current.id)
     };
-    let rule =
-        elbv2::converge_listeners(&aws.elb, lb, listener_spec(want, tg, Some(&values)), &tags)
-            .await?;
     cur.origin_rule_arn = rule.map(|r| r.arn);
     cur.origin_secret_version = Some(version);
     cur.origin_secret_rotation = want.origin_secret_rotation.clone();
