@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 PROVIDER_BIN := $(CARGO_TARGET_DIR)/debug/terraform-provider-fansite
 
-.PHONY: all tools build mirror test demo gen docs bench fmt lint clean
+.PHONY: all tools build mirror test demo gen docs bench release fmt lint clean
 
 all: build
 
@@ -42,6 +42,11 @@ docs:
 bench: tools
 	@scripts/bench.sh
 
+## A signed release in HashiCorp's layout in dist/<version>/: make release VERSION=x.y.z
+## (FANSITE_RELEASE_GPG_KEY: an ASCII-armored RSA secret key)
+release: tools
+	@scripts/release.sh "$(VERSION)"
+
 fmt:
 	cargo fmt --all
 
@@ -50,4 +55,4 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
-	rm -rf .tools target/e2e target/demo target/bench
+	rm -rf .tools target/e2e target/demo target/bench dist

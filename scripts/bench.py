@@ -19,7 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "bench"
-VERSION = "0.1.0"
+# The workspace's version, as scripts/mirror.sh and make release read it.
+VERSION = next(
+    line.split('"')[1]
+    for line in (ROOT / "Cargo.toml").read_text().splitlines()
+    if line.startswith("version = ")
+)
 PLATFORM = f"{platform.system().lower()}_{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}"
 
 OURS_TF = """terraform {

@@ -9,8 +9,9 @@ if [ "$have" != "$PEER_VERSION" ]; then
   echo "bench: installing the peer (PyPI workato-terraform-provider==$PEER_VERSION)"
   .tools/venv/bin/pip install -q --disable-pip-version-check "workato-terraform-provider==$PEER_VERSION"
 fi
-# The `dist` profile is what ships: release with fat LTO and size optimisation.
-cargo build --profile dist -p terraform-provider-fansite -p fansite-gen
+# The `dist` profile is what ships: release with fat LTO and size optimisation,
+# built as `make release` builds it.
+scripts/dist-build.sh
 OURS="${CARGO_TARGET_DIR:-target}/dist/terraform-provider-fansite"
 GEN="${CARGO_TARGET_DIR:-target}/dist/fansite-gen"
 PEER_DIR=$(.tools/venv/bin/python -c 'import workato_terraform_provider, os; print(os.path.dirname(workato_terraform_provider.__file__))')

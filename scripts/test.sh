@@ -10,6 +10,8 @@ fi
 cargo fmt --all --check
 # The committed workspaces/<part>/ files must be what workspaces/*.toml render.
 "${CARGO_TARGET_DIR:-target}/debug/fansite-gen" check
+# The release workflow: actionlint, zizmor and the workflow schema, no finding allowed.
+scripts/lint-workflows.sh
 rm -rf target/e2e
 . scripts/endpoint.sh
 echo "test: local AWS endpoint $FANSITE_AWS_ENDPOINT"

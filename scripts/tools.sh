@@ -16,6 +16,18 @@ if ! command -v protoc >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler >/dev/null
 fi
 
+# The release tests sign with gpg and make a CA with openssl (Debian gnupg, openssl).
+missing=
+command -v gpg >/dev/null 2>&1 || missing="$missing gnupg"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
+  echo "tools: installing$missing"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
 if [ ! -x "$TOOLS/venv/bin/python" ]; then
   echo "tools: creating .tools/venv"
   python3 -m venv "$TOOLS/venv"

@@ -331,6 +331,20 @@ pub fn check(specs: &[Loaded]) -> Result<Model, Errors> {
                 format!("{v:?} is not an exact version such as \"1.11.4\""),
             );
         }
+        if let Some(source) = &s.provider_source {
+            match crate::spec::ProviderSource::parse(source) {
+                Err(why) => c.err("provider_source", "provider_source", why),
+                Ok(p) if p.is_tfc_private() && p.namespace != s.organization => c.err(
+                    "provider_source",
+                    "provider_source",
+                    format!(
+                        "{source:?}: a private registry serves only its own organization's workspaces: use \"{}\"",
+                        crate::spec::ProviderSource::private(&s.organization)
+                    ),
+                ),
+                Ok(_) => {}
+            }
+        }
         for r in &s.reads {
             if r == &l.id {
                 c.err("reads", "reads", "a workspace cannot read its own outputs");

@@ -144,6 +144,16 @@ pub fn generate(
     render::render(&model, templates, backend).map_err(|e| Errors(vec![e]))
 }
 
+/// The provider source addresses the checked specs install from, each once, sorted.
+pub fn provider_sources(specs: &[Loaded]) -> Result<Vec<String>, Errors> {
+    check::check(specs)?;
+    let set: std::collections::BTreeSet<String> = specs
+        .iter()
+        .map(|l| l.spec.provider_source().to_string())
+        .collect();
+    Ok(set.into_iter().collect())
+}
+
 /// The first line of every generated file: what made it, from which spec.
 pub fn header(spec_file: &str, markdown: bool) -> String {
     if markdown {

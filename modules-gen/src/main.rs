@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use fansite_gen::{diff, generate, is_generated, load, Backend, GenError};
+use fansite_gen::{diff, generate, is_generated, load, provider_sources, Backend, GenError};
 
-const USAGE: &str = "usage: fansite-gen <render|check|diff> [--root DIR] [--out DIR] [--backend cloud|local]
+const USAGE: &str = "usage: fansite-gen <render|check|diff|sources> [--root DIR] [--out DIR] [--backend cloud|local]
 
   render   write the generated files (refuses to overwrite a file without the fansite-gen header)
   check    exit 1 and print a unified diff when the files on disk differ from what the specs render
   diff     print what render would change, write nothing
+  sources  print the provider source addresses the workspaces install fansite from, one a line
 
   --root DIR       the repository: reads DIR/workspaces/*.toml and DIR/templates (default: .)
   --out DIR        where the files go (default: the root)
@@ -51,6 +52,12 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 
 fn run(args: &Args) -> Result<bool, String> {
     let specs = load(&args.root).map_err(|e| e.to_string())?;
+    if args.command == "sources" {
+        for s in provider_sources(&specs).map_err(|e| e.to_string())? {
+            println!("{s}");
+        }
+        return Ok(true);
+    }
     let files =
         generate(&specs, &args.root.join("templates"), args.backend).map_err(|e| e.to_string())?;
     let out_root: &Path = args.out.as_deref().unwrap_or(&args.root);

@@ -35,11 +35,22 @@ const TEMPLATES: &[&str] = &[
     "bootstrap/main.tf",
 ];
 
-/// The provider's registry address and the versions the generated code accepts.
-const FANSITE_SOURCE: &str = "fansite/fansite";
-const FANSITE_VERSION: &str = "~> 0.1";
+/// The hashicorp/tfe versions the generated code accepts.
 const TFE_SOURCE: &str = "hashicorp/tfe";
 const TFE_VERSION: &str = "~> 0.58";
+
+/// The provider versions the generated code accepts: this release's minor
+/// line (`~> 0.2` for 0.2.x), so a workspace takes the fixes of its release
+/// line and nothing that may change its schema.
+pub fn provider_version_constraint() -> String {
+    let v = env!("CARGO_PKG_VERSION");
+    let mut parts = v.split('.');
+    format!(
+        "~> {}.{}",
+        parts.next().unwrap_or("0"),
+        parts.next().unwrap_or("0")
+    )
+}
 
 fn registry(templates: &Path) -> Result<Handlebars<'static>, GenError> {
     let mut h = Handlebars::new();
@@ -256,8 +267,8 @@ impl Ctx<'_> {
             "project": s.project,
             "required_version": version_floor(&s.terraform_version),
             "terraform_version": s.terraform_version,
-            "fansite_source": FANSITE_SOURCE,
-            "fansite_version": FANSITE_VERSION,
+            "fansite_source": s.provider_source().to_string(),
+            "fansite_version": provider_version_constraint(),
             "needs_tfe": needs_tfe,
             "tfe_source": TFE_SOURCE,
             "tfe_version": TFE_VERSION,
@@ -499,6 +510,54 @@ impl Ctx<'_> {
                     .render(),
                 );
             }
+        }
+        // The private registry that serves the provider: its signing key and
+        // the provider, once per organization whose workspaces install from it.
+        // Versions and their files are uploaded by scripts/publish.py (the tfe
+        // provider has no resources for them).
+        let private: std::collections::BTreeSet<String> = wss
+            .iter()
+            .map(|w| w.loaded.spec.provider_source())
+            .filter(|p| p.is_tfc_private())
+            .map(|p| p.namespace)
+            .collect();
+        if !private.is_empty() {
+            variables.push(
+                Block::new("variable", &["release_gpg_public_key"])
+                    .attr("description", Expr::str("ASCII-armored public key of the RSA key that signs the provider's releases (the key of `make release`), for the private registry."))
+                    .attr("type", Expr::raw("string"))
+                    .render(),
+            );
+        }
+        for ns in &private {
+            let id = ns.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+            blocks.push(
+                Block::new("resource", &["tfe_registry_gpg_key", &id])
+                    .attr("organization", Expr::str(ns))
+                    .attr("ascii_armor", Expr::raw("var.release_gpg_public_key"))
+                    .render(),
+            );
+            blocks.push(
+                Block::new("resource", &["tfe_registry_provider", &id])
+                    .attr("organization", Expr::str(ns))
+                    // A private provider's namespace is its organization:
+                    // the tfe provider refuses to be told it.
+                    .attr("registry_name", Expr::str("private"))
+                    .attr("name", Expr::str(crate::spec::PROVIDER_TYPE))
+                    .render(),
+            );
+            blocks.push(
+                Block::new("output", &[&format!("{id}_registry_gpg_key_id")])
+                    .attr(
+                        "description",
+                        Expr::str(format!(
+                            "The key ID that scripts/publish.py gives each version it uploads to {}.",
+                            crate::spec::ProviderSource::private(ns)
+                        )),
+                    )
+                    .attr("value", Expr::raw(format!("tfe_registry_gpg_key.{id}.id")))
+                    .render(),
+            );
         }
         let ctx = json!({
             "header": header("workspaces/*.toml", false),

@@ -33,6 +33,10 @@ pub struct WorkspaceSpec {
     #[serde(default = "default_execution_mode")]
     pub execution_mode: String,
     pub vcs_repo: VcsRepo,
+    /// Where Terraform installs the provider from: `[<host>/]<namespace>/fansite`.
+    /// Default: the organization's private registry, `app.terraform.io/<organization>/fansite`.
+    #[serde(default)]
+    pub provider_source: Option<String>,
     /// Other workspaces (their spec file names, without `.toml`) whose outputs this one reads.
     #[serde(default)]
     pub reads: Vec<String>,
@@ -46,6 +50,99 @@ pub struct WorkspaceSpec {
     pub resources: BTreeMap<String, BTreeMap<String, toml::Table>>,
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputSpec>,
+}
+
+/// The registry host of Terraform Cloud, where the organization's private registry serves the provider.
+pub const TFC_HOST: &str = "app.terraform.io";
+
+/// The provider's type name in every source address.
+pub const PROVIDER_TYPE: &str = "fansite";
+
+/// A provider source address, split: `host/namespace/type`, with Terraform's
+/// default host filled in when the address has two parts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProviderSource {
+    pub host: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ProviderSource {
+    /// Parses `[<host>/]<namespace>/<type>` as Terraform does for `source`;
+    /// the error says what is allowed.
+    pub fn parse(s: &str) -> Result<ProviderSource, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let (host, namespace, name) = match parts.as_slice() {
+            [ns, name] => ("registry.terraform.io", *ns, *name),
+            [host, ns, name] => (*host, *ns, *name),
+            _ => return Err(format!("{s:?}: use [<host>/]<namespace>/{PROVIDER_TYPE}, such as \"{TFC_HOST}/<organization>/{PROVIDER_TYPE}\"")),
+        };
+        let label = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 64
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !p.starts_with('-')
+        };
+        let host_ok = !host.is_empty()
+            && host.split(':').count() <= 2
+            && host.split(':').next().is_some_and(|h| {
+                h.split('.').all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+            })
+            && host
+                .split(':')
+                .nth(1)
+                .is_none_or(|p| p.parse::<u16>().is_ok());
+        if !host_ok {
+            return Err(format!("{s:?}: {host:?} is not a registry host name"));
+        }
+        if !label(namespace) {
+            return Err(format!(
+                "{s:?}: the namespace {namespace:?} must be letters, digits, '-' and '_'"
+            ));
+        }
+        if name != PROVIDER_TYPE {
+            return Err(format!("{s:?}: the provider's type is {PROVIDER_TYPE:?}, so the address must end in \"/{PROVIDER_TYPE}\""));
+        }
+        Ok(ProviderSource {
+            host: host.to_ascii_lowercase(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The organization's private registry in Terraform Cloud.
+    pub fn private(organization: &str) -> ProviderSource {
+        ProviderSource {
+            host: TFC_HOST.into(),
+            namespace: organization.to_string(),
+            name: PROVIDER_TYPE.into(),
+        }
+    }
+
+    /// Whether Terraform Cloud's private registry serves it (so the bootstrap registers it).
+    pub fn is_tfc_private(&self) -> bool {
+        self.host == TFC_HOST
+    }
+}
+
+impl std::fmt::Display for ProviderSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.host, self.namespace, self.name)
+    }
+}
+
+impl WorkspaceSpec {
+    /// Where this workspace's Terraform installs the provider from. Call after
+    /// `check`, which reports a `provider_source` that does not parse.
+    pub fn provider_source(&self) -> ProviderSource {
+        self.provider_source
+            .as_deref()
+            .and_then(|s| ProviderSource::parse(s).ok())
+            .unwrap_or_else(|| ProviderSource::private(&self.organization))
+    }
 }
 
 fn default_execution_mode() -> String {

@@ -260,3 +260,89 @@ fn a_thousand_workspaces_render() {
     let files = generate(&loaded, &templates(), Backend::Cloud).expect("render");
     assert_eq!(files.len(), 1000 * 6 + 3);
 }
+
+#[test]
+fn workspaces_install_the_provider_from_their_organization_s_private_registry() {
+    let specs = load(&repo()).expect("specs");
+    let files = generate(&specs, &templates(), Backend::Cloud).expect("render");
+    let constraint = render::provider_version_constraint();
+    assert!(constraint.starts_with("~> 0."), "{constraint}");
+    for ws in ["workspaces/backend", "workspaces/frontend"] {
+        let versions = &files[&format!("{ws}/versions.tf")];
+        assert!(
+            versions.contains("source  = \"app.terraform.io/fansite/fansite\""),
+            "{ws}: {versions}"
+        );
+        assert!(
+            versions.contains(&format!("version = \"{constraint}\"")),
+            "{ws}: {versions}"
+        );
+    }
+    // The local form names the same address: the demo's mirror serves it.
+    let local = generate(&specs, &templates(), Backend::Local).expect("render");
+    assert!(local["workspaces/backend/versions.tf"]
+        .contains("source  = \"app.terraform.io/fansite/fansite\""));
+    assert_eq!(
+        provider_sources(&specs).expect("sources"),
+        ["app.terraform.io/fansite/fansite"]
+    );
+    // The bootstrap registers the key and the provider in that registry.
+    let main = &files["workspaces/bootstrap/main.tf"];
+    for needle in [
+        "resource \"tfe_registry_gpg_key\" \"fansite\" {\n  organization = \"fansite\"\n  ascii_armor  = var.release_gpg_public_key\n}",
+        "resource \"tfe_registry_provider\" \"fansite\" {\n  organization  = \"fansite\"\n  registry_name = \"private\"\n  name          = \"fansite\"\n}",
+        "output \"fansite_registry_gpg_key_id\"",
+    ] {
+        assert!(main.contains(needle), "{needle} in:\n{main}");
+    }
+    assert!(
+        files["workspaces/bootstrap/variables.tf"].contains("variable \"release_gpg_public_key\"")
+    );
+}
+
+#[test]
+fn a_provider_source_is_named_in_the_spec() {
+    let src = GOOD.replace(
+        "vcs_repo          = { identifier = \"org/repo\" }",
+        "vcs_repo          = { identifier = \"org/repo\" }\nprovider_source   = \"tfe.example.com/org/fansite\"",
+    );
+    let loaded = load_strs(&[("a", &src)]).expect("loads");
+    let files = generate(&loaded, &templates(), Backend::Cloud).expect("renders");
+    assert!(files["workspaces/a/versions.tf"].contains("source  = \"tfe.example.com/org/fansite\""));
+    // Not Terraform Cloud's registry: the bootstrap registers nothing.
+    assert!(!files["workspaces/bootstrap/main.tf"].contains("tfe_registry_provider"));
+    assert!(!files["workspaces/bootstrap/variables.tf"].contains("release_gpg_public_key"));
+    let public = GOOD.replace(
+        "vcs_repo          = { identifier = \"org/repo\" }",
+        "vcs_repo          = { identifier = \"org/repo\" }\nprovider_source   = \"fansite/fansite\"",
+    );
+    let loaded = load_strs(&[("a", &public)]).expect("loads");
+    assert_eq!(
+        provider_sources(&loaded).expect("sources"),
+        ["registry.terraform.io/fansite/fansite"]
+    );
+}
+
+#[test]
+fn a_bad_provider_source_is_an_error_at_its_key() {
+    for (source, says) in [
+        ("fansite", "use [<host>/]<namespace>/fansite"),
+        ("a/b/c/d", "use [<host>/]<namespace>/fansite"),
+        ("app.terraform.io/org/other", "must end in \"/fansite\""),
+        ("app.terraform.io/other-org/fansite", "a private registry serves only its own organization's workspaces: use \"app.terraform.io/org/fansite\""),
+        ("bad host!/org/fansite", "is not a registry host name"),
+        ("localhost:99999/org/fansite", "is not a registry host name"),
+        ("app.terraform.io/org$/fansite", "must be letters, digits"),
+    ] {
+        let src = GOOD.replace(
+            "vcs_repo          = { identifier = \"org/repo\" }",
+            &format!("vcs_repo          = {{ identifier = \"org/repo\" }}\nprovider_source   = \"{source}\""),
+        );
+        let errors = errors_of(&[("a", &src)]);
+        assert_eq!(errors.len(), 1, "{source}: {errors:?}");
+        assert!(
+            errors[0].starts_with("workspaces/a.toml:8: provider_source: ") && errors[0].contains(says),
+            "{source}: {errors:?}"
+        );
+    }
+}

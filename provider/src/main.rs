@@ -9,6 +9,13 @@ const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 fn main() -> ExitCode {
+    if matches!(
+        std::env::args().nth(1).as_deref(),
+        Some("--version" | "-v" | "version")
+    ) {
+        println!("terraform-provider-fansite {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     if std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
         eprintln!(
             "terraform-provider-fansite is a Terraform plugin: Terraform starts it; use it from a configuration with `provider \"fansite\" {{}}` (see README.md)."
@@ -31,6 +38,7 @@ fn main() -> ExitCode {
         eprintln!("a rustls crypto provider was already installed");
     }
     init_logging();
+    tracing::info!("terraform-provider-fansite {}", env!("CARGO_PKG_VERSION"));
     // tf-provider installs its own global logger when PLUGIN_LOG_FILE is set,
     // which would clash with ours: ours already goes where Terraform reads it.
     std::env::remove_var("PLUGIN_LOG_FILE");

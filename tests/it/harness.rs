@@ -397,6 +397,8 @@ pub struct Workspace {
     pub dir: PathBuf,
     pub tf: Terraform,
     endpoint: String,
+    /// Set last, over the test environment (see [`Workspace::env`]).
+    env: Vec<(String, String)>,
 }
 
 impl Workspace {
@@ -416,6 +418,7 @@ impl Workspace {
             dir,
             tf: tf.clone(),
             endpoint: endpoint.to_string(),
+            env: Vec::new(),
         };
         ws.write(main_tf);
         ws.ok(&["init", "-input=false"]);
@@ -435,7 +438,15 @@ impl Workspace {
             dir: dir.to_path_buf(),
             tf: tf.clone(),
             endpoint: endpoint.to_string(),
+            env: Vec::new(),
         }
+    }
+
+    /// This workspace's Terraform runs with `key=value` over the test
+    /// environment: another CLI config, say, or `SSL_CERT_FILE`.
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Workspace {
+        self.env.push((key.to_string(), value.into()));
+        self
     }
 
     pub fn write(&self, main_tf: &str) {
@@ -467,6 +478,9 @@ impl Workspace {
                 "https://hooks.slack.com/services/T0/B0/e2e",
             )
             .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         cmd
     }
 

@@ -36,5 +36,6 @@ mod harness;
 mod layer;
 mod network;
 mod provider;
+mod release;
 mod service;
 mod stack;

@@ -111,6 +111,24 @@ fn provider_started_by_hand_explains_itself_and_exits() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn provider_reports_its_version() {
+    let bin = repo_root().join(format!(
+        ".tools/mirror/registry.terraform.io/fansite/fansite/{v}/linux_amd64/terraform-provider-fansite_v{v}",
+        v = env!("CARGO_PKG_VERSION")
+    ));
+    let out = Command::new(&bin)
+        .arg("--version")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run provider");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("terraform-provider-fansite {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
 /// The full HTTPS example of docs/guides/api-behind-cloudfront.md: the whole
 /// file is left as it is by `terraform fmt`, and its fansite resources
 /// validate with the provider. Its certificates and DNS records come from

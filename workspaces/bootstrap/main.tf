@@ -111,3 +111,19 @@ resource "tfe_run_trigger" "frontend_after_backend" {
   workspace_id  = tfe_workspace.frontend.id
   sourceable_id = tfe_workspace.backend.id
 }
+
+resource "tfe_registry_gpg_key" "fansite" {
+  organization = "fansite"
+  ascii_armor  = var.release_gpg_public_key
+}
+
+resource "tfe_registry_provider" "fansite" {
+  organization  = "fansite"
+  registry_name = "private"
+  name          = "fansite"
+}
+
+output "fansite_registry_gpg_key_id" {
+  description = "The key ID that scripts/publish.py gives each version it uploads to app.terraform.io/fansite/fansite."
+  value       = tfe_registry_gpg_key.fansite.id
+}

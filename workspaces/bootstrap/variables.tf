@@ -27,3 +27,8 @@ variable "backend_slack_webhook_url" {
   type        = string
   sensitive   = true
 }
+
+variable "release_gpg_public_key" {
+  description = "ASCII-armored public key of the RSA key that signs the provider's releases (the key of `make release`), for the private registry."
+  type        = string
+}

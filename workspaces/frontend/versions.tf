@@ -14,8 +14,8 @@ terraform {
 
   required_providers {
     fansite = {
-      source  = "fansite/fansite"
-      version = "~> 0.1"
+      source  = "app.terraform.io/fansite/fansite"
+      version = "~> 0.2"
     }
     tfe = {
       source  = "hashicorp/tfe"

@@ -32,7 +32,12 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -102,7 +107,7 @@ impl Aws {
         // One client per service, at its `endpoints {}` URL when given.
         macro_rules! client {
             ($sdk:ident, $key:literal) => {{
-                let mut b = $sdk::config::Builder::from(&shared);
+                let mut b = $sdk::config::Builder::from(&shared).interceptor(ProviderUserAgent);
                 if let Some(url) = config.endpoints.get($key) {
                     b = b.endpoint_url(url);
                 }
@@ -118,7 +123,8 @@ impl Aws {
             secrets: client!(aws_sdk_secretsmanager, "secretsmanager"),
             autoscaling: client!(aws_sdk_applicationautoscaling, "application_autoscaling"),
             s3: {
-                let mut b = aws_sdk_s3::config::Builder::from(&shared);
+                let mut b =
+                    aws_sdk_s3::config::Builder::from(&shared).interceptor(ProviderUserAgent);
                 if let Some(url) = config.endpoints.get("s3") {
                     b = b.endpoint_url(url);
                 }
@@ -130,6 +136,7 @@ impl Aws {
             cloudfront: client!(aws_sdk_cloudfront, "cloudfront"),
             waf: {
                 let mut b = aws_sdk_wafv2::config::Builder::from(&shared)
+                    .interceptor(ProviderUserAgent)
                     .region(Region::new(CLOUDFRONT_WAF_REGION));
                 if let Some(url) = config.endpoints.get("wafv2") {
                     b = b.endpoint_url(url);
@@ -138,6 +145,7 @@ impl Aws {
             },
             waf_logs: {
                 let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
+                    .interceptor(ProviderUserAgent)
                     .region(Region::new(CLOUDFRONT_WAF_REGION));
                 if let Some(url) = config.endpoints.get("logs") {
                     b = b.endpoint_url(url);
@@ -154,6 +162,39 @@ impl Aws {
             lambda: client!(aws_sdk_lambda, "lambda"),
             stop,
         })
+    }
+}
+
+/// What every AWS call of this provider adds to its `User-Agent`: the
+/// provider and its version, so that CloudTrail's `userAgent` and AWS support
+/// can tell which release made a call.
+pub const USER_AGENT: &str = concat!("fansite/", env!("CARGO_PKG_VERSION"));
+
+/// Appends [`USER_AGENT`] to the SDK's own `User-Agent`. The SDK's app name
+/// cannot carry a `/`, and its user agent is complete only once the request is
+/// signed; SigV4 never signs `User-Agent`, so changing it just before the
+/// request is sent leaves the signature valid.
+#[derive(Debug)]
+struct ProviderUserAgent;
+
+impl Intercept for ProviderUserAgent {
+    fn name(&self) -> &'static str {
+        "ProviderUserAgent"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        let value = match headers.get("user-agent") {
+            Some(sdk) => format!("{sdk} {USER_AGENT}"),
+            None => USER_AGENT.to_string(),
+        };
+        headers.insert("user-agent", value);
+        Ok(())
     }
 }
 

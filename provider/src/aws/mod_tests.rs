@@ -523,3 +523,92 @@ async fn a_missing_scalable_target_is_done_as_either_endpoint_says_it() {
         assert_eq!(res.is_ok(), done, "{code} {message:?}: {res:?}");
     }
 }
+
+/// A listener that answers every request 400 and records each request's
+/// `User-Agent`: enough to see what the SDK sends, without an endpoint.
+fn user_agent_recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let text = String::from_utf8_lossy(&head).into_owned();
+            let ua = text
+                .lines()
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+                        .map(|(_, v)| v.trim().to_string())
+                })
+                .unwrap_or_default();
+            if let Ok(mut s) = record.lock() {
+                s.push(ua);
+            }
+            let _ = conn.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn every_client_names_the_provider_and_its_version_in_its_user_agent() {
+    let (url, seen) = user_agent_recorder();
+    let config = ProviderConfig {
+        region: Some("us-east-1".into()),
+        access_key: Some("AKIDEXAMPLE".into()),
+        secret_key: Some("secret".into()),
+        endpoint: Some(url),
+        max_retries: 0,
+        ..ProviderConfig::default()
+    };
+    let aws = Aws::connect(&config, StopSignal::new())
+        .await
+        .expect("clients");
+    // One call per client (each fails on the listener's 400).
+    let _ = aws.ec2.describe_vpcs().send().await;
+    let _ = aws.cognito.list_user_pools().max_results(1).send().await;
+    let _ = aws.rds.describe_db_clusters().send().await;
+    let _ = aws.secrets.list_secrets().send().await;
+    let _ = aws
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await;
+    let _ = aws.s3.list_buckets().send().await;
+    let _ = aws.cloudfront.list_distributions().send().await;
+    let _ = aws
+        .waf
+        .list_web_acls()
+        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
+        .send()
+        .await;
+    let _ = aws.route53.list_hosted_zones().send().await;
+    let _ = aws.ecs.list_clusters().send().await;
+    let _ = aws.elb.describe_load_balancers().send().await;
+    let _ = aws.iam.list_roles().send().await;
+    let _ = aws.logs.describe_log_groups().send().await;
+    let _ = aws.waf_logs.describe_log_groups().send().await;
+    let _ = aws.cloudwatch.describe_alarms().send().await;
+    let _ = aws.sns.list_topics().send().await;
+    let _ = aws.lambda.list_functions().send().await;
+    let seen = seen.lock().expect("recorded").clone();
+    assert_eq!(seen.len(), 17, "one request per client: {seen:?}");
+    let want = format!(" fansite/{}", env!("CARGO_PKG_VERSION"));
+    for ua in &seen {
+        assert!(
+            ua.starts_with("aws-sdk-rust/") && ua.ends_with(&want),
+            "the SDK's user agent, then {want:?}: {ua:?}"
+        );
+    }
+}
