@@ -45,6 +45,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+# The release's own hashing (scripts/ is on the path when this runs as a script).
+from release import sha256_file
+
 JSONAPI = "application/vnd.api+json"
 PROTOCOLS = ("4.0", "5.0", "6.0")
 DEFAULT_PROTOCOLS = ["6.0"]  # fansite speaks plugin protocol 6
@@ -66,14 +69,6 @@ class Failure(Exception):
 
 def say(line):
     print(line, flush=True)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --- the release on disk ------------------------------------------------------------------------------------------

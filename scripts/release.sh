@@ -41,5 +41,8 @@ scripts/dist-build.sh
 OS=$(uname -s | tr '[:upper:]' '[:lower:]')
 case "$(uname -m)" in x86_64) ARCH=amd64 ;; aarch64|arm64) ARCH=arm64 ;; *) ARCH=$(uname -m) ;; esac
 BIN="${CARGO_TARGET_DIR:-target}/dist/terraform-provider-fansite"
+# The public key beside the release (not in it): what the registry's
+# `signing_keys` and the bootstrap's `release_gpg_public_key` take, and what
+# the registry test installs `make release`'s own release with.
 exec python3 scripts/release.py --version "$VERSION" --out "dist/$VERSION" --force \
-  --binary "${OS}_$ARCH=$BIN"
+  --binary "${OS}_$ARCH=$BIN" --public-key-out "dist/$VERSION.pub.asc"

@@ -412,6 +412,30 @@ async fn registry_init_installs_the_signed_release(tf: &Terraform) {
     );
     std::fs::write(&zip, &good_zip).expect("restore zip");
     drop(server);
+
+    // `make release VERSION=<this version>`'s own release (the `dist` build,
+    // signed by the team's key), when one was made in this checkout.
+    let made = repo_root().join("dist").join(VERSION);
+    let public = repo_root().join("dist").join(format!("{VERSION}.pub.asc"));
+    if !(made.join(file_name("sums")).exists() && public.exists()) {
+        eprintln!(
+            "no {} from `make release`: only this test's own release was installed",
+            made.display()
+        );
+        return;
+    }
+    let server = serve_registry(&made, &public, &tls);
+    let source = format!("localhost:{}/fansite/fansite", server.port);
+    let ws = registry_workspace(tf, &dir, "make-release", &source, &tls);
+    let out = ws.ok(&["init", "-input=false", "-no-color"]);
+    assert!(
+        out.contains(&format!(
+            "Installed {source} v{VERSION} (self-signed, key ID "
+        )),
+        "{out}"
+    );
+    let schema = ws.ok(&["providers", "schema", "-json"]);
+    assert!(schema.contains("fansite_service"), "{schema}");
 }
 per_terraform!(registry_init_installs_the_signed_release);
 

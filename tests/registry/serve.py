@@ -36,7 +36,6 @@ as the protocol allows, so they work whatever host name the client used.
 """
 
 import argparse
-import hashlib
 import http.server
 import json
 import os
@@ -49,6 +48,10 @@ import sys
 import tempfile
 import urllib.parse
 from pathlib import Path
+
+# The release's own hashing: scripts/release.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from release import sha256_file  # noqa: E402
 
 VERSION_RE = r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?"
 FILES_PREFIX = "/files/"
@@ -128,14 +131,6 @@ class Release:
             return None
         path = self.dir / name
         return path if path.is_file() else None
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
