@@ -90,6 +90,16 @@ struct SigningKey {
     secret: String,
 }
 
+impl Drop for SigningKey {
+    /// gpg started an agent for this home: it goes with the key.
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", &self.home)
+            .args(["--kill", "all"])
+            .status();
+    }
+}
+
 fn gpg(home: &Path) -> Command {
     let mut c = Command::new("gpg");
     c.env("GNUPGHOME", home).args(["--batch", "--quiet"]);
@@ -529,7 +539,10 @@ fn a_release_key_that_is_not_rsa_is_refused() {
         .expect("run release.py");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("RSA"), "says an RSA key is needed: {err}");
+    assert!(
+        err.contains("is EdDSA, not RSA"),
+        "says an RSA key is needed: {err}"
+    );
     assert!(
         !err.contains("PRIVATE KEY BLOCK"),
         "never prints the key: {err}"
