@@ -171,9 +171,9 @@ impl Aws {
 pub const USER_AGENT: &str = concat!("fansite/", env!("CARGO_PKG_VERSION"));
 
 /// Appends [`USER_AGENT`] to the SDK's own `User-Agent`. The SDK's app name
-/// cannot carry a `/`, and its user agent is complete only once the request is
-/// signed; SigV4 never signs `User-Agent`, so changing it just before the
-/// request is sent leaves the signature valid.
+/// cannot carry a `/`, and the SDK writes its user agent just before signing;
+/// SigV4 never signs `User-Agent`, so appending to it just before the request
+/// is sent, after the SDK's own interceptors, leaves the signature valid.
 #[derive(Debug)]
 struct ProviderUserAgent;
 
