@@ -2,38 +2,16 @@
 //! `init` and `validate` with the provider from the local mirror, and the
 //! local-backend variant applied on the endpoint. Also the CLI's refusals.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{endpoint, repo_root, Terraform, Workspace};
-
-/// The fansite-gen binary built beside this test binary (`make test` builds it).
-fn gen_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("fansite-gen");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `make build` (or `cargo build --workspace --bins`)",
-        bin.display()
-    );
-    bin
-}
+use crate::harness::{built_bin, endpoint, repo_root, scratch_dir, Terraform, Workspace};
 
 fn gen(args: &[&str]) -> std::process::Output {
-    Command::new(gen_bin())
+    Command::new(built_bin("fansite-gen"))
         .args(args)
         .output()
         .expect("run fansite-gen")
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = repo_root()
-        .join("target/e2e")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("out dir");
-    dir
 }
 
 fn render(out: &Path, backend: &str) {
@@ -55,9 +33,9 @@ fn render(out: &Path, backend: &str) {
 }
 
 async fn gen_output_is_fmt_clean_and_validates(tf: &Terraform) {
-    let cloud = out_dir("gen-cloud");
+    let cloud = scratch_dir("gen-cloud");
     render(&cloud, "cloud");
-    let local = out_dir("gen-local");
+    let local = scratch_dir("gen-local");
     render(&local, "local");
     for dir in [&cloud, &local] {
         let ws = Workspace::at(tf, dir, endpoint());
@@ -79,7 +57,7 @@ async fn gen_output_is_fmt_clean_and_validates(tf: &Terraform) {
 per_terraform!(gen_output_is_fmt_clean_and_validates);
 
 async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
-    let dir = out_dir(&format!("gen-apply-{}", tf.version));
+    let dir = scratch_dir(&format!("gen-apply-{}", tf.version));
     render(&dir, "local");
     let backend = Workspace::at(tf, &dir.join("workspaces/backend"), endpoint());
     let frontend = Workspace::at(tf, &dir.join("workspaces/frontend"), endpoint());
@@ -163,7 +141,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn gen_cli_checks_diffs_and_refuses() {
-    let root = out_dir("gen-cli");
+    let root = scratch_dir("gen-cli");
     copy_dir(&repo_root().join("workspaces"), &root.join("workspaces"));
     copy_dir(&repo_root().join("templates"), &root.join("templates"));
     let r = root.to_str().unwrap_or(".");
@@ -220,7 +198,7 @@ fn gen_cli_checks_diffs_and_refuses() {
     );
 
     // A bad spec: an error with file, line and key, and no file written.
-    let out = out_dir("gen-cli-bad");
+    let out = scratch_dir("gen-cli-bad");
     let spec = root.join("workspaces/backend.toml");
     let good = std::fs::read_to_string(&spec).expect("spec");
     std::fs::write(

@@ -192,6 +192,30 @@ fn start_moto_only(env: &[(&str, &str)]) -> String {
     url
 }
 
+/// A binary of this workspace, built beside this test binary (`make test`
+/// builds them all).
+pub fn built_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make build` (or `cargo build --workspace --bins`)",
+        bin.display()
+    );
+    bin
+}
+
+/// `target/e2e/<name>-<pid>`, new and empty.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = repo_root()
+        .join("target/e2e")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{endpoint, repo_root, Terraform, Workspace};
+use crate::harness::{built_bin, endpoint, repo_root, scratch_dir, Terraform, Workspace};
 
 /// The version being released: the workspace's own.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -48,31 +48,6 @@ fn python() -> PathBuf {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = repo_root()
-        .join("target/e2e")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// The provider binary built beside this test binary (`make test` builds it).
-fn provider_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("terraform-provider-fansite");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `make build`",
-        bin.display()
-    );
-    bin
-}
-
 fn sha256_hex(path: &Path) -> String {
     let out = run(Command::new("sha256sum").arg(path));
     String::from_utf8_lossy(&out.stdout)
@@ -104,6 +79,16 @@ fn gpg(home: &Path) -> Command {
     let mut c = Command::new("gpg");
     c.env("GNUPGHOME", home).args(["--batch", "--quiet"]);
     c
+}
+
+/// Signs `file` with `key` into `out`, detached, binary or ASCII-armored.
+fn detach_sign(key: &SigningKey, file: &Path, out: &Path, armored: bool) {
+    let mut c = gpg(&key.home);
+    c.args(["--yes", "--detach-sign", "--local-user", &key.id]);
+    if armored {
+        c.arg("--armor");
+    }
+    run(c.arg("--output").arg(out).arg(file));
 }
 
 fn new_key(dir: &Path, name: &str, algo: &str) -> SigningKey {
@@ -154,7 +139,10 @@ fn release(out: &Path, key: &SigningKey, epoch: &str) -> Output {
         .args(["--version", VERSION, "--force", "--out"])
         .arg(out)
         .arg("--binary")
-        .arg(format!("linux_amd64={}", provider_bin().display()))
+        .arg(format!(
+            "linux_amd64={}",
+            built_bin("terraform-provider-fansite").display()
+        ))
         .arg("--public-key-out")
         .arg(out.with_extension("pub.asc"))
         .env("FANSITE_RELEASE_GPG_KEY", &key.secret)
@@ -334,7 +322,7 @@ fn registry_workspace(
 /// (its zip entry kept the exec bit). Then the three ways a release can be
 /// wrong, each failing `init` with Terraform's own error.
 async fn registry_init_installs_the_signed_release(tf: &Terraform) {
-    let dir = scratch(&format!("registry-{}", tf.version));
+    let dir = scratch_dir(&format!("registry-{}", tf.version));
     let key = new_key(&dir, "release", "rsa3072");
     let other = new_key(&dir, "other", "rsa3072");
     let rel = dir.join("release");
@@ -367,16 +355,7 @@ async fn registry_init_installs_the_signed_release(tf: &Terraform) {
     // (a) SHA256SUMS signed by a key the registry does not list.
     let sig = rel.join(file_name("sig"));
     let good_sig = std::fs::read(&sig).expect("sig");
-    run(gpg(&other.home)
-        .args([
-            "--yes",
-            "--detach-sign",
-            "--local-user",
-            &other.id,
-            "--output",
-        ])
-        .arg(&sig)
-        .arg(rel.join(file_name("sums"))));
+    detach_sign(&other, &rel.join(file_name("sums")), &sig, false);
     let ws = registry_workspace(tf, &dir, "wrong-key", &source, &tls);
     let out = flat(&ws.fails(&["init", "-input=false", "-no-color"]));
     assert!(
@@ -385,17 +364,7 @@ async fn registry_init_installs_the_signed_release(tf: &Terraform) {
     );
 
     // (b) An ASCII-armored signature where Terraform reads a binary one.
-    run(gpg(&key.home)
-        .args([
-            "--yes",
-            "--armor",
-            "--detach-sign",
-            "--local-user",
-            &key.id,
-            "--output",
-        ])
-        .arg(&sig)
-        .arg(rel.join(file_name("sums"))));
+    detach_sign(&key, &rel.join(file_name("sums")), &sig, true);
     let ws = registry_workspace(tf, &dir, "armored", &source, &tls);
     let out = flat(&ws.fails(&["init", "-input=false", "-no-color"]));
     assert!(
@@ -454,7 +423,7 @@ per_terraform!(registry_init_installs_the_signed_release);
 /// zip and the manifest; the signature is binary OpenPGP and verifies.
 #[test]
 fn a_release_is_reproducible_executable_and_signed() {
-    let dir = scratch("release-reproducible");
+    let dir = scratch_dir("release-reproducible");
     let key = new_key(&dir, "release", "rsa3072");
     let (a, b) = (dir.join("a"), dir.join("b"));
     release(&a, &key, "1764979200");
@@ -526,14 +495,17 @@ fn a_release_is_reproducible_executable_and_signed() {
 /// release signed by another kind would be refused there, so it is refused here.
 #[test]
 fn a_release_key_that_is_not_rsa_is_refused() {
-    let dir = scratch("release-not-rsa");
+    let dir = scratch_dir("release-not-rsa");
     let key = new_key(&dir, "ed", "ed25519");
     let out = Command::new(python())
         .arg(repo_root().join("scripts/release.py"))
         .args(["--version", VERSION, "--out"])
         .arg(dir.join("out"))
         .arg("--binary")
-        .arg(format!("linux_amd64={}", provider_bin().display()))
+        .arg(format!(
+            "linux_amd64={}",
+            built_bin("terraform-provider-fansite").display()
+        ))
         .env("FANSITE_RELEASE_GPG_KEY", &key.secret)
         .output()
         .expect("run release.py");
@@ -589,7 +561,7 @@ fn publish(dir: &Path, port: u16, token: &str) -> Output {
 /// wrong token fails without printing it.
 #[test]
 fn publish_uploads_a_release_through_the_terraform_cloud_api() {
-    let dir = scratch("publish");
+    let dir = scratch_dir("publish");
     let key = new_key(&dir, "release", "rsa3072");
     let rel = dir.join("release");
     release(&rel, &key, "1764979200");
