@@ -105,7 +105,8 @@ pub fn terraform(minor: &str) -> Option<&'static Terraform> {
 /// (`tests/realistic/`) in front of the local AWS endpoint, so that parts take
 /// a while to be ready and to go, as on AWS. `FANSITE_REALISTIC=0` runs it
 /// with no windows: it then only answers the calls the endpoint lacks
-/// (CloudFront's PublishFunction and monitoring subscriptions).
+/// (CloudFront's PublishFunction and monitoring subscriptions, CloudWatch
+/// Logs' query definitions).
 pub fn endpoint() -> &'static str {
     static GAPS_ONLY: OnceLock<realistic::Layer> = OnceLock::new();
     match layer() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 
-use crate::harness::{ec2, ecs, elb, layer, rds, secrets};
+use crate::harness::{ec2, ecs, elb, layer, logs, rds, secrets};
 
 const REGION: &str = "eu-west-3";
 
@@ -393,6 +393,124 @@ async fn layer_ecs_refuses_its_first_cluster_until_its_service_linked_role_works
         .expect("accepted once the role works");
     c.delete_cluster()
         .cluster(&name)
+        .send()
+        .await
+        .expect("cleanup");
+}
+
+/// emulator: the endpoint has no CloudWatch Logs Insights saved queries; the
+/// layer keeps them, with or without windows (ARCHITECTURE.md). Put makes one
+/// or replaces it by id (log groups it does not name are gone), describe
+/// pages by name prefix in name order, delete answers success, and an
+/// unknown id is ResourceNotFoundException.
+#[tokio::test]
+async fn layer_serves_logs_query_definitions() {
+    let c = logs(REGION).await;
+    let prefix = format!("layer-qd-{}/", std::process::id());
+    let a = c
+        .put_query_definition()
+        .name(format!("{prefix}a"))
+        .query_string("fields @timestamp, @message")
+        .log_group_names("/fansite/layer-a")
+        .send()
+        .await
+        .expect("put a")
+        .query_definition_id()
+        .unwrap_or_default()
+        .to_string();
+    let b = c
+        .put_query_definition()
+        .name(format!("{prefix}b"))
+        .query_string("fields @message")
+        .log_group_names("/fansite/layer-b")
+        .send()
+        .await
+        .expect("put b")
+        .query_definition_id()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!a.is_empty() && a != b, "{a} {b}");
+    let updated = c
+        .put_query_definition()
+        .query_definition_id(&b)
+        .name(format!("{prefix}b"))
+        .query_string("stats count(*)")
+        .send()
+        .await
+        .expect("update b");
+    assert_eq!(updated.query_definition_id(), Some(b.as_str()));
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..5 {
+        let page = c
+            .describe_query_definitions()
+            .query_definition_name_prefix(&prefix)
+            .max_results(1)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("describe");
+        assert!(page.query_definitions().len() <= 1, "{page:?}");
+        seen.extend(page.query_definitions().iter().cloned());
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    let ids: Vec<&str> = seen
+        .iter()
+        .filter_map(|d| d.query_definition_id())
+        .collect();
+    assert_eq!(ids, [a.as_str(), b.as_str()], "{seen:?}");
+    assert_eq!(
+        seen[0].log_group_names().to_vec(),
+        vec!["/fansite/layer-a".to_string()]
+    );
+    assert_eq!(seen[1].query_string(), Some("stats count(*)"));
+    assert!(seen[1].log_group_names().is_empty(), "{seen:?}");
+    assert!(seen[1].last_modified().is_some_and(|t| t > 0));
+    let deleted = c
+        .delete_query_definition()
+        .query_definition_id(&a)
+        .send()
+        .await
+        .expect("delete a");
+    assert!(deleted.success());
+    let left = c
+        .describe_query_definitions()
+        .query_definition_name_prefix(&prefix)
+        .send()
+        .await
+        .expect("describe after delete");
+    let ids: Vec<&str> = left
+        .query_definitions()
+        .iter()
+        .filter_map(|d| d.query_definition_id())
+        .collect();
+    assert_eq!(ids, [b.as_str()]);
+    assert_eq!(left.next_token(), None);
+    let err = c
+        .delete_query_definition()
+        .query_definition_id(&a)
+        .send()
+        .await
+        .expect_err("already deleted");
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_resource_not_found_exception()),
+        "{err:?}"
+    );
+    let err = c
+        .put_query_definition()
+        .query_definition_id(&a)
+        .name(format!("{prefix}a"))
+        .query_string("fields @message")
+        .send()
+        .await
+        .expect_err("no such definition");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    c.delete_query_definition()
+        .query_definition_id(&b)
         .send()
         .await
         .expect("cleanup");

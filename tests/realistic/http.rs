@@ -52,6 +52,15 @@ impl Request {
         header(&self.head, "x-amz-target").is_some()
     }
 
+    /// The region a SigV4-signed request is for, from its credential scope
+    /// (`Credential=AKID/date/region/service/aws4_request`).
+    pub fn region(&self) -> Option<&str> {
+        let scope = header(&self.head, "authorization")?
+            .split("Credential=")
+            .nth(1)?;
+        scope.split('/').nth(2).filter(|r| !r.is_empty())
+    }
+
     /// EC2's query protocol (its own error shape).
     pub fn is_ec2(&self) -> bool {
         self.param("Version") == Some("2016-11-15")

@@ -13,11 +13,15 @@
 //! behaviour below names the AWS documentation or the terraform-provider-aws
 //! retry condition it comes from.
 //!
-//! The layer never fakes a result: it forwards every call, rewrites only the
-//! status fields of what the endpoint answered while a window is open, refuses
-//! a call with AWS's own error code and message, or holds an RDS delete back
-//! and sends it at the end of its window. What it did is kept in
-//! [`Layer::effects`], so that a test can show the behaviour happened.
+//! The layer never fakes a result the endpoint gives: it forwards every call,
+//! rewrites only the status fields of what the endpoint answered while a
+//! window is open, refuses a call with AWS's own error code and message, or
+//! holds an RDS delete back and sends it at the end of its window. What the
+//! endpoint does not serve at all (CloudFront's PublishFunction and monitoring
+//! subscriptions, CloudWatch Logs' query definitions) it keeps and answers
+//! itself, as AWS documents those calls (ARCHITECTURE.md lists them). What it
+//! did is kept in [`Layer::effects`], so that a test can show the behaviour
+//! happened.
 
 pub mod http;
 mod world;

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use crate::http::{forward, read_request, segment, Request, Response};
+use crate::http::{forward, header, read_request, segment, Request, Response};
 
 /// The time windows, all multiples of one base (2 s × `FANSITE_REALISTIC_SCALE`).
 /// On AWS each of them is minutes; here they are long enough that the
@@ -178,6 +178,20 @@ struct Domain {
     deleting_until: Option<Instant>,
 }
 
+/// A CloudWatch Logs Insights saved query (query definition), as the last
+/// PutQueryDefinition gave it.
+struct QueryDefinition {
+    region: String,
+    name: String,
+    query_string: String,
+    log_groups: Vec<String>,
+    language: String,
+    /// Epoch milliseconds.
+    last_modified: u64,
+    /// The put's clientToken: a retry of it answers the same definition.
+    client_token: Option<String>,
+}
+
 /// A call the layer holds back and sends at `due`.
 struct Held {
     due: Instant,
@@ -212,6 +226,10 @@ pub struct World {
     changes: BTreeMap<String, Instant>,
     domains: BTreeMap<String, Domain>,
     secrets: BTreeMap<String, Instant>,
+    /// The query definitions, by id.
+    query_definitions: BTreeMap<String, QueryDefinition>,
+    /// How many ids [`World::query_definition`] has made.
+    query_ids: u64,
     held: Vec<Held>,
 }
 
@@ -255,6 +273,8 @@ impl World {
             changes: BTreeMap::new(),
             domains: BTreeMap::new(),
             secrets: BTreeMap::new(),
+            query_definitions: BTreeMap::new(),
+            query_ids: 0,
             held: Vec::new(),
         }
     }
@@ -700,6 +720,188 @@ impl World {
                 Some(_) => Response::new(204, "text/xml", String::new()),
                 None => refused("NoSuchMonitoringSubscription", NO_SUBSCRIPTION.into()),
             },
+        })
+    }
+
+    /// emulator: the local endpoint (moto 5.2.5) has no CloudWatch Logs
+    /// Insights saved queries (query definitions). The layer keeps them per
+    /// region and answers PutQueryDefinition, DescribeQueryDefinitions and
+    /// DeleteQueryDefinition as CloudWatch Logs does (CloudWatch Logs API
+    /// reference): a put without `queryDefinitionId` makes one (a retry with
+    /// the same `clientToken` answers the same id), a put with it replaces
+    /// its name, query and log groups; descriptions are filtered by name
+    /// prefix, in name order, `maxResults` (default 1000) at a time with a
+    /// `nextToken`; an id unknown in the region is `ResourceNotFoundException`.
+    fn query_definition(&mut self, req: &Request) -> Option<Response> {
+        const NOT_FOUND: &str = "The specified query definition does not exist.";
+        let logs = header(&req.head, "x-amz-target").is_some_and(|t| t.starts_with("Logs_"));
+        if !logs
+            || !matches!(
+                req.op.as_str(),
+                "PutQueryDefinition" | "DescribeQueryDefinitions" | "DeleteQueryDefinition"
+            )
+        {
+            return None;
+        }
+        let region = req.region().unwrap_or("us-east-1").to_string();
+        let refused = |code: &'static str, message: String| {
+            error_response(
+                req,
+                &Refusal {
+                    status: 400,
+                    code,
+                    message,
+                },
+            )
+        };
+        let answer =
+            |v: serde_json::Value| Response::new(200, "application/x-amz-json-1.1", v.to_string());
+        let invalid = |field: &str, constraint: String| {
+            refused(
+                "InvalidParameterException",
+                format!("1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"),
+            )
+        };
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Some(match req.op.as_str() {
+            "PutQueryDefinition" => {
+                let name = req.field("name").unwrap_or_default();
+                let query = req.field("queryString").unwrap_or_default();
+                for (field, value, max) in [("name", name, 255), ("queryString", query, 10000)] {
+                    if value.is_empty() || value.chars().count() > max {
+                        return Some(invalid(
+                            field,
+                            format!("Member must have length between 1 and {max}"),
+                        ));
+                    }
+                }
+                let token = req.field("clientToken").map(String::from);
+                let retried = self
+                    .query_definitions
+                    .iter()
+                    .find(|(_, d)| d.region == region && token.is_some() && d.client_token == token)
+                    .map(|(id, _)| id.clone());
+                let id = match (req.field("queryDefinitionId"), retried) {
+                    (Some(id), _) => {
+                        if self
+                            .query_definitions
+                            .get(id)
+                            .is_none_or(|d| d.region != region)
+                        {
+                            return Some(refused("ResourceNotFoundException", NOT_FOUND.into()));
+                        }
+                        id.to_string()
+                    }
+                    (None, Some(id)) => id,
+                    (None, None) => {
+                        self.query_ids += 1;
+                        let h = format!("{:020x}{:012x}", since_epoch.as_nanos(), self.query_ids);
+                        format!(
+                            "{}-{}-{}-{}-{}",
+                            &h[..8],
+                            &h[8..12],
+                            &h[12..16],
+                            &h[16..20],
+                            &h[20..32]
+                        )
+                    }
+                };
+                let log_groups: Vec<String> = req.json["logGroupNames"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|g| g.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.query_definitions.insert(
+                    id.clone(),
+                    QueryDefinition {
+                        region,
+                        name: name.into(),
+                        query_string: query.into(),
+                        log_groups,
+                        language: req.field("queryLanguage").unwrap_or("CWLI").into(),
+                        last_modified: since_epoch.as_millis() as u64,
+                        client_token: token,
+                    },
+                );
+                self.effects
+                    .push(format!("PutQueryDefinition {name} answered: {id}"));
+                answer(json!({ "queryDefinitionId": id }))
+            }
+            "DescribeQueryDefinitions" => {
+                let prefix = req.field("queryDefinitionNamePrefix").unwrap_or_default();
+                let language = req.field("queryLanguage");
+                let max = match req.json.get("maxResults").filter(|v| !v.is_null()) {
+                    None => Some(1000),
+                    Some(v) => v.as_u64().filter(|m| (1..=1000).contains(m)),
+                };
+                let Some(max) = max else {
+                    return Some(invalid(
+                        "maxResults",
+                        "Member must have value between 1 and 1000".into(),
+                    ));
+                };
+                let start = match req.field("nextToken").map(str::parse::<usize>) {
+                    None => 0,
+                    Some(Ok(i)) => i,
+                    Some(Err(_)) => {
+                        return Some(refused(
+                            "InvalidParameterException",
+                            "The specified nextToken is invalid.".into(),
+                        ))
+                    }
+                };
+                let mut found: Vec<(&String, &QueryDefinition)> = self
+                    .query_definitions
+                    .iter()
+                    .filter(|(_, d)| {
+                        d.region == region
+                            && d.name.starts_with(prefix)
+                            && language.is_none_or(|l| l == d.language)
+                    })
+                    .collect();
+                // Stable: the same names stay in id order.
+                found.sort_by_key(|(_, d)| d.name.clone());
+                let end = start.saturating_add(max as usize).min(found.len());
+                let page: Vec<serde_json::Value> = found
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(id, d)| {
+                        json!({
+                            "queryDefinitionId": id,
+                            "name": d.name,
+                            "queryString": d.query_string,
+                            "lastModified": d.last_modified,
+                            "logGroupNames": d.log_groups,
+                            "queryLanguage": d.language,
+                        })
+                    })
+                    .collect();
+                let mut v = json!({ "queryDefinitions": page });
+                if end < found.len() {
+                    v["nextToken"] = json!(end.to_string());
+                }
+                answer(v)
+            }
+            _ => {
+                let id = req.field("queryDefinitionId").unwrap_or_default();
+                if self
+                    .query_definitions
+                    .get(id)
+                    .is_none_or(|d| d.region != region)
+                {
+                    return Some(refused("ResourceNotFoundException", NOT_FOUND.into()));
+                }
+                self.query_definitions.remove(id);
+                self.effects
+                    .push(format!("DeleteQueryDefinition {id} answered: success"));
+                answer(json!({ "success": true }))
+            }
         })
     }
 
@@ -1453,11 +1655,12 @@ pub fn serve(
     if req.op == "PublishFunction" {
         return publish_function(upstream, &req)?.write_to(&mut conn);
     }
-    let monitoring = world
-        .lock()
-        .expect("layer state")
-        .monitoring_subscription(&req, now);
-    if let Some(res) = monitoring {
+    let kept = {
+        let mut w = world.lock().expect("layer state");
+        w.monitoring_subscription(&req, now)
+            .or_else(|| w.query_definition(&req))
+    };
+    if let Some(res) = kept {
         return res.write_to(&mut conn);
     }
     let mut res = forward(upstream, &req)?;
@@ -1655,6 +1858,68 @@ mod tests {
         assert_eq!(p.now(t), Some("creating"));
         assert_eq!(p.now(t + Duration::from_secs(3)), Some("backing-up"));
         assert_eq!(p.now(t + Duration::from_secs(5)), None);
+    }
+
+    /// A CloudWatch Logs call as the SDK signs it for `region`.
+    fn logs_call(op: &str, region: &str, body: serde_json::Value) -> Request {
+        Request {
+            head: format!("POST / HTTP/1.1\r\nX-Amz-Target: Logs_20140328.{op}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20261206/{region}/logs/aws4_request, SignedHeaders=host, Signature=0\r\n"),
+            body: body.to_string().into_bytes(),
+            method: "POST".into(),
+            path: "/".into(),
+            op: op.into(),
+            form: BTreeMap::new(),
+            json: body,
+        }
+    }
+
+    /// Query definitions stay in their region, are described in name order a
+    /// page at a time, and an id the region does not have is
+    /// ResourceNotFoundException.
+    #[test]
+    fn query_definitions_page_in_name_order_within_their_region() {
+        let mut w = World::new(Windows::scaled(0.0));
+        let mut call = |op: &str, region: &str, body: serde_json::Value| {
+            w.query_definition(&logs_call(op, region, body))
+                .expect("answered by the layer")
+        };
+        let put = |name: &str| serde_json::json!({"name": name, "queryString": "fields @message"});
+        call("PutQueryDefinition", "eu-west-3", put("q/b"));
+        let a = call("PutQueryDefinition", "eu-west-3", put("q/a")).json()["queryDefinitionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        call("PutQueryDefinition", "us-east-1", put("q/c"));
+        let mut names = Vec::new();
+        let mut token = serde_json::Value::Null;
+        for _ in 0..5 {
+            let page = call(
+                "DescribeQueryDefinitions",
+                "eu-west-3",
+                serde_json::json!({"queryDefinitionNamePrefix": "q/", "maxResults": 1, "nextToken": token}),
+            )
+            .json();
+            for d in page["queryDefinitions"].as_array().into_iter().flatten() {
+                names.push(d["name"].as_str().unwrap_or_default().to_string());
+            }
+            token = page["nextToken"].clone();
+            if token.is_null() {
+                break;
+            }
+        }
+        assert_eq!(names, ["q/a", "q/b"]);
+        let mut elsewhere = put("q/a");
+        elsewhere["queryDefinitionId"] = serde_json::json!(a);
+        let res = call("PutQueryDefinition", "us-east-1", elsewhere);
+        assert_eq!(
+            (res.status, res.json()["__type"].as_str()),
+            (400, Some("ResourceNotFoundException"))
+        );
+        let delete = serde_json::json!({ "queryDefinitionId": a });
+        let res = call("DeleteQueryDefinition", "eu-west-3", delete.clone());
+        assert_eq!(res.json()["success"], serde_json::json!(true));
+        let res = call("DeleteQueryDefinition", "eu-west-3", delete);
+        assert_eq!(res.status, 400, "already deleted");
     }
 
     /// A held RDS delete reads `deleting` until it has gone out, also past
