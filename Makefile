@@ -36,7 +36,7 @@ gen: build
 
 ## Regenerates docs/ from the schema
 docs:
-	UPDATE_DOCS=1 cargo test -p terraform-provider-fansite docs::
+	UPDATE_DOCS=1 cargo test --workspace --lib docs::
 
 ## Plugin start + schema and `terraform validate`, ours against a Go terraform-plugin-framework provider
 bench: tools

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `make demo`: applies each example stack (examples/network, examples/auth,
-# examples/database, examples/edge, examples/service)
+# examples/database, examples/edge, examples/service, examples/observability)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
-# Then the backend and frontend workspaces that fansite-gen generates, with a
-# local backend. KEEP=1 keeps the stacks and the endpoint; EXAMPLES="auth"
-# picks some examples; GEN=0 leaves out the generated workspaces.
+# Then the backend, frontend and observability workspaces that fansite-gen
+# generates, with a local backend (observability without its Grafana part,
+# which only the Terraform Cloud form has). KEEP=1 keeps the stacks and the
+# endpoint; EXAMPLES="auth" picks some examples; GEN=0 leaves out the
+# generated workspaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
@@ -13,7 +15,7 @@ elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
 KEEP=${KEEP:-0}
-EXAMPLES=${EXAMPLES:-network auth database edge service}
+EXAMPLES=${EXAMPLES:-network auth database edge service observability}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
@@ -21,7 +23,8 @@ export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
 # REALISTIC=1 parts take a while to be ready and to go, as on AWS
 # (FANSITE_REALISTIC_SCALE scales its windows); without it the layer has no
 # windows and only answers what the endpoint lacks (CloudFront's
-# PublishFunction and monitoring subscriptions; ARCHITECTURE.md).
+# PublishFunction and monitoring subscriptions, CloudWatch Logs' query
+# definitions; ARCHITECTURE.md).
 if [ "${REALISTIC:-0}" != 1 ]; then export FANSITE_REALISTIC_SCALE=0; fi
 {
   mkdir -p target/demo
@@ -63,7 +66,9 @@ for example in $EXAMPLES; do
   cd "$ROOT"
 done
 # The Terraform Cloud workspaces fansite-gen generates, with a local state file
-# instead of the cloud block: the backend, then the frontend reading its outputs.
+# instead of the cloud block: the backend, then the frontend reading its outputs,
+# then observability reading both (its Grafana part is left out of this form:
+# it needs the aws and grafana providers).
 if [ "${GEN:-1}" = 1 ]; then
   GEN_DIR=$ROOT/target/demo/gen
   rm -rf "$GEN_DIR"
@@ -75,7 +80,7 @@ if [ "${GEN:-1}" = 1 ]; then
   # the webhook as a sensitive variable.
   export TF_VAR_image_tag=1.0.0
   export TF_VAR_slack_webhook_url=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
-  for part in backend frontend; do
+  for part in backend frontend observability; do
     cd "$GEN_DIR/workspaces/$part"
     echo "demo [generated $part workspace]: terraform apply"
     "$TF" init -input=false -no-color > init.log
@@ -84,7 +89,7 @@ if [ "${GEN:-1}" = 1 ]; then
     cd "$ROOT"
   done
   if [ "$KEEP" != 1 ]; then
-    for part in frontend backend; do
+    for part in observability frontend backend; do
       cd "$GEN_DIR/workspaces/$part"
       echo "demo [generated $part workspace]: terraform destroy"
       "$TF" destroy -auto-approve -input=false -no-color | tail -1

@@ -9,7 +9,9 @@ use terraform_provider_fansite::config::provider_schema;
 use terraform_provider_fansite::resources;
 use terraform_provider_fansite::schema::{Block, Mode, Nesting};
 
-use crate::spec::{line_of, Category};
+use crate::spec::{
+    line_of, Category, GrafanaSpec, GRAFANA_URL_OUTPUT, MAX_TOKEN_SECONDS, OBSERVABILITY,
+};
 use crate::{Errors, GenError, Loaded};
 
 /// Words that make a variable a secret: it must be `sensitive`.
@@ -164,6 +166,78 @@ impl Checker<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `[grafana]`: a name and a token lifetime that AWS takes and, when it is
+    /// on, the `fansite_observability` it shows, the region its providers use,
+    /// and no output of the spec's own under the name of the one it adds.
+    fn check_grafana(&mut self, g: &GrafanaSpec) {
+        let ws: &Loaded = self.ws;
+        let s = &ws.spec;
+        let needle = "[grafana]";
+        if let Some(name) = &g.name {
+            let ok = !name.is_empty()
+                && name.len() <= 55
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                self.err(
+                    needle,
+                    "grafana.name",
+                    format!("{name:?}: use 1 to 55 letters, digits and '-' (the Grafana workspace's IAM role is <name>-grafana)"),
+                );
+            }
+        }
+        if !(1..=MAX_TOKEN_SECONDS).contains(&g.token_seconds) {
+            self.err(
+                needle,
+                "grafana.token_seconds",
+                format!(
+                    "{}: a Grafana service-account token lives 1 to {MAX_TOKEN_SECONDS} seconds (30 days)",
+                    g.token_seconds
+                ),
+            );
+        }
+        if !g.enabled {
+            return;
+        }
+        let names = s.observability_names();
+        match &g.observability {
+            Some(n) if !names.contains(n) => self.err(
+                needle,
+                "grafana.observability",
+                if names.is_empty() {
+                    format!("there is no [resources.{OBSERVABILITY}.{n}] in this spec: Grafana shows a fansite_{OBSERVABILITY}'s grafana_dashboard_json")
+                } else {
+                    format!("there is no [resources.{OBSERVABILITY}.{n}] in this spec; it has: {}", names.join(", "))
+                },
+            ),
+            Some(_) => {}
+            None if names.is_empty() => self.err(
+                needle,
+                "grafana.observability",
+                format!("Grafana shows a fansite_{OBSERVABILITY}'s grafana_dashboard_json, and this spec declares none: add [resources.{OBSERVABILITY}.<name>]"),
+            ),
+            None if names.len() > 1 => self.err(
+                needle,
+                "grafana.observability",
+                format!("this spec declares several fansite_{OBSERVABILITY} ({}): name the one Grafana shows", names.join(", ")),
+            ),
+            None => {}
+        }
+        if !s.provider.contains_key("region") {
+            self.err(
+                needle,
+                "provider.region",
+                "the Grafana part needs region under [provider]: the aws provider and the CloudWatch data source take it",
+            );
+        }
+        if s.outputs.contains_key(GRAFANA_URL_OUTPUT) {
+            self.err(
+                &format!("[outputs.{GRAFANA_URL_OUTPUT}]"),
+                &format!("outputs.{GRAFANA_URL_OUTPUT}"),
+                format!("with [grafana] enabled the workspace outputs {GRAFANA_URL_OUTPUT} itself (the Grafana workspace's URL): name this output otherwise"),
+            );
         }
     }
 
@@ -457,6 +531,9 @@ pub fn check(specs: &[Loaded]) -> Result<Model, Errors> {
                     );
                 }
             }
+        }
+        if let Some(g) = &s.grafana {
+            c.check_grafana(g);
         }
         errors.extend(c.errors);
     }

@@ -16,6 +16,8 @@ pub enum Expr {
     List(Vec<Expr>),
     /// Keys in order; written as `{ key = value }` over several lines.
     Object(Vec<(String, Expr)>),
+    /// A function call, such as `jsonencode({ ... })`: multi-line when an argument is.
+    Call(String, Vec<Expr>),
 }
 
 impl Expr {
@@ -38,7 +40,7 @@ impl Expr {
     fn is_multiline(&self) -> bool {
         match self {
             Expr::Object(items) => !items.is_empty(),
-            Expr::List(items) => items.iter().any(Expr::is_multiline),
+            Expr::List(items) | Expr::Call(_, items) => items.iter().any(Expr::is_multiline),
             _ => false,
         }
     }
@@ -69,6 +71,17 @@ impl Expr {
                 }
                 out.push_str(&"  ".repeat(indent));
                 out.push(']');
+            }
+            Expr::Call(name, args) => {
+                out.push_str(name);
+                out.push('(');
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    arg.write(indent, out);
+                }
+                out.push(')');
             }
             Expr::Object(items) if items.is_empty() => out.push_str("{}"),
             Expr::Object(items) => {

@@ -11,10 +11,12 @@ use terraform_provider_fansite::schema::Block as SchemaBlock;
 
 use crate::check::{output_ref, raw_expr, Model, Ws};
 use crate::hcl::{Block, Body, Expr, Item};
-use crate::spec::Category;
+use crate::spec::{Category, Grafana, WorkspaceSpec, GRAFANA_URL_OUTPUT, OBSERVABILITY};
 use crate::{header, GenError};
 
 /// Where state lives: Terraform Cloud (what ships), or a local file (the demo).
+/// The local form has no bootstrap and no Grafana part (`[grafana]`): the demo
+/// runs offline, where hashicorp/aws and grafana/grafana cannot be installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Cloud,
@@ -38,6 +40,26 @@ const TEMPLATES: &[&str] = &[
 /// The hashicorp/tfe versions the generated code accepts.
 const TFE_SOURCE: &str = "hashicorp/tfe";
 const TFE_VERSION: &str = "~> 0.58";
+
+/// The providers of the Grafana part (`[grafana]`), and the versions it accepts.
+const AWS_SOURCE: &str = "hashicorp/aws";
+const AWS_VERSION: &str = "~> 6.0";
+const GRAFANA_SOURCE: &str = "grafana/grafana";
+const GRAFANA_VERSION: &str = "~> 4.0";
+
+/// The Grafana version of the Amazon Managed Grafana workspace (service accounts need 9.4 or later).
+const GRAFANA_WORKSPACE_VERSION: &str = "10.4";
+
+/// The AWS managed policy that lets Grafana read CloudWatch metrics, logs and alarms.
+const GRAFANA_CLOUDWATCH_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonGrafanaCloudWatchAccess";
+
+/// What the Grafana part's output is.
+const GRAFANA_URL_DESCRIPTION: &str =
+    "URL of the Amazon Managed Grafana workspace, where the dashboard is; sign in through IAM Identity Center.";
+
+/// The address of the token the grafana provider signs in with.
+const GRAFANA_TOKEN: &str = "aws_grafana_workspace_service_account_token.terraform";
 
 /// The provider versions the generated code accepts: this release's minor
 /// line (`~> 0.2` for 0.2.x), so a workspace takes the fixes of its release
@@ -121,6 +143,181 @@ fn body_of(args: &toml::Table, schema: &SchemaBlock, refs: &dyn Fn(&str, &str) -
     Body { items }
 }
 
+/// The Grafana part of a workspace (Terraform Cloud form only): the aws and
+/// grafana providers, the Grafana workspace with its role, service account and
+/// token, the CloudWatch data source and the dashboard, and its URL as an output.
+struct GrafanaPart {
+    providers: Vec<String>,
+    blocks: Vec<String>,
+    output: String,
+    /// (type, name) of each resource, for the README.
+    rows: Vec<(String, String)>,
+    /// One sentence for the README.
+    summary: String,
+}
+
+fn grafana_part(
+    s: &WorkspaceSpec,
+    g: &Grafana,
+    refs: &dyn Fn(&str, &str) -> String,
+) -> GrafanaPart {
+    // `check` makes sure that [provider] has a region.
+    let region = s
+        .provider
+        .get("region")
+        .map(|v| value_expr(v, refs))
+        .unwrap_or(Expr::Null);
+    let mut aws = Block::new("provider", &["aws"]).attr("region", region.clone());
+    if let Some(tags) = s
+        .provider
+        .get("default_tags")
+        .and_then(toml::Value::as_table)
+        .and_then(|t| t.get("tags"))
+    {
+        aws = aws.block(Block::new("default_tags", &[]).attr("tags", value_expr(tags, refs)));
+    }
+    let url = "\"https://${aws_grafana_workspace.main.endpoint}\"";
+    let grafana = Block::new("provider", &["grafana"])
+        .attr("url", Expr::raw(url))
+        .attr("auth", Expr::raw(format!("{GRAFANA_TOKEN}.key")));
+    let token_comment = "\
+# The grafana provider signs in with this token's key. The aws provider has no
+# ephemeral resource for it, so the key is kept in this workspace's state, for
+# seconds_to_live after the apply that made it; then it stops working. A later
+# run replaces the token first: start it with -replace on this resource and
+# without refresh (the expired key cannot read the Grafana resources).
+";
+    let blocks = vec![
+        Block::new("data", &["aws_caller_identity", "current"]).render(),
+        Block::new("data", &["aws_iam_policy_document", "grafana_assume"])
+            .block(
+                Block::new("statement", &[])
+                    .attr("actions", Expr::strings(["sts:AssumeRole"]))
+                    .block(
+                        Block::new("principals", &[])
+                            .attr("type", Expr::str("Service"))
+                            .attr("identifiers", Expr::strings(["grafana.amazonaws.com"])),
+                    )
+                    .block(
+                        Block::new("condition", &[])
+                            .attr("test", Expr::str("StringEquals"))
+                            .attr("variable", Expr::str("aws:SourceAccount"))
+                            .attr(
+                                "values",
+                                Expr::List(vec![Expr::raw(
+                                    "data.aws_caller_identity.current.account_id",
+                                )]),
+                            ),
+                    ),
+            )
+            .render(),
+        Block::new("resource", &["aws_iam_role", "grafana"])
+            .attr("name", Expr::str(format!("{}-grafana", g.name)))
+            .attr(
+                "assume_role_policy",
+                Expr::raw("data.aws_iam_policy_document.grafana_assume.json"),
+            )
+            .render(),
+        Block::new(
+            "resource",
+            &["aws_iam_role_policy_attachment", "grafana_cloudwatch"],
+        )
+        .attr("role", Expr::raw("aws_iam_role.grafana.name"))
+        .attr("policy_arn", Expr::str(GRAFANA_CLOUDWATCH_POLICY))
+        .render(),
+        Block::new("resource", &["aws_grafana_workspace", "main"])
+            .attr("name", Expr::str(&g.name))
+            .attr(
+                "description",
+                Expr::str(format!(
+                    "The dashboard of fansite_{OBSERVABILITY}.{} in {}.",
+                    g.observability, s.name
+                )),
+            )
+            .attr("account_access_type", Expr::str("CURRENT_ACCOUNT"))
+            .attr("authentication_providers", Expr::strings(["AWS_SSO"]))
+            .attr("permission_type", Expr::str("SERVICE_MANAGED"))
+            .attr("data_sources", Expr::strings(["CLOUDWATCH"]))
+            .attr("role_arn", Expr::raw("aws_iam_role.grafana.arn"))
+            .attr("grafana_version", Expr::str(GRAFANA_WORKSPACE_VERSION))
+            .render(),
+        Block::new(
+            "resource",
+            &["aws_grafana_workspace_service_account", "terraform"],
+        )
+        .attr("name", Expr::str("terraform"))
+        .attr("grafana_role", Expr::str("ADMIN"))
+        .attr("workspace_id", Expr::raw("aws_grafana_workspace.main.id"))
+        .render(),
+        format!(
+            "{token_comment}{}",
+            Block::new(
+                "resource",
+                &["aws_grafana_workspace_service_account_token", "terraform"],
+            )
+            .attr("name", Expr::str("terraform"))
+            .attr(
+                "service_account_id",
+                Expr::raw("aws_grafana_workspace_service_account.terraform.service_account_id"),
+            )
+            .attr(
+                "seconds_to_live",
+                Expr::Num(g.spec.token_seconds.to_string())
+            )
+            .attr("workspace_id", Expr::raw("aws_grafana_workspace.main.id"))
+            .render()
+        ),
+        Block::new("resource", &["grafana_data_source", "cloudwatch"])
+            .attr("type", Expr::str("cloudwatch"))
+            .attr("name", Expr::str(format!("{}-cloudwatch", g.name)))
+            .attr(
+                "json_data_encoded",
+                Expr::Call(
+                    "jsonencode".into(),
+                    vec![Expr::Object(vec![
+                        ("authType".into(), Expr::str("ec2_iam_role")),
+                        ("defaultRegion".into(), region),
+                    ])],
+                ),
+            )
+            .render(),
+        Block::new("resource", &["grafana_dashboard", &g.observability])
+            .attr(
+                "config_json",
+                Expr::raw(format!(
+                    "fansite_{OBSERVABILITY}.{}.grafana_dashboard_json",
+                    g.observability
+                )),
+            )
+            .render(),
+    ];
+    let rows: Vec<(String, String)> = [
+        ("aws_iam_role", "grafana"),
+        ("aws_iam_role_policy_attachment", "grafana_cloudwatch"),
+        ("aws_grafana_workspace", "main"),
+        ("aws_grafana_workspace_service_account", "terraform"),
+        ("aws_grafana_workspace_service_account_token", "terraform"),
+        ("grafana_data_source", "cloudwatch"),
+        ("grafana_dashboard", g.observability.as_str()),
+    ]
+    .iter()
+    .map(|(t, n)| (t.to_string(), n.to_string()))
+    .collect();
+    GrafanaPart {
+        providers: vec![aws.render(), grafana.render()],
+        blocks,
+        output: Block::new("output", &[GRAFANA_URL_OUTPUT])
+            .attr("description", Expr::str(GRAFANA_URL_DESCRIPTION))
+            .attr("value", Expr::raw(url))
+            .render(),
+        rows,
+        summary: format!(
+            "the Amazon Managed Grafana workspace `{}` (sign-in through IAM Identity Center) shows the dashboard of `fansite_{OBSERVABILITY}.{}` through a CloudWatch data source. The grafana provider signs in with a service-account token that lives {} seconds, and whose key is in the state for that time. The local form (`--backend local`) leaves Grafana out.",
+            g.name, g.observability, g.spec.token_seconds
+        ),
+    }
+}
+
 /// `../..` from one working directory to another.
 fn relative(from: &str, to: &str) -> String {
     let depth = from.split('/').filter(|p| !p.is_empty()).count();
@@ -170,6 +367,13 @@ impl Ctx<'_> {
         let refs = |source: &str, o: &str| self.output_ref(ws, source, o);
         let cloud = self.backend == Backend::Cloud;
         let needs_tfe = cloud && !s.reads.is_empty();
+        // The Grafana part needs hashicorp/aws and grafana/grafana: the local
+        // form, which runs offline against the local endpoint, leaves it out.
+        let grafana = if cloud {
+            s.grafana().map(|g| grafana_part(s, &g, &refs))
+        } else {
+            None
+        };
 
         let data: Vec<String> = s
             .reads
@@ -212,12 +416,12 @@ impl Ctx<'_> {
                 )
             })
             .collect();
-        let provider = Block {
+        let mut providers = vec![Block {
             kind: "provider".into(),
             labels: vec!["fansite".into()],
             body: body_of(&s.provider, &self.model.provider, &refs),
         }
-        .render();
+        .render()];
         let variables: Vec<String> = s
             .variables
             .iter()
@@ -240,7 +444,7 @@ impl Ctx<'_> {
                 b.render()
             })
             .collect();
-        let outputs: Vec<String> = s
+        let mut outputs: Vec<(String, String)> = s
             .outputs
             .iter()
             .map(|(name, o)| {
@@ -255,9 +459,46 @@ impl Ctx<'_> {
                 if o.sensitive {
                     b = b.attr("sensitive", Expr::Bool(true));
                 }
-                b.render()
+                (name.clone(), b.render())
             })
             .collect();
+        let mut resource_rows: Vec<serde_json::Value> = s
+            .resources
+            .iter()
+            .flat_map(|(ty, m)| {
+                m.keys()
+                    .map(move |n| json!({"type": format!("fansite_{ty}"), "name": n}))
+            })
+            .collect();
+        let mut output_rows: Vec<(String, serde_json::Value)> = s
+            .outputs
+            .iter()
+            .map(|(n, o)| {
+                (
+                    n.clone(),
+                    json!({"name": n, "description": o.description, "sensitive": o.sensitive}),
+                )
+            })
+            .collect();
+        let mut grafana_blocks: Vec<String> = Vec::new();
+        let mut grafana_summary = String::new();
+        if let Some(part) = grafana {
+            providers.extend(part.providers);
+            grafana_blocks = part.blocks;
+            outputs.push((GRAFANA_URL_OUTPUT.to_string(), part.output));
+            output_rows.push((
+                GRAFANA_URL_OUTPUT.to_string(),
+                json!({"name": GRAFANA_URL_OUTPUT, "description": GRAFANA_URL_DESCRIPTION, "sensitive": false}),
+            ));
+            resource_rows.extend(part.rows.iter().map(|(t, n)| json!({"type": t, "name": n})));
+            grafana_summary = part.summary;
+        }
+        // The outputs in name order, the Grafana part's among the spec's.
+        outputs.sort_by(|a, b| a.0.cmp(&b.0));
+        output_rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let outputs: Vec<String> = outputs.into_iter().map(|(_, text)| text).collect();
+        let output_rows: Vec<serde_json::Value> =
+            output_rows.into_iter().map(|(_, row)| row).collect();
         let ctx = json!({
             "header": header(&l.file, false),
             "md_header": header(&l.file, true),
@@ -272,9 +513,16 @@ impl Ctx<'_> {
             "needs_tfe": needs_tfe,
             "tfe_source": TFE_SOURCE,
             "tfe_version": TFE_VERSION,
-            "provider": provider,
+            "grafana": !grafana_blocks.is_empty(),
+            "aws_source": AWS_SOURCE,
+            "aws_version": AWS_VERSION,
+            "grafana_source": GRAFANA_SOURCE,
+            "grafana_version": GRAFANA_VERSION,
+            "grafana_summary": grafana_summary,
+            "providers": providers,
             "data": data,
             "resources": resources,
+            "grafana_blocks": grafana_blocks,
             "variables": variables,
             "outputs": outputs,
             "description": s.description,
@@ -283,7 +531,7 @@ impl Ctx<'_> {
             "auto_apply": s.auto_apply,
             "reads": s.reads.iter().filter_map(|r| self.by_id.get(r.as_str()).map(|w| json!({"id": r, "name": w.loaded.spec.name}))).collect::<Vec<_>>(),
             "readers": ws.readers.iter().filter_map(|r| self.by_id.get(r.as_str()).map(|w| json!({"id": r, "name": w.loaded.spec.name}))).collect::<Vec<_>>(),
-            "resource_rows": s.resources.iter().flat_map(|(ty, m)| m.keys().map(move |n| json!({"type": format!("fansite_{ty}"), "name": n}))).collect::<Vec<_>>(),
+            "resource_rows": resource_rows,
             "variable_rows": s.variables.iter().map(|(n, v)| json!({
                 "name": n,
                 "category": match v.category { Category::Terraform => "terraform", Category::Env => "env" },
@@ -291,7 +539,7 @@ impl Ctx<'_> {
                 "set_in": if v.default.is_some() || v.nullable_default { "default in variables.tf" } else { "Terraform Cloud (bootstrap)" },
                 "description": v.description,
             })).collect::<Vec<_>>(),
-            "output_rows": s.outputs.iter().map(|(n, o)| json!({"name": n, "description": o.description, "sensitive": o.sensitive})).collect::<Vec<_>>(),
+            "output_rows": output_rows,
         });
         for file in [
             "versions.tf",

@@ -50,6 +50,46 @@ pub struct WorkspaceSpec {
     pub resources: BTreeMap<String, BTreeMap<String, toml::Table>>,
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputSpec>,
+    /// `[grafana]`: the dashboard of a `fansite_observability` in Amazon Managed Grafana too.
+    #[serde(default)]
+    pub grafana: Option<GrafanaSpec>,
+}
+
+/// `[grafana]`: an Amazon Managed Grafana workspace (through `hashicorp/aws`)
+/// with a CloudWatch data source and the dashboard of one `fansite_observability`
+/// (through `grafana/grafana`). Only the Terraform Cloud form has it: the local
+/// form (`--backend local`) leaves it out.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrafanaSpec {
+    /// The switch: true renders the Grafana part.
+    pub enabled: bool,
+    /// Name of the Grafana workspace; its IAM role is `<name>-grafana`. Default: the workspace's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The `fansite_observability` (its name under `[resources.observability]`) whose
+    /// `grafana_dashboard_json` becomes the dashboard. Default: the spec's only one.
+    #[serde(default)]
+    pub observability: Option<String>,
+    /// How long the service-account token the grafana provider signs in with
+    /// lives, in seconds (its key is in the state for that long). Default 3600.
+    #[serde(default = "default_token_seconds")]
+    pub token_seconds: i64,
+}
+
+fn default_token_seconds() -> i64 {
+    3600
+}
+
+/// The longest a Grafana service-account token may live: 30 days.
+pub const MAX_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
+
+/// The Grafana part as it renders: the settings, the Grafana workspace's name
+/// and the `fansite_observability` it shows.
+pub struct Grafana<'a> {
+    pub spec: &'a GrafanaSpec,
+    pub name: String,
+    pub observability: String,
 }
 
 /// The registry host of Terraform Cloud, where the organization's private registry serves the provider.
@@ -144,6 +184,39 @@ impl WorkspaceSpec {
             .unwrap_or_else(|| ProviderSource::private(&self.organization))
     }
 }
+
+impl WorkspaceSpec {
+    /// The `fansite_observability` resources of the spec, by name.
+    pub fn observability_names(&self) -> Vec<String> {
+        self.resources
+            .get(OBSERVABILITY)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The Grafana part when it is switched on and its dashboard resolves.
+    /// Call after `check`, which reports one that does not.
+    pub fn grafana(&self) -> Option<Grafana<'_>> {
+        let g = self.grafana.as_ref().filter(|g| g.enabled)?;
+        let names = self.observability_names();
+        let observability = match &g.observability {
+            Some(n) => names.iter().find(|m| *m == n)?.clone(),
+            None if names.len() == 1 => names[0].clone(),
+            None => return None,
+        };
+        Some(Grafana {
+            spec: g,
+            name: g.name.clone().unwrap_or_else(|| self.name.clone()),
+            observability,
+        })
+    }
+}
+
+/// The resource type (without `fansite_`) whose dashboard Grafana shows.
+pub const OBSERVABILITY: &str = "observability";
+
+/// The output the Grafana part adds: the Grafana workspace's URL.
+pub const GRAFANA_URL_OUTPUT: &str = "grafana_url";
 
 fn default_execution_mode() -> String {
     "remote".into()

@@ -39,6 +39,7 @@ fn docs_are_generated_from_the_current_schema() {
             "database" => "cluster identifier",
             "edge" => "distribution ID",
             "service" => "`<cluster>/<service>`",
+            "observability" => "dashboard name",
             _ => "ID",
         };
         check(

@@ -1,6 +1,7 @@
 //! fansite-gen's output against real Terraform: `terraform fmt -check`,
 //! `init` and `validate` with the provider from the local mirror, and the
-//! local-backend variant applied on the endpoint. Also the CLI's refusals.
+//! local-backend variant applied on the endpoint (backend, frontend, then
+//! observability). Also the CLI's refusals.
 
 use std::path::Path;
 use std::process::Command;
@@ -45,10 +46,16 @@ async fn gen_output_is_fmt_clean_and_validates(tf: &Terraform) {
     let backend = Workspace::at(tf, &cloud.join("workspaces/backend"), endpoint());
     backend.ok(&["init", "-backend=false", "-input=false"]);
     backend.ok(&["validate", "-no-color"]);
-    // The frontend and the bootstrap need hashicorp/tfe (tfe_outputs, tfe_*),
-    // which cannot be installed on this offline machine: they are parsed and
-    // fmt-checked above; the frontend is validated in its local variant below.
-    for part in ["workspaces/backend", "workspaces/frontend"] {
+    // The frontend, observability and the bootstrap need hashicorp/tfe
+    // (tfe_outputs, tfe_*), and observability's Grafana part hashicorp/aws and
+    // grafana/grafana, none of which can be installed on this offline machine:
+    // they are parsed and fmt-checked above; the frontend and observability
+    // are validated in their local variant (which leaves Grafana out) below.
+    for part in [
+        "workspaces/backend",
+        "workspaces/frontend",
+        "workspaces/observability",
+    ] {
         let ws = Workspace::at(tf, &local.join(part), endpoint());
         ws.ok(&["init", "-input=false"]);
         ws.ok(&["validate", "-no-color"]);
@@ -56,13 +63,47 @@ async fn gen_output_is_fmt_clean_and_validates(tf: &Terraform) {
 }
 per_terraform!(gen_output_is_fmt_clean_and_validates);
 
-async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
+/// The observability workspace's Grafana part is in what ships (the cloud
+/// form, parsed and fmt-checked by real Terraform), and the local form that
+/// the demo applies offline leaves it out.
+async fn gen_grafana_is_in_the_cloud_form_only(tf: &Terraform) {
+    let cloud = scratch_dir(&format!("gen-grafana-cloud-{}", tf.version));
+    render(&cloud, "cloud");
+    let local = scratch_dir(&format!("gen-grafana-local-{}", tf.version));
+    render(&local, "local");
+    let part = "workspaces/observability";
+    for dir in [&cloud, &local] {
+        Workspace::at(tf, &dir.join(part), endpoint()).ok(&["fmt", "-check", "-diff"]);
+    }
+    let read = |dir: &Path, file: &str| {
+        std::fs::read_to_string(dir.join(part).join(file)).expect("rendered file")
+    };
+    let main = read(&cloud, "main.tf");
+    for needle in [
+        "resource \"aws_grafana_workspace\" \"main\"",
+        "resource \"aws_grafana_workspace_service_account_token\" \"terraform\"",
+        "resource \"grafana_data_source\" \"cloudwatch\"",
+        "config_json = fansite_observability.main.grafana_dashboard_json",
+    ] {
+        assert!(main.contains(needle), "{needle} in:\n{main}");
+    }
+    assert!(read(&cloud, "providers.tf").contains("provider \"grafana\""));
+    for file in ["versions.tf", "providers.tf", "main.tf", "outputs.tf"] {
+        let text = read(&local, file);
+        assert!(!text.contains("grafana"), "local {file}:\n{text}");
+    }
+}
+per_terraform!(gen_grafana_is_in_the_cloud_form_only);
+
+async fn gen_local_backend_applies_backend_frontend_then_observability(tf: &Terraform) {
     let dir = scratch_dir(&format!("gen-apply-{}", tf.version));
     render(&dir, "local");
     let backend = Workspace::at(tf, &dir.join("workspaces/backend"), endpoint());
     let frontend = Workspace::at(tf, &dir.join("workspaces/frontend"), endpoint());
+    let observability = Workspace::at(tf, &dir.join("workspaces/observability"), endpoint());
     backend.ok(&["init", "-input=false"]);
     frontend.ok(&["init", "-input=false"]);
+    observability.ok(&["init", "-input=false"]);
     // Each Terraform version gets its own region, so that the stacks' regional
     // names do not meet; IAM names are global, so the two versions' runs of
     // this test take turns (the `generated-stack` group in .config/nextest.toml).
@@ -107,6 +148,70 @@ async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
         alb.as_str(),
         "CloudFront sends /api/* to the API's load balancer"
     );
+    // Observability reads both: the backend's service, load balancer, logs,
+    // database and sign-in, the frontend's distribution, web ACL and WAF logs.
+    observability.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    observability.ok(&[
+        "plan",
+        "-detailed-exitcode",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
+    let watched = observability.state_values("fansite_observability.main");
+    for (argument, workspace, output) in [
+        ("alarm_topic_arn", &backend, "alarm_topic_arn"),
+        ("service_arn", &backend, "api_service_arn"),
+        ("alb_arn", &backend, "api_alb_arn"),
+        ("service_log_group_name", &backend, "api_log_group_name"),
+        ("database_cluster_id", &backend, "database_cluster_id"),
+        ("user_pool_id", &backend, "user_pool_id"),
+        ("user_pool_client_id", &backend, "user_pool_client_id"),
+        ("distribution_id", &frontend, "distribution_id"),
+        ("web_acl_arn", &frontend, "web_acl_arn"),
+        ("waf_log_group_name", &frontend, "waf_log_group_name"),
+    ] {
+        let value = workspace.ok(&["output", "-raw", output]);
+        assert!(!value.is_empty(), "{output}");
+        assert_eq!(
+            watched[argument],
+            value.as_str(),
+            "observability's {argument} is the output {output}"
+        );
+    }
+    assert!(!observability
+        .ok(&["output", "-raw", "dashboard_url"])
+        .is_empty());
+    // The Grafana dashboard model that the cloud form gives grafana_dashboard:
+    // its panels' data source is the `datasource` variable.
+    let model: serde_json::Value = serde_json::from_str(
+        watched["grafana_dashboard_json"]
+            .as_str()
+            .expect("grafana_dashboard_json"),
+    )
+    .expect("a JSON dashboard model");
+    assert!(
+        model["templating"]["list"]
+            .as_array()
+            .is_some_and(|vars| vars.iter().any(|v| v["name"] == "datasource")),
+        "a `datasource` variable: {model}"
+    );
+    observability.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &var,
+    ]);
     frontend.ok(&[
         "destroy",
         "-auto-approve",
@@ -124,7 +229,7 @@ async fn gen_local_backend_applies_backend_then_frontend(tf: &Terraform) {
         &var,
     ]);
 }
-per_terraform!(gen_local_backend_applies_backend_then_frontend);
+per_terraform!(gen_local_backend_applies_backend_frontend_then_observability);
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

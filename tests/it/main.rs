@@ -35,6 +35,7 @@ mod gen;
 mod harness;
 mod layer;
 mod network;
+mod observability;
 mod provider;
 mod release;
 mod service;

@@ -5,9 +5,19 @@ output "alarm_topic_arn" {
   value       = fansite_service.api.alarm_topic_arn
 }
 
+output "api_alb_arn" {
+  description = "Load balancer of the API, for the observability workspace's 5xx and response-time alarms."
+  value       = fansite_service.api.alb_arn
+}
+
 output "api_alb_dns_name" {
   description = "DNS name of the API's load balancer, the CloudFront origin for /api/*."
   value       = fansite_service.api.alb_dns_name
+}
+
+output "api_log_group_name" {
+  description = "CloudWatch Logs group of the API's containers, for the observability workspace's saved queries."
+  value       = fansite_service.api.log_group_name
 }
 
 output "api_origin_secret_arn" {
@@ -25,9 +35,19 @@ output "api_revision" {
   value       = fansite_service.api.revision
 }
 
+output "api_service_arn" {
+  description = "ECS service of the API, for the observability workspace's dashboard."
+  value       = fansite_service.api.service_arn
+}
+
 output "api_url" {
   description = "URL of the API's load balancer."
   value       = fansite_service.api.url
+}
+
+output "database_cluster_id" {
+  description = "Aurora cluster, for the observability workspace's replica-lag and memory alarms."
+  value       = fansite_database.main.cluster_id
 }
 
 output "database_connection_secret_arn" {

@@ -27,7 +27,7 @@ resource "tfe_workspace_settings" "backend" {
   workspace_id              = tfe_workspace.backend.id
   execution_mode            = "remote"
   global_remote_state       = false
-  remote_state_consumer_ids = [tfe_workspace.frontend.id]
+  remote_state_consumer_ids = [tfe_workspace.frontend.id, tfe_workspace.observability.id]
 }
 
 resource "tfe_variable" "backend_image_tag" {
@@ -72,6 +72,31 @@ resource "tfe_workspace_settings" "frontend" {
   workspace_id              = tfe_workspace.frontend.id
   execution_mode            = "remote"
   global_remote_state       = false
+  remote_state_consumer_ids = [tfe_workspace.observability.id]
+}
+
+resource "tfe_workspace" "observability" {
+  name              = "fansite-observability"
+  organization      = "fansite"
+  project_id        = tfe_project.main.id
+  description       = "Observability of the fan site: a CloudWatch dashboard, alarms and saved Logs Insights queries over the API, the database, sign-in, CloudFront and WAF, and the dashboard in Amazon Managed Grafana. It reads the backend's and the frontend's outputs."
+  working_directory = "workspaces/observability"
+  trigger_patterns  = ["workspaces/observability/**/*"]
+  auto_apply        = false
+  queue_all_runs    = false
+  terraform_version = "1.11.4"
+  tag_names         = ["fansite", "observability"]
+  vcs_repo {
+    identifier     = "fansite/fansite"
+    branch         = "main"
+    oauth_token_id = var.vcs_oauth_token_id
+  }
+}
+
+resource "tfe_workspace_settings" "observability" {
+  workspace_id              = tfe_workspace.observability.id
+  execution_mode            = "remote"
+  global_remote_state       = false
   remote_state_consumer_ids = []
 }
 
@@ -107,9 +132,24 @@ resource "tfe_workspace_variable_set" "aws_frontend" {
   workspace_id    = tfe_workspace.frontend.id
 }
 
+resource "tfe_workspace_variable_set" "aws_observability" {
+  variable_set_id = tfe_variable_set.aws.id
+  workspace_id    = tfe_workspace.observability.id
+}
+
 resource "tfe_run_trigger" "frontend_after_backend" {
   workspace_id  = tfe_workspace.frontend.id
   sourceable_id = tfe_workspace.backend.id
+}
+
+resource "tfe_run_trigger" "observability_after_backend" {
+  workspace_id  = tfe_workspace.observability.id
+  sourceable_id = tfe_workspace.backend.id
+}
+
+resource "tfe_run_trigger" "observability_after_frontend" {
+  workspace_id  = tfe_workspace.observability.id
+  sourceable_id = tfe_workspace.frontend.id
 }
 
 resource "tfe_registry_gpg_key" "fansite" {

@@ -24,3 +24,13 @@ output "site_url" {
   description = "URL of the site."
   value       = fansite_edge.site.url
 }
+
+output "waf_log_group_name" {
+  description = "CloudWatch Logs group (in us-east-1) where WAF logs the site's requests (waf_logs, on by default), for the observability workspace's saved queries."
+  value       = "aws-waf-logs-${fansite_edge.site.name}"
+}
+
+output "web_acl_arn" {
+  description = "WAF web ACL of the site (in us-east-1), for the observability workspace's blocked-requests alarm."
+  value       = fansite_edge.site.web_acl_arn
+}

@@ -1,4 +1,4 @@
-//! CloudWatch Logs: the log group a service's containers write to.
+//! CloudWatch Logs: the log group a service's containers write to, and saved Logs Insights queries.
 
 use aws_sdk_cloudwatchlogs::Client;
 
@@ -135,4 +135,78 @@ pub async fn set_log_group_tags(c: &Client, name: &str, had: &Tags, want: &Tags)
             .map_err(|e| aws_error("untagging", &part, e))?;
     }
     Ok(())
+}
+
+/// A saved Logs Insights query as CloudWatch Logs has it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryDefinition {
+    pub id: String,
+    pub name: String,
+    pub query: String,
+    pub log_groups: Vec<String>,
+}
+
+/// Saves a Logs Insights query: a new one without `id`, else replaces the
+/// query `id`. Returns its id.
+pub async fn put_query_definition(
+    c: &Client,
+    id: Option<&str>,
+    name: &str,
+    log_groups: &[String],
+    query: &str,
+) -> Result<String> {
+    let out = c
+        .put_query_definition()
+        .set_query_definition_id(id.map(str::to_string))
+        .name(name)
+        .set_log_group_names(Some(log_groups.to_vec()))
+        .query_string(query)
+        .send()
+        .await
+        .map_err(|e| aws_error("saving", &format!("Logs Insights query {name:?}"), e))?;
+    Ok(out.query_definition_id().unwrap_or_default().to_string())
+}
+
+/// Every saved query whose name starts with `prefix`.
+pub async fn query_definitions(c: &Client, prefix: &str) -> Result<Vec<QueryDefinition>> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .describe_query_definitions()
+            .query_definition_name_prefix(prefix)
+            .max_results(1000)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("describing", &format!("Logs Insights queries {prefix}*"), e))?;
+        for q in out.query_definitions() {
+            found.push(QueryDefinition {
+                id: q.query_definition_id().unwrap_or_default().to_string(),
+                name: q.name().unwrap_or_default().to_string(),
+                query: q.query_string().unwrap_or_default().to_string(),
+                log_groups: q.log_group_names().to_vec(),
+            });
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Deletes the saved query. Gone is done.
+pub async fn delete_query_definition(c: &Client, id: &str) -> Result<()> {
+    gone_is_done(
+        c.delete_query_definition()
+            .query_definition_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if("deleting", &format!("Logs Insights query {id}"), e, |e| {
+                    e.is_resource_not_found_exception()
+                })
+            }),
+    )
 }

@@ -67,7 +67,11 @@ pub struct Aws {
     /// CloudWatch Logs in us-east-1, where a CloudFront web ACL's log group must be.
     pub waf_logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// CloudWatch in us-east-1, where CloudFront and its web ACL publish their metrics.
+    pub cloudwatch_global: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    /// SNS in us-east-1, for the topic that alarms there notify.
+    pub sns_global: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
     /// The plugin's stop signal (Terraform's StopProvider): every operation's
     /// [`crate::ctx::Ctx`] ends when it fires.
@@ -108,6 +112,15 @@ impl Aws {
         macro_rules! client {
             ($sdk:ident, $key:literal) => {{
                 let mut b = $sdk::config::Builder::from(&shared).interceptor(ProviderUserAgent);
+                if let Some(url) = config.endpoints.get($key) {
+                    b = b.endpoint_url(url);
+                }
+                $sdk::Client::from_conf(b.build())
+            }};
+            ($sdk:ident, $key:literal, global) => {{
+                let mut b = $sdk::config::Builder::from(&shared)
+                    .interceptor(ProviderUserAgent)
+                    .region(Region::new(CLOUDFRONT_WAF_REGION));
                 if let Some(url) = config.endpoints.get($key) {
                     b = b.endpoint_url(url);
                 }
@@ -158,7 +171,9 @@ impl Aws {
             iam: client!(aws_sdk_iam, "iam"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
+            cloudwatch_global: client!(aws_sdk_cloudwatch, "cloudwatch", global),
             sns: client!(aws_sdk_sns, "sns"),
+            sns_global: client!(aws_sdk_sns, "sns", global),
             lambda: client!(aws_sdk_lambda, "lambda"),
             stop,
         })

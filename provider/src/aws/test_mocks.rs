@@ -156,7 +156,9 @@ pub fn aws(
         logs: unanswered!(aws_sdk_cloudwatchlogs),
         waf_logs: unanswered!(aws_sdk_cloudwatchlogs),
         cloudwatch: unanswered!(aws_sdk_cloudwatch),
+        cloudwatch_global: unanswered!(aws_sdk_cloudwatch),
         sns: unanswered!(aws_sdk_sns),
+        sns_global: unanswered!(aws_sdk_sns),
         lambda: unanswered!(aws_sdk_lambda),
         stop: crate::ctx::StopSignal::new(),
     }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod database;
 pub mod edge;
 pub mod network;
+pub mod observability;
 pub mod service;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(Driver(database::DatabaseResource)),
         Arc::new(Driver(edge::EdgeResource)),
         Arc::new(Driver(service::ServiceResource)),
+        Arc::new(Driver(observability::ObservabilityResource)),
     ]
 }
 
