@@ -103,7 +103,7 @@ pub async fn plan_change(
             }
         }
     }
-    planned = fill_block_defaults(&schema.block, planned);
+    planned = fill_block_defaults(&schema.block, planned, config);
     // Replacing: the outputs of the new object are not known yet.
     let replacing = prior.is_some_and(|prior| {
         schema
@@ -154,26 +154,34 @@ pub async fn plan_change(
     }
 }
 
-/// Inside nested blocks: attributes with a default that are null get it
-/// (Terraform itself never fills in a nested block's defaults).
-fn fill_block_defaults(block: &crate::schema::Block, mut value: Dyn) -> Dyn {
+/// Inside nested blocks: attributes with a default that the configuration
+/// leaves out get it (Terraform itself never fills in a nested block's
+/// defaults, and proposes the prior value of an optional and computed one, so
+/// that a value drifted away from the default would otherwise stay).
+fn fill_block_defaults(block: &crate::schema::Block, mut value: Dyn, config: &Dyn) -> Dyn {
     for b in &block.blocks {
         let Some(items) = value.get(b.name).as_list() else {
             continue;
         };
+        let configured = config.get(b.name).as_list().unwrap_or_default();
         let items: Vec<Dyn> = items
             .iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(i, item)| {
                 if item.is_unknown() {
                     return item.clone();
                 }
+                let config_item = configured.get(i).cloned().unwrap_or(Dyn::Null);
                 let mut item = item.clone();
                 for a in &b.block.attributes {
-                    if let (Some(default), true) = (&a.default, item.get(a.name).is_null()) {
+                    let left_out = config_item.get(a.name).is_null() && !config_item.is_unknown();
+                    if let (Some(default), true) =
+                        (&a.default, item.get(a.name).is_null() || left_out)
+                    {
                         item.set(a.name, default.clone());
                     }
                 }
-                fill_block_defaults(&b.block, item)
+                fill_block_defaults(&b.block, item, &config_item)
             })
             .collect();
         value.set(b.name, Dyn::List(items));
