@@ -72,17 +72,54 @@ async fn alarm_names(region: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The dashboard's body, if the dashboard exists.
+/// The dashboard's body, if the dashboard exists; any other error fails the test.
 async fn dashboard(region: &str, name: &str) -> Option<Value> {
-    cloudwatch(region)
+    match cloudwatch(region)
         .await
         .get_dashboard()
         .dashboard_name(name)
         .send()
         .await
-        .ok()
-        .and_then(|d| d.dashboard_body().map(str::to_string))
-        .map(|b| serde_json::from_str(&b).expect("dashboard JSON"))
+    {
+        Ok(d) => Some(
+            serde_json::from_str(d.dashboard_body().unwrap_or_default()).expect("dashboard JSON"),
+        ),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_dashboard_not_found_error()) =>
+        {
+            None
+        }
+        Err(e) => panic!("get dashboard {name}: {e:?}"),
+    }
+}
+
+/// The attributes of [`ADDR`] that the plan in `tfplan` changes, and the
+/// keys that change inside the map attributes among them.
+fn changed(ws: &Workspace) -> Vec<String> {
+    let plan: Value =
+        serde_json::from_str(&ws.ok(&["show", "-json", "tfplan"])).expect("plan JSON");
+    let change = plan["resource_changes"]
+        .as_array()
+        .and_then(|rcs| rcs.iter().find(|rc| rc["address"] == ADDR))
+        .map(|rc| rc["change"].clone())
+        .unwrap_or_default();
+    let (before, after) = (&change["before"], &change["after"]);
+    let unknown = &change["after_unknown"];
+    let mut out = Vec::new();
+    for (k, b) in before.as_object().into_iter().flatten() {
+        if after.get(k) != Some(b) || unknown.get(k) == Some(&Value::Bool(true)) {
+            out.push(k.clone());
+            if let (Some(bm), Some(am)) = (b.as_object(), after[k].as_object()) {
+                for key in bm.keys().chain(am.keys()) {
+                    if bm.get(key) != am.get(key) && !out.contains(&format!("{k}.{key}")) {
+                        out.push(format!("{k}.{key}"));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The saved queries named `<name>/…` in `region`: (key, id, log groups).
@@ -435,11 +472,19 @@ async fn observability_drift_is_shown_and_repaired(tf: &Terraform) {
         .send()
         .await
         .expect("delete query");
-    let plan = ws.plan();
-    for shown in ["response_time_p95_ms", "dashboard_body", "ssm-sessions"] {
-        assert!(plan.contains(shown), "plan shows {shown}: {plan}");
-    }
     assert_eq!(ws.planned_actions(), update());
+    let changed = changed(&ws);
+    for shown in [
+        "response_time_p95_ms",
+        "dashboard_body",
+        "saved_queries.ssm-sessions",
+        "saved_query_ids",
+    ] {
+        assert!(
+            changed.iter().any(|c| c == shown),
+            "the plan changes {shown}: {changed:?}"
+        );
+    }
     ws.apply();
     ws.assert_plan_empty();
     let p95 = alarms(c.region, &c.name)

@@ -72,9 +72,11 @@ async fn provider_schema_has_a_description_on_every_attribute(tf: &Terraform) {
         names,
         [
             "fansite_auth",
+            "fansite_ci_access",
             "fansite_database",
             "fansite_edge",
             "fansite_network",
+            "fansite_observability",
             "fansite_service"
         ],
         "the resources served"

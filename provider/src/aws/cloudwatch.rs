@@ -3,7 +3,7 @@
 use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, Statistic, Tag,
 };
-use aws_sdk_cloudwatch::Client;
+pub use aws_sdk_cloudwatch::Client;
 
 use super::{aws_error, gone_is_done, not_found_if, tag_changes};
 use crate::error::Result;

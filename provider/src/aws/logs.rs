@@ -1,6 +1,6 @@
 //! CloudWatch Logs: the log group a service's containers write to, and saved Logs Insights queries.
 
-use aws_sdk_cloudwatchlogs::Client;
+pub use aws_sdk_cloudwatchlogs::Client;
 
 use super::{aws_error, gone_is_done, not_found_if, tag_changes};
 use crate::error::Result;

@@ -79,6 +79,24 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// CloudWatch in us-east-1 (`global`: CloudFront's and WAF's metrics) or in the provider's region.
+    pub fn cloudwatch_at(&self, global: bool) -> &aws_sdk_cloudwatch::Client {
+        if global {
+            &self.cloudwatch_global
+        } else {
+            &self.cloudwatch
+        }
+    }
+
+    /// CloudWatch Logs in us-east-1 (`global`: a CloudFront web ACL's logs) or in the provider's region.
+    pub fn logs_at(&self, global: bool) -> &aws_sdk_cloudwatchlogs::Client {
+        if global {
+            &self.waf_logs
+        } else {
+            &self.logs
+        }
+    }
+
     pub async fn connect(config: &ProviderConfig, stop: crate::ctx::StopSignal) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
             RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),

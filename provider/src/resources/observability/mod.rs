@@ -309,21 +309,13 @@ impl Composite for ObservabilityResource {
 }
 
 /// The CloudWatch client for alarms in us-east-1 (`global`) or the provider's region.
-fn alarm_client(aws: &Aws, global: bool) -> &aws_sdk_cloudwatch::Client {
-    if global {
-        &aws.cloudwatch_global
-    } else {
-        &aws.cloudwatch
-    }
+fn alarm_client(aws: &Aws, global: bool) -> &cloudwatch::Client {
+    aws.cloudwatch_at(global)
 }
 
 /// The CloudWatch Logs client for a saved query: WAF's logs are in us-east-1.
-fn query_client<'a>(aws: &'a Aws, key: &str) -> &'a aws_sdk_cloudwatchlogs::Client {
-    if key.starts_with("waf-") {
-        &aws.waf_logs
-    } else {
-        &aws.logs
-    }
+fn query_client<'a>(aws: &'a Aws, key: &str) -> &'a logs::Client {
+    aws.logs_at(key.starts_with("waf-"))
 }
 
 /// Moves `cur` to `want`, part by part, recording each part the moment it
