@@ -40,6 +40,7 @@ fn docs_are_generated_from_the_current_schema() {
             "edge" => "distribution ID",
             "service" => "`<cluster>/<service>`",
             "observability" => "dashboard name",
+            "ci_access" => "name",
             _ => "ID",
         };
         check(

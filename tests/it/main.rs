@@ -28,12 +28,14 @@ macro_rules! per_terraform {
 }
 
 mod auth;
+mod ci_access;
 mod database;
 mod edge;
 mod fault_proxy;
 mod gen;
 mod harness;
 mod layer;
+mod loadtest;
 mod network;
 mod observability;
 mod provider;

@@ -1,4 +1,5 @@
-//! IAM: the roles a service's tasks and its Slack notifier run as.
+//! IAM: the roles a service's tasks and its Slack notifier run as, and the
+//! roles GitHub Actions workflows assume through OpenID Connect.
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
@@ -284,4 +285,329 @@ pub async fn set_role_tags(c: &Client, name: &str, had: &Tags, want: &Tags) -> R
             .map_err(|e| aws_error("untagging", &part, e))?;
     }
     Ok(())
+}
+
+/// GitHub Actions' OpenID Connect issuer, without `https://`, as IAM names it.
+pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
+/// The audience GitHub's token carries for AWS (configure-aws-credentials' default).
+pub const GITHUB_OIDC_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// IAM's policy documents come URL-encoded (GetRole, GetRolePolicy).
+pub fn url_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The account's OpenID Connect provider for GitHub Actions: its ARN and
+/// [`OWNER_TAG`] value, or `None` when the account has none. There is at most
+/// one per issuer URL in an account.
+pub async fn github_oidc_provider(c: &Client) -> Result<Option<(String, Option<String>)>> {
+    let out = c
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(|e| aws_error("listing", "OpenID Connect providers", e))?;
+    let Some(arn) = out
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn())
+        .find(|arn| arn.ends_with(&format!(":oidc-provider/{GITHUB_OIDC_HOST}")))
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    let part = format!("OpenID Connect provider {arn}");
+    match c
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(&arn)
+        .send()
+        .await
+    {
+        Ok(p) => Ok(Some((
+            arn,
+            p.tags()
+                .iter()
+                .find(|t| t.key() == OWNER_TAG)
+                .map(|t| t.value().to_string()),
+        ))),
+        Err(e) => {
+            let e = not_found_if("reading", &part, e, |e| e.is_no_such_entity_exception());
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Makes the account's OpenID Connect provider for GitHub Actions, tagged as
+/// `owner`'s; when another made it first, returns that one (the caller's
+/// next read sees it is not `owner`'s).
+pub async fn create_github_oidc_provider(c: &Client, tags: &Tags, owner: &str) -> Result<String> {
+    let out = c
+        .create_open_id_connect_provider()
+        .url(format!("https://{GITHUB_OIDC_HOST}"))
+        .client_id_list(GITHUB_OIDC_AUDIENCE)
+        .set_tags(Some(
+            with_owner(tags, owner)
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "creating",
+                "the OpenID Connect provider for GitHub Actions",
+                e,
+            )
+        });
+    match out {
+        Ok(out) => Ok(out
+            .open_id_connect_provider_arn()
+            .unwrap_or_default()
+            .to_string()),
+        // Another stack made it a moment ago: it is the account's, and used as such.
+        Err(e) if e.code() == Some("EntityAlreadyExists") => match github_oidc_provider(c).await? {
+            Some((arn, _)) => Ok(arn),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete_oidc_provider(c: &Client, arn: &str) -> Result<()> {
+    match c
+        .delete_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = not_found_if(
+                "deleting",
+                &format!("OpenID Connect provider {arn}"),
+                e,
+                |e| e.is_no_such_entity_exception(),
+            );
+            if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Retags the OpenID Connect provider.
+pub async fn set_oidc_provider_tags(c: &Client, arn: &str, had: &Tags, want: &Tags) -> Result<()> {
+    let part = format!("OpenID Connect provider {arn}");
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tags(Some(
+                set.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
+}
+
+/// A role as IAM has it: ARN, trust policy (decoded), tags, and the longest session in seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleInfo {
+    pub arn: String,
+    pub trust: String,
+    pub tags: Tags,
+    pub max_session_seconds: i32,
+}
+
+/// The role named `name`, or `None`.
+pub async fn describe_role(c: &Client, name: &str) -> Result<Option<RoleInfo>> {
+    match c.get_role().role_name(name).send().await {
+        Ok(o) => Ok(o.role().map(|r| RoleInfo {
+            arn: r.arn().to_string(),
+            trust: url_decoded(r.assume_role_policy_document().unwrap_or_default()),
+            tags: r
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            max_session_seconds: r.max_session_duration().unwrap_or(3600),
+        })),
+        Err(e) => {
+            let e = not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
+                e.is_no_such_entity_exception()
+            });
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Makes a role whose trust policy is `trust`, tagged as `owner`'s; a role of
+/// that name is taken over only when it is `owner`'s (see [`ensure_role`]).
+/// IAM may not yet know an OpenID Connect provider made just before ("Invalid
+/// principal in policy"): that is retried until the operation's deadline.
+pub async fn ensure_federated_role(
+    c: &Client,
+    name: &str,
+    trust: &str,
+    max_session_seconds: i32,
+    tags: &Tags,
+    owner: &str,
+) -> Result<String> {
+    if let Some((arn, found)) = role_owner(c, name).await? {
+        if owned(found.as_deref(), owner) {
+            return Ok(arn);
+        }
+        return Err(not_ours(
+            &format!("IAM role {name:?}"),
+            found.as_deref(),
+            owner,
+        ));
+    }
+    let part = format!("IAM role {name:?}");
+    // IAM: a principal made a moment ago may not be visible yet ("Invalid
+    // principal in policy"); terraform-provider-aws retries role creation on
+    // it (`iam/role.go`, `retryCreateRole`, propagation timeout).
+    super::retry_eventual_when(
+        &[("MalformedPolicyDocument", "Invalid principal")],
+        || async {
+            let out = c
+                .create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust)
+                .max_session_duration(max_session_seconds)
+                .description("fansite: assumed by a GitHub Actions workflow")
+                .set_tags(Some(
+                    with_owner(tags, owner)
+                        .iter()
+                        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part, e))?;
+            Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+        },
+    )
+    .await
+}
+
+/// Replaces the role's trust policy.
+pub async fn set_trust(c: &Client, name: &str, trust: &str) -> Result<()> {
+    c.update_assume_role_policy()
+        .role_name(name)
+        .policy_document(trust)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                "updating the trust policy of",
+                &format!("IAM role {name:?}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+pub async fn set_max_session(c: &Client, name: &str, seconds: i32) -> Result<()> {
+    c.update_role()
+        .role_name(name)
+        .max_session_duration(seconds)
+        .send()
+        .await
+        .map_err(|e| aws_error("updating", &format!("IAM role {name:?}"), e))?;
+    Ok(())
+}
+
+/// The role's inline policy `policy`, decoded, or `None`.
+pub async fn inline_policy(c: &Client, role: &str, policy: &str) -> Result<Option<String>> {
+    match c
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(url_decoded(o.policy_document()))),
+        Err(e) => {
+            let e = not_found_if(
+                "reading",
+                &format!("policy {policy:?} of IAM role {role:?}"),
+                e,
+                |e| e.is_no_such_entity_exception(),
+            );
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Whether any role but those named in `ours` trusts the provider `arn`.
+pub async fn others_trust(c: &Client, arn: &str, ours: &[String]) -> Result<bool> {
+    let mut marker = None;
+    loop {
+        let out = c
+            .list_roles()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| aws_error("listing", "IAM roles", e))?;
+        if out.roles().iter().any(|r| {
+            !ours.iter().any(|n| n == r.role_name())
+                && r.assume_role_policy_document()
+                    .is_some_and(|d| url_decoded(d).contains(arn))
+        }) {
+            return Ok(true);
+        }
+        marker = out.marker().map(str::to_string);
+        if !out.is_truncated() || marker.is_none() {
+            return Ok(false);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The composite resources, one folder each.
 
 pub mod auth;
+pub mod ci_access;
 pub mod database;
 pub mod edge;
 pub mod network;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(Driver(edge::EdgeResource)),
         Arc::new(Driver(service::ServiceResource)),
         Arc::new(Driver(observability::ObservabilityResource)),
+        Arc::new(Driver(ci_access::CiAccessResource)),
     ]
 }
 
