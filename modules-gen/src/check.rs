@@ -537,6 +537,10 @@ pub fn check(specs: &[Loaded]) -> Result<Model, Errors> {
         }
         errors.extend(c.errors);
     }
+    // [pipeline]: the release workflows (`workflows`).
+    errors.extend(crate::workflows::check(specs));
+    // [loadtest]: the ticket-day surge (`loadtest`).
+    errors.extend(crate::loadtest::check(specs));
 
     // Cycles in `reads`.
     let mut state: BTreeMap<&str, u8> = BTreeMap::new();

@@ -15,7 +15,7 @@ const USAGE: &str = "usage: fansite-gen <render|check|diff|sources> [--root DIR]
 
   --root DIR       the repository: reads DIR/workspaces/*.toml and DIR/templates (default: .)
   --out DIR        where the files go (default: the root)
-  --backend local  a local state file instead of Terraform Cloud, no bootstrap and no Grafana part (for a local demo)";
+  --backend local  a local state file instead of Terraform Cloud, no bootstrap, no Grafana part and no release workflows (for a local demo)";
 
 struct Args {
     command: String,

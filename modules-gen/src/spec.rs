@@ -53,6 +53,12 @@ pub struct WorkspaceSpec {
     /// `[grafana]`: the dashboard of a `fansite_observability` in Amazon Managed Grafana too.
     #[serde(default)]
     pub grafana: Option<GrafanaSpec>,
+    /// `[pipeline]`: the release workflow of what this workspace runs (see `workflows`).
+    #[serde(default)]
+    pub pipeline: Option<crate::workflows::PipelineSpec>,
+    /// `[loadtest]`: the ticket-day surge, a k6 script (see `loadtest`).
+    #[serde(default)]
+    pub loadtest: Option<crate::loadtest::LoadtestSpec>,
 }
 
 /// `[grafana]`: an Amazon Managed Grafana workspace (through `hashicorp/aws`)

@@ -13,7 +13,8 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn in_ci() -> bool {
+/// Whether this is CI (`CI=true` or `CI=1`), where a missing tool fails a test.
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 

@@ -11,5 +11,6 @@ resource "fansite_edge" "site" {
   api_origin_protocol       = "http-only"
   api_origin_secret_arn     = data.tfe_outputs.backend.nonsensitive_values.api_origin_secret_arn
   api_origin_secret_version = data.tfe_outputs.backend.nonsensitive_values.api_origin_secret_version
+  content_hash              = var.content_hash
   force_destroy             = var.force_destroy
 }

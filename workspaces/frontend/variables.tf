@@ -12,6 +12,12 @@ variable "aws_region" {
   default     = "ap-northeast-2"
 }
 
+variable "content_hash" {
+  description = "SHA-256 of the site's build, which the site's release workflow sets after each upload: a change invalidates every CloudFront path. Null until the first release."
+  type        = string
+  default     = null
+}
+
 variable "force_destroy" {
   description = "Let destroy delete the site's files with the bucket; true only for throwaway stacks."
   type        = bool

@@ -12,7 +12,7 @@ use crate::error::Result;
 
 /// How soon after one scale-out another may start: short, because a ticket-day
 /// rush grows for minutes; scale-in waits longer so readers are not dropped mid-rush.
-const SCALE_OUT_COOLDOWN_SECS: i32 = 60;
+pub const SCALE_OUT_COOLDOWN_SECS: i32 = 60;
 const SCALE_IN_COOLDOWN_SECS: i32 = 300;
 
 fn resource_id(cluster: &str) -> String {
