@@ -652,6 +652,7 @@ impl Ctx<'_> {
                     )
                     .render(),
             );
+            let released = crate::workflows::variable_set_by_pipeline(&w.loaded);
             for (name, v) in &s.variables {
                 if v.default.is_some() || v.nullable_default {
                     continue;
@@ -674,17 +675,24 @@ impl Ctx<'_> {
                     var = var.attr("sensitive", Expr::Bool(true));
                 }
                 variables.push(var.render());
-                blocks.push(
-                    Block::new("resource", &["tfe_variable", &input])
-                        .attr("workspace_id", Expr::raw(format!("tfe_workspace.{id}.id")))
-                        .attr("key", Expr::str(name))
-                        .attr("value", Expr::raw(format!("var.{input}")))
-                        .attr("category", Expr::str(category))
-                        .attr("hcl", Expr::Bool(v.hcl))
-                        .attr("sensitive", Expr::Bool(v.sensitive))
-                        .attr("description", Expr::str(&v.description))
-                        .render(),
-                );
+                let mut tfe_var = Block::new("resource", &["tfe_variable", &input])
+                    .attr("workspace_id", Expr::raw(format!("tfe_workspace.{id}.id")))
+                    .attr("key", Expr::str(name))
+                    .attr("value", Expr::raw(format!("var.{input}")))
+                    .attr("category", Expr::str(category))
+                    .attr("hcl", Expr::Bool(v.hcl))
+                    .attr("sensitive", Expr::Bool(v.sensitive))
+                    .attr("description", Expr::str(&v.description));
+                if released.as_deref() == Some(name.as_str()) {
+                    // The release workflow sets it on every pushed tag: the
+                    // bootstrap gives only its first value, and a later apply
+                    // of the bootstrap does not roll the service back.
+                    tfe_var = tfe_var.blank().block(
+                        Block::new("lifecycle", &[])
+                            .attr("ignore_changes", Expr::List(vec![Expr::raw("value")])),
+                    );
+                }
+                blocks.push(tfe_var.render());
             }
         }
         // One variable set with the AWS keys, shared by every workspace.

@@ -1333,3 +1333,25 @@ fn bad_pipeline_settings_fail_with_file_line_and_key() {
         "expected {expected}, got {errors:#?}"
     );
 }
+
+#[test]
+fn a_variable_the_release_workflow_sets_is_left_to_it_by_the_bootstrap() {
+    let specs = load(&repo()).expect("specs");
+    let files = generate(&specs, &templates(), Backend::Cloud).expect("render");
+    let main = &files["workspaces/bootstrap/main.tf"];
+    let block = |name: &str| -> String {
+        let start = main
+            .find(&format!("resource \"tfe_variable\" \"{name}\""))
+            .unwrap_or_else(|| panic!("{name} in {main}"));
+        let end = main[start..].find("\n}\n").map_or(main.len(), |e| start + e);
+        main[start..end].to_string()
+    };
+    // api-release.yml sets image_tag on every tag: a later bootstrap apply
+    // must not set it back to its first value.
+    assert!(
+        block("backend_image_tag").contains("lifecycle {\n    ignore_changes = [value]\n  }"),
+        "{}",
+        block("backend_image_tag")
+    );
+    assert!(!block("backend_slack_webhook_url").contains("ignore_changes"));
+}

@@ -635,6 +635,15 @@ fn registry(templates: &Path) -> Result<Handlebars<'static>, GenError> {
     Ok(h)
 }
 
+/// The workspace variable a spec's `[pipeline]` sets through the Terraform
+/// Cloud API on each release (`image_tag`, say), if it has one.
+pub fn variable_set_by_pipeline(l: &Loaded) -> Option<String> {
+    resolve(l)
+        .ok()
+        .flatten()
+        .and_then(|r| r.ctx["variable"].as_str().map(str::to_string))
+}
+
 /// The workflows of the checked set's `[pipeline]` tables: path → text.
 pub fn render(model: &Model, templates: &Path) -> Result<BTreeMap<String, String>, GenError> {
     let mut resolved = Vec::new();

@@ -38,6 +38,10 @@ resource "tfe_variable" "backend_image_tag" {
   hcl          = false
   sensitive    = false
   description  = "Semver tag of the API image to run, such as 1.4.2. The image pipeline sets it on a pushed tag; the run that follows rolls the service to a new task definition revision."
+
+  lifecycle {
+    ignore_changes = [value]
+  }
 }
 
 resource "tfe_variable" "backend_slack_webhook_url" {
