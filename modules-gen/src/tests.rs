@@ -1343,7 +1343,9 @@ fn a_variable_the_release_workflow_sets_is_left_to_it_by_the_bootstrap() {
         let start = main
             .find(&format!("resource \"tfe_variable\" \"{name}\""))
             .unwrap_or_else(|| panic!("{name} in {main}"));
-        let end = main[start..].find("\n}\n").map_or(main.len(), |e| start + e);
+        let end = main[start..]
+            .find("\n}\n")
+            .map_or(main.len(), |e| start + e);
         main[start..end].to_string()
     };
     // api-release.yml sets image_tag on every tag: a later bootstrap apply
