@@ -15,10 +15,10 @@ fn ecr_arn(region: &str, repo: &str) -> String {
     format!("arn:aws:ecr:{region}:123456789012:repository/{repo}")
 }
 
-/// The API's pipeline block, with `extra` lines (aligned by the caller).
-fn api_block(region: &str, lines: &str) -> String {
+/// The API's pipeline block.
+fn api_block(region: &str) -> String {
     format!(
-        "pipeline {{\n    name                = \"api\"\n    repository          = \"fansite/fansite-api\"\n{lines}    ecr_repository_arns = [\"{}\"]\n  }}",
+        "pipeline {{\n    name                = \"api\"\n    repository          = \"fansite/fansite-api\"\n    ecr_repository_arns = [\"{}\"]\n  }}",
         ecr_arn(region, "fansite-api")
     )
 }
@@ -30,7 +30,7 @@ const SITE_BLOCK: &str = "pipeline {\n    name              = \"site\"\n    repo
 fn access(region: &'static str, test: &str, tf: &Terraform) -> Config {
     Config::new("fansite_ci_access", region, run_name(test, tf))
         .with("tags = { app = \"fansite\" }")
-        .with(&format!("{}\n  {SITE_BLOCK}", api_block(region, "")))
+        .with(&format!("{}\n  {SITE_BLOCK}", api_block(region)))
 }
 
 fn s(v: &Value) -> String {
@@ -254,7 +254,7 @@ async fn ci_access_in_place_changes_update_without_replacing(tf: &Terraform) {
         r.tags()
     );
     // A pipeline dropped: its role goes, in place.
-    let api_only = c.clone().with(&api_block("us-east-2", ""));
+    let api_only = c.clone().with(&api_block("us-east-2"));
     ws.write(&api_only.hcl());
     assert_eq!(
         ws.planned_actions(),

@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{
 };
 pub use aws_sdk_cloudwatch::Client;
 
-use super::{aws_error, gone_is_done, not_found_if, tag_changes};
+use super::{aws_error, gone_is_done, gone_is_none, not_found_if, tag_changes};
 use crate::error::Result;
 
 pub use super::Tags;
@@ -389,22 +389,23 @@ pub async fn put_dashboard(c: &Client, name: &str, body: &str) -> Result<()> {
 
 /// The dashboard's ARN and body, or `None` when there is no such dashboard.
 pub async fn get_dashboard(c: &Client, name: &str) -> Result<Option<(String, String)>> {
-    match c.get_dashboard().dashboard_name(name).send().await {
-        Ok(out) => Ok(Some((
-            out.dashboard_arn().unwrap_or_default().to_string(),
-            out.dashboard_body().unwrap_or_default().to_string(),
-        ))),
-        Err(e) => {
-            let e = not_found_if("reading", &format!("dashboard {name:?}"), e, |e| {
-                e.is_dashboard_not_found_error()
-            });
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let out = gone_is_none(
+        c.get_dashboard()
+            .dashboard_name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("reading", &format!("dashboard {name:?}"), e, |e| {
+                    e.is_dashboard_not_found_error()
+                })
+            }),
+    )?;
+    Ok(out.map(|o| {
+        (
+            o.dashboard_arn().unwrap_or_default().to_string(),
+            o.dashboard_body().unwrap_or_default().to_string(),
+        )
+    }))
 }
 
 pub async fn delete_dashboard(c: &Client, name: &str) -> Result<()> {

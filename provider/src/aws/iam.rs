@@ -4,7 +4,10 @@
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{aws_error, not_found_if, not_ours, owned, tag_changes, with_owner, OWNER_TAG};
+use super::{
+    aws_error, gone_is_done, gone_is_none, not_found_if, not_ours, owned, tag_changes, with_owner,
+    OWNER_TAG,
+};
 use crate::error::{Error, Result};
 
 pub use super::Tags;
@@ -73,26 +76,9 @@ pub async fn role_arn(c: &Client, name: &str) -> Result<Option<String>> {
 
 /// The role's ARN and its [`OWNER_TAG`] value, or `None` when there is no role of that name.
 async fn role_owner(c: &Client, name: &str) -> Result<Option<(String, Option<String>)>> {
-    match c.get_role().role_name(name).send().await {
-        Ok(o) => Ok(o.role().map(|r| {
-            let owner = r
-                .tags()
-                .iter()
-                .find(|t| t.key() == OWNER_TAG)
-                .map(|t| t.value().to_string());
-            (r.arn().to_string(), owner)
-        })),
-        Err(e) => {
-            let e = not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
-                e.is_no_such_entity_exception()
-            });
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    Ok(describe_role(c, name)
+        .await?
+        .map(|r| (r.arn, r.tags.get(OWNER_TAG).cloned())))
 }
 
 /// Makes a role that `service` (such as `ecs-tasks.amazonaws.com`) may assume,
@@ -338,28 +324,21 @@ pub async fn github_oidc_provider(c: &Client) -> Result<Option<(String, Option<S
         return Ok(None);
     };
     let part = format!("OpenID Connect provider {arn}");
-    match c
-        .get_open_id_connect_provider()
-        .open_id_connect_provider_arn(&arn)
-        .send()
-        .await
-    {
-        Ok(p) => Ok(Some((
-            arn,
-            p.tags()
-                .iter()
-                .find(|t| t.key() == OWNER_TAG)
-                .map(|t| t.value().to_string()),
-        ))),
-        Err(e) => {
-            let e = not_found_if("reading", &part, e, |e| e.is_no_such_entity_exception());
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let found = gone_is_none(
+        c.get_open_id_connect_provider()
+            .open_id_connect_provider_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| not_found_if("reading", &part, e, |e| e.is_no_such_entity_exception())),
+    )?;
+    Ok(found.map(|p| {
+        let owner = p
+            .tags()
+            .iter()
+            .find(|t| t.key() == OWNER_TAG)
+            .map(|t| t.value().to_string());
+        (arn, owner)
+    }))
 }
 
 /// Makes the account's OpenID Connect provider for GitHub Actions, tagged as
@@ -400,27 +379,21 @@ pub async fn create_github_oidc_provider(c: &Client, tags: &Tags, owner: &str) -
 }
 
 pub async fn delete_oidc_provider(c: &Client, arn: &str) -> Result<()> {
-    match c
-        .delete_open_id_connect_provider()
-        .open_id_connect_provider_arn(arn)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = not_found_if(
-                "deleting",
-                &format!("OpenID Connect provider {arn}"),
-                e,
-                |e| e.is_no_such_entity_exception(),
-            );
-            if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+    gone_is_done(
+        c.delete_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                not_found_if(
+                    "deleting",
+                    &format!("OpenID Connect provider {arn}"),
+                    e,
+                    |e| e.is_no_such_entity_exception(),
+                )
+            }),
+    )
 }
 
 /// Retags the OpenID Connect provider.
@@ -461,8 +434,13 @@ pub struct RoleInfo {
 
 /// The role named `name`, or `None`.
 pub async fn describe_role(c: &Client, name: &str) -> Result<Option<RoleInfo>> {
-    match c.get_role().role_name(name).send().await {
-        Ok(o) => Ok(o.role().map(|r| RoleInfo {
+    let out = gone_is_none(c.get_role().role_name(name).send().await.map_err(|e| {
+        not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
+            e.is_no_such_entity_exception()
+        })
+    }))?;
+    Ok(out.and_then(|o| {
+        o.role().map(|r| RoleInfo {
             arn: r.arn().to_string(),
             trust: url_decoded(r.assume_role_policy_document().unwrap_or_default()),
             tags: r
@@ -471,18 +449,8 @@ pub async fn describe_role(c: &Client, name: &str) -> Result<Option<RoleInfo>> {
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect(),
             max_session_seconds: r.max_session_duration().unwrap_or(3600),
-        })),
-        Err(e) => {
-            let e = not_found_if("reading", &format!("IAM role {name:?}"), e, |e| {
-                e.is_no_such_entity_exception()
-            });
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+        })
+    }))
 }
 
 /// Makes a role whose trust policy is `trust`, tagged as `owner`'s; a role of
@@ -564,28 +532,22 @@ pub async fn set_max_session(c: &Client, name: &str, seconds: i32) -> Result<()>
 
 /// The role's inline policy `policy`, decoded, or `None`.
 pub async fn inline_policy(c: &Client, role: &str, policy: &str) -> Result<Option<String>> {
-    match c
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(Some(url_decoded(o.policy_document()))),
-        Err(e) => {
-            let e = not_found_if(
-                "reading",
-                &format!("policy {policy:?} of IAM role {role:?}"),
-                e,
-                |e| e.is_no_such_entity_exception(),
-            );
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let out = gone_is_none(
+        c.get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if(
+                    "reading",
+                    &format!("policy {policy:?} of IAM role {role:?}"),
+                    e,
+                    |e| e.is_no_such_entity_exception(),
+                )
+            }),
+    )?;
+    Ok(out.map(|o| url_decoded(o.policy_document())))
 }
 
 /// Whether any role but those named in `ours` trusts the provider `arn`.

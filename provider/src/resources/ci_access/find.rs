@@ -56,18 +56,16 @@ pub async fn find(aws: &Aws, hints: &CiAccessState) -> Result<Option<CiAccessSta
             .await?
             .unwrap_or_default();
         read.set_from_policy(&policy);
-        read.ecr_repository_arns = read
-            .ecr_repository_arns
-            .filter(|v| !v.is_empty())
-            .or_else(|| p.ecr_repository_arns.as_ref().map(|_| Vec::new()));
-        read.bucket_arns = read
-            .bucket_arns
-            .filter(|v| !v.is_empty())
-            .or_else(|| p.bucket_arns.as_ref().map(|_| Vec::new()));
-        read.distribution_arns = read
-            .distribution_arns
-            .filter(|v| !v.is_empty())
-            .or_else(|| p.distribution_arns.as_ref().map(|_| Vec::new()));
+        // What the policy grants, null where neither it nor the configuration names any.
+        read.ecr_repository_arns = null_if_unset(
+            &p.ecr_repository_arns,
+            read.ecr_repository_arns.unwrap_or_default(),
+        );
+        read.bucket_arns = null_if_unset(&p.bucket_arns, read.bucket_arns.unwrap_or_default());
+        read.distribution_arns = null_if_unset(
+            &p.distribution_arns,
+            read.distribution_arns.unwrap_or_default(),
+        );
         pipelines.push(read);
         let mut t = role.tags.clone();
         t.remove(crate::aws::OWNER_TAG);

@@ -241,7 +241,7 @@ impl Composite for ObservabilityResource {
             kinds.iter().map(|k| alarm_name(&cur.name, k)).collect()
         };
         cloudwatch::delete_alarms(&aws.cloudwatch, &names(here)).await?;
-        cloudwatch::delete_alarms(alarm_client(aws, true), &names(global)).await?;
+        cloudwatch::delete_alarms(aws.cloudwatch_at(true), &names(global)).await?;
         for (key, (id, _)) in find::queries(aws, &cur.name).await? {
             logs::delete_query_definition(query_client(aws, &key), &id).await?;
         }
@@ -308,11 +308,6 @@ impl Composite for ObservabilityResource {
     }
 }
 
-/// The CloudWatch client for alarms in us-east-1 (`global`) or the provider's region.
-fn alarm_client(aws: &Aws, global: bool) -> &cloudwatch::Client {
-    aws.cloudwatch_at(global)
-}
-
 /// The CloudWatch Logs client for a saved query: WAF's logs are in us-east-1.
 fn query_client<'a>(aws: &'a Aws, key: &str) -> &'a logs::Client {
     aws.logs_at(key.starts_with("waf-"))
@@ -354,7 +349,7 @@ async fn converge(
         if names.contains_key(*kind) && had.get(kind) == Some(alarm) {
             continue;
         }
-        cloudwatch::put_alarm(alarm_client(aws, is_global(kind)), alarm, &want.tags_all).await?;
+        cloudwatch::put_alarm(aws.cloudwatch_at(is_global(kind)), alarm, &want.tags_all).await?;
         names.insert(kind.to_string(), alarm.name.clone());
         cur.alarm_names = Some(names.clone());
     }
@@ -364,7 +359,7 @@ async fn converge(
         .cloned()
         .collect();
     for kind in unwanted {
-        let client = alarm_client(aws, is_global(&kind));
+        let client = aws.cloudwatch_at(is_global(&kind));
         cloudwatch::delete_alarms(client, &[alarm_name(&cur.name, &kind)]).await?;
         names.remove(&kind);
         cur.alarm_names = Some(names.clone());
@@ -375,7 +370,7 @@ async fn converge(
     if cur.tags_all != want.tags_all {
         // PutMetricAlarm keeps an existing alarm's tags: each is retagged.
         for (kind, alarm) in find::alarms(aws, &want.name).await? {
-            let client = alarm_client(aws, is_global(kind));
+            let client = aws.cloudwatch_at(is_global(kind));
             cloudwatch::set_alarm_tags(client, &alarm.arn, &cur.tags_all, &want.tags_all).await?;
         }
         if let (Some(arn), true) = (&cur.edge_alarm_topic_arn, region != GLOBAL_REGION) {
