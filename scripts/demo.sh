@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: applies each example stack (examples/network, examples/auth,
 # examples/database, examples/edge, examples/service, examples/observability,
-# examples/ci_access)
+# examples/ci_access, examples/release)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
 # Then the backend, frontend and observability workspaces that fansite-gen
@@ -16,7 +16,7 @@ elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
 KEEP=${KEEP:-0}
-EXAMPLES=${EXAMPLES:-network auth database edge service observability ci_access}
+EXAMPLES=${EXAMPLES:-network auth database edge service observability ci_access release}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
@@ -51,6 +51,14 @@ for example in $EXAMPLES; do
   echo "demo [$example]: terraform apply"
   "$TF" init -input=false -no-color > init.log
   "$TF" apply -auto-approve -input=false -no-color | sed -n '/^Apply complete/,$p'
+  if [ "$example" = release ]; then
+    # The first apply made the service's repository, which is empty; a build
+    # pushes the tag (here through the endpoint's ECR API, as a `docker push`
+    # ends), and the next apply starts the service on the tag's digest.
+    digest=$("$ROOT/.tools/venv/bin/python" "$ROOT/scripts/push-image.py" "$TF_VAR_aws_endpoint" ap-northeast-2 fansite-release 1.4.2)
+    echo "demo [$example]: pushed fansite-release:1.4.2 as $digest; terraform apply"
+    "$TF" apply -auto-approve -input=false -no-color | sed -n '/^Apply complete/,$p'
+  fi
   echo "demo [$example]: second terraform plan"
   set +e
   "$TF" plan -detailed-exitcode -input=false -no-color > plan.log

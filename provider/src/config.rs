@@ -13,6 +13,7 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("cloudwatch", "CloudWatch (alarms)"),
     ("cognito_idp", "Cognito user pools (cognito-idp)"),
     ("ec2", "EC2 (VPC, subnets, security groups)"),
+    ("ecr", "ECR (image repositories)"),
     ("ecs", "ECS"),
     ("elbv2", "Elastic Load Balancing v2"),
     ("iam", "IAM"),

@@ -70,6 +70,19 @@ fn the_origin_protection_guide_shows_the_example() {
     );
 }
 
+/// The release guide shows its example as it is, which `make demo` applies.
+#[test]
+fn the_release_guide_shows_the_example() {
+    let example = std::fs::read_to_string(repo().join("examples/release/main.tf"))
+        .expect("examples/release/main.tf");
+    let guide = std::fs::read_to_string(repo().join("docs/guides/release.md"))
+        .expect("docs/guides/release.md");
+    assert!(
+        guide.contains(&format!("```terraform\n{example}```")),
+        "docs/guides/release.md does not show examples/release/main.tf as it is"
+    );
+}
+
 #[test]
 fn every_attribute_has_a_description() {
     fn walk(b: &Block, path: &str) {

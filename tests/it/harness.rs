@@ -328,8 +328,9 @@ impl Config {
         self
     }
 
-    /// Without the body line that sets `key`.
+    /// Without the attribute or body line that sets `key`.
     pub fn without(mut self, key: &str) -> Config {
+        self.attrs.retain(|(k, _)| *k != key);
         self.body.retain(|l| key_of(l) != key);
         self
     }
@@ -645,12 +646,15 @@ impl Workspace {
         );
     }
 
+    /// A saved plan, as `terraform show -json` gives it.
+    fn plan_json(&self) -> Value {
+        self.ok(&["plan", "-out=tfplan", "-input=false", "-no-color"]);
+        serde_json::from_str(&self.ok(&["show", "-json", "tfplan"])).expect("plan json")
+    }
+
     /// The planned actions per resource address, as `terraform show -json` gives them.
     pub fn planned_actions(&self) -> Vec<(String, Vec<String>)> {
-        self.ok(&["plan", "-out=tfplan", "-input=false", "-no-color"]);
-        let json: Value =
-            serde_json::from_str(&self.ok(&["show", "-json", "tfplan"])).expect("plan json");
-        json["resource_changes"]
+        self.plan_json()["resource_changes"]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -670,6 +674,19 @@ impl Workspace {
             })
             .filter(|(_, a): &(String, Vec<String>)| a != &["no-op"])
             .collect()
+    }
+
+    /// The planned change of `address` (`actions`, `before`, `after`, …), as
+    /// `terraform show -json` gives it for a saved plan.
+    pub fn planned_change(&self, address: &str) -> Value {
+        self.plan_json()["resource_changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|rc| rc["address"] == address)
+            .map(|rc| rc["change"].clone())
+            .unwrap_or(Value::Null)
     }
 
     /// The attribute values of a resource in state.
@@ -792,6 +809,10 @@ pub async fn route53() -> aws_sdk_route53::Client {
 /// ECS, ELBv2, IAM, CloudWatch Logs, CloudWatch, SNS and Lambda clients on the local endpoint.
 pub async fn ecs(region: &str) -> aws_sdk_ecs::Client {
     aws_sdk_ecs::Client::new(&sdk_config(region, endpoint()).await)
+}
+
+pub async fn ecr(region: &str) -> aws_sdk_ecr::Client {
+    aws_sdk_ecr::Client::new(&sdk_config(region, endpoint()).await)
 }
 
 pub async fn ecs_at(region: &str, url: &str) -> aws_sdk_ecs::Client {

@@ -34,6 +34,7 @@ mod edge;
 mod fault_proxy;
 mod gen;
 mod harness;
+mod image;
 mod layer;
 mod loadtest;
 mod network;

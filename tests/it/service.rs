@@ -21,7 +21,7 @@ const ADDR: &str = "fansite_service.test";
 const WEBHOOK: &str = "https://hooks.slack.com/services/T0FANSITE/B0ALERTS/secretpart123";
 
 /// A fansite_service with the tests' defaults, in a fansite_network of its own.
-fn service(region: &'static str, test: &str, tf: &Terraform) -> Config {
+pub(crate) fn service(region: &'static str, test: &str, tf: &Terraform) -> Config {
     // At most 28 characters: a load balancer's name is at most 32.
     let name = format!(
         "{test}-{}-{}",
@@ -1873,6 +1873,11 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ("bad timeout", svc.clone().with("timeouts {\n    create = \"soon\"\n  }"), "Invalid duration", "create"),
         ("reserved tag", svc.clone().with("tags = { Name = \"x\" }"), "Reserved tag key", "Name"),
         ("rotation without CloudFront", svc.clone().with("origin_secret_rotation = \"2026-12\""), "Origin secret without CloudFront ingress", "origin_secret_rotation"),
+        ("image and repository", svc.clone().with("repository {}"), "image with a repository block", "image"),
+        ("no image", svc.clone().without("image"), "Missing image", "resource \"fansite_service\""),
+        ("repository name", svc.clone().without("image").with("repository {\n    name = \"Fan_API\"\n  }"), "Invalid repository.name", "Fan_API"),
+        ("setting of a used repository", svc.clone().without("image").with("repository {\n    create      = false\n    keep_images = 3\n  }"), "Setting of a repository made elsewhere", "keep_images"),
+        ("unknown repository (plan time)", svc.clone().without("image").with("repository {\n    name   = \"no-such-repository\"\n    create = false\n  }"), "Unknown repository", "no-such-repository"),
     ];
     for (what, config, summary, code) in cases {
         ws.write(&config.hcl());

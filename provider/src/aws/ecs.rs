@@ -196,8 +196,10 @@ pub async fn delete_cluster(c: &Client, name: &str) -> Result<()> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskSpec {
     pub family: String,
-    /// `repository:tag`.
+    /// `repository:tag`, or `repository@sha256:…` when pinned to a digest.
     pub image: String,
+    /// The container's Docker labels (the version a digest was pinned from).
+    pub labels: BTreeMap<String, String>,
     pub container_port: i32,
     pub cpu: i32,
     pub memory: i32,
@@ -251,6 +253,12 @@ pub async fn register_task_definition(
                 .collect(),
         ))
         .set_secrets(Some(secrets))
+        .set_docker_labels((!spec.labels.is_empty()).then(|| {
+            spec.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }))
         .log_configuration(logs)
         .build();
     let out = c
@@ -316,6 +324,10 @@ pub async fn describe_task_definition(c: &Client, arn: &str) -> Result<Option<(T
             .and_then(|c| c.image())
             .unwrap_or_default()
             .to_string(),
+        labels: container
+            .and_then(|c| c.docker_labels())
+            .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         container_port: container
             .and_then(|c| c.port_mappings().first())
             .and_then(|p| p.container_port())

@@ -5,6 +5,7 @@ pub mod cloudfront;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
@@ -61,6 +62,7 @@ pub struct Aws {
     pub waf: aws_sdk_wafv2::Client,
     pub route53: aws_sdk_route53::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -185,6 +187,7 @@ impl Aws {
             },
             route53: client!(aws_sdk_route53, "route53"),
             ecs: client!(aws_sdk_ecs, "ecs"),
+            ecr: client!(aws_sdk_ecr, "ecr"),
             elb: client!(aws_sdk_elasticloadbalancingv2, "elbv2"),
             iam: client!(aws_sdk_iam, "iam"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),

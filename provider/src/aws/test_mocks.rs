@@ -151,6 +151,7 @@ pub fn aws(
         waf: unanswered!(aws_sdk_wafv2),
         route53: unanswered!(aws_sdk_route53),
         ecs: unanswered!(aws_sdk_ecs),
+        ecr: unanswered!(aws_sdk_ecr),
         elb: unanswered!(aws_sdk_elasticloadbalancingv2),
         iam: unanswered!(aws_sdk_iam),
         logs: unanswered!(aws_sdk_cloudwatchlogs),

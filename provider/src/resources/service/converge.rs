@@ -1,9 +1,12 @@
 //! Making, changing and removing the service's parts, recording each id in
 //! `cur` the moment the part exists, so that a failure loses nothing.
 
-use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, iam, lambda, logs, secrets, sns, Aws};
+use crate::aws::{
+    autoscaling, cloudwatch, ec2, ecr, ecs, elbv2, iam, lambda, logs, secrets, sns, Aws,
+};
 use crate::error::{Error, Result};
 
+use super::defaults::DEFAULT_KEEP_IMAGES;
 use super::notifier;
 use super::state::{ServiceState, Tags};
 
@@ -44,9 +47,120 @@ fn owner(aws: &Aws, s: &ServiceState) -> String {
     crate::aws::owner("fansite_service", &s.name, &aws.region)
 }
 
+/// With a `repository`: makes it (or finds it), brings its settings to the
+/// configuration, and resolves `image_tag` to the digest to run. Returns
+/// `want` with `image` and `image_digest` filled in, and whether the image
+/// is yet to be pushed (only in a repository made just now, which is empty).
+/// `creating`: the state holds no lifecycle policy read back, so it is set.
+async fn sync_repository(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    creating: bool,
+) -> Result<(ServiceState, bool)> {
+    let mut want = want.clone();
+    let (Some(block), Some(name)) = (want.repository.clone(), want.repository_name()) else {
+        want.image_digest = None;
+        return Ok((want, false));
+    };
+    let immutable = block.tag_immutability.unwrap_or(true);
+    let scan = block.scan_on_push.unwrap_or(true);
+    let tags = crate::aws::with_owner(&part_tags(&want, &name), &owner(aws, &want));
+    let (repo, made_now) = match ecr::repository(&aws.ecr, None, &name).await? {
+        Some(found) => {
+            if block.create {
+                let had = ecr::tags_of(&aws.ecr, &found.arn).await?;
+                let theirs = had.get(crate::aws::OWNER_TAG).map(String::as_str);
+                if !crate::aws::owned(theirs, &owner(aws, &want)) {
+                    return Err(crate::aws::not_ours(
+                        &format!("ECR repository {name:?}"),
+                        theirs,
+                        &owner(aws, &want),
+                    ));
+                }
+                ecr::set_settings(&aws.ecr, &name, &found, immutable, scan).await?;
+                ecr::set_tags(&aws.ecr, &found.arn, &had, &tags).await?;
+            }
+            (found, false)
+        }
+        None if block.create => (
+            ecr::create_repository(&aws.ecr, &name, immutable, scan, &tags).await?,
+            true,
+        ),
+        None => {
+            return Err(Error::Invalid {
+                path: crate::diag::AttrPath::attr("repository")
+                    .then_index(0)
+                    .then_attr("name"),
+                why: format!("no ECR repository {name:?} in {}", aws.region),
+            })
+        }
+    };
+    cur.repository_arn = Some(repo.arn.clone());
+    if block.create {
+        let keep = block.keep_images.unwrap_or(DEFAULT_KEEP_IMAGES);
+        let had = cur.repository.as_ref().and_then(|r| r.keep_images);
+        if creating || made_now || had != Some(keep) {
+            ecr::put_lifecycle(&aws.ecr, &name, keep).await?;
+        }
+    }
+    cur.repository = want.repository.clone();
+    want.image = repo.uri.clone();
+    if want.image_digest.is_none() {
+        match ecr::digest_of(&aws.ecr, None, &name, &want.image_tag).await? {
+            ecr::Lookup::Digest(d) => want.image_digest = Some(d),
+            _ if made_now => return Ok((want, true)),
+            _ => {
+                return Err(Error::Invalid {
+                    path: crate::diag::AttrPath::attr("image_tag"),
+                    why: format!(
+                        "{:?} is not in ECR repository {name:?} ({}): push it first",
+                        want.image_tag, repo.uri
+                    ),
+                })
+            }
+        }
+    }
+    Ok((want, false))
+}
+
+/// Refuses, before anything changes, to delete a repository this service
+/// made while it holds images, unless `force_delete` says to.
+async fn check_repository_deletable(aws: &Aws, cur: &ServiceState) -> Result<()> {
+    let (Some(block), Some(name)) = (&cur.repository, cur.repository_name()) else {
+        return Ok(());
+    };
+    if !block.create || block.force_delete || cur.repository_arn.is_none() {
+        return Ok(());
+    }
+    if ecr::has_images(&aws.ecr, &name).await? {
+        return Err(Error::Refused {
+            action: "deleting".into(),
+            part: format!("ECR repository {name:?}"),
+            why: "it still holds images, which a delete would lose: delete them, or set `repository.force_delete = true` (and apply) to delete them with it. Nothing was changed".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Deletes the repository this service made, if it made one.
+async fn delete_repository(aws: &Aws, cur: &ServiceState) -> Result<()> {
+    if let (Some(block), Some(name)) = (&cur.repository, cur.repository_name()) {
+        if block.create && cur.repository_arn.is_some() {
+            ecr::delete_repository(&aws.ecr, &name, block.force_delete).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Makes every part, in dependency order. Parts an earlier create left (found
 /// by name) are taken over.
 pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
+    // The image's repository, and the digest to run.
+    let (resolved, waiting) = sync_repository(aws, cur, want, true).await?;
+    let want = &resolved;
+    cur.image = want.image.clone();
+
     // The cluster.
     let cluster = want.cluster();
     cur.cluster_arn = Some(if want.owns_cluster() {
@@ -178,6 +292,19 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, crate::ctx::remaining()).await?;
     sync_listeners(aws, cur, want, &lb.arn, &tg).await?;
 
+    if waiting {
+        // The repository was made just now, so the image cannot be in it yet:
+        // the ECS service is made by the first apply after the push (read
+        // finds it missing, and the plan shows it made).
+        tracing::warn!(
+            "{:?} is not pushed to the new repository yet: the ECS service is made by the next apply",
+            want.image_tag
+        );
+        cur.image_digest = None;
+        sync_alerts(aws, cur, want).await?;
+        return Ok(());
+    }
+
     // The first revision, then the service.
     let with_roles = ServiceState {
         execution_role_arn: cur.execution_role_arn.clone(),
@@ -216,6 +343,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         Some(ecs::create_service(&aws.ecs, &spec, &part_tags(want, &want.name)).await?);
     cur.task_definition_arn = Some(td.clone());
     cur.revision = Some(revision);
+    cur.image_digest = want.image_digest.clone();
     if want.wait_for_steady_state() {
         ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
     }
@@ -566,9 +694,23 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         return create_all(aws, cur, want).await;
     };
     if cur.service_arn.is_none() {
-        // The ECS service is gone: made again, taking over what remains.
+        // The ECS service is gone (or waits for its first image): made
+        // again, taking over what remains.
         return create_all(aws, cur, want).await;
     }
+    // A repository given up is deleted last; refused now if that would lose images.
+    let old_repository = (cur.repository_name() != want.repository_name()).then(|| cur.clone());
+    if let Some(old) = &old_repository {
+        check_repository_deletable(aws, old).await?;
+    }
+    let (mut resolved, waiting) = sync_repository(aws, cur, want, false).await?;
+    if waiting {
+        // A repository made again just now: what runs is kept until the image is pushed.
+        resolved.image = cur.image.clone();
+        resolved.image_tag = cur.image_tag.clone();
+        resolved.image_digest = cur.image_digest.clone();
+    }
+    let want = &resolved;
     let cluster = want.cluster();
     let old_port = cur.container_port;
 
@@ -691,6 +833,7 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
             cur.revision = Some(*revision);
             cur.image = want.image.clone();
             cur.image_tag = want.image_tag.clone();
+            cur.image_digest = want.image_digest.clone();
             cur.container_port = want.container_port;
             cur.cpu = want.cpu;
             cur.memory = want.memory;
@@ -732,6 +875,13 @@ pub async fn update_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         .await?;
     }
     cur.allow_to = want.allow_to.clone();
+    if let Some(old) = &old_repository {
+        delete_repository(aws, old).await?;
+        if want.repository.is_none() {
+            cur.repository = None;
+            cur.repository_arn = None;
+        }
+    }
     Ok(())
 }
 
@@ -826,6 +976,7 @@ async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Res
 /// Removes every part, in dependency order: what watches the service, the
 /// service, what serves it, then what it ran with.
 pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
+    check_repository_deletable(aws, cur).await?;
     let cluster = cur.cluster();
     cloudwatch::delete_alarm(&aws.cloudwatch, &cur.alarm()).await?;
     let mut c = cur.clone();
@@ -890,5 +1041,5 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     if cur.owns_cluster() && cur.cluster_arn.is_some() {
         ecs::delete_cluster(&aws.ecs, &cluster).await?;
     }
-    Ok(())
+    delete_repository(aws, cur).await
 }

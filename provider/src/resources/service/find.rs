@@ -1,12 +1,13 @@
 //! Reading a fansite_service back from AWS.
 
-use crate::aws::{autoscaling, cloudwatch, ec2, ecs, elbv2, lambda, logs, secrets, sns, Aws};
+use crate::aws::{autoscaling, cloudwatch, ec2, ecr, ecs, elbv2, lambda, logs, secrets, sns, Aws};
 use crate::error::Result;
 use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 use super::defaults::{DEFAULT_ALARM_CPU, DEFAULT_EVALUATION_PERIODS};
 use super::state::{
-    split_image, Alerts, Deployment, HealthCheckBlock, Scaling, ServiceState, Tags,
+    split_running, Alerts, Deployment, HealthCheckBlock, RepositoryBlock, Scaling, ServiceState,
+    Tags,
 };
 
 /// The service as AWS has it now, field by field. `None`: nothing of the
@@ -52,10 +53,17 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         Some((spec, revision)) => (Some(spec), Some(revision)),
         None => (None, hints.revision),
     };
-    let (image, image_tag) = spec
+    let (image, image_tag, image_digest) = spec
         .as_ref()
-        .map(|s| split_image(&s.image))
-        .unwrap_or_else(|| (hints.image.clone(), hints.image_tag.clone()));
+        .map(|s| split_running(&s.image, &s.labels))
+        .unwrap_or_else(|| {
+            (
+                hints.image.clone(),
+                hints.image_tag.clone(),
+                hints.image_digest.clone(),
+            )
+        });
+    let (repository, repository_arn) = find_repository(aws, hints).await?;
     let role = |arn: Option<&String>, hint: &Option<String>| match arn {
         Some(arn) => Some(arn.clone()).filter(|a| !a.is_empty()),
         None => hint.clone(),
@@ -182,6 +190,9 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         health_check,
         deployment,
         alerts: alerts.block,
+        repository,
+        repository_arn,
+        image_digest,
         url: hints.url.clone(),
         alb_arn: lb.as_ref().map(|lb| lb.arn.clone()),
         alb_dns_name: match &lb {
@@ -224,6 +235,36 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
         found.url = Some(found.url_for(&lb.dns_name));
     }
     Ok(Some(found))
+}
+
+/// The `repository` block as ECR has it, and the repository's ARN (`None`
+/// when it is gone). Only a repository the service made has its settings
+/// read: one made elsewhere is the block's as configured.
+async fn find_repository(
+    aws: &Aws,
+    hints: &ServiceState,
+) -> Result<(Option<RepositoryBlock>, Option<String>)> {
+    let (Some(block), Some(name)) = (&hints.repository, hints.repository_name()) else {
+        return Ok((hints.repository.clone(), None));
+    };
+    let Some(found) = ecr::repository(&aws.ecr, None, &name).await? else {
+        return Ok((Some(block.clone()), None));
+    };
+    let mut block = block.clone();
+    if block.create {
+        block.tag_immutability = Some(found.immutable);
+        block.scan_on_push = Some(found.scan_on_push);
+        // A policy other than the one the service writes reads as 0, so
+        // that the plan writes it again.
+        block.keep_images = Some(
+            ecr::lifecycle(&aws.ecr, &name)
+                .await?
+                .as_deref()
+                .and_then(ecr::kept_by)
+                .unwrap_or(0),
+        );
+    }
+    Ok((Some(block), Some(found.arn)))
 }
 
 /// The origin secret and the listener rule that asks for it, as AWS has them.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::aws::{ec2, ecs, logs, Aws};
+use crate::aws::{ec2, ecr, ecs, logs, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
@@ -45,6 +45,9 @@ pub mod defaults {
     pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
     pub const DEFAULT_ALARM_CPU: i32 = 80;
     pub const DEFAULT_EVALUATION_PERIODS: i32 = 3;
+    /// Tagged images an ECR repository keeps: a month of daily releases,
+    /// far more than a rollback goes back.
+    pub const DEFAULT_KEEP_IMAGES: i64 = 30;
 
     /// The load balancer (a few minutes per AWS documentation) and a first
     /// deployment reaching steady state (image pull, health checks: minutes).
@@ -125,6 +128,7 @@ impl Composite for ServiceResource {
             origin_secret_arn: None,
             origin_secret_version: None,
             origin_rule_arn: None,
+            repository_arn: None,
             ..want.clone()
         };
         cur.set_slack_webhook_url(None);
@@ -202,6 +206,7 @@ impl Composite for ServiceResource {
         if let Some(aws) = aws {
             check_plan(aws, config, diags).await;
         }
+        plan_image(aws, prior, &mut planned, config, diags).await;
 
         let webhook = first(&planned, "alerts").map(|a| a.get("slack_webhook_url").clone());
         let has_webhook = webhook.as_ref().is_some_and(|w| !w.is_null());
@@ -335,7 +340,36 @@ impl Composite for ServiceResource {
                         Err(e) => e.report(diags),
                     }
                 }
-                // A second read fills in the alarm now that the topic is known.
+                // An image pinned from an ECR repository of this region: the
+                // repository block, made here when it has this service's owner tag.
+                if found.image_digest.is_some() {
+                    if let Some((_, region, repo)) = ecr::parse_uri(&found.image) {
+                        if region == aws.region {
+                            let ours = crate::aws::owner("fansite_service", name, &aws.region);
+                            let made = match ecr::repository(&aws.ecr, None, &repo).await {
+                                Ok(Some(r)) => {
+                                    ecr::tags_of(&aws.ecr, &r.arn).await.is_ok_and(|t| {
+                                        crate::aws::owned(
+                                            t.get(crate::aws::OWNER_TAG).map(String::as_str),
+                                            &ours,
+                                        )
+                                    })
+                                }
+                                _ => false,
+                            };
+                            found.repository = Some(state::RepositoryBlock {
+                                name: repo,
+                                create: made,
+                                keep_images: made.then_some(DEFAULT_KEEP_IMAGES),
+                                tag_immutability: made.then_some(true),
+                                scan_on_push: made.then_some(true),
+                                force_delete: false,
+                            });
+                        }
+                    }
+                }
+                // A second read fills in the alarm now that the topic is known,
+                // and the repository's settings.
                 match find::find_service(aws, &found).await {
                     Ok(Some(again)) => Some(again),
                     _ => Some(found),
@@ -355,6 +389,143 @@ impl Composite for ServiceResource {
                 e.report(diags);
                 None
             }
+        }
+    }
+}
+
+/// With a `repository`: its defaults, the image (the repository's URL), its
+/// ARN, and the digest `image_tag` names, which must be in the repository.
+async fn plan_image(
+    aws: Option<&Aws>,
+    prior: Option<&Dyn>,
+    planned: &mut Dyn,
+    config: &Dyn,
+    diags: &mut Diags,
+) {
+    let Some(mut repo) = first(planned, "repository") else {
+        planned.set("repository_arn", Dyn::Null);
+        planned.set("image_digest", Dyn::Null);
+        return;
+    };
+    // Defaults where the configuration leaves a setting out: Terraform
+    // proposes the prior value there, which may be drift read back.
+    let given = first(config, "repository").unwrap_or(Dyn::Null);
+    if given.get("name").is_null() {
+        repo.set("name", planned.get("name").clone());
+    }
+    let create = repo.get("create").as_bool();
+    let settings: [(&str, Dyn); 3] = [
+        ("keep_images", DEFAULT_KEEP_IMAGES.into()),
+        ("tag_immutability", true.into()),
+        ("scan_on_push", true.into()),
+    ];
+    for (attr, default) in settings {
+        match create {
+            Some(true) if given.get(attr).is_null() => repo.set(attr, default),
+            Some(false) => repo.set(attr, Dyn::Null),
+            _ => {}
+        }
+    }
+    planned.set("repository", Dyn::List(vec![repo.clone()]));
+    let same_repository = prior.is_some_and(|p| {
+        first(p, "repository").is_some_and(|r| r.get("name") == repo.get("name"))
+            && !p.get("repository_arn").is_null()
+    });
+    let unknown = |planned: &mut Dyn| {
+        if !same_repository {
+            planned.set("image", Dyn::Unknown);
+            planned.set("repository_arn", Dyn::Unknown);
+        }
+        planned.set("image_digest", Dyn::Unknown);
+    };
+    let (Some(aws), Some(name), Some(create)) = (aws, repo.get("name").as_str(), create) else {
+        unknown(planned);
+        return;
+    };
+    let path = |attr: &str| AttrPath::attr("repository").then_index(0).then_attr(attr);
+    let found = match ecr::repository(&aws.ecr, None, name).await {
+        Ok(found) => found,
+        Err(e) => {
+            diags.attr_error(path("name"), "Cannot read the repository", e.to_string());
+            return;
+        }
+    };
+    let Some(found) = found else {
+        let running_from = prior
+            .filter(|p| !p.get("service_arn").is_null())
+            .and_then(|p| first(p, "repository"))
+            .and_then(|r| r.get("name").as_str().map(str::to_string))
+            .filter(|old| old != name);
+        if let Some(old) = running_from {
+            diags.attr_error(
+                path("name"),
+                "Cannot move to an empty repository",
+                format!("The service runs from ECR repository {old:?}; {name:?} does not exist in {}, and a repository made now would be empty, so the service could not move to it. Make {name:?} and push {} to it first, then use it with create = false; or keep the name.", aws.region, planned.get("image_tag").as_str().unwrap_or("image_tag")),
+            );
+            unknown(planned);
+            return;
+        }
+        if create {
+            diags.warning(
+                Some(AttrPath::attr("image_tag")),
+                "The service starts once its image is pushed",
+                format!("ECR repository {name:?} is made by this apply, and is empty: the apply makes every part of the service but the ECS service itself. Push the image to it (`docker push <repository_url>:{}`, or a release workflow), then apply again: the service then starts, pinned to the image's digest.", planned.get("image_tag").as_str().unwrap_or("<image_tag>")),
+            );
+        } else {
+            diags.attr_error(
+                path("name"),
+                "Unknown repository",
+                format!("No ECR repository {name:?} in {}: with create = false the repository must exist; leave create out to have the service make it.", aws.region),
+            );
+        }
+        unknown(planned);
+        return;
+    };
+    if create {
+        let ours = crate::aws::owner(
+            "fansite_service",
+            planned.get("name").as_str().unwrap_or_default(),
+            &aws.region,
+        );
+        match ecr::tags_of(&aws.ecr, &found.arn).await {
+            Ok(tags) => {
+                let theirs = tags.get(crate::aws::OWNER_TAG).map(String::as_str);
+                if !crate::aws::owned(theirs, &ours) {
+                    let why =
+                        crate::aws::not_ours(&format!("ECR repository {name:?}"), theirs, &ours);
+                    diags.attr_error(
+                        path("name"),
+                        "Repository not made by this service",
+                        format!("{why}. To use a repository made elsewhere, set create = false."),
+                    );
+                }
+            }
+            Err(e) => diags.attr_error(path("name"), "Cannot read the repository", e.to_string()),
+        }
+    }
+    planned.set("image", found.uri.clone().into());
+    planned.set("repository_arn", found.arn.clone().into());
+    let Some(tag) = planned.get("image_tag").as_str().map(str::to_string) else {
+        planned.set("image_digest", Dyn::Unknown);
+        return;
+    };
+    match ecr::digest_of(&aws.ecr, None, name, &tag).await {
+        Ok(ecr::Lookup::Digest(d)) => planned.set("image_digest", d.into()),
+        Ok(_) => {
+            diags.attr_error(
+                AttrPath::attr("image_tag"),
+                "Image not pushed",
+                format!("{tag:?} is not in ECR repository {name:?} ({}): push it first (`docker push {}:{tag}`); a deploy runs only an image that exists.", found.uri, found.uri),
+            );
+            planned.set("image_digest", Dyn::Unknown);
+        }
+        Err(e) => {
+            diags.attr_error(
+                AttrPath::attr("image_tag"),
+                "Cannot read the image",
+                e.to_string(),
+            );
+            planned.set("image_digest", Dyn::Unknown);
         }
     }
 }
@@ -563,6 +734,7 @@ fn env_name_ok(k: &str) -> bool {
 }
 
 fn validate_config(config: &Dyn, diags: &mut Diags) {
+    validate_image(config, diags);
     validate_task(config, diags);
     validate_network(config, diags);
     validate_autoscaling(config, diags);
@@ -656,8 +828,62 @@ pub(crate) mod rules {
         })
     }
 
+    /// An ECR repository name: 2 to 256 of lowercase letters, digits and
+    /// `._-/`, each `/`-separated part starting with a letter or digit.
+    pub fn repository_name(n: &str) -> Option<String> {
+        let ok = (2..=256).contains(&n.len())
+            && n.split('/').all(|part| {
+                part.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            });
+        (!ok).then(|| format!("{n:?}: use 2 to 256 lowercase letters, digits, '.', '_', '-' and '/', each part between '/' starting with a letter or digit."))
+    }
+
     pub fn certificate_arn(c: &str) -> Option<String> {
         (!(c.starts_with("arn:") && c.contains(":acm:") && c.contains(":certificate/"))).then(|| format!("{c:?} is not an ACM certificate ARN such as \"arn:aws:acm:ap-northeast-2:123456789012:certificate/...\"."))
+    }
+}
+
+/// The image: given, or an ECR repository's.
+fn validate_image(config: &Dyn, diags: &mut Diags) {
+    let repo = first(config, "repository");
+    match (config.get("image").is_null(), &repo) {
+        (true, None) => diags.attr_error(
+            AttrPath::attr("image"),
+            "Missing image",
+            "Set image (an image repository without a tag), or add a repository {} block: the service then makes an ECR repository and runs the digest image_tag names in it.",
+        ),
+        (false, Some(_)) => diags.attr_error(
+            AttrPath::attr("image"),
+            "image with a repository block",
+            "With a repository block, the image is that ECR repository: leave image out.",
+        ),
+        _ => {}
+    }
+    let Some(r) = repo else {
+        return;
+    };
+    if r.get("create").as_bool() == Some(false) {
+        for attr in ["keep_images", "tag_immutability", "scan_on_push"] {
+            if !r.get(attr).is_null() {
+                diags.attr_error(
+                    AttrPath::attr("repository").then_index(0).then_attr(attr),
+                    "Setting of a repository made elsewhere",
+                    format!("With create = false the repository is only read: its {attr} is its own. Leave {attr} out, or leave create out to have the service make and manage the repository."),
+                );
+            }
+        }
+        if r.get("force_delete").as_bool() == Some(true) {
+            diags.attr_error(
+                AttrPath::attr("repository").then_index(0).then_attr("force_delete"),
+                "Setting of a repository made elsewhere",
+                "With create = false the service never deletes the repository: leave force_delete out.",
+            );
+        }
     }
 }
 

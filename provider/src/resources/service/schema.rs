@@ -109,6 +109,18 @@ pub fn schema() -> Schema {
         ],
         blocks: vec![],
     };
+    let repository = Block {
+        description: format!("The API's ECR repository, from which `image_tag` is pinned to its digest: at plan the tag must be in the repository (an error on `image_tag` otherwise), `image_digest` is the digest it names, and the task definition runs `<repository>@<digest>`, so that a tag pushed again never changes what runs; a tag that names another digest than the running one is drift, shown in the plan as a change of `image_digest`. With `create` (the default) the service makes the repository (named `name`, or the service's name, when there is none; taken over when it has this service's `{OWNER}` tag) with tag immutability, scan on push and a lifecycle policy, and deletes it on destroy. A repository made in the same apply as the service is empty, so that apply makes every part but the ECS service, with a warning: push `image_tag` to it, and the next apply starts the service.", OWNER = crate::aws::OWNER_TAG),
+        attributes: vec![
+            Attribute::optional_computed("name", Ty::String, "Name of the repository (default: the service's `name`). Changing it moves the service to another repository.").rule(rules::repository_name, "2 to 256 lowercase letters, digits and `._-/`, starting with a letter or digit"),
+            Attribute::optional_computed("create", Ty::Bool, "Whether the service makes and owns the repository (default true). False: an existing repository, which the service only reads, is used; the settings below are then the repository's own and are left out.").default(true),
+            Attribute::optional_computed("keep_images", Ty::Number, &format!("Tagged images the lifecycle policy keeps, newest first (default {DEFAULT_KEEP_IMAGES}); untagged ones expire a day after their push.")).range(1, 10_000),
+            Attribute::optional_computed("tag_immutability", Ty::Bool, "Whether a pushed tag can never be pushed again with other content (default true): a release is then one image for good."),
+            Attribute::optional_computed("scan_on_push", Ty::Bool, "Whether ECR scans each pushed image for known vulnerabilities (default true)."),
+            Attribute::optional_computed("force_delete", Ty::Bool, "Whether destroy, or moving to another repository, deletes the repository with the images in it (default false: it then fails while images remain, and says so).").default(false).not_refreshed("how the provider deletes, not a setting of the repository."),
+        ],
+        blocks: vec![],
+    };
     Schema {
         version: 1,
         block: Block {
@@ -116,7 +128,7 @@ pub fn schema() -> Schema {
             attributes: vec![
                 Attribute::required("name", Ty::String, "Name of the service, and of its load balancer, target group, roles (`<name>-exec`, `<name>-task`), security groups and log group (`/ecs/<name>`): lowercase letters, digits and `-`, starting with a letter, at most 28. Changing it replaces the service.").force_new().rule(rules::name, "1 to 28 lowercase letters, digits and `-`, starting with a letter, with no `--` and no `-` at the end"),
                 Attribute::optional("cluster_name", Ty::String, "An existing ECS cluster to run in. Left out, a cluster named `name` is made (with Container Insights) and removed with the service. Changing it replaces the service.").force_new().rule(rules::cluster_name, "1 to 255 letters, digits, `-` and `_`"),
-                Attribute::required("image", Ty::String, "Image repository without a tag, such as `123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api`.").rule(rules::image, "an image repository without a tag"),
+                Attribute::optional_computed("image", Ty::String, "Image repository without a tag, such as `123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api`, run as `<image>:<image_tag>`. Leave it out with a `repository` block: the image is then that ECR repository, and the service runs the digest its tag names (`image_digest`). One of the two is needed.").rule(rules::image, "an image repository without a tag"),
                 Attribute::required("image_tag", Ty::String, "Semantic version of the image to run, `1.2.3` or `v1.2.3` (a pre-release such as `1.3.0-rc.1` too). `latest` and other moving tags are refused: a deploy must name what it runs. A change registers a new revision and rolls the service in place.").rule(rules::image_tag, "a semantic version, `1.2.3` or `v1.2.3`"),
                 Attribute::optional_computed("container_port", Ty::Number, &format!("Port the API listens on in its container (default {DEFAULT_CONTAINER_PORT}, Fastify's).")).default(i64::from(DEFAULT_CONTAINER_PORT)).range(1, 65535),
                 Attribute::optional_computed("cpu", Ty::Number, &format!("CPU units per task: 256, 512, 1024, 2048, 4096, 8192 or 16384 (default {DEFAULT_CPU}).")).default(i64::from(DEFAULT_CPU)),
@@ -140,6 +152,8 @@ pub fn schema() -> Schema {
                 Attribute::computed("alb_zone_id", Ty::String, "Hosted zone of the load balancer, for a Route53 alias."),
                 Attribute::computed("cluster_arn", Ty::String, "ARN of the ECS cluster."),
                 Attribute::computed("service_arn", Ty::String, "ARN of the ECS service."),
+                Attribute::computed("repository_arn", Ty::String, "With a `repository` block: ARN of the ECR repository, for a fansite_ci_access pipeline's `ecr_repository_arns`."),
+                Attribute::computed("image_digest", Ty::String, "With a `repository` block: the digest (`sha256:…`) that `image_tag` names, which the task definition runs."),
                 Attribute::computed("task_definition_arn", Ty::String, "ARN of the task definition revision the service runs."),
                 Attribute::computed("revision", Ty::Number, "Number of that revision."),
                 Attribute::computed("target_group_arn", Ty::String, "ARN of the load balancer's target group."),
@@ -162,6 +176,7 @@ pub fn schema() -> Schema {
                 block("health_check", Nesting::OptionalSingle, health_check),
                 block("deployment", Nesting::OptionalSingle, deployment),
                 block("alerts", Nesting::OptionalSingle, alerts),
+                block("repository", Nesting::OptionalSingle, repository),
             ],
         },
     }

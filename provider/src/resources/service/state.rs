@@ -190,6 +190,34 @@ impl Default for Alerts {
     }
 }
 
+/// The `repository {}` block: the ECR repository the image is pinned from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RepositoryBlock {
+    /// Empty: the service's name (filled in at plan).
+    pub name: String,
+    pub create: bool,
+    /// These three are `None` when the repository is not made here
+    /// (`create = false`); the plan fills in their defaults otherwise.
+    pub keep_images: Option<i64>,
+    pub tag_immutability: Option<bool>,
+    pub scan_on_push: Option<bool>,
+    pub force_delete: bool,
+}
+
+impl Default for RepositoryBlock {
+    fn default() -> Self {
+        RepositoryBlock {
+            name: String::new(),
+            create: true,
+            keep_images: None,
+            tag_immutability: None,
+            scan_on_push: None,
+            force_delete: false,
+        }
+    }
+}
+
 /// An `allow_to {}` item: a security group the tasks may reach, on a port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -243,7 +271,13 @@ pub struct ServiceState {
     pub deployment: Option<Deployment>,
     #[serde(with = "crate::typed::one_block")]
     pub alerts: Option<Alerts>,
+    #[serde(with = "crate::typed::one_block")]
+    pub repository: Option<RepositoryBlock>,
     // What has been made.
+    pub repository_arn: Option<String>,
+    /// The digest `image_tag` named when the revision was made, which the
+    /// task definition runs (with a `repository`).
+    pub image_digest: Option<String>,
     pub url: Option<String>,
     pub alb_arn: Option<String>,
     pub alb_dns_name: Option<String>,
@@ -298,6 +332,9 @@ impl Default for ServiceState {
             health_check: None,
             deployment: None,
             alerts: None,
+            repository: None,
+            repository_arn: None,
+            image_digest: None,
             url: None,
             alb_arn: None,
             alb_dns_name: None,
@@ -448,8 +485,23 @@ impl ServiceState {
         format!("fansite_service {}", self.name)
     }
 
+    /// What the container runs: `<image>@<digest>` when pinned, else `<image>:<tag>`.
     pub fn full_image(&self) -> String {
-        format!("{}:{}", self.image, self.image_tag)
+        match &self.image_digest {
+            Some(digest) => format!("{}@{digest}", self.image),
+            None => format!("{}:{}", self.image, self.image_tag),
+        }
+    }
+
+    /// The ECR repository's name: the block's, or the service's.
+    pub fn repository_name(&self) -> Option<String> {
+        self.repository.as_ref().map(|r| {
+            if r.name.is_empty() {
+                self.name.clone()
+            } else {
+                r.name.clone()
+            }
+        })
     }
 
     /// The secret ARNs the execution role may read: `valueFrom` without a JSON key.
@@ -469,6 +521,16 @@ impl ServiceState {
         TaskSpec {
             family: self.family(),
             image: self.full_image(),
+            labels: self
+                .image_digest
+                .iter()
+                .map(|_| {
+                    (
+                        crate::aws::ecr::VERSION_LABEL.to_string(),
+                        self.image_tag.clone(),
+                    )
+                })
+                .collect(),
             container_port: self.container_port,
             cpu: self.cpu,
             memory: self.memory,
@@ -486,6 +548,7 @@ impl ServiceState {
         (
             &self.image,
             &self.image_tag,
+            &self.image_digest,
             self.container_port,
             self.cpu,
             self.memory,
@@ -494,6 +557,7 @@ impl ServiceState {
         ) != (
             &other.image,
             &other.image_tag,
+            &other.image_digest,
             other.container_port,
             other.cpu,
             other.memory,
@@ -559,6 +623,25 @@ pub fn resource_label(alb_arn: &str, tg_arn: &str) -> String {
     match (lb, tg) {
         (Some(lb), Some(tg)) => format!("{lb}/targetgroup/{tg}"),
         _ => String::new(),
+    }
+}
+
+/// `(image, tag, digest)` of what a container runs: `repository:tag`, or
+/// `repository@digest` with the tag from its [`crate::aws::ecr::VERSION_LABEL`].
+pub fn split_running(image: &str, labels: &Tags) -> (String, String, Option<String>) {
+    match image.split_once('@') {
+        Some((repo, digest)) => (
+            repo.to_string(),
+            labels
+                .get(crate::aws::ecr::VERSION_LABEL)
+                .cloned()
+                .unwrap_or_default(),
+            Some(digest.to_string()),
+        ),
+        None => {
+            let (repo, tag) = split_image(image);
+            (repo, tag, None)
+        }
     }
 }
 

@@ -579,3 +579,103 @@ fn origin_parts_are_planned_with_cloudfront_only() {
         "none from the internet"
     );
 }
+
+#[test]
+fn the_image_is_given_or_a_repository_s() {
+    let no_image = {
+        let mut c = config(&[]);
+        c.set("image", Dyn::Null);
+        c
+    };
+    assert_eq!(errors(&no_image), vec!["Missing image @ image"]);
+    let repo = |pairs: &[(&str, Dyn)]| {
+        let mut c = no_image.clone();
+        c.set("repository", block(pairs));
+        c
+    };
+    assert_eq!(errors(&repo(&[])), Vec::<String>::new());
+    assert_eq!(
+        errors(&config(&[("repository", block(&[]))])),
+        vec!["image with a repository block @ image"]
+    );
+    assert_eq!(
+        errors(&repo(&[("name", "Fan_API".into())])),
+        vec!["Invalid repository.name @ repository[0].name"]
+    );
+    assert_eq!(
+        errors(&repo(&[
+            ("create", false.into()),
+            ("keep_images", Dyn::Number(3)),
+            ("force_delete", true.into()),
+        ])),
+        vec![
+            "Setting of a repository made elsewhere @ repository[0].keep_images",
+            "Setting of a repository made elsewhere @ repository[0].force_delete",
+        ]
+    );
+    assert_eq!(
+        errors(&repo(&[
+            ("create", false.into()),
+            ("name", "team/api".into())
+        ])),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn repository_names_follow_ecr() {
+    for good in ["fansite-api", "team/api", "a.b_c-d", "42"] {
+        assert_eq!(rules::repository_name(good), None, "{good}");
+    }
+    for bad in ["a", "Fan", "-api", "team//api", "team/-api", "api name"] {
+        assert!(rules::repository_name(bad).is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn a_pinned_image_runs_the_digest_and_reads_back_its_tag() {
+    let pinned = ServiceState {
+        image: "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api".into(),
+        image_tag: "1.4.2".into(),
+        image_digest: Some("sha256:abc".into()),
+        ..ServiceState::default()
+    };
+    let spec = pinned.task_spec("ap-northeast-2");
+    assert_eq!(
+        spec.image,
+        "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fansite-api@sha256:abc"
+    );
+    assert_eq!(
+        spec.labels
+            .get(crate::aws::ecr::VERSION_LABEL)
+            .map(String::as_str),
+        Some("1.4.2")
+    );
+    assert_eq!(
+        state::split_running(&spec.image, &spec.labels),
+        (
+            pinned.image.clone(),
+            "1.4.2".to_string(),
+            Some("sha256:abc".to_string())
+        )
+    );
+    // Unpinned: `image:tag`, no label.
+    let by_tag = ServiceState {
+        image_digest: None,
+        ..pinned.clone()
+    };
+    let spec = by_tag.task_spec("ap-northeast-2");
+    assert!(spec.image.ends_with("/fansite-api:1.4.2"));
+    assert!(spec.labels.is_empty());
+    assert_eq!(
+        state::split_running(&spec.image, &spec.labels),
+        (pinned.image.clone(), "1.4.2".to_string(), None)
+    );
+    // Another digest for the same tag is another container: a new revision.
+    let repushed = ServiceState {
+        image_digest: Some("sha256:def".into()),
+        ..pinned.clone()
+    };
+    assert!(pinned.container_differs(&repushed));
+    assert!(!pinned.container_differs(&pinned.clone()));
+}
