@@ -10,7 +10,7 @@ use terraform_provider_fansite::resources;
 use terraform_provider_fansite::schema::{Block, Mode, Nesting};
 
 use crate::spec::{
-    line_of, Category, GrafanaSpec, GRAFANA_URL_OUTPUT, MAX_TOKEN_SECONDS, OBSERVABILITY,
+    line_of, Category, GrafanaSpec, COUNT, GRAFANA_URL_OUTPUT, MAX_TOKEN_SECONDS, OBSERVABILITY,
 };
 use crate::{Errors, GenError, Loaded};
 
@@ -166,6 +166,20 @@ impl Checker<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A resource's `count`: a whole number, or an expression whose variables
+    /// are declared terraform-category ones.
+    fn check_count(&mut self, needle: &str, key: &str, v: &toml::Value) {
+        match v {
+            toml::Value::Integer(n) if *n >= 0 => {}
+            _ if raw_expr(v).is_some() => self.check_value(needle, key, v, false),
+            _ => self.err(
+                needle,
+                key,
+                "count is Terraform's meta-argument: give a whole number, or an expression such as { expr = \"var.bastion ? 1 : 0\" }",
+            ),
         }
     }
 
@@ -488,10 +502,15 @@ pub fn check(specs: &[Loaded]) -> Result<Model, Errors> {
                         "a resource name must be an identifier",
                     );
                 }
+                // `count` is Terraform's, not an argument of the resource.
+                let mut args = args.clone();
+                if let Some(count) = args.remove(COUNT) {
+                    c.check_count(&needle, &format!("resources.{ty}.{name}.{COUNT}"), &count);
+                }
                 c.check_args(
                     &needle,
                     &format!("resources.{ty}.{name}."),
-                    args,
+                    &args,
                     schema,
                     &format!("fansite_{ty}"),
                 );

@@ -11,7 +11,7 @@ use terraform_provider_fansite::schema::Block as SchemaBlock;
 
 use crate::check::{output_ref, raw_expr, Model, Ws};
 use crate::hcl::{Block, Body, Expr, Item};
-use crate::spec::{Category, Grafana, WorkspaceSpec, GRAFANA_URL_OUTPUT, OBSERVABILITY};
+use crate::spec::{Category, Grafana, WorkspaceSpec, COUNT, GRAFANA_URL_OUTPUT, OBSERVABILITY};
 use crate::{header, GenError};
 
 /// Where state lives: Terraform Cloud (what ships), or a local file (the demo).
@@ -406,11 +406,21 @@ impl Ctx<'_> {
             .filter_map(|(ty, name, args)| {
                 let schema = self.model.resources.get(ty)?;
                 let ty = format!("fansite_{ty}");
+                let mut body = body_of(args, schema, &refs);
+                if let Some(count) = args.get(COUNT) {
+                    // The meta-argument first, a blank line apart from the arguments.
+                    let mut items = vec![Item::Attr(COUNT.into(), value_expr(count, &refs))];
+                    if !body.items.is_empty() {
+                        items.push(Item::Blank);
+                    }
+                    items.append(&mut body.items);
+                    body.items = items;
+                }
                 Some(
                     Block {
                         kind: "resource".into(),
                         labels: vec![ty, name.clone()],
-                        body: body_of(args, schema, &refs),
+                        body,
                     }
                     .render(),
                 )

@@ -45,7 +45,8 @@ pub struct WorkspaceSpec {
     pub provider: toml::Table,
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
-    /// `[resources.<type>.<name>]`: composite resources, `<type>` without `fansite_`.
+    /// `[resources.<type>.<name>]`: composite resources, `<type>` without `fansite_`:
+    /// their arguments, and optionally Terraform's `count` (see [`COUNT`]).
     #[serde(default)]
     pub resources: BTreeMap<String, BTreeMap<String, toml::Table>>,
     #[serde(default)]
@@ -217,6 +218,12 @@ impl WorkspaceSpec {
         })
     }
 }
+
+/// The key of a `[resources.<type>.<name>]` table that is no argument of the
+/// resource but Terraform's `count` meta-argument, written first in its block:
+/// a whole number, or an expression such as `{ expr = "var.bastion ? 1 : 0" }`
+/// for a resource that a variable switches on.
+pub const COUNT: &str = "count";
 
 /// The resource type (without `fansite_`) whose dashboard Grafana shows.
 pub const OBSERVABILITY: &str = "observability";

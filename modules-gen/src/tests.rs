@@ -276,6 +276,106 @@ fn errors_point_at_the_line_of_the_key() {
     );
 }
 
+/// A resource that a variable switches on, as the backend's bastion is:
+/// `count` is no argument of the resource but Terraform's meta-argument.
+const SWITCHED: &str = r#"
+[variables.bastion]
+category    = "terraform"
+description = "Developer access."
+type        = "bool"
+default     = false
+
+[resources.bastion.dev]
+count     = { expr = "var.bastion ? 1 : 0" }
+name      = "dev"
+vpc_id    = { expr = "fansite_network.main.vpc_id" }
+subnet_id = { expr = "fansite_network.main.private_subnet_ids[0]" }
+
+[outputs.bastion_command]
+value       = "one(fansite_bastion.dev[*].port_forward_command)"
+description = "Command."
+"#;
+
+#[test]
+fn count_is_written_first_in_its_block_and_checked() {
+    let loaded = load_strs(&[("a", &with(SWITCHED))]).expect("loads");
+    let files = generate(&loaded, &templates(), Backend::Cloud).expect("renders");
+    let main = &files["workspaces/a/main.tf"];
+    // The meta-argument first, a blank line apart from the arguments (whose
+    // `=` it is not aligned with).
+    assert!(
+        main.contains("resource \"fansite_bastion\" \"dev\" {\n  count = var.bastion ? 1 : 0\n\n  name      = \"dev\"\n  vpc_id    = fansite_network.main.vpc_id\n  subnet_id = fansite_network.main.private_subnet_ids[0]\n}\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains("resource \"fansite_network\" \"main\" {\n  name       = \"net\""),
+        "a resource without count has none:\n{main}"
+    );
+    assert!(files["workspaces/a/outputs.tf"]
+        .contains("  value       = one(fansite_bastion.dev[*].port_forward_command)\n"));
+    assert!(files["workspaces/a/variables.tf"]
+        .contains("variable \"bastion\" {\n  description = \"Developer access.\"\n  type        = bool\n  default     = false\n}"));
+
+    // A whole number is written as is.
+    let fixed = with(&SWITCHED.replace("{ expr = \"var.bastion ? 1 : 0\" }", "2"));
+    let loaded = load_strs(&[("a", &fixed)]).expect("loads");
+    let files = generate(&loaded, &templates(), Backend::Cloud).expect("renders");
+    assert!(files["workspaces/a/main.tf"].contains("{\n  count = 2\n\n  name      = \"dev\""));
+
+    // Anything else is an error at the resource's table.
+    let not_a_count = "count is Terraform's meta-argument: give a whole number";
+    for (count, expected) in [
+        ("\"one\"", not_a_count),
+        ("-1", not_a_count),
+        ("true", not_a_count),
+        (
+            "{ expr = \"var.switch ? 1 : 0\" }",
+            "var.switch is not declared under [variables]",
+        ),
+    ] {
+        let src = with(&SWITCHED.replace("{ expr = \"var.bastion ? 1 : 0\" }", count));
+        let line = src
+            .lines()
+            .position(|l| l == "[resources.bastion.dev]")
+            .map(|i| i + 1)
+            .expect("the table");
+        let prefix = format!("workspaces/a.toml:{line}: resources.bastion.dev.count: {expected}");
+        let errors = errors_of(&[("a", &src)]);
+        assert!(
+            errors.iter().any(|e| e.starts_with(&prefix)),
+            "count = {count}: expected {prefix}, got {errors:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_backend_s_bastion_is_off_unless_var_bastion() {
+    let specs = load(&repo()).expect("specs");
+    let files = generate(&specs, &templates(), Backend::Local).expect("render");
+    let main = &files["workspaces/backend/main.tf"];
+    for needle in [
+        "resource \"fansite_bastion\" \"dev\" {\n  count = var.bastion ? 1 : 0\n\n",
+        "  mode      = \"ssm\"\n",
+        "  subnet_id = fansite_network.main.private_subnet_ids[0]\n",
+        "  allow_to {\n    security_group_id = fansite_database.main.security_group_id\n    port              = 3306\n  }\n",
+        "  port_forward {\n    host = fansite_database.main.writer_endpoint\n  }\n",
+    ] {
+        assert!(main.contains(needle), "{needle} in:\n{main}");
+    }
+    let variables = &files["workspaces/backend/variables.tf"];
+    assert!(
+        variables.contains("variable \"bastion\" {\n  description = \"Developer access to the database through Session Manager: true makes the bastion (fansite_bastion.dev).\"\n  type        = bool\n  default     = false\n}"),
+        "{variables}"
+    );
+    let outputs = &files["workspaces/backend/outputs.tf"];
+    for needle in [
+        "value       = one(fansite_bastion.dev[*].port_forward_command)",
+        "value       = one(fansite_bastion.dev[*].developer_policy_json)",
+    ] {
+        assert!(outputs.contains(needle), "{needle} in:\n{outputs}");
+    }
+}
+
 #[test]
 fn a_thousand_workspaces_render() {
     let specs: Vec<(String, String)> = (0..1000)

@@ -10,6 +10,22 @@ resource "fansite_auth" "fans" {
   }
 }
 
+resource "fansite_bastion" "dev" {
+  count = var.bastion ? 1 : 0
+
+  name      = "fansite-dev"
+  mode      = "ssm"
+  vpc_id    = fansite_network.main.vpc_id
+  subnet_id = fansite_network.main.private_subnet_ids[0]
+  allow_to {
+    security_group_id = fansite_database.main.security_group_id
+    port              = 3306
+  }
+  port_forward {
+    host = fansite_database.main.writer_endpoint
+  }
+}
+
 resource "fansite_database" "main" {
   name                = "fansite-db"
   vpc_id              = fansite_network.main.vpc_id

@@ -45,6 +45,16 @@ output "api_url" {
   value       = fansite_service.api.url
 }
 
+output "bastion_developer_policy_json" {
+  description = "With var.bastion: an IAM policy to attach to developers, which lets them start Session Manager sessions on the bastion with its documents only; null when the bastion is off."
+  value       = one(fansite_bastion.dev[*].developer_policy_json)
+}
+
+output "bastion_port_forward_command" {
+  description = "With var.bastion: the command a developer runs to forward a local port to the database's writer through the bastion (Session Manager), then connects to 127.0.0.1 on that port; null when the bastion is off."
+  value       = one(fansite_bastion.dev[*].port_forward_command)
+}
+
 output "database_cluster_id" {
   description = "Aurora cluster, for the observability workspace's replica-lag and memory alarms."
   value       = fansite_database.main.cluster_id

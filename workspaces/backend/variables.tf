@@ -18,6 +18,12 @@ variable "aws_region" {
   default     = "ap-northeast-2"
 }
 
+variable "bastion" {
+  description = "Developer access to the database through Session Manager: true makes the bastion (fansite_bastion.dev)."
+  type        = bool
+  default     = false
+}
+
 variable "callback_urls" {
   description = "Where the hosted UI may send a fan after log-in."
   type        = list(string)
