@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `make demo`: applies each example stack (examples/network, examples/auth,
 # examples/database, examples/edge, examples/service, examples/observability,
-# examples/ci_access, examples/release)
+# examples/ci_access, examples/release, examples/bastion)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
 # Then the backend, frontend and observability workspaces that fansite-gen
-# generates, with a local backend (observability without its Grafana part,
-# which only the Terraform Cloud form has). KEEP=1 keeps the stacks and the
-# endpoint; EXAMPLES="auth" picks some examples; GEN=0 leaves out the
-# generated workspaces.
+# generates, with a local backend (the backend with its bastion switched on,
+# observability without its Grafana part, which only the Terraform Cloud form
+# has). KEEP=1 keeps the stacks and the endpoint; EXAMPLES="auth" picks some
+# examples; GEN=0 leaves out the generated workspaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
@@ -16,7 +16,7 @@ elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
 KEEP=${KEEP:-0}
-EXAMPLES=${EXAMPLES:-network auth database edge service observability ci_access release}
+EXAMPLES=${EXAMPLES:-network auth database edge service observability ci_access release bastion}
 KEEP_ENDPOINT=$KEEP . scripts/endpoint.sh
 export TF_CLI_CONFIG_FILE=$PWD/.tools/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
@@ -25,7 +25,7 @@ export TF_VAR_aws_endpoint=$FANSITE_AWS_ENDPOINT
 # (FANSITE_REALISTIC_SCALE scales its windows); without it the layer has no
 # windows and only answers what the endpoint lacks (CloudFront's
 # PublishFunction and monitoring subscriptions, CloudWatch Logs' query
-# definitions; ARCHITECTURE.md).
+# definitions, SSM's DescribeInstanceInformation; ARCHITECTURE.md).
 if [ "${REALISTIC:-0}" != 1 ]; then export FANSITE_REALISTIC_SCALE=0; fi
 {
   mkdir -p target/demo
@@ -85,6 +85,9 @@ if [ "${GEN:-1}" = 1 ]; then
   # The spec's own region (ap-northeast-2), apart from the examples' us-east-1: the local
   # endpoint keeps a deleted cluster's automated snapshots, named by the minute.
   export TF_VAR_deletion_protection=false TF_VAR_force_destroy=true
+  # The backend's bastion, off by default in its spec, on here: developers'
+  # access to the database through Session Manager (fansite_bastion.dev).
+  export TF_VAR_bastion=true
   # What Terraform Cloud holds as workspace variables: the deployed tag, and
   # the webhook as a sensitive variable.
   export TF_VAR_image_tag=1.0.0

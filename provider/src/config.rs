@@ -24,6 +24,10 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("s3", "S3"),
     ("secretsmanager", "Secrets Manager"),
     ("sns", "SNS"),
+    (
+        "ssm",
+        "Systems Manager (parameters, Session Manager documents)",
+    ),
     ("wafv2", "WAFv2 (always called in us-east-1 for CloudFront)"),
 ];
 

@@ -41,6 +41,7 @@ fn docs_are_generated_from_the_current_schema() {
             "service" => "`<cluster>/<service>`",
             "observability" => "dashboard name",
             "ci_access" => "name",
+            "bastion" => "name",
             _ => "ID",
         };
         check(

@@ -863,6 +863,12 @@ pub async fn lambda(region: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&sdk_config(region, endpoint()).await)
 }
 
+/// A Systems Manager client on the local endpoint: public parameters (the
+/// latest AMIs) and Session Manager documents.
+pub async fn ssm(region: &str) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk_config(region, endpoint()).await)
+}
+
 async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))

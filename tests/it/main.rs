@@ -28,6 +28,7 @@ macro_rules! per_terraform {
 }
 
 mod auth;
+mod bastion;
 mod ci_access;
 mod database;
 mod edge;

@@ -18,10 +18,11 @@
 //! window is open, refuses a call with AWS's own error code and message, or
 //! holds an RDS delete back and sends it at the end of its window. What the
 //! endpoint does not serve at all (CloudFront's PublishFunction and monitoring
-//! subscriptions, CloudWatch Logs' query definitions) it keeps and answers
-//! itself, as AWS documents those calls (ARCHITECTURE.md lists them). What it
-//! did is kept in [`Layer::effects`], so that a test can show the behaviour
-//! happened.
+//! subscriptions, CloudWatch Logs' query definitions, SSM's
+//! DescribeInstanceInformation) it answers itself, as AWS documents those
+//! calls, from what it keeps or from what the endpoint has (ARCHITECTURE.md
+//! lists them). What it did is kept in [`Layer::effects`], so that a test can
+//! show the behaviour happened.
 
 pub mod http;
 mod world;

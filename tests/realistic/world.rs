@@ -48,6 +48,15 @@ impl Windows {
     fn times(&self, n: u32) -> Duration {
         self.base * n
     }
+
+    /// How long after an EC2 instance starts running its SSM Agent first
+    /// registers with Systems Manager (on AWS about a minute: the OS boots,
+    /// the agent starts, takes the instance profile's credentials from the
+    /// instance metadata and registers): one window. Until then
+    /// DescribeInstanceInformation does not list the instance.
+    pub fn agent_registration(&self) -> Duration {
+        self.times(1)
+    }
 }
 
 /// Network interfaces that outlive their owner: until they go, deletes of the
@@ -905,6 +914,98 @@ impl World {
         })
     }
 
+    /// emulator: the local endpoint (moto 5.2.5) does not serve SSM's
+    /// DescribeInstanceInformation. The layer answers it as Systems Manager
+    /// does (SSM API reference, DescribeInstanceInformation), from the
+    /// endpoint's own EC2 instances (`instances`, as
+    /// [`endpoint_instances`] reads them; `now` in seconds since the epoch):
+    /// an instance is a managed node once its SSM Agent has registered,
+    /// which needs the instance running with an instance profile (the
+    /// agent's credentials come from its role), and happens
+    /// [`Windows::agent_registration`] after it was launched. Before that,
+    /// and without a profile, it is not listed at all, as on AWS; a stopped
+    /// or terminated instance is not listed either. Registered nodes are
+    /// `Online`, filtered by the query's filters, in id order,
+    /// `MaxResults` (default 50) at a time with a `NextToken`. What it
+    /// cannot know (the agent's route to Systems Manager, the role's
+    /// AmazonSSMManagedInstanceCore permissions) it does not check.
+    fn instance_information(
+        &mut self,
+        q: &InformationQuery,
+        instances: &[Ec2Instance],
+        now: f64,
+    ) -> Response {
+        let registration = self.win.agent_registration().as_secs_f64();
+        let mut nodes: Vec<&Ec2Instance> = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
+        for i in instances.iter().filter(|i| q.asks_for(&i.id)) {
+            if i.state != "running" {
+                continue;
+            }
+            if i.profile.is_none() {
+                notes.push(format!("{}: no instance profile, no agent registers", i.id));
+            } else if now < i.launched + registration {
+                notes.push(format!("{}: its agent has not registered yet", i.id));
+            } else {
+                nodes.push(i);
+            }
+        }
+        nodes.sort_by_key(|i| i.id.clone());
+        let listed: Vec<serde_json::Value> = nodes
+            .iter()
+            .filter_map(|i| {
+                let computer = if i.private_dns.is_empty() {
+                    &i.private_ip
+                } else {
+                    &i.private_dns
+                };
+                let info = json!({
+                    "InstanceId": i.id,
+                    "PingStatus": "Online",
+                    // The agent pings every few minutes; its last one is recent.
+                    "LastPingDateTime": (now * 1000.0).round() / 1000.0,
+                    "AgentVersion": "3.3.0.0",
+                    "IsLatestVersion": true,
+                    "PlatformType": "Linux",
+                    "PlatformName": "Amazon Linux",
+                    "PlatformVersion": "2023",
+                    "ResourceType": "EC2Instance",
+                    "IPAddress": i.private_ip,
+                    "ComputerName": computer,
+                    "AssociationStatus": "Success",
+                    "SourceId": i.id,
+                    "SourceType": "AWS::EC2::Instance",
+                });
+                q.matches(&info, &i.tags).then_some(info)
+            })
+            .collect();
+        let end = q.start.saturating_add(q.max).min(listed.len());
+        let page = listed.get(q.start..end).unwrap_or_default();
+        let said: Vec<String> = page
+            .iter()
+            .map(|n| format!("{} Online", n["InstanceId"].as_str().unwrap_or_default()))
+            .collect();
+        let said = if said.is_empty() {
+            "none".to_string()
+        } else {
+            said.join(", ")
+        };
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        self.effects.push(format!(
+            "DescribeInstanceInformation {} answered: {said}{notes}",
+            q.asked()
+        ));
+        let mut v = json!({ "InstanceInformationList": page });
+        if end < listed.len() {
+            v["NextToken"] = json!(end.to_string());
+        }
+        Response::new(200, "application/x-amz-json-1.1", v.to_string())
+    }
+
     fn distribution_using(
         &self,
         now: Instant,
@@ -1655,6 +1756,9 @@ pub fn serve(
     if req.op == "PublishFunction" {
         return publish_function(upstream, &req)?.write_to(&mut conn);
     }
+    if header(&req.head, "x-amz-target") == Some("AmazonSSM.DescribeInstanceInformation") {
+        return describe_instance_information(upstream, &req, world).write_to(&mut conn);
+    }
     let kept = {
         let mut w = world.lock().expect("layer state");
         w.monitoring_subscription(&req, now)
@@ -1712,6 +1816,487 @@ fn publish_function(upstream: &str, req: &Request) -> std::io::Result<Response> 
         res.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("etag"));
     }
     Ok(res)
+}
+
+/// The filter keys of DescribeInstanceInformation's legacy
+/// `InstanceInformationFilterList`; its `Filters` also take `tag-key` and
+/// `tag:<key>`.
+const INFORMATION_KEYS: [&str; 8] = [
+    "InstanceIds",
+    "AgentVersion",
+    "PingStatus",
+    "PlatformTypes",
+    "ActivationIds",
+    "IamRole",
+    "ResourceType",
+    "AssociationStatus",
+];
+
+/// What a DescribeInstanceInformation asks for.
+struct InformationQuery {
+    /// Each filter's key and values, from `Filters` and the legacy
+    /// `InstanceInformationFilterList`: a node is listed when it matches
+    /// one of the values of every filter.
+    filters: Vec<(String, Vec<String>)>,
+    /// `MaxResults`.
+    max: usize,
+    /// Where `NextToken` starts the page.
+    start: usize,
+}
+
+impl InformationQuery {
+    /// The query of `req`, or AWS's refusal of it (SSM API reference,
+    /// DescribeInstanceInformation: `InvalidFilterKey`,
+    /// `InvalidInstanceInformationFilterValue`, `InvalidNextToken`;
+    /// `MaxResults` from 5 to 50).
+    fn of(req: &Request) -> Result<InformationQuery, Refusal> {
+        let refused = |code: &'static str, message: String| Refusal {
+            status: 400,
+            code,
+            message,
+        };
+        let mut filters = Vec::new();
+        let lists = [
+            ("Filters", "Key", "Values", false),
+            ("InstanceInformationFilterList", "key", "valueSet", true),
+        ];
+        for (list, key_field, values_field, legacy) in lists {
+            for (n, f) in req.json[list].as_array().into_iter().flatten().enumerate() {
+                let key = f[key_field].as_str().unwrap_or_default().to_string();
+                let tag =
+                    key == "tag-key" || key.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
+                if !INFORMATION_KEYS.contains(&key.as_str()) && (legacy || !tag) {
+                    return Err(refused(
+                        "InvalidFilterKey",
+                        format!("The specified key isn't valid: {key}"),
+                    ));
+                }
+                let values: Vec<String> = f[values_field]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect();
+                if values.is_empty() || values.len() > 100 {
+                    let field = format!("{}.{}.member.{values_field}", lower_first(list), n + 1);
+                    return Err(refused(
+                        "ValidationException",
+                        format!("1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length between 1 and 100"),
+                    ));
+                }
+                let invalid = |message: String| -> Result<InformationQuery, Refusal> {
+                    Err(refused("InvalidInstanceInformationFilterValue", message))
+                };
+                match key.as_str() {
+                    "InstanceIds" => {
+                        if let Some(id) = values.iter().find(|id| !instance_id_shape(id)) {
+                            return invalid(format!("{id} is not a valid instance id."));
+                        }
+                    }
+                    "ResourceType" if values.len() > 1 => {
+                        return invalid("ResourceType filter may contain only one value.".into());
+                    }
+                    "ResourceType"
+                        if !["EC2Instance", "ManagedInstance"].contains(&values[0].as_str()) =>
+                    {
+                        return invalid("ResourceType filter is invalid, valid values are EC2Instance, ManagedInstance".into());
+                    }
+                    _ => {}
+                }
+                filters.push((key, values));
+            }
+        }
+        let max = match req.json.get("MaxResults").filter(|v| !v.is_null()) {
+            None => 50,
+            Some(v) => match v.as_u64() {
+                Some(m) if (5..=50).contains(&m) => m as usize,
+                _ => {
+                    let bound = if v.as_i64().is_some_and(|m| m < 5) {
+                        "greater than or equal to 5"
+                    } else {
+                        "less than or equal to 50"
+                    };
+                    return Err(refused(
+                        "ValidationException",
+                        format!("1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value {bound}"),
+                    ));
+                }
+            },
+        };
+        let start = match req.field("NextToken").map(str::parse::<usize>) {
+            None => 0,
+            Some(Ok(i)) => i,
+            Some(Err(_)) => {
+                return Err(refused(
+                    "InvalidNextToken",
+                    "The specified token isn't valid.".into(),
+                ))
+            }
+        };
+        Ok(InformationQuery {
+            filters,
+            max,
+            start,
+        })
+    }
+
+    /// The instances the query names (every `InstanceIds` filter's), or
+    /// `None` when it names none (it asks for all).
+    fn instance_ids(&self) -> Option<Vec<String>> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut named = false;
+        for (_, values) in self.filters.iter().filter(|(k, _)| k == "InstanceIds") {
+            named = true;
+            for v in values {
+                if !ids.contains(v) {
+                    ids.push(v.clone());
+                }
+            }
+        }
+        named.then_some(ids)
+    }
+
+    /// Whether every `InstanceIds` filter names `id`.
+    fn asks_for(&self, id: &str) -> bool {
+        self.filters
+            .iter()
+            .filter(|(k, _)| k == "InstanceIds")
+            .all(|(_, values)| values.iter().any(|v| v == id))
+    }
+
+    /// What it asked for, for [`World::effects`].
+    fn asked(&self) -> String {
+        match self.instance_ids() {
+            Some(ids) => ids.join(","),
+            None => "all".into(),
+        }
+    }
+
+    /// Whether a node (its InstanceInformation, and its instance's tags)
+    /// matches every filter.
+    fn matches(&self, info: &serde_json::Value, tags: &[(String, String)]) -> bool {
+        self.filters.iter().all(|(key, values)| {
+            let field = |f: &str| {
+                info[f]
+                    .as_str()
+                    .is_some_and(|v| values.iter().any(|x| x == v))
+            };
+            match key.as_str() {
+                "InstanceIds" => field("InstanceId"),
+                "AgentVersion" => field("AgentVersion"),
+                "PingStatus" => field("PingStatus"),
+                "PlatformTypes" => field("PlatformType"),
+                "ActivationIds" => field("ActivationId"),
+                "IamRole" => field("IamRole"),
+                "ResourceType" => field("ResourceType"),
+                "AssociationStatus" => field("AssociationStatus"),
+                "tag-key" => tags.iter().any(|(k, _)| values.contains(k)),
+                other => {
+                    let key = other.strip_prefix("tag:").unwrap_or_default();
+                    tags.iter().any(|(k, v)| k == key && values.contains(v))
+                }
+            }
+        })
+    }
+}
+
+/// `Filters` → `filters`, as AWS names a member in a validation message.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A managed node's id as SSM takes it: `i-` and 8 or 17 characters (an EC2
+/// instance), or `mi-` and 17 (a hybrid node).
+fn instance_id_shape(id: &str) -> bool {
+    let word = |s: &str, lens: &[usize]| {
+        lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    id.strip_prefix("i-").is_some_and(|s| word(s, &[8, 17]))
+        || id.strip_prefix("mi-").is_some_and(|s| word(s, &[17]))
+}
+
+/// What the layer reads of an EC2 instance in the endpoint's DescribeInstances.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Ec2Instance {
+    id: String,
+    /// `instanceState/name`: pending, running, stopping, stopped, ...
+    state: String,
+    /// `iamInstanceProfile/arn`, when it was launched with a profile.
+    profile: Option<String>,
+    private_ip: String,
+    /// The instance's own `privateDnsName` (its host name).
+    private_dns: String,
+    /// `launchTime`, in seconds since the epoch (0 when unreadable: long ago).
+    launched: f64,
+    /// `tagSet`: (key, value).
+    tags: Vec<(String, String)>,
+}
+
+/// The elements directly in `xml` (an element's content, or a document):
+/// (name, content), in order; a self-closed element has no content.
+fn xml_children(xml: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut open: Option<(String, usize)> = None;
+    let mut at = 0;
+    while let Some(i) = xml[at..].find('<') {
+        let start = at + i;
+        let Some(j) = xml[start..].find('>') else {
+            break;
+        };
+        let end = start + j;
+        let inner = &xml[start + 1..end];
+        at = end + 1;
+        if inner.starts_with('?') || inner.starts_with('!') {
+            continue;
+        }
+        if inner.starts_with('/') {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                if let Some((name, from)) = open.take() {
+                    out.push((name, xml[from..start].to_string()));
+                }
+            }
+            continue;
+        }
+        let name = inner
+            .trim_end_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if inner.ends_with('/') {
+            if depth == 0 {
+                out.push((name, String::new()));
+            }
+            continue;
+        }
+        if depth == 0 {
+            open = Some((name, at));
+        }
+        depth += 1;
+    }
+    out
+}
+
+/// The content of the element `name` directly in `xml`.
+fn xml_child(xml: &str, name: &str) -> Option<String> {
+    xml_children(xml)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, c)| c)
+}
+
+/// The `<item>`s directly in an EC2 list's content.
+fn xml_items(xml: &str) -> Vec<String> {
+    xml_children(xml)
+        .into_iter()
+        .filter(|(n, _)| n == "item")
+        .map(|(_, c)| c)
+        .collect()
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The instances in a DescribeInstances answer
+/// (`reservationSet/item/instancesSet/item`). Each field is read directly
+/// under its instance: an interface's `privateIpAddress` is not the instance's.
+fn ec2_instances(xml: &str) -> Vec<Ec2Instance> {
+    let root = xml_children(xml)
+        .into_iter()
+        .next()
+        .map(|(_, c)| c)
+        .unwrap_or_default();
+    let reservations = xml_child(&root, "reservationSet").unwrap_or_default();
+    xml_items(&reservations)
+        .iter()
+        .filter_map(|r| xml_child(r, "instancesSet"))
+        .flat_map(|set| xml_items(&set))
+        .map(|i| {
+            let text = |name: &str| {
+                xml_child(&i, name)
+                    .map(|v| xml_unescape(&v))
+                    .unwrap_or_default()
+            };
+            let tags: Vec<(String, String)> =
+                xml_items(&xml_child(&i, "tagSet").unwrap_or_default())
+                    .iter()
+                    .map(|t| {
+                        let field = |name: &str| {
+                            xml_child(t, name)
+                                .map(|v| xml_unescape(&v))
+                                .unwrap_or_default()
+                        };
+                        (field("key"), field("value"))
+                    })
+                    .collect();
+            Ec2Instance {
+                id: text("instanceId"),
+                state: xml_child(&text("instanceState"), "name").unwrap_or_default(),
+                profile: xml_child(&i, "iamInstanceProfile")
+                    .and_then(|p| xml_child(&p, "arn"))
+                    .filter(|arn| !arn.is_empty())
+                    .map(|arn| xml_unescape(&arn)),
+                private_ip: text("privateIpAddress"),
+                private_dns: text("privateDnsName"),
+                launched: epoch_seconds(&text("launchTime")).unwrap_or(0.0),
+                tags,
+            }
+        })
+        .filter(|i| !i.id.is_empty())
+        .collect()
+}
+
+/// An ISO 8601 UTC time (`2026-12-06T04:18:22.000Z`, as EC2 writes
+/// `launchTime`) in seconds since the epoch.
+fn epoch_seconds(iso: &str) -> Option<f64> {
+    let (date, time) = iso.trim().split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.trim_end_matches('Z').split(':');
+    let h = t.next()?.parse::<i64>().ok()?;
+    let min = t.next()?.parse::<i64>().ok()?;
+    let s = t.next()?.parse::<f64>().ok()?;
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3_600 + min * 60) as f64 + s)
+}
+
+/// `s` percent-encoded for a form body (all but the unreserved characters).
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The EC2 instances of `req`'s region (only `ids`, when given) as the
+/// endpoint describes them, every page: a DescribeInstances sent upstream
+/// with the caller's credential scope for EC2 (the endpoint takes the
+/// region and account from it, and checks no signature). The ids go in an
+/// `instance-id` filter, which leaves out an id the endpoint does not have
+/// where `InstanceId.N` would refuse the whole call.
+fn endpoint_instances(
+    upstream: &str,
+    req: &Request,
+    ids: Option<&[String]>,
+) -> Result<Vec<Ec2Instance>, String> {
+    let ec2_ids: Vec<&String> = ids
+        .unwrap_or_default()
+        .iter()
+        .filter(|id| id.starts_with("i-"))
+        .collect();
+    if ids.is_some() && ec2_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let region = req.region().unwrap_or("us-east-1");
+    let mut scope = header(&req.head, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .unwrap_or_default()
+        .split('/');
+    let key = scope.next().filter(|k| !k.is_empty()).unwrap_or("test");
+    let date = scope.next().filter(|d| !d.is_empty()).unwrap_or("20240101");
+    let mut instances = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..100 {
+        let mut form: Vec<(String, String)> = vec![
+            ("Action".into(), "DescribeInstances".into()),
+            ("Version".into(), "2016-11-15".into()),
+        ];
+        if !ec2_ids.is_empty() {
+            form.push(("Filter.1.Name".into(), "instance-id".into()));
+            for (n, id) in ec2_ids.iter().enumerate() {
+                form.push((format!("Filter.1.Value.{}", n + 1), id.to_string()));
+            }
+        }
+        if let Some(t) = &token {
+            form.push(("NextToken".into(), t.clone()));
+        }
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {upstream}\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: {}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={key}/{date}/{region}/ec2/aws4_request, SignedHeaders=content-type;host, Signature=0\r\n",
+            body.len()
+        );
+        let describe = Request {
+            head,
+            body: body.into_bytes(),
+            method: "POST".into(),
+            path: "/".into(),
+            op: "DescribeInstances".into(),
+            form: form.into_iter().collect(),
+            json: serde_json::Value::Null,
+        };
+        let res = forward(upstream, &describe)
+            .map_err(|e| format!("the endpoint's DescribeInstances failed: {e}"))?;
+        let text = res.text();
+        if !res.ok() {
+            return Err(format!(
+                "the endpoint's DescribeInstances answered {}: {}",
+                res.status,
+                xml_first(&text, "Message").unwrap_or_default()
+            ));
+        }
+        instances.extend(ec2_instances(&text));
+        token = xml_first(&text, "nextToken").filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(instances)
+}
+
+/// Answers an SSM DescribeInstanceInformation
+/// ([`World::instance_information`]) from the endpoint's EC2 instances.
+fn describe_instance_information(
+    upstream: &str,
+    req: &Request,
+    world: &Arc<Mutex<World>>,
+) -> Response {
+    let q = match InformationQuery::of(req) {
+        Ok(q) => q,
+        Err(r) => return error_response(req, &r),
+    };
+    let ids = q.instance_ids();
+    let instances = match endpoint_instances(upstream, req, ids.as_deref()) {
+        Ok(instances) => instances,
+        Err(message) => {
+            if let Ok(mut w) = world.lock() {
+                w.effects
+                    .push(format!("DescribeInstanceInformation failed: {message}"));
+            }
+            return crate::http::aws_error(req, 500, "InternalServerError", &message);
+        }
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let mut w = world.lock().expect("layer state");
+    w.instance_information(&q, &instances, now)
 }
 
 /// A held part's `deleting` lasts until its delete is sent, whenever that is.
@@ -1948,5 +2533,265 @@ mod tests {
         assert!(w.hold(&req, t).is_some(), "held");
         let late = t + w.win.base + Duration::from_secs(1);
         assert_eq!(w.instances["db-2"].phases.now(late), Some("deleting"));
+    }
+
+    /// A DescribeInstanceInformation as the SDK signs it for `region`.
+    fn ssm_call(region: &str, body: serde_json::Value) -> Request {
+        Request {
+            head: format!("POST / HTTP/1.1\r\nX-Amz-Target: AmazonSSM.DescribeInstanceInformation\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20261206/{region}/ssm/aws4_request, SignedHeaders=host, Signature=0\r\n"),
+            body: body.to_string().into_bytes(),
+            method: "POST".into(),
+            path: "/".into(),
+            op: "DescribeInstanceInformation".into(),
+            form: BTreeMap::new(),
+            json: body,
+        }
+    }
+
+    fn information_query(body: serde_json::Value) -> InformationQuery {
+        match InformationQuery::of(&ssm_call("eu-west-3", body)) {
+            Ok(q) => q,
+            Err(r) => panic!("refused: {}: {}", r.code, r.message),
+        }
+    }
+
+    /// An instance as the endpoint's DescribeInstances gives it.
+    fn ec2_instance(id: &str, state: &str, profile: bool, launched: f64) -> Ec2Instance {
+        Ec2Instance {
+            id: id.into(),
+            state: state.into(),
+            profile: profile
+                .then(|| "arn:aws:iam::123456789012:instance-profile/bastion".to_string()),
+            private_ip: "10.0.1.23".into(),
+            private_dns: "ip-10-0-1-23.eu-west-3.compute.internal".into(),
+            launched,
+            tags: Vec::new(),
+        }
+    }
+
+    /// (InstanceId, PingStatus) of each node an answer lists.
+    fn nodes(res: &Response) -> Vec<(String, String)> {
+        res.json()["InstanceInformationList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                let text = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+                (text("InstanceId"), text("PingStatus"))
+            })
+            .collect()
+    }
+
+    /// A running instance with an instance profile is not listed until its
+    /// agent has registered, a window after its launch, and then is Online;
+    /// with no windows, at once.
+    #[test]
+    fn a_running_instance_with_a_profile_is_online_once_its_agent_registers() {
+        let id = "i-0123456789abcdef0";
+        let launched = 1_796_530_702.0;
+        let instances = [ec2_instance(id, "running", true, launched)];
+        let q = information_query(
+            serde_json::json!({"Filters": [{"Key": "InstanceIds", "Values": [id]}]}),
+        );
+        let mut w = World::new(Windows::scaled(1.0));
+        let soon = w.instance_information(&q, &instances, launched + 1.0);
+        assert!(
+            nodes(&soon).is_empty(),
+            "not registered a second after launch"
+        );
+        let later = launched + w.win.agent_registration().as_secs_f64();
+        let res = w.instance_information(&q, &instances, later);
+        assert_eq!(res.status, 200);
+        assert!(res
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v == "application/x-amz-json-1.1"));
+        assert_eq!(nodes(&res), [(id.to_string(), "Online".to_string())]);
+        let v = res.json();
+        let node = &v["InstanceInformationList"][0];
+        assert_eq!(node["ResourceType"], "EC2Instance");
+        assert_eq!(node["PlatformType"], "Linux");
+        assert_eq!(node["IPAddress"], "10.0.1.23");
+        assert_eq!(node["LastPingDateTime"].as_f64(), Some(later));
+        assert_eq!(
+            w.effects,
+            [
+                format!("DescribeInstanceInformation {id} answered: none ({id}: its agent has not registered yet)"),
+                format!("DescribeInstanceInformation {id} answered: {id} Online"),
+            ]
+        );
+        let mut at_once = World::new(Windows::scaled(0.0));
+        let res = at_once.instance_information(&q, &instances, launched);
+        assert_eq!(nodes(&res), [(id.to_string(), "Online".to_string())]);
+    }
+
+    /// Without an instance profile the agent has no credentials and never
+    /// registers; a stopped instance is not listed either.
+    #[test]
+    fn an_instance_without_a_profile_is_not_listed() {
+        let long_ago = 1_700_000_000.0;
+        let instances = [
+            ec2_instance("i-0000000000000000a", "running", false, long_ago),
+            ec2_instance("i-0000000000000000b", "stopped", true, long_ago),
+        ];
+        let mut w = World::new(Windows::scaled(0.0));
+        let res = w.instance_information(
+            &information_query(serde_json::json!({})),
+            &instances,
+            long_ago + 3600.0,
+        );
+        assert_eq!(res.status, 200);
+        assert_eq!(
+            res.json(),
+            serde_json::json!({ "InstanceInformationList": [] })
+        );
+        assert!(w
+            .effects
+            .last()
+            .is_some_and(|e| e.contains("i-0000000000000000a: no instance profile")));
+    }
+
+    /// The InstanceIds filter, in `Filters` or the legacy
+    /// `InstanceInformationFilterList`, lists only the instances it names
+    /// (one the endpoint does not have is simply not listed); the other
+    /// filters apply to what the node reports.
+    #[test]
+    fn the_instance_ids_filter_lists_only_those_instances() {
+        let t = 1_700_000_000.0;
+        let instances = [
+            ec2_instance("i-0000000000000000a", "running", true, t),
+            ec2_instance("i-0000000000000000b", "running", true, t),
+            ec2_instance("i-0000000000000000c", "running", true, t),
+        ];
+        let mut w = World::new(Windows::scaled(0.0));
+        let mut listed = |body: serde_json::Value| -> Vec<String> {
+            let res = w.instance_information(&information_query(body), &instances, t + 60.0);
+            nodes(&res).into_iter().map(|(id, _)| id).collect()
+        };
+        let named = serde_json::json!({"Filters": [{"Key": "InstanceIds", "Values": [
+            "i-0000000000000000c", "i-0000000000000000a", "i-0000000000000000f"
+        ]}]});
+        assert_eq!(
+            listed(named),
+            ["i-0000000000000000a", "i-0000000000000000c"]
+        );
+        let legacy = serde_json::json!({"InstanceInformationFilterList": [
+            {"key": "InstanceIds", "valueSet": ["i-0000000000000000b"]}
+        ]});
+        assert_eq!(listed(legacy), ["i-0000000000000000b"]);
+        assert_eq!(listed(serde_json::json!({})).len(), 3);
+        let lost = serde_json::json!({"Filters": [
+            {"Key": "InstanceIds", "Values": ["i-0000000000000000a"]},
+            {"Key": "PingStatus", "Values": ["ConnectionLost"]}
+        ]});
+        assert!(listed(lost).is_empty());
+        let q = information_query(serde_json::json!({"Filters": [
+            {"Key": "InstanceIds", "Values": ["i-0000000000000000b", "i-0000000000000000a"]}
+        ]}));
+        assert_eq!(
+            q.instance_ids(),
+            Some(vec![
+                "i-0000000000000000b".to_string(),
+                "i-0000000000000000a".to_string()
+            ]),
+            "what the endpoint is asked for"
+        );
+    }
+
+    /// Pages of MaxResults (5 to 50) with a NextToken; what SSM refuses is
+    /// refused with its codes.
+    #[test]
+    fn instance_information_pages_and_refuses_what_ssm_refuses() {
+        let t = 1_700_000_000.0;
+        let instances: Vec<Ec2Instance> = (1..=6)
+            .map(|n| ec2_instance(&format!("i-000000000000000{n:02}"), "running", true, t))
+            .collect();
+        let mut w = World::new(Windows::scaled(0.0));
+        let first = w
+            .instance_information(
+                &information_query(serde_json::json!({"MaxResults": 5})),
+                &instances,
+                t,
+            )
+            .json();
+        assert_eq!(
+            first["InstanceInformationList"].as_array().map(Vec::len),
+            Some(5)
+        );
+        let token = first["NextToken"].clone();
+        let second = w
+            .instance_information(
+                &information_query(serde_json::json!({"MaxResults": 5, "NextToken": token})),
+                &instances,
+                t,
+            )
+            .json();
+        assert_eq!(
+            second["InstanceInformationList"][0]["InstanceId"],
+            "i-00000000000000006"
+        );
+        assert!(second["NextToken"].is_null());
+        let code = |body: serde_json::Value| {
+            InformationQuery::of(&ssm_call("eu-west-3", body))
+                .err()
+                .map(|r| r.code)
+        };
+        assert_eq!(
+            code(serde_json::json!({"MaxResults": 2})),
+            Some("ValidationException")
+        );
+        assert_eq!(
+            code(serde_json::json!({"NextToken": "not-a-token"})),
+            Some("InvalidNextToken")
+        );
+        assert_eq!(
+            code(serde_json::json!({"Filters": [{"Key": "Platform", "Values": ["Linux"]}]})),
+            Some("InvalidFilterKey")
+        );
+        assert_eq!(
+            code(serde_json::json!({"Filters": [{"Key": "InstanceIds", "Values": ["bastion"]}]})),
+            Some("InvalidInstanceInformationFilterValue")
+        );
+        assert_eq!(
+            code(serde_json::json!({"Filters": [{"Key": "tag:Role", "Values": ["bastion"]}]})),
+            None
+        );
+    }
+
+    /// The endpoint's DescribeInstances (as moto 5.2.5 writes it): each
+    /// field is read directly under its instance, not from its network
+    /// interfaces; an instance without a profile has none.
+    #[test]
+    fn instances_are_read_from_the_endpoint_s_describe_instances() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15"><reservationSet><item><reservationId>r-1058529f46307f8ff</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet><item><architecture>x86_64</architecture><iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/p</arn><id>iip-assoc-2ac4fed472c504649</id></iamInstanceProfile><networkInterfaceSet><item><description>Primary network interface</description><privateDnsName>ip-10-0-9-9.ec2.internal</privateDnsName><privateIpAddress>10.0.9.9</privateIpAddress><privateIpAddressesSet><item><primary>true</primary><privateIpAddress>10.0.9.9</privateIpAddress></item></privateIpAddressesSet></item></networkInterfaceSet><stateReason><code/><message/></stateReason><instanceId>i-6339ae0192974a18a</instanceId><instanceState><code>16</code><name>running</name></instanceState><privateDnsName>ip-10-10-228-132.eu-west-3.compute.internal</privateDnsName><launchTime>2026-12-06T04:18:22.000Z</launchTime><privateIpAddress>10.10.228.132</privateIpAddress><tagSet><item><key>Name</key><value>a &amp; b</value></item></tagSet></item></instancesSet></item><item><reservationId>r-2</reservationId><instancesSet><item><instanceId>i-c8505cd58b8caf250</instanceId><instanceState><code>80</code><name>stopped</name></instanceState><launchTime>2026-12-06T04:18:23.000Z</launchTime><privateIpAddress>10.10.0.5</privateIpAddress></item></instancesSet></item></reservationSet><requestId>request-id</requestId></DescribeInstancesResponse>"#;
+        let found = ec2_instances(xml);
+        assert_eq!(
+            found,
+            [
+                Ec2Instance {
+                    id: "i-6339ae0192974a18a".into(),
+                    state: "running".into(),
+                    profile: Some("arn:aws:iam::123456789012:instance-profile/p".into()),
+                    private_ip: "10.10.228.132".into(),
+                    private_dns: "ip-10-10-228-132.eu-west-3.compute.internal".into(),
+                    launched: 1_796_530_702.0,
+                    tags: vec![("Name".into(), "a & b".into())],
+                },
+                Ec2Instance {
+                    id: "i-c8505cd58b8caf250".into(),
+                    state: "stopped".into(),
+                    profile: None,
+                    private_ip: "10.10.0.5".into(),
+                    private_dns: String::new(),
+                    launched: 1_796_530_703.0,
+                    tags: Vec::new(),
+                },
+            ]
+        );
+        let empty = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15\"><reservationSet/><requestId>request-id</requestId></DescribeInstancesResponse>";
+        assert!(ec2_instances(empty).is_empty());
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00.000Z"), Some(0.0));
+        assert_eq!(epoch_seconds("2000-03-01T00:00:00Z"), Some(951_868_800.0));
     }
 }

@@ -573,3 +573,166 @@ pub async fn others_trust(c: &Client, arn: &str, ours: &[String]) -> Result<bool
         }
     }
 }
+
+/// AWS's managed policy for the Systems Manager agent (Session Manager).
+pub const SSM_MANAGED_INSTANCE_CORE: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+/// The instance profile's ARN, its roles and its owner tag; `None` when
+/// there is none of that name.
+async fn instance_profile(
+    c: &Client,
+    name: &str,
+) -> Result<Option<(String, Vec<String>, Option<String>)>> {
+    let out = gone_is_none(
+        c.get_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("reading", &format!("instance profile {name:?}"), e, |e| {
+                    e.is_no_such_entity_exception()
+                })
+            }),
+    )?;
+    Ok(out.and_then(|o| {
+        o.instance_profile().map(|p| {
+            (
+                p.arn().to_string(),
+                p.roles()
+                    .iter()
+                    .map(|r| r.role_name().to_string())
+                    .collect(),
+                p.tags()
+                    .iter()
+                    .find(|t| t.key() == OWNER_TAG)
+                    .map(|t| t.value().to_string()),
+            )
+        })
+    }))
+}
+
+/// The instance profile `name` holding exactly the role `role`: made (with
+/// `owner`'s tag) when missing, taken over only when it is `owner`'s.
+/// Returns its ARN.
+pub async fn ensure_instance_profile(
+    c: &Client,
+    name: &str,
+    role: &str,
+    tags: &Tags,
+    owner: &str,
+) -> Result<String> {
+    let part = format!("instance profile {name:?}");
+    let (arn, roles) = match instance_profile(c, name).await? {
+        Some((arn, roles, found)) => {
+            if !owned(found.as_deref(), owner) {
+                return Err(not_ours(&part, found.as_deref(), owner));
+            }
+            (arn, roles)
+        }
+        None => {
+            let out = c
+                .create_instance_profile()
+                .instance_profile_name(name)
+                .set_tags(Some(
+                    with_owner(tags, owner)
+                        .iter()
+                        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| aws_error("creating", &part, e))?;
+            (
+                out.instance_profile()
+                    .map(|p| p.arn().to_string())
+                    .unwrap_or_default(),
+                Vec::new(),
+            )
+        }
+    };
+    for other in roles.iter().filter(|r| r.as_str() != role) {
+        c.remove_role_from_instance_profile()
+            .instance_profile_name(name)
+            .role_name(other)
+            .send()
+            .await
+            .map_err(|e| aws_error("removing", &format!("{other} from {part}"), e))?;
+    }
+    if !roles.iter().any(|r| r == role) {
+        c.add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name(role)
+            .send()
+            .await
+            .map_err(|e| aws_error("adding", &format!("{role} to {part}"), e))?;
+    }
+    Ok(arn)
+}
+
+/// Takes the roles out of the instance profile and deletes it, when it is
+/// `owner`'s. Gone is done.
+pub async fn delete_instance_profile(c: &Client, name: &str, owner: &str) -> Result<()> {
+    let part = format!("instance profile {name:?}");
+    let Some((_, roles, found)) = instance_profile(c, name).await? else {
+        return Ok(());
+    };
+    if !owned(found.as_deref(), owner) {
+        tracing::info!("leaving {part} alone: it is not {owner}'s");
+        return Ok(());
+    }
+    for role in &roles {
+        gone_is_done(
+            c.remove_role_from_instance_profile()
+                .instance_profile_name(name)
+                .role_name(role)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    not_found_if("removing", &format!("{role} from {part}"), e, |e| {
+                        e.is_no_such_entity_exception()
+                    })
+                }),
+        )?;
+    }
+    gone_is_done(
+        c.delete_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| not_found_if("deleting", &part, e, |e| e.is_no_such_entity_exception())),
+    )
+}
+
+/// Retags the instance profile.
+pub async fn set_instance_profile_tags(
+    c: &Client,
+    name: &str,
+    had: &Tags,
+    want: &Tags,
+) -> Result<()> {
+    let part = format!("instance profile {name:?}");
+    let (set, removed) = tag_changes(had, want);
+    if !set.is_empty() {
+        c.tag_instance_profile()
+            .instance_profile_name(name)
+            .set_tags(Some(
+                set.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("tagging", &part, e))?;
+    }
+    if !removed.is_empty() {
+        c.untag_instance_profile()
+            .instance_profile_name(name)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| aws_error("untagging", &part, e))?;
+    }
+    Ok(())
+}

@@ -9,6 +9,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod elbv2;
 pub mod iam;
+pub mod instance;
 pub mod lambda;
 pub mod logs;
 #[cfg(test)]
@@ -18,6 +19,7 @@ pub mod route53;
 pub mod s3;
 pub mod secrets;
 pub mod sns;
+pub mod ssm;
 #[cfg(test)]
 pub(crate) mod test_fakes;
 #[cfg(test)]
@@ -75,6 +77,7 @@ pub struct Aws {
     /// SNS in us-east-1, for the topic that alarms there notify.
     pub sns_global: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub ssm: aws_sdk_ssm::Client,
     /// The plugin's stop signal (Terraform's StopProvider): every operation's
     /// [`crate::ctx::Ctx`] ends when it fires.
     pub stop: crate::ctx::StopSignal,
@@ -196,6 +199,7 @@ impl Aws {
             sns: client!(aws_sdk_sns, "sns"),
             sns_global: client!(aws_sdk_sns, "sns", global),
             lambda: client!(aws_sdk_lambda, "lambda"),
+            ssm: client!(aws_sdk_ssm, "ssm"),
             stop,
         })
     }

@@ -161,6 +161,7 @@ pub fn aws(
         sns: unanswered!(aws_sdk_sns),
         sns_global: unanswered!(aws_sdk_sns),
         lambda: unanswered!(aws_sdk_lambda),
+        ssm: unanswered!(aws_sdk_ssm),
         stop: crate::ctx::StopSignal::new(),
     }
 }

@@ -1,6 +1,7 @@
 //! The composite resources, one folder each.
 
 pub mod auth;
+pub mod bastion;
 pub mod ci_access;
 pub mod database;
 pub mod edge;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<SharedResource> {
         Arc::new(Driver(service::ServiceResource)),
         Arc::new(Driver(observability::ObservabilityResource)),
         Arc::new(Driver(ci_access::CiAccessResource)),
+        Arc::new(Driver(bastion::BastionResource)),
     ]
 }
 
