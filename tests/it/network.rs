@@ -565,6 +565,83 @@ async fn network_destroy_leaves_no_parts(tf: &Terraform) {
 }
 per_terraform!(network_destroy_leaves_no_parts);
 
+/// The NAT gateways of every zone are made at once, not one after another
+/// (each takes minutes on AWS): every CreateNatGateway is sent before the
+/// first poll of any gateway's state, as the EC2 calls the provider makes
+/// through a recording proxy show.
+async fn network_nat_gateways_of_every_zone_are_made_at_once(tf: &Terraform) {
+    let proxy = FaultProxy::record(endpoint());
+    let net = network("ap-southeast-2", "nat-at-once", tf)
+        .attr("nat_strategy", "\"per_az\"")
+        .attr(
+            "availability_zones",
+            zones("ap-southeast-2", &["a", "b", "c"]),
+        )
+        .provider(format!("  endpoints {{\n    ec2 = {:?}\n  }}\n", proxy.url));
+    let ws = Workspace::new(tf, "network-nat-at-once", &net.hcl());
+    ws.apply();
+    let calls: Vec<String> = proxy.calls().into_iter().map(|(op, _)| op).collect();
+    let at = |op: &str| -> Vec<usize> {
+        calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_str() == op)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let creates = at("CreateNatGateway");
+    let polls = at("DescribeNatGateways");
+    assert_eq!(creates.len(), 3, "one gateway per zone: {calls:?}");
+    let first_poll = polls.first().copied().unwrap_or(usize::MAX);
+    assert!(
+        creates.iter().all(|c| *c < first_poll),
+        "every zone's gateway is asked for before any is waited for: {calls:?}"
+    );
+    // What was made concurrently is all in the state, each in its zone.
+    let state = ws.state_values(ADDR);
+    let live = live_parts(net.region, &net.name).await;
+    assert_eq!(
+        live.iter().filter(|p| p.starts_with("NAT gateway")).count(),
+        3,
+        "{live:?}"
+    );
+    assert_eq!(
+        state["nat_gateway_ids"].as_array().map(Vec::len),
+        Some(3),
+        "{state}"
+    );
+    ws.assert_plan_empty();
+    // And deleted at once: every DeleteNatGateway before the first poll.
+    let mark = proxy.calls().len();
+    destroy_and_check(&ws, &net).await;
+    let calls: Vec<String> = proxy
+        .calls()
+        .into_iter()
+        .skip(mark)
+        .map(|(op, _)| op)
+        .collect();
+    let deletes: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.as_str() == "DeleteNatGateway")
+        .map(|(i, _)| i)
+        .collect();
+    let first_delete = deletes.first().copied().unwrap_or_default();
+    let first_poll = calls
+        .iter()
+        .enumerate()
+        .skip(first_delete)
+        .find(|(_, c)| c.as_str() == "DescribeNatGateways")
+        .map(|(i, _)| i)
+        .unwrap_or(usize::MAX);
+    assert_eq!(deletes.len(), 3, "{calls:?}");
+    assert!(
+        deletes.iter().all(|d| *d < first_poll),
+        "every zone's gateway is deleted before any is waited for: {calls:?}"
+    );
+}
+per_terraform!(network_nat_gateways_of_every_zone_are_made_at_once);
+
 async fn network_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
     let net = network("us-west-1", "bad", tf);
     let ws = Workspace::new(tf, "network-bad", &net.hcl());

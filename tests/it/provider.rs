@@ -72,6 +72,7 @@ async fn provider_schema_has_a_description_on_every_attribute(tf: &Terraform) {
         names,
         [
             "fansite_auth",
+            "fansite_bastion",
             "fansite_ci_access",
             "fansite_database",
             "fansite_edge",

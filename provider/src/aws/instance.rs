@@ -268,62 +268,31 @@ pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceIn
     }))
 }
 
-/// The live instances in the VPC tagged with `tag` = `value`, newest first.
+/// The live instances tagged with `tag` = `value` (in `vpc_id` when given), newest first.
 pub async fn instances_tagged(
     c: &Client,
-    vpc_id: &str,
+    vpc_id: Option<&str>,
     tag: &str,
     value: &str,
 ) -> Result<Vec<InstanceInfo>> {
     let out = c
         .describe_instances()
-        .filters(filter("vpc-id", vpc_id))
-        .filters(filter(&format!("tag:{tag}"), value))
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopping")
-                .values("stopped")
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| ec2_error("finding", &format!("instances tagged {tag}={value}"), e))?;
-    let mut found: Vec<(String, InstanceInfo)> = out
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .map(|i| {
-            (
-                i.launch_time().map(|t| t.to_string()).unwrap_or_default(),
-                info(i),
-            )
-        })
-        .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
-    Ok(found.into_iter().map(|(_, i)| i).collect())
-}
-
-/// The live instances of any VPC tagged with `tag` = `value`, newest first.
-pub async fn instances_tagged_anywhere(
-    c: &Client,
-    tag: &str,
-    value: &str,
-) -> Result<Vec<InstanceInfo>> {
-    let out = c
-        .describe_instances()
-        .filters(filter(&format!("tag:{tag}"), value))
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopping")
-                .values("stopped")
-                .build(),
-        )
+        .set_filters(Some(
+            vpc_id
+                .map(|v| filter("vpc-id", v))
+                .into_iter()
+                .chain([
+                    filter(&format!("tag:{tag}"), value),
+                    Filter::builder()
+                        .name("instance-state-name")
+                        .values("pending")
+                        .values("running")
+                        .values("stopping")
+                        .values("stopped")
+                        .build(),
+                ])
+                .collect(),
+        ))
         .send()
         .await
         .map_err(|e| ec2_error("finding", &format!("instances tagged {tag}={value}"), e))?;

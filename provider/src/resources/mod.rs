@@ -30,6 +30,24 @@ pub fn all() -> Vec<SharedResource> {
 
 pub use crate::aws::Tags;
 
+/// An `allow_to {}` item of a service or a bastion: a security group its
+/// own group may reach, on a TCP port (the rule is added to that group).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AllowTo {
+    pub security_group_id: String,
+    pub port: i32,
+}
+
+impl Default for AllowTo {
+    fn default() -> Self {
+        AllowTo {
+            security_group_id: String::new(),
+            port: 3306,
+        }
+    }
+}
+
 /// The ids AWS lists, in the configured order when they are the same set
 /// (sorted when they differ), so that a set read back shows no false change.
 pub fn in_configured_order(configured: &[String], mut found: Vec<String>) -> Vec<String> {

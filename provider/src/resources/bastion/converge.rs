@@ -247,13 +247,16 @@ pub async fn create_all(aws: &Aws, cur: &mut BastionState, want: &BastionState) 
     let sg = cur.security_group_id.clone().unwrap_or_default();
     let host = match &cur.instance_id {
         Some(id) => Some(id.clone()),
-        None => {
-            instance::instances_tagged(&aws.ec2, &want.vpc_id, OWNER_TAG, &want.owner(&aws.region))
-                .await?
-                .into_iter()
-                .find(|i| !want.host_differs(&found_host(want, i)))
-                .map(|i| i.id)
-        }
+        None => instance::instances_tagged(
+            &aws.ec2,
+            Some(&want.vpc_id),
+            OWNER_TAG,
+            &want.owner(&aws.region),
+        )
+        .await?
+        .into_iter()
+        .find(|i| !want.host_differs(&found_host(want, i)))
+        .map(|i| i.id),
     };
     if let Some(id) = &host {
         // A host taken over (launched by a create that failed later, or one
@@ -451,9 +454,13 @@ pub async fn delete_all(aws: &Aws, cur: &BastionState) -> Result<()> {
     }
     let mut hosts: Vec<String> = cur.instance_id.iter().cloned().collect();
     if !cur.vpc_id.is_empty() {
-        for i in
-            instance::instances_tagged(&aws.ec2, &cur.vpc_id, OWNER_TAG, &cur.owner(&aws.region))
-                .await?
+        for i in instance::instances_tagged(
+            &aws.ec2,
+            Some(&cur.vpc_id),
+            OWNER_TAG,
+            &cur.owner(&aws.region),
+        )
+        .await?
         {
             if !hosts.contains(&i.id) {
                 hosts.push(i.id);

@@ -215,7 +215,7 @@ pub async fn by_name(aws: &Aws, name: &str) -> Result<Option<BastionState>> {
         ..BastionState::default()
     };
     let owner = probe.owner(&aws.region);
-    let hosts = instance::instances_tagged_anywhere(&aws.ec2, OWNER_TAG, &owner).await?;
+    let hosts = instance::instances_tagged(&aws.ec2, None, OWNER_TAG, &owner).await?;
     let Some(host) = hosts.into_iter().next() else {
         return Ok(None);
     };

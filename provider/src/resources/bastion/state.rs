@@ -87,22 +87,7 @@ impl Default for BastionState {
     }
 }
 
-/// An `allow_to {}` item: a security group the host may reach, on a port.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AllowTo {
-    pub security_group_id: String,
-    pub port: i32,
-}
-
-impl Default for AllowTo {
-    fn default() -> Self {
-        AllowTo {
-            security_group_id: String::new(),
-            port: 3306,
-        }
-    }
-}
+pub use crate::resources::AllowTo;
 
 /// The `port_forward {}` block.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

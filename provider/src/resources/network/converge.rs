@@ -94,42 +94,32 @@ pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) ->
         }
     }
 
-    // NAT gateways that should exist and do not yet.
+    // NAT gateways that should exist and do not yet: every zone's at once.
+    // Each takes minutes of AWS's time to become available, and no zone's
+    // waits for another's; each records its ids in its own zone's parts,
+    // which all go back into `cur` before an error is returned, so that
+    // two failing at once still leave every id made in the state.
     let nat_at = nat_zones(cur, want);
-    for az in &nat_at {
-        let parts = cur.azs.entry(az.clone()).or_default();
-        if parts.nat_gateway_id.is_some() {
-            continue;
+    let todo: Vec<(String, AzParts)> = nat_at
+        .iter()
+        .map(|az| (az.clone(), cur.azs.entry(az.clone()).or_default().clone()))
+        .filter(|(_, parts)| parts.nat_gateway_id.is_none())
+        .collect();
+    let vpc = vpc_id.as_str();
+    let made = futures_util::future::join_all(todo.into_iter().map(|(az, mut parts)| async move {
+        let res = make_nat(aws, &mut parts, want, &az, vpc).await;
+        (az, parts, res)
+    }))
+    .await;
+    let mut failed = None;
+    for (az, parts, res) in made {
+        cur.azs.insert(az, parts);
+        if let Err(e) = res {
+            failed.get_or_insert(e);
         }
-        let alloc = match &parts.nat_eip_allocation_id {
-            Some(a) => a.clone(),
-            None => {
-                let a = ec2::allocate_eip(c, &want.part_tags(NAT_EIP, Some(az))).await?;
-                parts.nat_eip_allocation_id = Some(a.clone());
-                a
-            }
-        };
-        let subnet = parts.public_subnet_id.clone().unwrap_or_default();
-        let tags = want.part_tags(NAT_GATEWAY, Some(az));
-        let nat = match ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await {
-            // The kept address is still held by its old gateway, deleted
-            // outside Terraform but still `deleting`: AWS lets go of it at
-            // `deleted`, so that is waited for and the address reused.
-            Err(e) if e.code() == Some("Resource.AlreadyAssociated") => {
-                match ec2::nat_gateway_releasing(c, &vpc_id, &alloc).await? {
-                    Some(old) => {
-                        ec2::wait_nat_gateway_deleted(c, &old, crate::ctx::remaining()).await?;
-                        ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await?
-                    }
-                    None => renew_eip(aws, parts, want, az, &subnet, true).await?,
-                }
-            }
-            // The kept address was released behind our back: a new one.
-            Err(e) if e.is_not_found() => renew_eip(aws, parts, want, az, &subnet, false).await?,
-            other => other?,
-        };
-        parts.nat_gateway_id = Some(nat.clone());
-        ec2::wait_nat_gateway_available(c, &nat, crate::ctx::remaining()).await?;
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
 
     // Route every private subnet to its NAT gateway (or nowhere).
@@ -226,6 +216,48 @@ async fn make_subnet(
         cur.public_subnet_cidrs.insert(az.to_string(), cidr);
     }
     Ok(id)
+}
+
+/// Makes the zone's NAT gateway (and its elastic IP, unless one is kept)
+/// and waits until it is available, writing each id into `parts` as it is made.
+async fn make_nat(
+    aws: &Aws,
+    parts: &mut AzParts,
+    want: &NetworkState,
+    az: &str,
+    vpc_id: &str,
+) -> Result<()> {
+    let c = &aws.ec2;
+    let alloc = match &parts.nat_eip_allocation_id {
+        Some(a) => a.clone(),
+        None => {
+            let a = ec2::allocate_eip(c, &want.part_tags(NAT_EIP, Some(az))).await?;
+            parts.nat_eip_allocation_id = Some(a.clone());
+            a
+        }
+    };
+    let subnet = parts.public_subnet_id.clone().unwrap_or_default();
+    let tags = want.part_tags(NAT_GATEWAY, Some(az));
+    let nat = match ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await {
+        // The kept address is still held by its old gateway, deleted
+        // outside Terraform but still `deleting`: AWS lets go of it at
+        // `deleted`, so that is waited for and the address reused.
+        Err(e) if e.code() == Some("Resource.AlreadyAssociated") => {
+            match ec2::nat_gateway_releasing(c, vpc_id, &alloc).await? {
+                Some(old) => {
+                    ec2::wait_nat_gateway_deleted(c, &old, crate::ctx::remaining()).await?;
+                    ec2::create_nat_gateway(c, &subnet, &alloc, &tags).await?
+                }
+                None => renew_eip(aws, parts, want, az, &subnet, true).await?,
+            }
+        }
+        // The kept address was released behind our back: a new one.
+        Err(e) if e.is_not_found() => renew_eip(aws, parts, want, az, &subnet, false).await?,
+        other => other?,
+    };
+    parts.nat_gateway_id = Some(nat.clone());
+    ec2::wait_nat_gateway_available(c, &nat, crate::ctx::remaining()).await?;
+    Ok(())
 }
 
 /// Makes the zone's NAT gateway with a new elastic IP, releasing the kept one
@@ -394,8 +426,14 @@ pub async fn delete_all(aws: &Aws, cur: &NetworkState) -> Result<()> {
                 .collect::<Vec<_>>(),
         );
     }
-    for nat in &nats {
-        ec2::delete_nat_gateway(c, nat, crate::ctx::remaining()).await?;
+    // Every gateway's delete at once: each waits minutes for `deleted`.
+    let deleted = futures_util::future::join_all(
+        nats.iter()
+            .map(|nat| ec2::delete_nat_gateway(c, nat, crate::ctx::remaining())),
+    )
+    .await;
+    for res in deleted {
+        res?;
     }
     for eip in &eips {
         ec2::release_eip(c, eip).await?;

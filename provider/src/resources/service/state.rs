@@ -218,22 +218,7 @@ impl Default for RepositoryBlock {
     }
 }
 
-/// An `allow_to {}` item: a security group the tasks may reach, on a port.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AllowTo {
-    pub security_group_id: String,
-    pub port: i32,
-}
-
-impl Default for AllowTo {
-    fn default() -> Self {
-        AllowTo {
-            security_group_id: String::new(),
-            port: 3306,
-        }
-    }
-}
+pub use crate::resources::AllowTo;
 
 /// The service as the schema has it. The blocks are `None` when the
 /// configuration has none; their accessors give the defaults then.
