@@ -48,7 +48,7 @@ resource "fansite_database" "main" {
 # developer_policy_json to the developers' group: sessions on this host with
 # this bastion's documents only.
 resource "fansite_bastion" "dev" {
-  name      = "fansite-dev"
+  name      = "fansite-example-dev"
   mode      = "ssm"
   vpc_id    = fansite_network.main.vpc_id
   subnet_id = fansite_network.main.private_subnet_ids[0]

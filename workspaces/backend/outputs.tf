@@ -50,6 +50,11 @@ output "bastion_developer_policy_json" {
   value       = one(fansite_bastion.dev[*].developer_policy_json)
 }
 
+output "bastion_log_group_name" {
+  description = "With var.bastion: the log group of the bastion's Session Manager sessions, for the observability workspace's sessions panel; null when the bastion is off."
+  value       = one(fansite_bastion.dev[*].log_group_name)
+}
+
 output "bastion_port_forward_command" {
   description = "With var.bastion: the command a developer runs to forward a local port to the database's writer through the bastion (Session Manager), then connects to 127.0.0.1 on that port; null when the bastion is off."
   value       = one(fansite_bastion.dev[*].port_forward_command)
