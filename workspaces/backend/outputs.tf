@@ -51,7 +51,7 @@ output "bastion_developer_policy_json" {
 }
 
 output "bastion_log_group_name" {
-  description = "With var.bastion: the log group of the bastion's Session Manager sessions, for the observability workspace's sessions panel; null when the bastion is off."
+  description = "With var.bastion: the log group of the bastion's Session Manager sessions (a fansite_observability's session_log_group_name); null when the bastion is off."
   value       = one(fansite_bastion.dev[*].log_group_name)
 }
 

@@ -22,7 +22,6 @@ resource "fansite_observability" "main" {
   waf_log_group_name     = data.tfe_outputs.frontend.nonsensitive_values.waf_log_group_name
   user_pool_id           = data.tfe_outputs.backend.nonsensitive_values.user_pool_id
   user_pool_client_id    = data.tfe_outputs.backend.nonsensitive_values.user_pool_client_id
-  session_log_group_name = data.tfe_outputs.backend.nonsensitive_values.bastion_log_group_name
 }
 
 data "aws_caller_identity" "current" {
