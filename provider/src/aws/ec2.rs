@@ -23,7 +23,7 @@ fn gone<E: ProvideErrorMetadata>(e: &E) -> bool {
 }
 
 /// Turns an EC2 SDK error into ours, not found as [`gone`] reads it.
-fn ec2_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error
+pub(super) fn ec2_error<E, R>(action: &str, part: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
@@ -31,7 +31,7 @@ where
     not_found_if(action, part, err, gone)
 }
 
-fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
+pub(super) fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
         .set_tags(Some(to_tags(tags)))
@@ -55,7 +55,7 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-fn filter(name: &str, value: &str) -> Filter {
+pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 

@@ -2,44 +2,19 @@
 
 use std::time::Duration;
 
-use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, DomainType, EbsBlockDevice, Filter, HttpTokensState,
     IamInstanceProfileSpecification, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification, VolumeType,
+    InstanceType, IpPermission, IpRange, ResourceType, VolumeType,
 };
 use aws_sdk_ec2::Client;
 
+use super::ec2::{ec2_error, filter, tag_spec};
 use super::wait::{Missing, Seen, Wait};
-use super::{gone_is_done, gone_is_none, not_found_if, retry_eventual, retry_eventual_when};
-use crate::error::{is_not_found_code, Error, Result};
+use super::{gone_is_done, gone_is_none, retry_eventual, retry_eventual_when};
+use crate::error::{Error, Result};
 
 pub use super::Tags;
-
-fn ec2_error<E, R>(action: &str, part: &str, err: aws_sdk_ec2::error::SdkError<E, R>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    not_found_if(action, part, err, |e| {
-        e.code().is_some_and(is_not_found_code)
-    })
-}
-
-fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
-    TagSpecification::builder()
-        .resource_type(kind)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .build()
-}
-
-fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build()
-}
 
 /// The newest AMI of a Marketplace product (by its product code) that the
 /// account can launch; `None` when there is none in the region.
@@ -326,6 +301,13 @@ pub async fn address_of_instance(c: &Client, instance_id: &str) -> Result<Option
         .map(str::to_string))
 }
 
+/// One poll of the instance's state.
+async fn state_of(c: &Client, id: &str) -> Result<Option<Seen>> {
+    Ok(describe_instance(c, id)
+        .await?
+        .map(|i| Seen::status(i.state)))
+}
+
 /// Waits until the instance runs (pending → running).
 pub async fn wait_running(c: &Client, id: &str, limit: Duration) -> Result<()> {
     let part = format!("instance {id}");
@@ -337,11 +319,7 @@ pub async fn wait_running(c: &Client, id: &str, limit: Duration) -> Result<()> {
         missing: Missing::WhileNew,
         timeout: limit,
     }
-    .until(|| async {
-        Ok(describe_instance(c, id)
-            .await?
-            .map(|i| Seen::status(i.state)))
-    })
+    .until(|| state_of(c, id))
     .await
     .map(|_| ())
 }
@@ -408,11 +386,7 @@ pub async fn terminate(c: &Client, id: &str, limit: Duration) -> Result<()> {
         missing: Missing::Done,
         timeout: limit,
     }
-    .until(|| async {
-        Ok(describe_instance(c, id)
-            .await?
-            .map(|i| Seen::status(i.state)))
-    })
+    .until(|| state_of(c, id))
     .await
     .map(|_| ())
 }
