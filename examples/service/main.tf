@@ -19,10 +19,17 @@ variable "image_tag" {
 }
 
 variable "slack_webhook_url" {
-  description = "Slack incoming webhook for the CPU alarm; in Terraform Cloud, a sensitive variable."
+  description = "Slack incoming webhook for the CPU alarm; in Terraform Cloud, a sensitive variable. Ephemeral: it is passed to a write-only argument and kept nowhere."
   type        = string
   sensitive   = true
+  ephemeral   = true
   default     = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+}
+
+variable "slack_webhook_url_version" {
+  description = "Change it whenever slack_webhook_url changes: Terraform keeps no copy of a write-only value, so the version is what sends the new one to Secrets Manager."
+  type        = string
+  default     = "1"
 }
 
 provider "fansite" {
@@ -103,9 +110,10 @@ resource "fansite_service" "api" {
   }
 
   alerts {
-    cpu_threshold      = 80
-    evaluation_periods = 3
-    slack_webhook_url  = var.slack_webhook_url
+    cpu_threshold                = 80
+    evaluation_periods           = 3
+    slack_webhook_url_wo         = var.slack_webhook_url
+    slack_webhook_url_wo_version = var.slack_webhook_url_version
   }
 }
 

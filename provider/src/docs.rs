@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::resource::Identity;
 use crate::schema::{Attribute, Block, Mode, Nesting, Schema};
 
 const HEADER: &str = "<!-- Generated from the provider schema by `make docs`. Do not edit. -->\n";
@@ -13,8 +14,13 @@ fn attribute_line(a: &Attribute) -> String {
     if a.force_new {
         tags.push("forces replacement".into());
     }
-    if a.sensitive {
+    if a.write_only {
+        tags.push("write-only".into());
+    } else if a.sensitive {
         tags.push("sensitive".into());
+    }
+    if a.deprecated.is_some() {
+        tags.push("deprecated".into());
     }
     if let Some(d) = &a.default {
         let shown = match d {
@@ -31,6 +37,12 @@ fn attribute_line(a: &Attribute) -> String {
     for c in &a.checks {
         description.push(' ');
         description.push_str(&c.describe());
+    }
+    if a.write_only {
+        description.push_str(" Write-only (Terraform 1.11 and later): the value reaches AWS and never plan or state.");
+    }
+    if let Some(message) = a.deprecated {
+        let _ = write!(description, " **Deprecated:** {message}");
     }
     format!("- `{}` ({}) {}\n", a.name, tags.join(", "), description)
 }
@@ -115,7 +127,13 @@ fn not_refreshed(out: &mut String, block: &Block) {
     out.push('\n');
 }
 
-pub fn render_resource(full_name: &str, schema: &Schema, example: &str, import_id: &str) -> String {
+pub fn render_resource(
+    full_name: &str,
+    schema: &Schema,
+    example: &str,
+    import_id: &str,
+    identity: Option<&Identity>,
+) -> String {
     let mut out = String::from(HEADER);
     let _ = writeln!(
         out,
@@ -130,18 +148,97 @@ pub fn render_resource(full_name: &str, schema: &Schema, example: &str, import_i
         out,
         "## Import\n\nImport by {import_id}:\n\n```terraform\nimport {{\n  to = {full_name}.example\n  id = \"<{import_id}>\"\n}}\n```\n\nor `terraform import {full_name}.example <{import_id}>`."
     );
+    if let Some(identity) = identity {
+        identity_sections(&mut out, full_name, identity);
+    }
     out
 }
 
-pub fn render_provider(schema: &Schema, example: &str, resources: &[String]) -> String {
+/// Import by identity and `terraform query`, for a resource with an identity.
+fn identity_sections(out: &mut String, full_name: &str, identity: &Identity) {
+    let _ = writeln!(
+        out,
+        "\n### Identity\n\nWith Terraform 1.12 and later, the state holds the resource's identity, and an `import` block can name it instead of an ID:\n"
+    );
+    if identity.regional {
+        out.push_str("- `region` (string) AWS region of the object. Optional on import: left out, the provider's region.\n");
+    }
+    for (name, description) in identity.attributes {
+        let _ = writeln!(out, "- `{name}` (string) {description} Required on import.");
+    }
+    let fields: String = identity
+        .attributes
+        .iter()
+        .map(|(name, _)| format!("    {name} = \"<{name}>\"\n"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n```terraform\nimport {{\n  to = {full_name}.example\n  identity = {{\n{fields}  }}\n}}\n```\n"
+    );
+    let _ = writeln!(
+        out,
+        "## List (`terraform query`)\n\nWith Terraform 1.14 and later, a `list` block in a `.tfquery.hcl` file finds every {full_name} the provider made in its region, by their tags and names. `terraform query -generate-config-out=generated.tf` writes a resource block and an `import` block (by identity) for each; its plan imports them and changes nothing.\n\n```terraform\nlist \"{full_name}\" \"all\" {{\n  provider = fansite\n  config {{\n    # name = \"...\" # only the one of this name\n  }}\n}}\n```"
+    );
+}
+
+/// `docs/ephemeral-resources/<name>.md`.
+pub fn render_ephemeral(full_name: &str, schema: &Schema, example: &str) -> String {
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "# {full_name} (Ephemeral Resource)\n\n{}\n\nEphemeral resources need Terraform 1.10 or later. Their values are opened for the run and are never written to plan or state: pass them to write-only arguments or to a provider's configuration.\n",
+        schema.block.description
+    );
+    let _ = writeln!(out, "## Example Usage\n\n```terraform\n{example}```\n");
+    out.push_str("## Schema\n\n");
+    block_sections(&mut out, &schema.block, "###");
+    out
+}
+
+/// `docs/actions/<name>.md`.
+pub fn render_action(full_name: &str, schema: &Schema, example: &str) -> String {
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "# {full_name} (Action)\n\n{}\n\nActions need Terraform 1.14 or later. Run one with `terraform apply -invoke=action.{full_name}.<name>`, or from a resource's `lifecycle {{ action_trigger {{ ... }} }}`.\n",
+        schema.block.description
+    );
+    let _ = writeln!(out, "## Example Usage\n\n```terraform\n{example}```\n");
+    out.push_str("## Schema\n\n");
+    block_sections(&mut out, &schema.block, "###");
+    out
+}
+
+pub fn render_provider(
+    schema: &Schema,
+    example: &str,
+    resources: &[String],
+    ephemerals: &[String],
+    actions: &[String],
+) -> String {
     let mut out = String::from(HEADER);
     let _ = writeln!(out, "# fansite Provider\n\n{}\n", schema.block.description);
     let _ = writeln!(out, "## Example Usage\n\n```terraform\n{}```\n", example);
-    out.push_str("## Resources\n\n");
-    for r in resources {
-        let short = r.trim_start_matches("fansite_");
-        let _ = writeln!(out, "- [`{r}`](resources/{short}.md)");
+    for (title, names, dir) in [
+        ("Resources", resources, "resources"),
+        (
+            "Ephemeral resources (Terraform 1.10 and later)",
+            ephemerals,
+            "ephemeral-resources",
+        ),
+        ("Actions (Terraform 1.14 and later)", actions, "actions"),
+    ] {
+        if names.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "## {title}\n");
+        for r in names {
+            let short = r.trim_start_matches("fansite_");
+            let _ = writeln!(out, "- [`{r}`]({dir}/{short}.md)");
+        }
+        out.push('\n');
     }
+    out.push_str("## Protocol\n\nThe provider speaks plugin protocol 6 up to 6.10 (Terraform 1.15). Each feature needs the Terraform version that brought it: ephemeral resources 1.10, write-only arguments 1.11, resource identity (`import { identity }`) 1.12, list resources (`terraform query`) and actions 1.14. A deprecated argument that is set gets a warning at validate with every version; Terraform 1.15 also shows its deprecation message where a configuration refers to it. With an older Terraform everything else works as before.\n");
     out.push_str("\n## Guides\n\n- [The API behind CloudFront only](guides/api-behind-cloudfront.md): origin protection, the origin secret and its rotation, HTTPS to the load balancer\n");
     out.push_str("\n## Schema\n\n");
     block_sections(&mut out, &schema.block, "###");

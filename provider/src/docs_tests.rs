@@ -46,14 +46,54 @@ fn docs_are_generated_from_the_current_schema() {
         };
         check(
             repo().join(format!("docs/resources/{name}.md")),
-            render_resource(&format!("fansite_{name}"), &r.schema(), &example, id),
+            render_resource(
+                &format!("fansite_{name}"),
+                &r.schema(),
+                &example,
+                id,
+                r.identity().as_ref(),
+            ),
         );
     }
+    let served = resources::served();
+    let example_of = |name: &str| {
+        std::fs::read_to_string(repo().join(format!("examples/{name}/main.tf")))
+            .unwrap_or_else(|_| panic!("examples/{name}/main.tf is missing"))
+    };
+    for e in &served.ephemerals {
+        check(
+            repo().join(format!("docs/ephemeral-resources/{}.md", e.name())),
+            render_ephemeral(
+                &format!("fansite_{}", e.name()),
+                &e.schema(),
+                &example_of(e.name()),
+            ),
+        );
+    }
+    for a in &served.actions {
+        check(
+            repo().join(format!("docs/actions/{}.md", a.name())),
+            render_action(
+                &format!("fansite_{}", a.name()),
+                &a.schema(),
+                &example_of(a.name()),
+            ),
+        );
+    }
+    let full = |names: Vec<&str>| -> Vec<String> {
+        names.into_iter().map(|n| format!("fansite_{n}")).collect()
+    };
     let example = std::fs::read_to_string(repo().join("examples/provider/provider.tf"))
         .expect("examples/provider/provider.tf");
     check(
         repo().join("docs/index.md"),
-        render_provider(&provider_schema(), &example, &served_resource_names(&all)),
+        render_provider(
+            &provider_schema(),
+            &example,
+            &served_resource_names(&all),
+            &full(served.ephemerals.iter().map(|e| e.name()).collect()),
+            &full(served.actions.iter().map(|a| a.name()).collect()),
+        ),
     );
 }
 
@@ -106,5 +146,12 @@ fn every_attribute_has_a_description() {
     walk(&provider_schema().block, "provider");
     for r in resources::all() {
         walk(&r.schema().block, r.name());
+    }
+    let served = resources::served();
+    for e in &served.ephemerals {
+        walk(&e.schema().block, e.name());
+    }
+    for a in &served.actions {
+        walk(&a.schema().block, a.name());
     }
 }

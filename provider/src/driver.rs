@@ -23,7 +23,7 @@ use crate::aws::Aws;
 use crate::ctx::{Ctx, Ended, READ_TIMEOUT};
 use crate::diag::{AttrPath, Diags};
 use crate::error::{Error, Result};
-use crate::resource::{merge_tags, timeout, validate_timeouts, Resource};
+use crate::resource::{merge_tags, timeout, validate_timeouts, Identity, Resource};
 use crate::schema::{timeouts_block, Schema};
 use crate::typed;
 use crate::value::Dyn;
@@ -147,6 +147,17 @@ pub trait Composite: Send + Sync + 'static {
 
     /// The state for an import id (read refreshes it next), or the diagnostics why not.
     async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Self::State>;
+
+    /// The resource's identity (Terraform 1.12). Default: none.
+    const IDENTITY: Option<Identity> = None;
+
+    /// Import ids of every object of this type that the provider made in the
+    /// region (found by its tags and names), for `terraform query`.
+    /// `Ok(None)`: the resource cannot be listed.
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        let _ = aws;
+        Ok(None)
+    }
 }
 
 /// Which operation [`Driver::finish`] ends, and the `timeouts` it was given.
@@ -393,6 +404,31 @@ impl<C: Composite> Resource for Driver<C> {
         };
         tracing::warn!(error = %err, "deleting {} failed", self.0.label(&cur));
         err.report(diags);
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        C::IDENTITY
+    }
+
+    async fn list(&self, aws: &Aws, diags: &mut Diags) -> Option<Vec<String>> {
+        let ctx = self.ctx(aws, READ_TIMEOUT);
+        match ctx.run(Duration::ZERO, self.0.list(aws)).await {
+            Ended::Done(Ok(ids)) => ids,
+            Ended::Done(Err(e)) => {
+                e.report(diags);
+                Some(Vec::new())
+            }
+            Ended::Stopped | Ended::TimedOut => {
+                diags.error(
+                    "Listing did not finish",
+                    format!(
+                        "Listing fansite_{} was stopped, or took longer than {READ_TIMEOUT:?}.",
+                        C::NAME
+                    ),
+                );
+                Some(Vec::new())
+            }
+        }
     }
 
     async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn> {

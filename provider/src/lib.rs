@@ -11,6 +11,7 @@ pub mod diag;
 pub mod docs;
 pub mod driver;
 pub mod error;
+pub mod extra;
 pub mod resource;
 pub mod resources;
 pub mod schema;

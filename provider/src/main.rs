@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         ignore_sigint();
-        match tf::serve(resources::all()).await {
+        match tf::serve(resources::served()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("provider server stopped: {e}");

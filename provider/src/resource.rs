@@ -72,9 +72,84 @@ pub trait Resource: Send + Sync + 'static {
 
     /// A state from an import id; `read` then refreshes it.
     async fn import(&self, aws: &Aws, id: &str, diags: &mut Diags) -> Option<Dyn>;
+
+    /// The resource's identity (Terraform 1.12): what names its object in
+    /// AWS. `None`: it has none.
+    fn identity(&self) -> Option<Identity> {
+        None
+    }
+
+    /// Import ids of every object of this type the provider made in the
+    /// region, for `terraform query` (Terraform 1.14).
+    async fn list(&self, aws: &Aws, diags: &mut Diags) -> Option<Vec<String>> {
+        let _ = (aws, diags);
+        None
+    }
 }
 
 pub type SharedResource = Arc<dyn Resource>;
+
+/// A resource's identity: `region` (when `regional`, the provider's region,
+/// which `import { identity }` may leave out) and its own attributes, all
+/// strings and all needed to import.
+#[derive(Clone, Copy)]
+pub struct Identity {
+    pub regional: bool,
+    /// Name and description of each attribute beside `region`.
+    pub attributes: &'static [(&'static str, &'static str)],
+    /// The attributes' values from a state, in order; `None` while not known.
+    pub of_state: fn(&Dyn) -> Option<Vec<String>>,
+    /// The import id that the attributes' values stand for.
+    pub import_id: fn(&[String]) -> String,
+}
+
+impl Identity {
+    /// The identity of a state as an object, or `None` while not all known.
+    pub fn value(&self, region: &str, state: &Dyn) -> Option<Dyn> {
+        let values = (self.of_state)(state)?;
+        if values.len() != self.attributes.len() || values.iter().any(String::is_empty) {
+            return None;
+        }
+        let mut out = Dyn::obj();
+        if self.regional {
+            out.set("region", Dyn::String(region.to_string()));
+        }
+        for ((name, _), v) in self.attributes.iter().zip(values) {
+            out.set(name, Dyn::String(v));
+        }
+        Some(out)
+    }
+
+    /// The import id an `import { identity = {...} }` stands for, checked
+    /// against the provider's region.
+    pub fn import_id_of(&self, region: &str, identity: &Dyn, diags: &mut Diags) -> Option<String> {
+        if self.regional {
+            if let Some(r) = identity.get("region").as_str().filter(|r| *r != region) {
+                diags.attr_error(
+                    AttrPath::attr("region"),
+                    "Identity in another region",
+                    format!("The identity names region {r:?}, and this provider works in {region:?}: import it with a provider configured for {r:?}."),
+                );
+                return None;
+            }
+        }
+        let mut values = Vec::new();
+        for (name, _) in self.attributes {
+            match identity.get(name).as_str().filter(|v| !v.is_empty()) {
+                Some(v) => values.push(v.to_string()),
+                None => {
+                    diags.attr_error(
+                        AttrPath::attr(name),
+                        "Missing identity attribute",
+                        format!("Importing by identity needs {name:?}."),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some((self.import_id)(&values))
+    }
+}
 
 /// The result of planning one change.
 pub struct Plan {

@@ -72,6 +72,11 @@ pub struct Attribute {
     /// Why read does not take this input back from AWS (AWS does not hold
     /// it), shown in the docs under "Not refreshed". `None`: read refreshes it.
     pub not_refreshed: Option<&'static str>,
+    /// Sent by Terraform in the configuration only: never in plan or state
+    /// (Terraform 1.11 and later).
+    pub write_only: bool,
+    /// Why the attribute is deprecated and what to use instead.
+    pub deprecated: Option<&'static str>,
 }
 
 /// A check of one attribute's configured value, declared on the attribute.
@@ -158,6 +163,8 @@ impl Attribute {
             default: None,
             checks: Vec::new(),
             not_refreshed: None,
+            write_only: false,
+            deprecated: None,
         }
     }
 
@@ -222,6 +229,20 @@ impl Attribute {
     /// gives the message when the value breaks it.
     pub fn rule(mut self, problem: fn(&str) -> Option<String>, expected: &'static str) -> Self {
         self.checks.push(Check::Rule { problem, expected });
+        self
+    }
+
+    /// Write-only (and so sensitive): the value reaches create and update,
+    /// and never plan, state or logs.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self.sensitive = true;
+        self
+    }
+
+    /// Deprecated, with what to use instead.
+    pub fn deprecated(mut self, message: &'static str) -> Self {
+        self.deprecated = Some(message);
         self
     }
 
@@ -314,6 +335,105 @@ impl Block {
                 b.block.check(item, &path.then_index(i), &label, diags);
             }
         }
+    }
+
+    /// `value` with every write-only attribute null, at any depth: what plan
+    /// and state hold.
+    pub fn without_write_only(&self, value: &Dyn) -> Dyn {
+        self.write_only_walk(value, &Dyn::Null)
+    }
+
+    /// `value` with the write-only attributes taken from `config` (the object
+    /// of this block's type that Terraform sent as configuration).
+    pub fn with_write_only(&self, value: &Dyn, config: &Dyn) -> Dyn {
+        self.write_only_walk(value, config)
+    }
+
+    fn write_only_walk(&self, value: &Dyn, config: &Dyn) -> Dyn {
+        if !matches!(value, Dyn::Map(_)) {
+            return value.clone();
+        }
+        let mut out = value.clone();
+        for a in self.attributes.iter().filter(|a| a.write_only) {
+            out.set(a.name, config.get(a.name).clone());
+        }
+        for b in &self.blocks {
+            if let Some(items) = value.get(b.name).as_list() {
+                let configured = config.get(b.name).as_list().unwrap_or_default();
+                let items = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        b.block
+                            .write_only_walk(item, configured.get(i).unwrap_or(&Dyn::Null))
+                    })
+                    .collect();
+                out.set(b.name, Dyn::List(items));
+            }
+        }
+        out
+    }
+
+    /// Every write-only attribute set in `config`, with its path.
+    pub fn write_only_set(&self, config: &Dyn, at: &AttrPath) -> Vec<(AttrPath, &'static str)> {
+        let path = |name: &'static str| {
+            if at.0.is_empty() {
+                AttrPath::attr(name)
+            } else {
+                at.clone().then_attr(name)
+            }
+        };
+        let mut out: Vec<(AttrPath, &'static str)> = self
+            .attributes
+            .iter()
+            .filter(|a| a.write_only && !config.get(a.name).is_null())
+            .map(|a| (path(a.name), a.name))
+            .collect();
+        for b in &self.blocks {
+            for (i, item) in config
+                .get(b.name)
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                out.extend(b.block.write_only_set(item, &path(b.name).then_index(i)));
+            }
+        }
+        out
+    }
+
+    /// Every deprecated attribute set in `config`: path, name and message.
+    pub fn deprecated_set(
+        &self,
+        config: &Dyn,
+        at: &AttrPath,
+    ) -> Vec<(AttrPath, &'static str, &'static str)> {
+        let path = |name: &'static str| {
+            if at.0.is_empty() {
+                AttrPath::attr(name)
+            } else {
+                at.clone().then_attr(name)
+            }
+        };
+        let mut out = Vec::new();
+        for a in &self.attributes {
+            if let (Some(message), false) = (a.deprecated, config.get(a.name).is_null()) {
+                out.push((path(a.name), a.name, message));
+            }
+        }
+        for b in &self.blocks {
+            for (i, item) in config
+                .get(b.name)
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                out.extend(b.block.deprecated_set(item, &path(b.name).then_index(i)));
+            }
+        }
+        out
     }
 
     /// The value with every attribute and block present, as Terraform expects an

@@ -11,8 +11,11 @@ use tf_provider::schema::{
     Attribute as TfAttribute, AttributeConstraint, AttributeType, Block as TfBlock, Description,
     NestedBlock as TfNestedBlock, Schema as TfSchema,
 };
+use tf_provider::schema::{IdentityAttribute, IdentitySchema};
 use tf_provider::{
-    AttributePath, Diagnostic, Diagnostics, DynamicResource, Provider, Resource as TfResource,
+    AttributePath, ClientCapabilities, Diagnostic, Diagnostics, DynamicAction,
+    DynamicEphemeralResource, DynamicListResource, DynamicResource, Listed, Opened, Provider,
+    RawValue, Resource as TfResource,
 };
 use tokio::sync::RwLock;
 
@@ -20,6 +23,8 @@ use crate::aws::Aws;
 use crate::config::{parse_provider_config, provider_schema};
 use crate::ctx::StopSignal;
 use crate::diag::{AttrPath, Diags, Severity, Step};
+use crate::extra::{SharedAction, SharedEphemeral};
+use crate::resource::Identity;
 use crate::resource::{plan_change, SharedResource};
 use crate::schema::{Block, Mode, Nesting, Schema, Ty};
 use crate::value::Dyn;
@@ -27,12 +32,22 @@ use crate::value::Dyn;
 /// The provider's name: resources are `fansite_<name>`.
 pub const PROVIDER_NAME: &str = "fansite";
 
+/// What the provider serves.
+#[derive(Default)]
+pub struct Served {
+    pub resources: Vec<SharedResource>,
+    pub ephemerals: Vec<SharedEphemeral>,
+    pub actions: Vec<SharedAction>,
+}
+
 /// Serves the provider until Terraform stops it.
-pub async fn serve(resources: Vec<SharedResource>) -> Result<(), String> {
+pub async fn serve(served: Served) -> Result<(), String> {
     let aws = Arc::new(RwLock::new(None));
     let provider = FansiteProvider {
         aws,
-        resources,
+        resources: served.resources,
+        ephemerals: served.ephemerals,
+        actions: served.actions,
         stop: StopSignal::new(),
     };
     tf_provider::serve(PROVIDER_NAME, provider)
@@ -45,6 +60,8 @@ type SharedAws = Arc<RwLock<Option<Arc<Aws>>>>;
 struct FansiteProvider {
     aws: SharedAws,
     resources: Vec<SharedResource>,
+    ephemerals: Vec<SharedEphemeral>,
+    actions: Vec<SharedAction>,
     /// Fired by Terraform's StopProvider (Ctrl-C): in-flight operations end
     /// and return the state made so far.
     stop: StopSignal,
@@ -151,7 +168,9 @@ fn to_tf_block(b: &Block) -> TfBlock {
                     description: Description::markdown(&a.description),
                     constraint,
                     sensitive: a.sensitive,
-                    deprecated: false,
+                    deprecated: a.deprecated.is_some(),
+                    deprecation_message: a.deprecated.unwrap_or_default().to_string(),
+                    write_only: a.write_only,
                 },
             )
         })
@@ -174,6 +193,7 @@ fn to_tf_block(b: &Block) -> TfBlock {
         blocks,
         description: Description::markdown(&b.description),
         deprecated: false,
+        deprecation_message: String::new(),
     }
 }
 
@@ -272,6 +292,107 @@ impl Provider for FansiteProvider {
                 .collect(),
         )
     }
+
+    fn get_list_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        Some(
+            self.resources
+                .iter()
+                .filter(|r| r.identity().is_some())
+                .map(|r| {
+                    let adapter: Box<dyn DynamicListResource> = Box::new(ResourceAdapter {
+                        inner: r.clone(),
+                        aws: self.aws.clone(),
+                    });
+                    (r.name().to_string(), adapter)
+                })
+                .collect(),
+        )
+    }
+
+    fn get_ephemeral_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicEphemeralResource>>> {
+        Some(
+            self.ephemerals
+                .iter()
+                .map(|e| {
+                    let adapter: Box<dyn DynamicEphemeralResource> = Box::new(EphemeralAdapter {
+                        inner: e.clone(),
+                        aws: self.aws.clone(),
+                    });
+                    (e.name().to_string(), adapter)
+                })
+                .collect(),
+        )
+    }
+
+    fn get_actions(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        Some(
+            self.actions
+                .iter()
+                .map(|a| {
+                    let adapter: Box<dyn DynamicAction> = Box::new(ActionAdapter {
+                        inner: a.clone(),
+                        aws: self.aws.clone(),
+                    });
+                    (a.name().to_string(), adapter)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The configured clients, or an error saying the provider is not configured.
+async fn configured(aws: &SharedAws, diags: &mut Diagnostics) -> Option<Arc<Aws>> {
+    let aws = aws.read().await.clone();
+    if aws.is_none() {
+        diags.root_error_short(
+            "The fansite provider is not configured yet: its configuration has values that are known only after apply",
+        );
+    }
+    aws
+}
+
+/// A value Terraform sent, decoded; a value that does not decode is an error.
+fn decode(raw: &RawValue, diags: &mut Diagnostics) -> Option<Dyn> {
+    raw.deserialize::<ValueAny>(diags).map(to_dyn)
+}
+
+fn encode(v: &Dyn, diags: &mut Diagnostics) -> Option<RawValue> {
+    RawValue::serialize(diags, &from_dyn(v))
+}
+
+/// Checks that every protocol feature the configuration uses is one this
+/// Terraform has, and warns of deprecated attributes set.
+fn check_capabilities(
+    block: &Block,
+    config: &Dyn,
+    capabilities: ClientCapabilities,
+    diags: &mut Diags,
+) {
+    if !capabilities.write_only_attributes_allowed {
+        for (path, name) in block.write_only_set(config, &AttrPath::root()) {
+            diags.attr_error(
+                path,
+                "Write-only attribute needs Terraform 1.11 or later",
+                format!("`{name}` is write-only: Terraform passes its value to the provider and keeps it out of plan and state. This Terraform does not support write-only attributes; use Terraform 1.11 or later."),
+            );
+        }
+    }
+    for (path, name, message) in block.deprecated_set(config, &AttrPath::root()) {
+        diags.warning(
+            Some(path),
+            "Deprecated attribute",
+            format!("`{name}` is deprecated: {message}"),
+        );
+    }
 }
 
 struct ResourceAdapter {
@@ -286,18 +407,68 @@ impl ResourceAdapter {
 
     /// The configured clients, or an error saying the provider is not configured.
     async fn configured(&self, diags: &mut Diagnostics) -> Option<Arc<Aws>> {
-        let aws = self.aws().await;
-        if aws.is_none() {
-            diags.root_error_short(
-                "The fansite provider is not configured yet: its configuration has values that are known only after apply",
-            );
-        }
-        aws
+        configured(&self.aws, diags).await
     }
 
-    /// A state to hand back: conformed to the schema, with no unknowns left.
+    /// A state to hand back: conformed to the schema, with no unknowns left
+    /// and no write-only value.
     fn state_out(&self, v: Dyn) -> ValueAny {
-        from_dyn(&self.inner.schema().block.conform(&v.known_or_null()))
+        let block = self.inner.schema().block;
+        from_dyn(&block.without_write_only(&block.conform(&v.known_or_null())))
+    }
+
+    /// A plan to hand back: no write-only value.
+    fn planned_out(&self, planned: &Dyn) -> ValueAny {
+        from_dyn(&self.inner.schema().block.without_write_only(planned))
+    }
+
+    /// The planned state with the write-only values of the configuration:
+    /// what create and update work from.
+    fn with_config(&self, planned: ValueAny, config: ValueAny) -> Dyn {
+        self.inner
+            .schema()
+            .block
+            .with_write_only(&to_dyn(planned), &to_dyn(config))
+    }
+
+    /// The provider's region, once configured.
+    fn region(&self) -> Option<String> {
+        let aws = self.aws.try_read().ok()?.clone()?;
+        Some(aws.region.clone())
+    }
+
+    /// The resource's identity schema, as the protocol has it.
+    fn identity_schema_of(identity: &Identity) -> IdentitySchema {
+        let mut attributes: HashMap<String, IdentityAttribute> = identity
+            .attributes
+            .iter()
+            .map(|(name, description)| {
+                (
+                    name.to_string(),
+                    IdentityAttribute {
+                        attr_type: AttributeType::String,
+                        description: Description::markdown(description),
+                        required_for_import: true,
+                    },
+                )
+            })
+            .collect();
+        if identity.regional {
+            attributes.insert(
+                "region".into(),
+                IdentityAttribute {
+                    attr_type: AttributeType::String,
+                    description: Description::markdown(
+                        "AWS region of the object. Left out of `import { identity }`, the provider's region.",
+                    ),
+                    required_for_import: false,
+                },
+            );
+        }
+        IdentitySchema {
+            version: 0,
+            attributes,
+        }
     }
 }
 
@@ -312,10 +483,59 @@ impl TfResource for ResourceAdapter {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: ValueAny) -> Option<()> {
+        TfResource::validate_with(self, diags, config, ClientCapabilities::default()).await
+    }
+
+    async fn validate_with<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: ValueAny,
+        capabilities: ClientCapabilities,
+    ) -> Option<()> {
+        let config = to_dyn(config);
         let mut ours = Diags::default();
-        self.inner.validate(&to_dyn(config), &mut ours);
+        check_capabilities(&self.inner.schema().block, &config, capabilities, &mut ours);
+        self.inner.validate(&config, &mut ours);
         report(ours, diags);
         Some(())
+    }
+
+    fn identity_schema(&self, _diags: &mut Diagnostics) -> Option<IdentitySchema> {
+        self.inner.identity().as_ref().map(Self::identity_schema_of)
+    }
+
+    fn identity<'a>(&self, diags: &mut Diagnostics, state: &ValueAny) -> Option<RawValue> {
+        let identity = self.inner.identity()?;
+        let value = identity.value(&self.region()?, &to_dyn(state.clone()))?;
+        encode(&value, diags)
+    }
+
+    async fn import_identity<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        identity: RawValue,
+    ) -> Option<(ValueAny, ValueAny)> {
+        let aws = self.configured(diags).await?;
+        let identity_value = decode(&identity, diags)?;
+        let mut ours = Diags::default();
+        let imported = match self.inner.identity() {
+            Some(spec) => match spec.import_id_of(&aws.region, &identity_value, &mut ours) {
+                Some(id) => self.inner.import(&aws, &id, &mut ours).await,
+                None => None,
+            },
+            None => {
+                ours.error(
+                    "Import by identity is not supported",
+                    format!(
+                        "fansite_{} has no resource identity; import it by its ID.",
+                        self.inner.name()
+                    ),
+                );
+                None
+            }
+        };
+        report(ours, diags);
+        imported.map(|s| (self.state_out(s), ValueAny::Null))
     }
 
     async fn read<'a>(
@@ -353,7 +573,7 @@ impl TfResource for ResourceAdapter {
         )
         .await;
         report(ours, diags);
-        Some((from_dyn(&plan.planned), ValueAny::Null))
+        Some((self.planned_out(&plan.planned), ValueAny::Null))
     }
 
     async fn plan_update<'a>(
@@ -379,7 +599,7 @@ impl TfResource for ResourceAdapter {
         .await;
         report(ours, diags);
         let replace = plan.requires_replace.iter().map(to_tf_path).collect();
-        Some((from_dyn(&plan.planned), private, replace))
+        Some((self.planned_out(&plan.planned), private, replace))
     }
 
     async fn plan_destroy<'a>(
@@ -399,13 +619,14 @@ impl TfResource for ResourceAdapter {
         &self,
         diags: &mut Diagnostics,
         planned: ValueAny,
-        _config: ValueAny,
+        config: ValueAny,
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
         let aws = self.configured(diags).await?;
         let mut ours = Diags::default();
-        let made = self.inner.create(&aws, &to_dyn(planned), &mut ours).await;
+        let planned = self.with_config(planned, config);
+        let made = self.inner.create(&aws, &planned, &mut ours).await;
         let failed_with_nothing = made.is_none() && !ours.has_errors();
         report(ours, diags);
         if failed_with_nothing {
@@ -419,15 +640,16 @@ impl TfResource for ResourceAdapter {
         diags: &mut Diagnostics,
         prior: ValueAny,
         planned: ValueAny,
-        _config: ValueAny,
+        config: ValueAny,
         private: ValueAny,
         _meta: ValueAny,
     ) -> Option<(ValueAny, ValueAny)> {
         let aws = self.configured(diags).await?;
         let mut ours = Diags::default();
+        let planned = self.with_config(planned, config);
         let updated = self
             .inner
-            .update(&aws, &to_dyn(prior), &to_dyn(planned), &mut ours)
+            .update(&aws, &to_dyn(prior), &planned, &mut ours)
             .await;
         report(ours, diags);
         updated.map(|s| (self.state_out(s), private))
@@ -459,6 +681,173 @@ impl TfResource for ResourceAdapter {
         let imported = self.inner.import(&aws, &id, &mut ours).await;
         report(ours, diags);
         imported.map(|s| (self.state_out(s), ValueAny::Null))
+    }
+}
+
+/// `list "fansite_<name>"`: the objects the provider made, by their identity.
+#[async_trait]
+impl DynamicListResource for ResourceAdapter {
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<TfSchema> {
+        Some(to_tf_schema(&list_schema(self.inner.name())))
+    }
+
+    async fn list(
+        &self,
+        diags: &mut Diagnostics,
+        config: RawValue,
+        include_resource_object: bool,
+        limit: i64,
+    ) -> Vec<Listed> {
+        let (Some(aws), Some(config)) = (self.configured(diags).await, decode(&config, diags))
+        else {
+            return Vec::new();
+        };
+        let Some(identity) = self.inner.identity() else {
+            return Vec::new();
+        };
+        let mut ours = Diags::default();
+        let ids = self.inner.list(&aws, &mut ours).await.unwrap_or_default();
+        let wanted = config.get("name").as_str().map(str::to_string);
+        let limit = usize::try_from(limit)
+            .ok()
+            .filter(|l| *l > 0)
+            .unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        for id in ids {
+            if out.len() >= limit {
+                break;
+            }
+            let mut item = Diags::default();
+            let Some(state) = self.inner.import(&aws, &id, &mut item).await else {
+                ours.extend(item);
+                continue;
+            };
+            let state = match self.inner.read(&aws, &state, &mut item).await {
+                Some(read) => read,
+                None => continue,
+            };
+            let name = state.get("name").as_str().unwrap_or(&id).to_string();
+            if wanted.as_ref().is_some_and(|w| *w != name) {
+                continue;
+            }
+            let mut item_diags = Diagnostics::default();
+            report(item, &mut item_diags);
+            let Some(identity_value) = identity
+                .value(&aws.region, &state)
+                .and_then(|v| encode(&v, &mut item_diags))
+            else {
+                continue;
+            };
+            let resource_object = if include_resource_object {
+                RawValue::serialize(&mut item_diags, &self.state_out(state))
+            } else {
+                None
+            };
+            out.push(Listed {
+                identity: identity_value,
+                display_name: name,
+                resource_object,
+                diags: item_diags,
+            });
+        }
+        report(ours, diags);
+        out
+    }
+}
+
+/// The `config` block of `list "fansite_<name>"`.
+fn list_schema(name: &str) -> Schema {
+    use crate::schema::Attribute;
+    Schema {
+        version: 0,
+        block: Block {
+            description: format!("Finds every fansite_{name} that the provider made in its region (by their tags and names)."),
+            attributes: vec![Attribute::optional(
+                "name",
+                Ty::String,
+                "Only the one of this name. Left out: all of them.",
+            )],
+            blocks: vec![],
+        },
+    }
+}
+
+struct EphemeralAdapter {
+    inner: SharedEphemeral,
+    aws: SharedAws,
+}
+
+#[async_trait]
+impl DynamicEphemeralResource for EphemeralAdapter {
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<TfSchema> {
+        Some(to_tf_schema(&self.inner.schema()))
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: RawValue) -> Option<()> {
+        let config = decode(&config, diags)?;
+        let mut ours = Diags::default();
+        self.inner.validate(&config, &mut ours);
+        report(ours, diags);
+        Some(())
+    }
+
+    async fn open(
+        &self,
+        diags: &mut Diagnostics,
+        config: RawValue,
+        _capabilities: ClientCapabilities,
+    ) -> Option<Opened> {
+        let aws = configured(&self.aws, diags).await?;
+        let config = decode(&config, diags)?;
+        let mut ours = Diags::default();
+        let opened = self.inner.open(&aws, &config, &mut ours).await;
+        report(ours, diags);
+        let block = self.inner.schema().block;
+        let result = encode(&block.conform(&opened?.known_or_null()), diags)?;
+        Some(Opened {
+            result,
+            private: None,
+            renew_at: None,
+        })
+    }
+}
+
+struct ActionAdapter {
+    inner: SharedAction,
+    aws: SharedAws,
+}
+
+#[async_trait]
+impl DynamicAction for ActionAdapter {
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<TfSchema> {
+        Some(to_tf_schema(&self.inner.schema()))
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: RawValue) -> Option<()> {
+        let config = decode(&config, diags)?;
+        let mut ours = Diags::default();
+        self.inner.validate(&config, &mut ours);
+        report(ours, diags);
+        Some(())
+    }
+
+    async fn invoke(
+        &self,
+        diags: &mut Diagnostics,
+        config: RawValue,
+        progress: tf_provider::Progress,
+    ) {
+        let (Some(aws), Some(config)) =
+            (configured(&self.aws, diags).await, decode(&config, diags))
+        else {
+            return;
+        };
+        let mut ours = Diags::default();
+        let send = move |message: String| {
+            let _ = progress.send(message);
+        };
+        self.inner.invoke(&aws, &config, &send, &mut ours).await;
+        report(ours, diags);
     }
 }
 

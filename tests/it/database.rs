@@ -11,7 +11,7 @@ use crate::harness::{
 
 /// A fansite_database with the tests' defaults, in a fansite_network of the
 /// region's first two zones.
-fn database(region: &'static str, test: &str, tf: &Terraform) -> Config {
+pub(crate) fn database(region: &'static str, test: &str, tf: &Terraform) -> Config {
     database_in(network, region, test, tf)
 }
 

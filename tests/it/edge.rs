@@ -10,7 +10,7 @@ use crate::harness::{
 };
 
 /// A fansite_edge with the tests' defaults.
-fn edge(region: &'static str, test: &str, tf: &Terraform) -> Config {
+pub(crate) fn edge(region: &'static str, test: &str, tf: &Terraform) -> Config {
     // A bucket name: unique per run, lowercase.
     Config::new("fansite_edge", region, run_name(test, tf))
         .with("api_origin = \"api.fans.example.com\"")

@@ -92,6 +92,73 @@ async fn provider_schema_has_a_description_on_every_attribute(tf: &Terraform) {
 }
 per_terraform!(provider_schema_has_a_description_on_every_attribute);
 
+/// Terraform 1.15 sees every kind the provider serves beside resources, the
+/// identities, and the write-only and deprecated attributes.
+#[tokio::test]
+async fn provider_schema_on_terraform_1_15_has_the_newer_protocol_features() {
+    let Some(tf) = crate::harness::terraform("1.15") else {
+        return;
+    };
+    let ws = Workspace::new(tf, "provider-schema-newer", CONFIG);
+    let json: Value =
+        serde_json::from_str(&ws.ok(&["providers", "schema", "-json"])).expect("schema json");
+    let p = &json["provider_schemas"]["registry.terraform.io/fansite/fansite"];
+    let keys = |kind: &str| -> Vec<String> {
+        p[kind]
+            .as_object()
+            .unwrap_or_else(|| panic!("no {kind} in {p}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        keys("ephemeral_resource_schemas"),
+        ["fansite_database_credentials"]
+    );
+    assert_eq!(
+        keys("action_schemas"),
+        ["fansite_edge_invalidate", "fansite_service_redeploy"]
+    );
+    let composites = [
+        "fansite_auth",
+        "fansite_database",
+        "fansite_edge",
+        "fansite_network",
+        "fansite_service",
+    ];
+    assert_eq!(keys("list_resource_schemas"), composites);
+    assert_eq!(keys("resource_identity_schemas"), composites);
+    let network = &p["resource_identity_schemas"]["fansite_network"]["attributes"];
+    assert_eq!(network["vpc_id"]["required_for_import"], true, "{network}");
+    assert_eq!(network["region"]["optional_for_import"], true, "{network}");
+    let alerts = &p["resource_schemas"]["fansite_service"]["block"]["block_types"]["alerts"]
+        ["block"]["attributes"];
+    assert_eq!(
+        alerts["slack_webhook_url_wo"]["write_only"], true,
+        "{alerts}"
+    );
+    assert_eq!(alerts["slack_webhook_url"]["deprecated"], true, "{alerts}");
+    let mut missing = Vec::new();
+    for kind in [
+        "ephemeral_resource_schemas",
+        "action_schemas",
+        "list_resource_schemas",
+    ] {
+        for (name, schema) in p[kind].as_object().expect("schemas") {
+            let block = if schema["schema"].is_object() {
+                &schema["schema"]["block"]
+            } else {
+                &schema["block"]
+            };
+            descriptions_missing(block, name, &mut missing);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "attributes without a description: {missing:?}"
+    );
+}
+
 #[test]
 fn provider_started_by_hand_explains_itself_and_exits() {
     let bin =

@@ -301,6 +301,8 @@ fn rest_op(method: &str, path: &str) -> String {
         ("GET", ["2020-05-31", "distribution", _]) => "GetDistribution",
         ("PUT", ["2020-05-31", "distribution", _, "config"]) => "UpdateDistribution",
         ("DELETE", ["2020-05-31", "distribution", _]) => "DeleteDistribution",
+        ("POST", ["2020-05-31", "distribution", _, "invalidation"]) => "CreateInvalidation",
+        ("GET", ["2020-05-31", "distribution", _, "invalidation", _]) => "GetInvalidation",
         ("DELETE", ["2020-05-31", "origin-access-control", _]) => "DeleteOriginAccessControl",
         // CloudFront Functions (named apart from Lambda's functions).
         ("POST", ["2020-05-31", "function", _, "publish"]) => "PublishFunction",

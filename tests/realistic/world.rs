@@ -134,12 +134,13 @@ struct Service {
     failing: Option<String>,
 }
 
-/// A rolling deployment from one task definition to another, as ECS runs it
-/// within the deployment configuration's bounds (ECS Developer Guide, "Rolling
-/// update"): for a window the new tasks start while as many old ones keep
-/// running as `maximumPercent` leaves room for (never fewer than
-/// `minimumHealthyPercent` of the desired count); for the next window the new
-/// ones are running and the old ones drain; then it is complete.
+/// A rolling deployment from one task definition to another (or to the same
+/// one, forced), as ECS runs it within the deployment configuration's bounds
+/// (ECS Developer Guide, "Rolling update"): for a window the new tasks start
+/// while as many old ones keep running as `maximumPercent` leaves room for
+/// (never fewer than `minimumHealthyPercent` of the desired count); for the
+/// next window the new ones are running and the old ones drain; then it is
+/// complete.
 #[derive(Clone)]
 struct Rollout {
     from: String,
@@ -232,6 +233,8 @@ pub struct World {
     first_ecs: Option<Instant>,
     functions: BTreeMap<String, (&'static str, Instant)>,
     distributions: BTreeMap<String, Distribution>,
+    /// When each CloudFront invalidation (by id) has reached every edge location.
+    invalidations: BTreeMap<String, Instant>,
     changes: BTreeMap<String, Instant>,
     domains: BTreeMap<String, Domain>,
     secrets: BTreeMap<String, Instant>,
@@ -279,6 +282,7 @@ impl World {
             first_ecs: None,
             functions: BTreeMap::new(),
             distributions: BTreeMap::new(),
+            invalidations: BTreeMap::new(),
             changes: BTreeMap::new(),
             domains: BTreeMap::new(),
             secrets: BTreeMap::new(),
@@ -1390,8 +1394,14 @@ impl World {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
+                // UpdateService, `forceNewDeployment`: a new deployment of the
+                // same task definition replaces every task as a change would.
+                let forced = req.json["forceNewDeployment"].as_bool() == Some(true);
                 if let Some(s) = self.services.get_mut(&key) {
-                    if !s.task_definition.is_empty() && !to.is_empty() && s.task_definition != to {
+                    if !s.task_definition.is_empty()
+                        && !to.is_empty()
+                        && (s.task_definition != to || forced)
+                    {
                         let conf = &svc["deploymentConfiguration"];
                         s.rollout = Some(Rollout {
                             from: s.task_definition.clone(),
@@ -1400,8 +1410,11 @@ impl World {
                             max_pct: conf["maximumPercent"].as_i64().unwrap_or(200),
                             started: now,
                         });
-                        self.effects
-                            .push(format!("UpdateService {key}: rolling to {to}"));
+                        self.effects.push(if s.task_definition == to {
+                            format!("UpdateService {key}: new deployment of {to}")
+                        } else {
+                            format!("UpdateService {key}: rolling to {to}")
+                        });
                     }
                     if !to.is_empty() {
                         s.task_definition = to;
@@ -1561,6 +1574,22 @@ impl World {
             "DeleteDistribution" => {
                 if let Some(d) = self.distributions.get_mut(&segment(&req.path, 2)) {
                     d.deleted = Some(now);
+                }
+            }
+            // CloudFront API, GetInvalidation: InProgress until every edge
+            // location has dropped the paths, then Completed.
+            "CreateInvalidation" => {
+                if let Some(id) = xml_first(&text, "Id") {
+                    self.invalidations.insert(id.clone(), now + w);
+                    res.set_text(set_after(&text, "Id", &id, "Status", "InProgress"));
+                    self.effects
+                        .push(format!("CreateInvalidation {id}: InProgress"));
+                }
+            }
+            "GetInvalidation" => {
+                let id = segment(&req.path, 4);
+                if self.invalidations.get(&id).is_some_and(|t| now < *t) {
+                    res.set_text(set_after(&text, "Id", &id, "Status", "InProgress"));
                 }
             }
             // Route53 API, GetChange: PENDING until the change reaches every
@@ -2410,6 +2439,60 @@ mod tests {
             (new, pending, old),
             (0, 1, 1),
             "half the old tasks stop first"
+        );
+    }
+
+    /// An invalidation reads InProgress for a window, then as the endpoint has it.
+    #[test]
+    fn an_invalidation_is_in_progress_for_a_window() {
+        let mut w = World::new(Windows::scaled(1.0));
+        let call = |op: &str, method: &str, path: &str| Request {
+            head: format!("{method} {path} HTTP/1.1\r\n"),
+            body: Vec::new(),
+            method: method.into(),
+            path: path.into(),
+            op: op.into(),
+            form: BTreeMap::new(),
+            json: serde_json::Value::Null,
+        };
+        let answer = || {
+            Response::new(
+                201,
+                "text/xml",
+                "<Invalidation><Id>I2INV</Id><Status>COMPLETED</Status><CreateTime>2026-01-01T00:00:00Z</CreateTime></Invalidation>".into(),
+            )
+        };
+        let t = Instant::now();
+        let create = call(
+            "CreateInvalidation",
+            "POST",
+            "/2020-05-31/distribution/E2DIST/invalidation",
+        );
+        let mut res = answer();
+        w.after(&create, &mut res, t);
+        assert!(
+            res.text().contains("<Status>InProgress</Status>"),
+            "{}",
+            res.text()
+        );
+        let get = call(
+            "GetInvalidation",
+            "GET",
+            "/2020-05-31/distribution/E2DIST/invalidation/I2INV",
+        );
+        let mut res = answer();
+        w.after(&get, &mut res, t + Duration::from_secs(1));
+        assert!(
+            res.text().contains("<Status>InProgress</Status>"),
+            "{}",
+            res.text()
+        );
+        let mut res = answer();
+        w.after(&get, &mut res, t + w.win.base + Duration::from_secs(1));
+        assert!(
+            res.text().contains("<Status>COMPLETED</Status>"),
+            "{}",
+            res.text()
         );
     }
 

@@ -74,8 +74,9 @@ resource "fansite_service" "api" {
     requests_per_target = 1000
   }
   alerts {
-    cpu_threshold      = 80
-    evaluation_periods = 3
-    slack_webhook_url  = var.slack_webhook_url
+    cpu_threshold                = 80
+    evaluation_periods           = 3
+    slack_webhook_url_wo         = var.slack_webhook_url
+    slack_webhook_url_wo_version = var.slack_url_version
   }
 }

@@ -41,8 +41,14 @@ variable "image_tag" {
   type        = string
 }
 
+variable "slack_url_version" {
+  description = "Change it (to the date of the change, say) whenever slack_webhook_url changes: Terraform keeps no copy of a write-only value to compare, so a new version is what sends the webhook again."
+  type        = string
+  default     = "1"
+}
+
 variable "slack_webhook_url" {
-  description = "Slack incoming webhook the CPU alarm posts to."
+  description = "Slack incoming webhook the CPU alarm posts to. Write-only: it goes to Secrets Manager, never into plan or state."
   type        = string
   sensitive   = true
 }

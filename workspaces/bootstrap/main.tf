@@ -51,7 +51,7 @@ resource "tfe_variable" "backend_slack_webhook_url" {
   category     = "terraform"
   hcl          = false
   sensitive    = true
-  description  = "Slack incoming webhook the CPU alarm posts to."
+  description  = "Slack incoming webhook the CPU alarm posts to. Write-only: it goes to Secrets Manager, never into plan or state."
 }
 
 resource "tfe_workspace" "frontend" {

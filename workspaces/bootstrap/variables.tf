@@ -23,7 +23,7 @@ variable "backend_image_tag" {
 }
 
 variable "backend_slack_webhook_url" {
-  description = "Slack incoming webhook the CPU alarm posts to. (terraform variable slack_webhook_url of workspace fansite-backend)"
+  description = "Slack incoming webhook the CPU alarm posts to. Write-only: it goes to Secrets Manager, never into plan or state. (terraform variable slack_webhook_url of workspace fansite-backend)"
   type        = string
   sensitive   = true
 }

@@ -35,6 +35,9 @@ const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 const S3_ORIGIN: &str = "site";
 const API_ORIGIN: &str = "api";
 
+/// How a distribution's comment begins; the name of the edge that made it follows.
+const EDGE_COMMENT: &str = "fansite_edge ";
+
 /// The statuses a distribution has until it is gone: it is `Deployed` when
 /// disabled and `InProgress` while a change reaches the edge locations
 /// (terraform-provider-aws `waitDistributionDeleted`: pending `InProgress`,
@@ -194,7 +197,7 @@ fn config(s: &DistSpec, caller_reference: &str) -> Result<DistributionConfig> {
     };
     DistributionConfig::builder()
         .caller_reference(caller_reference)
-        .comment(format!("fansite_edge {}", s.name))
+        .comment(format!("{EDGE_COMMENT}{}", s.name))
         .enabled(s.enabled)
         .default_root_object("index.html")
         .origins(
@@ -697,6 +700,54 @@ fn info(d: &aws_sdk_cloudfront::types::Distribution, etag: &str) -> DistInfo {
     }
 }
 
+/// A distribution as ListDistributions summarizes it: what says whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistSummary {
+    pub id: String,
+    /// The edge its comment names, when a fansite_edge made it.
+    pub edge: Option<String>,
+    /// The domain of its site (S3) origin.
+    pub bucket_domain: Option<String>,
+}
+
+/// Every distribution of the account: ListDistributions, paged (it takes no filter).
+pub async fn list_distributions(c: &Client) -> Result<Vec<DistSummary>> {
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = c
+            .list_distributions()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| aws_error("listing", "distributions", e))?;
+        let Some(list) = page.distribution_list() else {
+            return Ok(out);
+        };
+        out.extend(list.items().iter().map(|d| {
+            DistSummary {
+                id: d.id().to_string(),
+                edge: d
+                    .comment()
+                    .strip_prefix(EDGE_COMMENT)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_string),
+                bucket_domain: d
+                    .origins()
+                    .and_then(|o| o.items().iter().find(|o| o.id() == S3_ORIGIN))
+                    .map(|o| o.domain_name().to_string()),
+            }
+        }));
+        marker = list
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        if !list.is_truncated() || marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 /// The distribution, or `None` when it is gone.
 pub async fn get_distribution(c: &Client, id: &str) -> Result<Option<DistInfo>> {
     match c.get_distribution().id(id).send().await {
@@ -855,7 +906,24 @@ pub async fn invalidate_all(
     caller_reference: &str,
     timeout: Duration,
 ) -> Result<String> {
+    let inv = create_invalidation(c, id, &["/*".to_string()], caller_reference).await?;
+    wait_invalidation_completed(c, id, &inv, timeout).await?;
+    Ok(inv)
+}
+
+/// Asks CloudFront to drop `paths` (each starting with `/`, `*` at the end
+/// for a prefix) from every edge cache; returns the invalidation's id.
+/// `caller_reference` must be new for each invalidation: CloudFront takes a
+/// reference it has seen as a retry of that request (CreateInvalidation API,
+/// `CallerReference`).
+pub async fn create_invalidation(
+    c: &Client,
+    id: &str,
+    paths: &[String],
+    caller_reference: &str,
+) -> Result<String> {
     let part = format!("invalidation of distribution {id}");
+    let quantity = i32::try_from(paths.len()).map_err(|e| build_error(&part, e))?;
     let out = c
         .create_invalidation()
         .distribution_id(id)
@@ -864,8 +932,8 @@ pub async fn invalidate_all(
                 .caller_reference(caller_reference)
                 .paths(
                     Paths::builder()
-                        .quantity(1)
-                        .items("/*")
+                        .quantity(quantity)
+                        .set_items(Some(paths.to_vec()))
                         .build()
                         .map_err(|e| build_error(&part, e))?,
                 )
@@ -874,11 +942,27 @@ pub async fn invalidate_all(
         )
         .send()
         .await
-        .map_err(|e| aws_error("creating", &part, e))?;
-    let inv = out
-        .invalidation()
+        .map_err(|e| not_found_if("creating", &part, e, |e| e.is_no_such_distribution()))?;
+    out.invalidation()
         .map(|i| i.id().to_string())
-        .unwrap_or_default();
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| Error::Incomplete {
+            action: "creating".into(),
+            part,
+            missing: "invalidation id".into(),
+        })
+}
+
+/// Polls the invalidation `inv` of distribution `id` until it is
+/// `Completed`: the edge caches have dropped its paths (the SDK's
+/// `InvalidationCompleted` waiter: pending `InProgress`, target `Completed`).
+pub async fn wait_invalidation_completed(
+    c: &Client,
+    id: &str,
+    inv: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let part = format!("invalidation {inv} of distribution {id}");
     // emulator: the local endpoint says "COMPLETED" where AWS says
     // "Completed" (the only status the SDK's waiter accepts); the status is
     // compared without case.
@@ -894,7 +978,7 @@ pub async fn invalidate_all(
         let out = c
             .get_invalidation()
             .distribution_id(id)
-            .id(&inv)
+            .id(inv)
             .send()
             .await
             .map_err(|e| {
@@ -913,8 +997,8 @@ pub async fn invalidate_all(
             }
         }))
     })
-    .await?;
-    Ok(inv)
+    .await
+    .map(|_| ())
 }
 
 pub async fn tags(c: &Client, arn: &str) -> Result<Tags> {

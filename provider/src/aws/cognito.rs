@@ -444,6 +444,22 @@ pub async fn describe_client(
     }))
 }
 
+/// Every user pool of the region, id and name: ListUserPools, paged (it
+/// takes no filter and answers no tags).
+pub async fn list_pools(c: &Client) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut pages = c.list_user_pools().max_results(60).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("listing", "user pools", e))?;
+        out.extend(
+            page.user_pools()
+                .iter()
+                .filter_map(|p| Some((p.id()?.to_string(), p.name()?.to_string()))),
+        );
+    }
+    Ok(out)
+}
+
 /// The id of the pool's client with this name, if there is one.
 pub async fn find_client(c: &Client, pool_id: &str, name: &str) -> Result<Option<String>> {
     let mut pages = c

@@ -1,6 +1,6 @@
 //! EC2 and VPC calls. Each returns our `Error` with the action, the part and AWS's code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -969,6 +969,42 @@ pub async fn subnet_vpcs(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<S
         .iter()
         .filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string())))
         .collect())
+}
+
+/// The VPCs that hold a subnet tagged `tag` with one of `values`, each once,
+/// sorted: one DescribeSubnets, filtered by the tag, paged.
+pub async fn vpcs_with_subnets_tagged(
+    c: &Client,
+    tag: &str,
+    values: &[&str],
+) -> Result<Vec<String>> {
+    let tagged = Filter::builder()
+        .name(format!("tag:{tag}"))
+        .set_values(Some(values.iter().map(|v| (*v).to_string()).collect()))
+        .build();
+    let mut vpcs = BTreeSet::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .describe_subnets()
+            .filters(tagged.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ec2_error("listing", &format!("subnets tagged {tag}"), e))?;
+        vpcs.extend(
+            out.subnets()
+                .iter()
+                .filter_map(|s| s.vpc_id().map(str::to_string)),
+        );
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(vpcs.into_iter().collect());
+        }
+    }
 }
 
 /// The id of the security group with this name in the VPC, if there is one.

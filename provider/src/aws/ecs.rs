@@ -619,6 +619,18 @@ pub async fn describe_service(
     cluster: &str,
     name: &str,
 ) -> Result<Option<ServiceInfo>> {
+    Ok(describe_with_primary(c, cluster, name)
+        .await?
+        .map(|(info, _)| info))
+}
+
+/// As [`describe_service`], with the id of the service's PRIMARY deployment
+/// (the one ECS is moving to) when it has one.
+async fn describe_with_primary(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<(ServiceInfo, Option<String>)>> {
     let Some(s) = describe_any(c, cluster, name).await? else {
         return Ok(None);
     };
@@ -626,10 +638,16 @@ pub async fn describe_service(
     if status != "ACTIVE" {
         return Ok(None);
     }
+    let primary = s
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.id())
+        .map(str::to_string);
     let vpc = s
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration());
-    Ok(Some(ServiceInfo {
+    let info = ServiceInfo {
         arn: s.service_arn().unwrap_or_default().to_string(),
         status,
         task_definition: s.task_definition().unwrap_or_default().to_string(),
@@ -665,7 +683,118 @@ pub async fn describe_service(
             })
         }),
         tags: tags_of(s.tags()),
-    }))
+    };
+    Ok(Some((info, primary)))
+}
+
+/// DescribeServices takes at most ten services a call (ECS API reference).
+const DESCRIBE_SERVICES_MAX: usize = 10;
+
+/// An active service as DescribeServices has it: what says which resource made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceSummary {
+    /// The name of its cluster.
+    pub cluster: String,
+    pub name: String,
+    /// The target group of its load balancer, when it has one.
+    pub target_group_arn: Option<String>,
+}
+
+/// Every active service of the region: ListClusters, then for each cluster
+/// ListServices (both paged, neither takes a tag filter) and one
+/// DescribeServices per ten services.
+pub async fn list_services(c: &Client) -> Result<Vec<ServiceSummary>> {
+    let mut out = Vec::new();
+    for cluster_arn in cluster_arns(c).await? {
+        let cluster = cluster_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(cluster_arn.as_str())
+            .to_string();
+        let part = format!("services of ECS cluster {cluster:?}");
+        let arns = service_arns(c, &cluster_arn, &part).await?;
+        for chunk in arns.chunks(DESCRIBE_SERVICES_MAX) {
+            let page = c
+                .describe_services()
+                .cluster(&cluster_arn)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("describing", &part, e))?;
+            out.extend(
+                page.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .filter_map(|s| {
+                        Some(ServiceSummary {
+                            cluster: cluster.clone(),
+                            name: s.service_name()?.to_string(),
+                            target_group_arn: s
+                                .load_balancers()
+                                .first()
+                                .and_then(|l| l.target_group_arn())
+                                .map(str::to_string),
+                        })
+                    }),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The ARNs of the region's clusters.
+async fn cluster_arns(c: &Client) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .list_clusters()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("listing", "ECS clusters", e))?;
+        out.extend(page.cluster_arns().iter().cloned());
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The ARNs of a cluster's services; none when the cluster is gone (a
+/// cluster just deleted may still be listed).
+async fn service_arns(c: &Client, cluster_arn: &str, part: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .list_services()
+            .cluster(cluster_arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_if("listing", part, e, |err| {
+                    err.is_cluster_not_found_exception()
+                })
+            });
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.is_not_found() => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        out.extend(page.service_arns().iter().cloned());
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 /// Where a deployment of `wanted` stands.
@@ -725,6 +854,23 @@ pub fn progress(s: &ServiceInfo, wanted: &str) -> Progress {
     }
 }
 
+/// What [`Progress::Stable`] means when the deployment waited for is no
+/// longer the PRIMARY one, once DescribeServices cannot be lagging.
+const REPLACED: &str = "the deployment is no longer the service's primary one: it was rolled back or replaced by another deployment";
+
+/// The deployment a wait is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Deploying<'a> {
+    /// The task definition the service must end up running.
+    pub task_definition: &'a str,
+    /// The deployment just started (the PRIMARY one UpdateService answered),
+    /// when known: an answer that does not yet show it as PRIMARY is taken
+    /// as lagging, and after [`DESCRIBE_LAG`] as a rollback.
+    pub deployment: Option<&'a str>,
+    /// How errors name what was done: "deploying", "redeploying".
+    pub action: &'a str,
+}
+
 /// Waits until the service runs `wanted` with every task healthy. A deployment
 /// the circuit breaker rolled back is an error naming the revision that runs.
 ///
@@ -738,10 +884,36 @@ pub async fn wait_stable(
     wanted: &str,
     limit: Duration,
 ) -> Result<()> {
+    let deploying = Deploying {
+        task_definition: wanted,
+        deployment: None,
+        action: "deploying",
+    };
+    wait_deployment(c, cluster, name, deploying, limit, &|_: String| {}).await
+}
+
+/// As [`wait_stable`], for the deployment `d`; `report` is told each new
+/// state the wait sees ("rolling (1 of 2 tasks running, 0 failed to start)").
+pub async fn wait_deployment(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    d: Deploying<'_>,
+    limit: Duration,
+    report: &(dyn Fn(String) + Send + Sync),
+) -> Result<()> {
+    let wanted = d.task_definition;
     let part = format!("ECS service {name:?}");
     let deploying = || format!("{} to ECS service {name:?}", short_revision(wanted));
+    let rolled_back = |running: &str, reason: String| Error::RolledBack {
+        action: d.action.into(),
+        part: deploying(),
+        running: short_revision(running).to_string(),
+        reason,
+    };
     let started = tokio::time::Instant::now();
     let deadline = started + limit;
+    let mut reported = String::new();
     loop {
         let pause =
             super::wait::pause_after(started.elapsed(), super::wait::FIRST_POLL, DEPLOYMENT_POLL);
@@ -750,7 +922,7 @@ pub async fn wait_stable(
         )
         .await;
         let lagging = started.elapsed() < DESCRIBE_LAG;
-        let state = match describe_service(c, cluster, name).await? {
+        let state = match describe_with_primary(c, cluster, name).await? {
             None if lagging => "not yet visible".to_string(),
             None => {
                 return Err(Error::NotFound {
@@ -758,44 +930,45 @@ pub async fn wait_stable(
                     part,
                 })
             }
-            Some(s) => match progress(&s, wanted) {
-                Progress::Stable => return Ok(()),
-                Progress::Failed { running, reason } => {
-                    return Err(Error::RolledBack {
-                        action: "deploying".into(),
-                        part: deploying(),
-                        running: short_revision(&running).to_string(),
-                        reason,
-                    })
+            Some((s, primary)) => {
+                let shown = d.deployment.is_none_or(|id| primary.as_deref() == Some(id));
+                match progress(&s, wanted) {
+                    Progress::Stable if shown => return Ok(()),
+                    Progress::Stable if lagging => "not yet showing the new deployment".to_string(),
+                    Progress::Stable => {
+                        return Err(rolled_back(&s.task_definition, REPLACED.into()))
+                    }
+                    Progress::Failed { running, reason } => {
+                        return Err(rolled_back(&running, reason))
+                    }
+                    Progress::Elsewhere { running } if !lagging => {
+                        return Err(rolled_back(&running, ELSEWHERE.into()))
+                    }
+                    Progress::Elsewhere { running } => {
+                        format!("still showing {}", short_revision(&running))
+                    }
+                    Progress::Rolling {
+                        running,
+                        desired,
+                        failed_tasks,
+                    } => format!(
+                        "rolling ({running} of {desired} tasks running, {failed_tasks} failed to start)"
+                    ),
                 }
-                Progress::Elsewhere { running } if !lagging => {
-                    return Err(Error::RolledBack {
-                        action: "deploying".into(),
-                        part: deploying(),
-                        running: short_revision(&running).to_string(),
-                        reason: ELSEWHERE.into(),
-                    })
-                }
-                Progress::Elsewhere { running } => {
-                    format!("still showing {}", short_revision(&running))
-                }
-                Progress::Rolling {
-                    running,
-                    desired,
-                    failed_tasks,
-                } => format!(
-                    "rolling ({running} of {desired} tasks running, {failed_tasks} failed to start)"
-                ),
-            },
+            }
         };
         let now = tokio::time::Instant::now();
         if now >= deadline {
             return Err(Error::Timeout {
-                action: "deploying".into(),
+                action: d.action.into(),
                 part: deploying(),
                 state,
                 after: limit,
             });
+        }
+        if state != reported {
+            report(state.clone());
+            reported = state.clone();
         }
         tracing::info!(
             "waiting for {} to be stable on ECS service {name:?} ({state}), {} of {}",
@@ -804,6 +977,44 @@ pub async fn wait_stable(
             super::wait::human(limit)
         );
     }
+}
+
+/// Starts a new deployment of `task_definition` (the revision the service
+/// runs) with UpdateService's `forceNewDeployment`: ECS replaces every task
+/// with a new one, which pulls the image and reads its secrets again, within
+/// the service's deployment configuration and circuit breaker. Returns the
+/// new PRIMARY deployment's id, as UpdateService answers it.
+pub async fn force_new_deployment(
+    c: &Client,
+    cluster: &str,
+    name: &str,
+    task_definition: &str,
+) -> Result<Option<String>> {
+    let part = format!("ECS service {name:?}");
+    let out = c
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .task_definition(task_definition)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .map_err(|e| {
+            not_found_if("redeploying", &part, e, |e| {
+                e.is_service_not_found_exception()
+                    || e.is_service_not_active_exception()
+                    || e.is_cluster_not_found_exception()
+            })
+        })?;
+    Ok(out
+        .service()
+        .and_then(|s| {
+            s.deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+        })
+        .and_then(|d| d.id())
+        .map(str::to_string))
 }
 
 /// `family:revision` from a task definition ARN.

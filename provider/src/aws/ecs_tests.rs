@@ -607,3 +607,208 @@ async fn update_service_sends_only_what_changes() {
         .expect("updated");
     assert_eq!(full.num_calls(), 1);
 }
+
+/// The deployment that UpdateService with `forceNewDeployment` started, and
+/// the one it replaces; both of the revision the service runs.
+const FORCED: &str = "ecs-svc/0002";
+const EARLIER: &str = "ecs-svc/0001";
+
+fn deployment_of(
+    id: &str,
+    status: &str,
+    state: DeploymentRolloutState,
+    running: i32,
+    failed: i32,
+    reason: &str,
+) -> Deployment {
+    Deployment::builder()
+        .id(id)
+        .status(status)
+        .task_definition(NEW)
+        .rollout_state(state)
+        .rollout_state_reason(reason)
+        .running_count(running)
+        .desired_count(2)
+        .failed_tasks(failed)
+        .build()
+}
+
+fn redeploying() -> Deploying<'static> {
+    Deploying {
+        task_definition: NEW,
+        deployment: Some(FORCED),
+        action: "redeploying",
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forced_deployment_is_waited_for_until_it_runs_alone() {
+    let rule = mock!(Client::describe_services)
+        .sequence()
+        // DescribeServices lagging behind UpdateService: the earlier deployment alone.
+        .output(|| {
+            answer(
+                NEW,
+                2,
+                vec![deployment_of(
+                    EARLIER,
+                    "PRIMARY",
+                    DeploymentRolloutState::Completed,
+                    2,
+                    0,
+                    "",
+                )],
+            )
+        })
+        .output(|| {
+            answer(
+                NEW,
+                4,
+                vec![
+                    deployment_of(
+                        FORCED,
+                        "PRIMARY",
+                        DeploymentRolloutState::InProgress,
+                        2,
+                        0,
+                        "",
+                    ),
+                    deployment_of(
+                        EARLIER,
+                        "ACTIVE",
+                        DeploymentRolloutState::Completed,
+                        2,
+                        0,
+                        "",
+                    ),
+                ],
+            )
+        })
+        .output(|| {
+            answer(
+                NEW,
+                2,
+                vec![deployment_of(
+                    FORCED,
+                    "PRIMARY",
+                    DeploymentRolloutState::Completed,
+                    2,
+                    0,
+                    "",
+                )],
+            )
+        })
+        .build();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&rule]);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = |state: String| seen.lock().expect("reports").push(state);
+    let res = wait_deployment(
+        &ecs,
+        "fansite-api",
+        "fansite-api",
+        redeploying(),
+        Duration::from_secs(600),
+        &report,
+    )
+    .await;
+    assert!(res.is_ok(), "{res:?}");
+    assert_eq!(
+        rule.num_calls(),
+        3,
+        "polled until the new deployment ran alone"
+    );
+    assert_eq!(
+        *seen.lock().expect("reports"),
+        vec![
+            "not yet showing the new deployment".to_string(),
+            "rolling (4 of 2 tasks running, 0 failed to start)".to_string(),
+        ],
+        "each new state reported once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forced_deployment_the_circuit_breaker_stops_is_an_error() {
+    let reason = "ECS deployment circuit breaker: tasks failed to start.";
+    let rule = mock!(Client::describe_services).then_output(move || {
+        answer(
+            NEW,
+            2,
+            vec![
+                deployment_of(
+                    FORCED,
+                    "PRIMARY",
+                    DeploymentRolloutState::Failed,
+                    0,
+                    4,
+                    reason,
+                ),
+                deployment_of(
+                    EARLIER,
+                    "ACTIVE",
+                    DeploymentRolloutState::Completed,
+                    2,
+                    0,
+                    "",
+                ),
+            ],
+        )
+    });
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let err = wait_deployment(
+        &ecs,
+        "fansite-api",
+        "fansite-api",
+        redeploying(),
+        Duration::from_secs(600),
+        &|_: String| {},
+    )
+    .await
+    .expect_err("a failed deployment is an error");
+    assert!(matches!(&err, Error::RolledBack { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("redeploying fansite-api:7 to ECS service \"fansite-api\""),
+        "{msg}"
+    );
+    assert!(msg.contains(reason), "{msg}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forced_deployment_replaced_by_another_is_an_error_once_answers_cannot_lag() {
+    let rule = mock!(Client::describe_services).then_output(|| {
+        answer(
+            NEW,
+            2,
+            vec![deployment_of(
+                "ecs-svc/0003",
+                "PRIMARY",
+                DeploymentRolloutState::Completed,
+                2,
+                0,
+                "",
+            )],
+        )
+    });
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+    let err = wait_deployment(
+        &ecs,
+        "fansite-api",
+        "fansite-api",
+        redeploying(),
+        Duration::from_secs(600),
+        &|_: String| {},
+    )
+    .await
+    .expect_err("replaced");
+    assert!(matches!(&err, Error::RolledBack { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("no longer the service's primary one"),
+        "{err}"
+    );
+    assert!(
+        rule.num_calls() > 1,
+        "the first answers were taken as lagging"
+    );
+}

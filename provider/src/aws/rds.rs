@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::types::{Filter, Tag};
 use aws_sdk_rds::Client;
 
 use super::wait::{Missing, Seen, Wait};
@@ -271,6 +271,27 @@ pub async fn describe_cluster(c: &Client, id: &str) -> Result<Option<ClusterInfo
             } else {
                 Err(e)
             }
+        }
+    }
+}
+
+/// Every Aurora MySQL cluster of the region: one DescribeDBClusters, filtered
+/// by engine, paged.
+pub async fn list_clusters(c: &Client) -> Result<Vec<ClusterInfo>> {
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = c
+            .describe_db_clusters()
+            .filters(Filter::builder().name("engine").values(ENGINE).build())
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| aws_error("listing", "Aurora clusters", e))?;
+        out.extend(page.db_clusters().iter().map(cluster_info));
+        marker = page.marker().filter(|m| !m.is_empty()).map(str::to_string);
+        if marker.is_none() {
+            return Ok(out);
         }
     }
 }

@@ -28,6 +28,18 @@ pub fn all() -> Vec<SharedResource> {
     ]
 }
 
+/// Everything this provider serves: resources, ephemeral resources, actions.
+pub fn served() -> crate::tf::Served {
+    crate::tf::Served {
+        resources: all(),
+        ephemerals: vec![Arc::new(database::credentials::DatabaseCredentials)],
+        actions: vec![
+            Arc::new(edge::invalidate::EdgeInvalidate),
+            Arc::new(service::redeploy::ServiceRedeploy),
+        ],
+    }
+}
+
 pub use crate::aws::Tags;
 
 /// An `allow_to {}` item of a service or a bastion: a security group its

@@ -25,6 +25,7 @@ mod attribute_path;
 mod data_source;
 mod diagnostics;
 mod function;
+mod newer;
 mod plugin;
 mod provider;
 mod raw;
@@ -44,6 +45,11 @@ pub use attribute_path::{AttributePath, AttributePathStep};
 pub use data_source::{DataSource, DynamicDataSource};
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use function::{DynamicFunction, Function};
+pub use newer::{
+    ClientCapabilities, DynamicAction, DynamicEphemeralResource, DynamicListResource, Listed, Opened,
+    Progress,
+};
+pub use raw::RawValue;
 pub use provider::{DynamicProvider, Provider};
 pub use resource::{DynamicResource, Resource};
 pub use server::{serve, serve_dynamic};

@@ -16,6 +16,7 @@
 
 //! [`Provider`] module
 
+use crate::newer::{DynamicAction, DynamicEphemeralResource, DynamicListResource};
 use std::collections::HashMap;
 
 use crate::data_source::DynamicDataSource;
@@ -168,6 +169,31 @@ pub trait Provider: Send + Sync + 'static {
         Some(HashMap::new())
     }
 
+    /// Get the ephemeral resources of the provider (protocol 6.7). Default: none.
+    fn get_ephemeral_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicEphemeralResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// Get the list resources of the provider (protocol 6.10), each named as
+    /// the managed resource it finds. Default: none.
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// Get the actions of the provider (protocol 6.10). Default: none.
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
     /// Terraform asked the provider to stop (StopProvider: the user pressed
     /// Ctrl-C). Called before the server shuts down, so in-flight calls can
     /// end early and return what they have. Default: nothing.
@@ -304,6 +330,31 @@ pub trait DynamicProvider: Send + Sync + 'static {
         Some(HashMap::new())
     }
 
+    /// Get the ephemeral resources of the provider (protocol 6.7). Default: none.
+    fn get_ephemeral_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicEphemeralResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// Get the list resources of the provider (protocol 6.10), each named as
+    /// the managed resource it finds. Default: none.
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// Get the actions of the provider (protocol 6.10). Default: none.
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
     /// Terraform asked the provider to stop (StopProvider: the user pressed
     /// Ctrl-C). Called before the server shuts down, so in-flight calls can
     /// end early and return what they have. Default: nothing.
@@ -361,6 +412,24 @@ impl<T: Provider> DynamicProvider for T {
         diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicFunction>>> {
         <T as Provider>::get_functions(self, diags)
+    }
+
+    fn get_ephemeral_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicEphemeralResource>>> {
+        <T as Provider>::get_ephemeral_resources(self, diags)
+    }
+
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        <T as Provider>::get_list_resources(self, diags)
+    }
+
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        <T as Provider>::get_actions(self, diags)
     }
 
     fn stop(&self) {

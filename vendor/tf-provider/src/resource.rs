@@ -23,6 +23,9 @@ use crate::schema::Schema;
 use crate::utils::OptionFactor;
 
 use async_trait::async_trait;
+
+use crate::newer::ClientCapabilities;
+use crate::schema::IdentitySchema;
 use serde::{Deserialize, Serialize};
 
 /// Trait for implementing a resource with automatic serialization/deserialization
@@ -278,6 +281,47 @@ pub trait Resource: Send + Sync {
         diags.root_error_short("Upgrade is not supported");
         None
     }
+
+    /// Identity schema of the resource (protocol 6.9, Terraform 1.12)
+    ///
+    /// Default: the resource has no identity.
+    fn identity_schema(&self, diags: &mut Diagnostics) -> Option<IdentitySchema> {
+        _ = diags;
+        None
+    }
+
+    /// Identity of a state, encoded with [`RawValue::serialize`]
+    ///
+    /// Return [`None`] when it is not wholly known yet (a planned creation).
+    fn identity<'a>(&self, diags: &mut Diagnostics, state: &Self::State<'a>) -> Option<RawValue> {
+        _ = (diags, state);
+        None
+    }
+
+    /// Import an existing resource from its identity
+    /// (`import { identity = { ... } }`, Terraform 1.12)
+    async fn import_identity<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        identity: RawValue,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        _ = identity;
+        diags.root_error_short("Import by identity is not supported");
+        None
+    }
+
+    /// Validate the configuration, knowing what Terraform supports
+    ///
+    /// Default: [`Resource::validate`].
+    async fn validate_with<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: Self::State<'a>,
+        capabilities: ClientCapabilities,
+    ) -> Option<()> {
+        _ = capabilities;
+        self.validate(diags, config).await
+    }
 }
 
 /// Trait for implementing a resource *without* automatic serialization/deserialization
@@ -510,6 +554,40 @@ pub trait DynamicResource: Send + Sync {
         _ = prior_state;
         diags.root_error_short("Upgrade is not supported");
         None
+    }
+
+    /// Identity schema of the resource (protocol 6.9). Default: none.
+    fn identity_schema(&self, diags: &mut Diagnostics) -> Option<IdentitySchema> {
+        _ = diags;
+        None
+    }
+
+    /// Identity of a state; [`None`] when not wholly known yet
+    fn identity(&self, diags: &mut Diagnostics, state: &RawValue) -> Option<RawValue> {
+        _ = (diags, state);
+        None
+    }
+
+    /// Import an existing resource from its identity
+    async fn import_identity(
+        &self,
+        diags: &mut Diagnostics,
+        identity: RawValue,
+    ) -> Option<(RawValue, Vec<u8>)> {
+        _ = identity;
+        diags.root_error_short("Import by identity is not supported");
+        None
+    }
+
+    /// Validate the configuration, knowing what Terraform supports
+    async fn validate_with(
+        &self,
+        diags: &mut Diagnostics,
+        config: RawValue,
+        capabilities: ClientCapabilities,
+    ) -> Option<()> {
+        _ = capabilities;
+        self.validate(diags, config).await
     }
 }
 
@@ -756,6 +834,35 @@ impl<T: Resource> DynamicResource for T {
     ) -> Option<RawValue> {
         let state = <T as Resource>::upgrade(self, diags, version, prior_state).await?;
         RawValue::serialize(diags, &state)
+    }
+
+    fn identity_schema(&self, diags: &mut Diagnostics) -> Option<IdentitySchema> {
+        <T as Resource>::identity_schema(self, diags)
+    }
+    fn identity(&self, diags: &mut Diagnostics, state: &RawValue) -> Option<RawValue> {
+        let state = state.deserialize(diags)?;
+        <T as Resource>::identity(self, diags, &state)
+    }
+    async fn import_identity(
+        &self,
+        diags: &mut Diagnostics,
+        identity: RawValue,
+    ) -> Option<(RawValue, Vec<u8>)> {
+        let (state, private_state) = <T as Resource>::import_identity(self, diags, identity).await?;
+        (
+            RawValue::serialize(diags, &state),
+            RawValue::serialize_vec(diags, &private_state),
+        )
+            .factor()
+    }
+    async fn validate_with(
+        &self,
+        diags: &mut Diagnostics,
+        config: RawValue,
+        capabilities: ClientCapabilities,
+    ) -> Option<()> {
+        let config = config.deserialize(diags)?;
+        <T as Resource>::validate_with(self, diags, config, capabilities).await
     }
 }
 

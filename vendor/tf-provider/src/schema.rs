@@ -127,6 +127,9 @@ pub struct Block {
     pub description: Description,
     /// Is the block deprecated
     pub deprecated: bool,
+    /// Why the block is deprecated and what to use instead (protocol 6.10);
+    /// empty when none
+    pub deprecation_message: String,
 }
 
 impl Default for Block {
@@ -138,6 +141,7 @@ impl Default for Block {
             blocks: Default::default(),
             description: "empty".into(),
             deprecated: false,
+            deprecation_message: String::new(),
         }
     }
 }
@@ -218,7 +222,9 @@ fn cvt_attributes_tf6(
                     StringKind::Plain => tfplugin6::StringKind::Plain,
                     StringKind::Markdown => tfplugin6::StringKind::Markdown,
                 } as i32,
-                deprecated: attr.deprecated,
+                deprecated: attr.deprecated || !attr.deprecation_message.is_empty(),
+                write_only: attr.write_only,
+                deprecation_message: attr.deprecation_message.clone(),
             }
         })
         .collect()
@@ -235,7 +241,8 @@ impl From<&Block> for tfplugin6::schema::Block {
                 StringKind::Plain => tfplugin6::StringKind::Plain,
                 StringKind::Markdown => tfplugin6::StringKind::Markdown,
             } as i32,
-            deprecated: value.deprecated,
+            deprecated: value.deprecated || !value.deprecation_message.is_empty(),
+            deprecation_message: value.deprecation_message.clone(),
         }
     }
 }
@@ -352,6 +359,12 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Is the attribute deprecated
     pub deprecated: bool,
+    /// Why the attribute is deprecated and what to use instead (protocol
+    /// 6.10, shown by Terraform 1.15); empty when none
+    pub deprecation_message: String,
+    /// The value is sent by Terraform in the configuration only, never kept in
+    /// plan or state (protocol 6.8, Terraform 1.11)
+    pub write_only: bool,
 }
 
 impl Default for Attribute {
@@ -362,6 +375,8 @@ impl Default for Attribute {
             constraint: AttributeConstraint::OptionalComputed,
             sensitive: false,
             deprecated: false,
+            deprecation_message: String::new(),
+            write_only: false,
         }
     }
 }
@@ -541,6 +556,49 @@ impl From<&FunctionSchema> for tfplugin6::Function {
                 Some(msg) => msg.clone(),
                 None => String::new(),
             },
+        }
+    }
+}
+
+/// One attribute of a resource's identity (protocol 6.9)
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct IdentityAttribute {
+    /// Type of the attribute
+    pub attr_type: AttributeType,
+    /// Description of the attribute
+    pub description: Description,
+    /// Must be given by `import { identity = { ... } }`
+    pub required_for_import: bool,
+}
+
+/// Identity schema of a managed resource (protocol 6.9, Terraform 1.12)
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct IdentitySchema {
+    /// Version of the identity, apart from the resource's schema version
+    pub version: i64,
+    /// Attributes of the identity
+    pub attributes: HashMap<String, IdentityAttribute>,
+}
+
+impl From<&IdentitySchema> for tfplugin6::ResourceIdentitySchema {
+    fn from(value: &IdentitySchema) -> Self {
+        let mut attributes: Vec<_> = value
+            .attributes
+            .iter()
+            .map(
+                |(name, attr)| tfplugin6::resource_identity_schema::IdentityAttribute {
+                    name: name.clone(),
+                    r#type: attr.attr_type.to_string().into(),
+                    required_for_import: attr.required_for_import,
+                    optional_for_import: !attr.required_for_import,
+                    description: attr.description.content.clone(),
+                },
+            )
+            .collect();
+        attributes.sort_by(|a, b| a.name.cmp(&b.name));
+        Self {
+            version: value.version,
+            identity_attributes: attributes,
         }
     }
 }

@@ -42,7 +42,9 @@ use crate::tfplugin6::provider_server::ProviderServer;
 
 use crate::data_source::DynamicDataSource;
 use crate::plugin::GrpcIo;
+use crate::newer::{DynamicAction, DynamicEphemeralResource, DynamicListResource};
 use crate::provider::DynamicProvider;
+use crate::schema::IdentitySchema;
 use crate::resource::DynamicResource;
 use crate::{schema::Schema, Diagnostics};
 
@@ -60,6 +62,10 @@ pub(crate) struct Server {
     pub(crate) resources: HashMap<String, (Box<dyn DynamicResource>, Schema)>,
     pub(crate) data_sources: HashMap<String, (Box<dyn DynamicDataSource>, Schema)>,
     pub(crate) functions: HashMap<String, (Box<dyn DynamicFunction>, FunctionSchema)>,
+    pub(crate) identities: HashMap<String, IdentitySchema>,
+    pub(crate) ephemeral_resources: HashMap<String, (Box<dyn DynamicEphemeralResource>, Schema)>,
+    pub(crate) list_resources: HashMap<String, (Box<dyn DynamicListResource>, Schema)>,
+    pub(crate) actions: HashMap<String, (Box<dyn DynamicAction>, Schema)>,
 }
 
 impl Server {
@@ -72,7 +78,7 @@ impl Server {
         };
         let schema = provider.schema(&mut diags).or_else(&mut set_error);
         let meta_schema = provider.meta_schema(&mut diags).or_else(&mut set_error);
-        let resources = provider
+        let resources: HashMap<String, (Box<dyn DynamicResource>, Schema)> = provider
             .get_resources(&mut diags)
             .unwrap_or_default()
             .into_iter()
@@ -103,6 +109,35 @@ impl Server {
             })
             .collect();
 
+        let identities = resources
+            .iter()
+
+            .filter_map(|(name, (resource, _))| {
+                Some((name.clone(), resource.identity_schema(&mut diags)?))
+            })
+            .collect();
+        let mut failed = false;
+        macro_rules! named {
+            ($get:ident) => {
+                provider
+                    .$get(&mut diags)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(name, item)| {
+                        let Some(schema) = item.schema(&mut diags) else {
+                            failed = true;
+                            return None;
+                        };
+                        Some((format!("{}_{}", provider_name, name), (item, schema)))
+                    })
+                    .collect()
+            };
+        }
+        let ephemeral_resources = named!(get_ephemeral_resources);
+        let list_resources = named!(get_list_resources);
+        let actions = named!(get_actions);
+        has_errors |= failed;
+
         if has_errors {
             diags.internal_error()
         }
@@ -117,6 +152,10 @@ impl Server {
             resources,
             data_sources,
             functions,
+            identities,
+            ephemeral_resources,
+            list_resources,
+            actions,
         }
     }
 

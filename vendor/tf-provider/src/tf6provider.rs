@@ -56,11 +56,34 @@ impl tf::provider_server::Provider for Arc<Server> {
                 plan_destroy: true,
                 get_provider_schema_optional: false,
                 move_resource_state: false,
+                generate_resource_config: false,
             }),
             diagnostics: self.init_diags.clone().into(),
             data_sources,
             resources,
             functions,
+            ephemeral_resources: self
+                .ephemeral_resources
+                .keys()
+                .map(|name| tf::get_metadata::EphemeralMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
+            list_resources: self
+                .list_resources
+                .keys()
+                .map(|name| tf::get_metadata::ListResourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
+            state_stores: vec![],
+            actions: self
+                .actions
+                .keys()
+                .map(|name| tf::get_metadata::ActionMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
         }))
     }
     async fn get_provider_schema(
@@ -95,8 +118,32 @@ impl tf::provider_server::Provider for Arc<Server> {
                 plan_destroy: true,
                 get_provider_schema_optional: false,
                 move_resource_state: false,
+                generate_resource_config: false,
             }),
             functions,
+            ephemeral_resource_schemas: self
+                .ephemeral_resources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
+            list_resource_schemas: self
+                .list_resources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
+            state_store_schemas: Default::default(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, (_, schema))| {
+                    (
+                        name.clone(),
+                        tf::ActionSchema {
+                            schema: Some(schema.into()),
+                        },
+                    )
+                })
+                .collect(),
         }))
     }
     async fn validate_provider_config(
@@ -130,7 +177,9 @@ impl tf::provider_server::Provider for Arc<Server> {
             self.get_resource(&mut diags, &request.type_name),
             request.config,
         ) {
-            resource.validate(&mut diags, config.into()).await
+            resource
+                .validate_with(&mut diags, config.into(), request.client_capabilities.into())
+                .await
         } else {
             None
         }
@@ -245,11 +294,14 @@ impl tf::provider_server::Provider for Arc<Server> {
                 None
             }
             .expand();
+        let new_identity = self.identity_of(&mut diags, &request.type_name, state.as_ref());
 
         Ok(tonic::Response::new(tf::read_resource::Response {
             new_state: state.map(Into::into),
             diagnostics: diags.into(),
             private: private_state.unwrap_or_default(),
+            deferred: None,
+            new_identity,
         }))
     }
     async fn plan_resource_change(
@@ -331,9 +383,9 @@ impl tf::provider_server::Provider for Arc<Server> {
         } else {
             None
         }
-        .map(|(state, private_state, triggers)| {
+        .map(|(state, private_state, triggers): (RawValue, _, Vec<crate::AttributePath>)| {
             (
-                state.into(),
+                state,
                 private_state,
                 triggers.into_iter().map(|attr| attr.into()).collect(),
             )
@@ -341,12 +393,15 @@ impl tf::provider_server::Provider for Arc<Server> {
         .collect_diagnostics(&mut diags)
         .expand();
 
+        let planned_identity = self.identity_of(&mut diags, &request.type_name, state.as_ref());
         Ok(tonic::Response::new(tf::plan_resource_change::Response {
-            planned_state: state,
+            planned_state: state.map(Into::into),
             requires_replace: triggers.unwrap_or_default(),
             planned_private: private_state.unwrap_or_default(),
             diagnostics: diags.into(),
             legacy_type_system: false,
+            deferred: None,
+            planned_identity,
         }))
     }
     async fn apply_resource_change(
@@ -423,11 +478,13 @@ impl tf::provider_server::Provider for Arc<Server> {
         .collect_diagnostics(&mut diags)
         .expand();
 
+        let new_identity = self.identity_of(&mut diags, &request.type_name, state.as_ref());
         Ok(tonic::Response::new(tf::apply_resource_change::Response {
             new_state: state.map(Into::into),
             private: private_state.unwrap_or_default(),
             diagnostics: diags.into(),
             legacy_type_system: false,
+            new_identity,
         }))
     }
     async fn import_resource_state(
@@ -437,23 +494,36 @@ impl tf::provider_server::Provider for Arc<Server> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
 
+        let identity = request
+            .identity
+            .and_then(|i| i.identity_data)
+            .map(RawValue::from)
+            .filter(|i| !i.is_null());
         let imported = if let Some(resource) = self.get_resource(&mut diags, &request.type_name) {
-            resource.import(&mut diags, request.id).await
+            match identity {
+                Some(identity) if request.id.is_empty() => {
+                    resource.import_identity(&mut diags, identity).await
+                }
+                _ => resource.import(&mut diags, request.id).await,
+            }
         } else {
             None
         }
-        .collect_diagnostics(&mut diags)
-        .map(
-            |(state, private_state)| tf::import_resource_state::ImportedResource {
-                type_name: request.type_name,
+        .collect_diagnostics(&mut diags);
+        let imported = imported.map(|(state, private_state)| {
+            let identity = self.identity_of(&mut diags, &request.type_name, Some(&state));
+            tf::import_resource_state::ImportedResource {
+                type_name: request.type_name.clone(),
                 state: Some(state.into()),
                 private: private_state,
-            },
-        );
+                identity,
+            }
+        });
 
         Ok(tonic::Response::new(tf::import_resource_state::Response {
             imported_resources: imported.into_iter().collect(),
             diagnostics: diags.into(),
+            deferred: None,
         }))
     }
 
@@ -468,6 +538,7 @@ impl tf::provider_server::Provider for Arc<Server> {
             diagnostics: diags.into(),
             target_private: vec![],
             target_state: None,
+            target_identity: None,
         }))
     }
     async fn read_data_source(
@@ -493,6 +564,7 @@ impl tf::provider_server::Provider for Arc<Server> {
         Ok(tonic::Response::new(tf::read_data_source::Response {
             state: state.map(Into::into),
             diagnostics: diags.into(),
+            deferred: None,
         }))
     }
     async fn get_functions(
@@ -602,6 +674,273 @@ impl tf::provider_server::Provider for Arc<Server> {
             result: result.map(Into::into),
         }))
     }
+    /// ////// Resource identity (6.9)
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: tonic::Request<tf::get_resource_identity_schemas::Request>,
+    ) -> Result<tonic::Response<tf::get_resource_identity_schemas::Response>, tonic::Status> {
+        Ok(tonic::Response::new(
+            tf::get_resource_identity_schemas::Response {
+                identity_schemas: self
+                    .identities
+                    .iter()
+                    .map(|(name, schema)| (name.clone(), schema.into()))
+                    .collect(),
+                diagnostics: self.init_diags.clone().into(),
+            },
+        ))
+    }
+    async fn upgrade_resource_identity(
+        &self,
+        request: tonic::Request<tf::upgrade_resource_identity::Request>,
+    ) -> Result<tonic::Response<tf::upgrade_resource_identity::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let upgraded = match (self.identities.get(&request.type_name), request.raw_identity) {
+            (Some(schema), Some(raw)) if schema.version == request.version => {
+                Some(tf::ResourceIdentityData {
+                    identity_data: Some(RawValue::Json(raw.json).into()),
+                })
+            }
+            (Some(schema), _) => {
+                diags.root_error_short(format!(
+                    "Identity version {} of `{}` cannot be upgraded to version {}",
+                    request.version, request.type_name, schema.version
+                ));
+                None
+            }
+            (None, _) => {
+                diags.root_error_short(format!(
+                    "`{}` has no resource identity",
+                    request.type_name
+                ));
+                None
+            }
+        };
+        Ok(tonic::Response::new(
+            tf::upgrade_resource_identity::Response {
+                upgraded_identity: upgraded,
+                diagnostics: diags.into(),
+            },
+        ))
+    }
+    /// ////// Ephemeral resources (6.7)
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: tonic::Request<tf::validate_ephemeral_resource_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_ephemeral_resource_config::Response>, tonic::Status>
+    {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match (self.ephemeral_resources.get(&request.type_name), request.config) {
+            (Some((resource, _)), Some(config)) => {
+                _ = resource.validate(&mut diags, config.into()).await;
+            }
+            _ => unknown_type(&mut diags, "ephemeral resource", &request.type_name),
+        }
+        Ok(tonic::Response::new(
+            tf::validate_ephemeral_resource_config::Response {
+                diagnostics: diags.into(),
+            },
+        ))
+    }
+    async fn open_ephemeral_resource(
+        &self,
+        request: tonic::Request<tf::open_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::open_ephemeral_resource::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let opened = match (self.ephemeral_resources.get(&request.type_name), request.config) {
+            (Some((resource, _)), Some(config)) => {
+                resource
+                    .open(&mut diags, config.into(), request.client_capabilities.into())
+                    .await
+            }
+            _ => {
+                unknown_type(&mut diags, "ephemeral resource", &request.type_name);
+                None
+            }
+        };
+        let (result, private, renew_at) = match opened {
+            Some(o) => (Some(o.result.into()), o.private, o.renew_at.map(Into::into)),
+            None => (None, None, None),
+        };
+        Ok(tonic::Response::new(tf::open_ephemeral_resource::Response {
+            diagnostics: diags.into(),
+            renew_at,
+            result,
+            private,
+            deferred: None,
+        }))
+    }
+    async fn renew_ephemeral_resource(
+        &self,
+        request: tonic::Request<tf::renew_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::renew_ephemeral_resource::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let renewed = match self.ephemeral_resources.get(&request.type_name) {
+            Some((resource, _)) => resource.renew(&mut diags, request.private).await,
+            None => {
+                unknown_type(&mut diags, "ephemeral resource", &request.type_name);
+                None
+            }
+        };
+        let (renew_at, private) = renewed.unwrap_or_default();
+        Ok(tonic::Response::new(tf::renew_ephemeral_resource::Response {
+            diagnostics: diags.into(),
+            renew_at: renew_at.map(Into::into),
+            private,
+        }))
+    }
+    async fn close_ephemeral_resource(
+        &self,
+        request: tonic::Request<tf::close_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::close_ephemeral_resource::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match self.ephemeral_resources.get(&request.type_name) {
+            Some((resource, _)) => {
+                _ = resource.close(&mut diags, request.private).await;
+            }
+            None => unknown_type(&mut diags, "ephemeral resource", &request.type_name),
+        }
+        Ok(tonic::Response::new(tf::close_ephemeral_resource::Response {
+            diagnostics: diags.into(),
+        }))
+    }
+    /// ////// List resources (6.10)
+    async fn validate_list_resource_config(
+        &self,
+        request: tonic::Request<tf::validate_list_resource_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_list_resource_config::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match (self.list_resources.get(&request.type_name), request.config) {
+            (Some((list, _)), Some(config)) => {
+                _ = list.validate(&mut diags, config.into()).await;
+            }
+            _ => unknown_type(&mut diags, "list resource", &request.type_name),
+        }
+        Ok(tonic::Response::new(
+            tf::validate_list_resource_config::Response {
+                diagnostics: diags.into(),
+            },
+        ))
+    }
+    async fn list_resource(
+        &self,
+        request: tonic::Request<tf::list_resource::Request>,
+    ) -> Result<tonic::Response<EventStream<tf::list_resource::Event>>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let found = match (self.list_resources.get(&request.type_name), request.config) {
+            (Some((list, _)), Some(config)) => {
+                list.list(
+                    &mut diags,
+                    config.into(),
+                    request.include_resource_object,
+                    request.limit,
+                )
+                .await
+            }
+            _ => {
+                unknown_type(&mut diags, "list resource", &request.type_name);
+                vec![]
+            }
+        };
+        let mut events: Vec<_> = found
+            .into_iter()
+            .map(|item| {
+                Ok(tf::list_resource::Event {
+                    identity: Some(tf::ResourceIdentityData {
+                        identity_data: Some(item.identity.into()),
+                    }),
+                    display_name: item.display_name,
+                    resource_object: item.resource_object.map(Into::into),
+                    diagnostic: item.diags.into(),
+                })
+            })
+            .collect();
+        if !diags.errors.is_empty() || !diags.warnings.is_empty() {
+            events.push(Ok(tf::list_resource::Event {
+                diagnostic: diags.into(),
+                ..Default::default()
+            }));
+        }
+        Ok(tonic::Response::new(Box::pin(futures::stream::iter(events))))
+    }
+    /// ////// Actions (6.10)
+    async fn validate_action_config(
+        &self,
+        request: tonic::Request<tf::validate_action_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_action_config::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match (self.actions.get(&request.type_name), request.config) {
+            (Some((action, _)), Some(config)) => {
+                _ = action.validate(&mut diags, config.into()).await;
+            }
+            _ => unknown_type(&mut diags, "action", &request.type_name),
+        }
+        Ok(tonic::Response::new(tf::validate_action_config::Response {
+            diagnostics: diags.into(),
+        }))
+    }
+    async fn plan_action(
+        &self,
+        request: tonic::Request<tf::plan_action::Request>,
+    ) -> Result<tonic::Response<tf::plan_action::Response>, tonic::Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match (self.actions.get(&request.action_type), request.config) {
+            (Some((action, _)), Some(config)) => {
+                _ = action.plan(&mut diags, config.into()).await;
+            }
+            _ => unknown_type(&mut diags, "action", &request.action_type),
+        }
+        Ok(tonic::Response::new(tf::plan_action::Response {
+            diagnostics: diags.into(),
+            deferred: None,
+        }))
+    }
+    async fn invoke_action(
+        &self,
+        request: tonic::Request<tf::invoke_action::Request>,
+    ) -> Result<tonic::Response<EventStream<tf::invoke_action::Event>>, tonic::Status> {
+        use tf::invoke_action::event::{Completed, Progress, Type};
+        let request = request.into_inner();
+        let server = self.clone();
+        let (progress, mut messages) = tokio::sync::mpsc::unbounded_channel();
+        let run = tokio::spawn(async move {
+            let mut diags = Diagnostics::default();
+            match (server.actions.get(&request.action_type), request.config) {
+                (Some((action, _)), Some(config)) => {
+                    action.invoke(&mut diags, config.into(), progress).await;
+                }
+                _ => unknown_type(&mut diags, "action", &request.action_type),
+            }
+            diags
+        });
+        let events = async_stream::stream! {
+            while let Some(message) = messages.recv().await {
+                yield Ok(tf::invoke_action::Event {
+                    r#type: Some(Type::Progress(Progress { message })),
+                });
+            }
+            let diags = run.await.unwrap_or_else(|e| {
+                let mut diags = Diagnostics::default();
+                diags.root_error_short(format!("The action stopped: {e}"));
+                diags
+            });
+            yield Ok(tf::invoke_action::Event {
+                r#type: Some(Type::Completed(Completed {
+                    diagnostics: diags.into(),
+                })),
+            });
+        };
+        Ok(tonic::Response::new(Box::pin(events)))
+    }
     /// ////// Graceful Shutdown
     async fn stop_provider(
         &self,
@@ -613,5 +952,33 @@ impl tf::provider_server::Provider for Arc<Server> {
         Ok(tonic::Response::new(tf::stop_provider::Response {
             error: "".to_string(),
         }))
+    }
+}
+
+/// The stream type of the protocol's server-streaming RPCs
+type EventStream<T> =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, tonic::Status>> + Send + 'static>>;
+
+fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
+    diags.root_error_short(format!("Could not find {kind} `{name}` in provider"));
+}
+
+impl Server {
+    /// The identity of a resource's state, for Terraform (6.9)
+    fn identity_of(
+        &self,
+        diags: &mut Diagnostics,
+        type_name: &str,
+        state: Option<&RawValue>,
+    ) -> Option<tf::ResourceIdentityData> {
+        let state = state.filter(|s| !s.is_null())?;
+        if !self.identities.contains_key(type_name) {
+            return None;
+        }
+        let (resource, _) = self.resources.get(type_name)?;
+        let identity = resource.identity(diags, state)?;
+        Some(tf::ResourceIdentityData {
+            identity_data: Some(identity.into()),
+        })
     }
 }

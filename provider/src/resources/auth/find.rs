@@ -85,3 +85,19 @@ pub async fn import_auth(aws: &Aws, pool_id: &str) -> Result<Option<AuthState>> 
     };
     find_auth(aws, &hints).await
 }
+
+/// The ids of the region's user pools that fansite_auth made: those with its
+/// app client, `<name>-web`. Cognito lists pools with neither their tags nor
+/// their clients, so this is one paged ListUserPools and one
+/// ListUserPoolClients per pool.
+pub async fn list_auths(aws: &Aws) -> Result<Vec<String>> {
+    let c = &aws.cognito;
+    let mut out = Vec::new();
+    for (id, name) in cognito::list_pools(c).await? {
+        let client = format!("{name}{CLIENT_SUFFIX}");
+        if cognito::find_client(c, &id, &client).await?.is_some() {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}

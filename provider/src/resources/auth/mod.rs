@@ -19,6 +19,7 @@ use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
+use crate::resource::Identity;
 use crate::schema::{whole_in, Schema};
 use crate::value::Dyn;
 
@@ -190,6 +191,28 @@ impl Composite for AuthResource {
             }
         }
     }
+
+    /// The user pool, as import takes it.
+    const IDENTITY: Option<Identity> = Some(Identity {
+        regional: true,
+        attributes: &[("user_pool_id", "ID of the user pool.")],
+        of_state: identity_of,
+        import_id: import_id_of,
+    });
+
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        find::list_auths(aws).await.map(Some)
+    }
+}
+
+/// The identity's values in a state: the user pool id, once made.
+fn identity_of(state: &Dyn) -> Option<Vec<String>> {
+    Some(vec![state.get("user_pool_id").as_str()?.to_string()])
+}
+
+/// The import id of an identity: its user pool id.
+fn import_id_of(values: &[String]) -> String {
+    values.concat()
 }
 
 /// Makes the parts in order, recording each id in `cur` as soon as it exists.

@@ -4,7 +4,8 @@ use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
 use super::state::{
-    engine_version_read, parse_connection, sort_instances, DatabaseState, Readers, PORT,
+    engine_version_read, instance_number, parse_connection, sort_instances, DatabaseState, Readers,
+    PORT,
 };
 use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
@@ -170,6 +171,26 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         connection_secret_arn,
         connection,
     }))
+}
+
+/// The identifiers of the region's clusters that fansite_database made, as
+/// import asks: Aurora MySQL, not being deleted, in a security group, with
+/// an instance named `<identifier>-<n>`. The clusters carry no tag of the
+/// resource's own, so this is read from one DescribeDBClusters (filtered by
+/// engine) alone.
+pub async fn list_databases(aws: &Aws) -> Result<Vec<String>> {
+    Ok(rds::list_clusters(&aws.rds)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            c.status != "deleting"
+                && !c.security_group_ids.is_empty()
+                && c.members
+                    .keys()
+                    .any(|m| instance_number(&c.id, m).is_some())
+        })
+        .map(|c| c.id)
+        .collect())
 }
 
 /// The cluster is gone (or going) while its security group, subnet group or

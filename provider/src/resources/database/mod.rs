@@ -4,6 +4,7 @@
 //! Lifecycle in order: schema, validate, read, plan, create, update, delete, import.
 
 mod converge;
+pub mod credentials;
 mod find;
 mod schema;
 mod state;
@@ -18,6 +19,7 @@ use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
+use crate::resource::Identity;
 use crate::schema::{whole_in, Schema};
 use crate::typed;
 use crate::value::Dyn;
@@ -315,6 +317,31 @@ impl Composite for DatabaseResource {
             }
         }
     }
+
+    /// The cluster, as import takes it.
+    const IDENTITY: Option<Identity> = Some(Identity {
+        regional: true,
+        attributes: &[(
+            "cluster_identifier",
+            "Identifier of the Aurora cluster (the database's `name`).",
+        )],
+        of_state: identity_of,
+        import_id: import_id_of,
+    });
+
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        find::list_databases(aws).await.map(Some)
+    }
+}
+
+/// The identity's values in a state: the cluster identifier, its `name`.
+fn identity_of(state: &Dyn) -> Option<Vec<String>> {
+    Some(vec![state.get("name").as_str()?.to_string()])
+}
+
+/// The import id of an identity: its cluster identifier.
+fn import_id_of(values: &[String]) -> String {
+    values.concat()
 }
 
 async fn check_subnets(aws: &Aws, vpc: &str, ids: &[String], diags: &mut Diags) {

@@ -3,7 +3,7 @@
 use crate::aws::{cloudfront, logs, route53, s3, secrets, wafv2, Aws};
 use crate::error::Result;
 
-use super::state::EdgeState;
+use super::state::{bucket_domain, EdgeState};
 use crate::resources::{in_configured_order, null_if_unset, own_tags};
 
 /// The edge as AWS has it now, field by field. `None`: nothing of the edge is left.
@@ -149,6 +149,22 @@ pub async fn find_edge(aws: &Aws, hints: &EdgeState) -> Result<Option<EdgeState>
         site_routes_function_arn,
         name,
     }))
+}
+
+/// The distribution ids of every edge made in the region: of the account's
+/// distributions (CloudFront is global and lists them all), those whose
+/// comment names an edge whose bucket in this region is their site origin.
+pub async fn list_edges(aws: &Aws) -> Result<Vec<String>> {
+    Ok(cloudfront::list_distributions(&aws.cloudfront)
+        .await?
+        .into_iter()
+        .filter(|d| {
+            d.edge.as_deref().is_some_and(|edge| {
+                d.bucket_domain.as_deref() == Some(bucket_domain(edge, &aws.region).as_str())
+            })
+        })
+        .map(|d| d.id)
+        .collect())
 }
 
 /// Which version of the origin secret the distribution sends: the current

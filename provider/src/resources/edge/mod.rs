@@ -5,6 +5,7 @@
 
 mod converge;
 mod find;
+pub mod invalidate;
 mod schema;
 mod state;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
+use crate::resource::Identity;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -204,6 +206,28 @@ impl Composite for EdgeResource {
             }
         }
     }
+
+    /// The distribution, as import takes it. CloudFront is global: no region.
+    const IDENTITY: Option<Identity> = Some(Identity {
+        regional: false,
+        attributes: &[("distribution_id", "ID of the CloudFront distribution.")],
+        of_state: identity_of,
+        import_id: import_id_of,
+    });
+
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        find::list_edges(aws).await.map(Some)
+    }
+}
+
+/// The identity's values in a state: the distribution id, once made.
+fn identity_of(state: &Dyn) -> Option<Vec<String>> {
+    Some(vec![state.get("distribution_id").as_str()?.to_string()])
+}
+
+/// The import id of an identity: its distribution id.
+fn import_id_of(values: &[String]) -> String {
+    values.concat()
 }
 
 /// The version of the origin secret to send: the one the configuration

@@ -125,6 +125,12 @@ pub async fn find_network(aws: &Aws, hints: &NetworkState) -> Result<Option<Netw
     }))
 }
 
+/// The VPC ids of every network in the region: the VPCs with a subnet that
+/// carries the [`PART_TAG`] of a public or private subnet, as import asks.
+pub async fn list_networks(aws: &Aws) -> Result<Vec<String>> {
+    ec2::vpcs_with_subnets_tagged(&aws.ec2, PART_TAG, &[PUBLIC_SUBNET, PRIVATE_SUBNET]).await
+}
+
 /// The strategy the NAT gateways found show: the prior one when they match it,
 /// else what they look like, else `partial` (which no configuration has, so the
 /// next plan shows the drift and the apply repairs it).

@@ -19,6 +19,7 @@ use crate::aws::{ec2, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Timeouts};
 use crate::error::Result;
+use crate::resource::Identity;
 use crate::schema::Schema;
 use crate::value::Dyn;
 
@@ -221,6 +222,28 @@ impl Composite for NetworkResource {
             }
         }
     }
+
+    /// The VPC, as import takes it.
+    const IDENTITY: Option<Identity> = Some(Identity {
+        regional: true,
+        attributes: &[("vpc_id", "ID of the VPC.")],
+        of_state: identity_of,
+        import_id: import_id_of,
+    });
+
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        find::list_networks(aws).await.map(Some)
+    }
+}
+
+/// The identity's values in a state: the VPC id, once made.
+fn identity_of(state: &Dyn) -> Option<Vec<String>> {
+    Some(vec![state.get("vpc_id").as_str()?.to_string()])
+}
+
+/// The import id of an identity: its VPC id.
+fn import_id_of(values: &[String]) -> String {
+    values.concat()
 }
 
 /// The rules declared on single attributes (`Attribute::rule`).

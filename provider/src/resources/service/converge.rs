@@ -554,84 +554,54 @@ async fn sync_alerts(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> 
     let notifier_ready = cur.notifier_function_arn.is_some()
         && cur.webhook_secret_arn.is_some()
         && cur.slack_webhook_url() == want.slack_webhook_url()
+        && cur.slack_webhook_url_wo_version() == want.slack_webhook_url_wo_version()
         && !new_topic;
-    match want.slack_webhook_url() {
-        Some(_) if notifier_ready => {}
-        Some(url) => {
-            let secret = match &cur.webhook_secret_arn {
-                Some(arn) => {
-                    if cur.slack_webhook_url() != Some(url) {
-                        secrets::put_value(&aws.secrets, arn, url).await?;
-                    }
-                    arn.clone()
-                }
-                None => {
-                    match secrets::secret_named(&aws.secrets, &want.webhook_secret_name()).await? {
-                        Some(arn) => {
-                            secrets::put_value(&aws.secrets, &arn, url).await?;
-                            arn
-                        }
-                        None => {
-                            secrets::create_secret(
-                                &aws.secrets,
-                                &want.webhook_secret_name(),
-                                &format!("Slack webhook the alarms of {} post to", want.name),
-                                url,
-                                &part_tags(want, &want.webhook_secret_name()),
-                            )
-                            .await?
-                        }
-                    }
-                }
-            };
-            cur.webhook_secret_arn = Some(secret.clone());
-            cur.set_slack_webhook_url(Some(url.clone()));
-            let role = want.notifier_role();
-            let role_arn = iam::ensure_role(
-                &aws.iam,
-                &role,
-                "lambda.amazonaws.com",
-                &part_tags(want, &role),
-                &owner(aws, want),
-            )
-            .await?;
-            iam::attach_policy(&aws.iam, &role, iam::LAMBDA_BASIC_EXECUTION_POLICY).await?;
-            iam::put_inline_policy(
-                &aws.iam,
-                &role,
-                "read-webhook",
-                &iam::allow(
-                    &["secretsmanager:GetSecretValue"],
-                    std::slice::from_ref(&secret),
-                ),
-            )
-            .await?;
-            logs::ensure_log_group(
-                &aws.logs,
-                &want.notifier_log_group(),
-                want.log_retention_days,
-                &part_tags(want, &want.notifier_log_group()),
-            )
-            .await?;
-            let f = lambda::FunctionSpec {
-                name: want.notifier_function(),
-                role_arn,
-                handler: notifier::HANDLER.into(),
-                zip: notifier::package(),
-                environment: [(notifier::SECRET_ENV.to_string(), secret)]
-                    .into_iter()
-                    .collect(),
-            };
-            let arn = lambda::ensure_function(&aws.lambda, &f, &part_tags(want, &f.name)).await?;
-            cur.notifier_function_arn = Some(arn.clone());
-            lambda::allow_sns(&aws.lambda, &f.name, &topic).await?;
-            sns::subscribe_lambda(&aws.sns, &topic, &arn).await?;
-        }
-        None => {
-            if cur.notifier_function_arn.is_some() || cur.webhook_secret_arn.is_some() {
-                remove_notifier(aws, cur).await?;
-            }
-        }
+    let webhook = want.has_slack_webhook();
+    if webhook && !notifier_ready {
+        let secret = sync_webhook_secret(aws, cur, want).await?;
+        let role = want.notifier_role();
+        let role_arn = iam::ensure_role(
+            &aws.iam,
+            &role,
+            "lambda.amazonaws.com",
+            &part_tags(want, &role),
+            &owner(aws, want),
+        )
+        .await?;
+        iam::attach_policy(&aws.iam, &role, iam::LAMBDA_BASIC_EXECUTION_POLICY).await?;
+        iam::put_inline_policy(
+            &aws.iam,
+            &role,
+            "read-webhook",
+            &iam::allow(
+                &["secretsmanager:GetSecretValue"],
+                std::slice::from_ref(&secret),
+            ),
+        )
+        .await?;
+        logs::ensure_log_group(
+            &aws.logs,
+            &want.notifier_log_group(),
+            want.log_retention_days,
+            &part_tags(want, &want.notifier_log_group()),
+        )
+        .await?;
+        let f = lambda::FunctionSpec {
+            name: want.notifier_function(),
+            role_arn,
+            handler: notifier::HANDLER.into(),
+            zip: notifier::package(),
+            environment: [(notifier::SECRET_ENV.to_string(), secret)]
+                .into_iter()
+                .collect(),
+        };
+        let arn = lambda::ensure_function(&aws.lambda, &f, &part_tags(want, &f.name)).await?;
+        cur.notifier_function_arn = Some(arn.clone());
+        lambda::allow_sns(&aws.lambda, &f.name, &topic).await?;
+        sns::subscribe_lambda(&aws.sns, &topic, &arn).await?;
+    } else if !webhook && (cur.notifier_function_arn.is_some() || cur.webhook_secret_arn.is_some())
+    {
+        remove_notifier(aws, cur).await?;
     }
     let alarm_current = cur.alarm_name.is_some()
         && !new_topic
@@ -676,8 +646,69 @@ async fn remove_notifier(aws: &Aws, cur: &mut ServiceState) -> Result<()> {
         secrets::delete_secret(&aws.secrets, arn).await?;
     }
     cur.webhook_secret_arn = None;
-    cur.set_slack_webhook_url(None);
+    cur.clear_slack_webhook();
     Ok(())
+}
+
+/// The secret the notifier reads the webhook from, holding the configured
+/// webhook: the state's, one an earlier create left (found by its name, and
+/// written, since what it holds is not known), or a new one. The deprecated
+/// `slack_webhook_url` is written when it differs from the state's; the
+/// write-only `slack_webhook_url_wo`, which no state holds, only when
+/// `slack_webhook_url_wo_version` differs from the state's. `cur` records the
+/// secret and what it holds. The webhook is never logged.
+pub(super) async fn sync_webhook_secret(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+) -> Result<String> {
+    let changed = match want.slack_webhook_url() {
+        Some(url) => cur.slack_webhook_url() != Some(url),
+        None => cur.slack_webhook_url_wo_version() != want.slack_webhook_url_wo_version(),
+    };
+    let secret = match &cur.webhook_secret_arn {
+        Some(arn) => {
+            if changed {
+                secrets::put_value(&aws.secrets, arn, webhook_of(want)?).await?;
+            }
+            arn.clone()
+        }
+        None => match secrets::secret_named(&aws.secrets, &want.webhook_secret_name()).await? {
+            Some(arn) => {
+                secrets::put_value(&aws.secrets, &arn, webhook_of(want)?).await?;
+                arn
+            }
+            None => {
+                secrets::create_secret(
+                    &aws.secrets,
+                    &want.webhook_secret_name(),
+                    &format!("Slack webhook the alarms of {} post to", want.name),
+                    webhook_of(want)?,
+                    &part_tags(want, &want.webhook_secret_name()),
+                )
+                .await?
+            }
+        },
+    };
+    cur.webhook_secret_arn = Some(secret.clone());
+    cur.set_slack_webhook_url(want.slack_webhook_url().cloned());
+    cur.set_slack_webhook_url_wo_version(want.slack_webhook_url_wo_version().cloned());
+    Ok(secret)
+}
+
+/// The webhook to write: the deprecated `slack_webhook_url`, or the
+/// write-only `slack_webhook_url_wo` that Terraform passes with the
+/// configuration at apply.
+fn webhook_of(want: &ServiceState) -> Result<&str> {
+    want.slack_webhook_url()
+        .or(want.slack_webhook_url_wo())
+        .map(String::as_str)
+        .ok_or_else(|| Error::Invalid {
+            path: crate::diag::AttrPath::attr("alerts")
+                .then_index(0)
+                .then_attr("slack_webhook_url_wo"),
+            why: "the webhook's secret is to be written, and Terraform passed no slack_webhook_url_wo: set slack_webhook_url_wo with slack_webhook_url_wo_version".into(),
+        })
 }
 
 /// Changes what differs, in an order that keeps the API serving: access is

@@ -10,13 +10,36 @@ use super::state::{
     Tags,
 };
 
+/// The import ids (`<cluster>/<service>`) of the region's services that
+/// fansite_service made, as import asks: active ECS services whose load
+/// balancer's target group is named as the service (import finds the load
+/// balancer and the target group by that name). ECS services carry no tag of
+/// the resource's own to filter on.
+pub async fn list_services(aws: &Aws) -> Result<Vec<String>> {
+    Ok(ecs::list_services(&aws.ecs)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            let target_group = s
+                .target_group_arn
+                .as_deref()
+                .and_then(|arn| arn.rsplit_once(":targetgroup/"))
+                .and_then(|(_, rest)| rest.split('/').next());
+            target_group == Some(s.name.as_str())
+        })
+        .map(|s| format!("{}/{}", s.cluster, s.name))
+        .collect())
+}
+
 /// The service as AWS has it now, field by field. `None`: nothing of the
 /// service is left.
 ///
 /// Not refreshed, because AWS does not hold them (listed in the docs):
 /// `keep_revisions` and `deployment.wait_for_steady_state` (how the provider
-/// deploys), `vpc_id` (the groups' VPC, fixed at create). A part that is gone
-/// keeps the inputs it should be made again with.
+/// deploys), `vpc_id` (the groups' VPC, fixed at create),
+/// `alerts.slack_webhook_url_wo_version` (when to write the write-only
+/// webhook, whose value is never read back). A part that is gone keeps the
+/// inputs it should be made again with.
 pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<ServiceState>> {
     let cluster = hints.cluster();
     let Some(svc) = ecs::describe_service(&aws.ecs, &cluster, &hints.name).await? else {
@@ -367,6 +390,28 @@ async fn find_scaling(
     Ok((autoscaling, desired_count))
 }
 
+/// The webhook's secret (`None` when it is gone, so that the plan makes it
+/// again), and the deprecated `slack_webhook_url` read back from it. With
+/// the write-only `slack_webhook_url_wo` (the state has its version) the
+/// value is never read: DescribeSecret only says whether the secret is
+/// there, and the version is kept from the state, since AWS does not hold it.
+pub(super) async fn find_webhook(
+    aws: &Aws,
+    hints: &ServiceState,
+) -> Result<(Option<String>, Option<String>)> {
+    let Some(arn) = &hints.webhook_secret_arn else {
+        return Ok((None, None));
+    };
+    if hints.slack_webhook_url_wo_version().is_some() {
+        let live = secrets::version_ids(&aws.secrets, arn).await?.is_some();
+        return Ok((None, live.then(|| arn.clone())));
+    }
+    Ok(match secrets::read_secret(&aws.secrets, arn).await? {
+        Some((value, _)) => (Some(value), Some(arn.clone())),
+        None => (None, None),
+    })
+}
+
 /// The alerts' parts as AWS has them.
 struct FoundAlerts {
     block: Option<Alerts>,
@@ -400,14 +445,10 @@ async fn find_alerts(aws: &Aws, hints: &ServiceState) -> Result<FoundAlerts> {
     let notifier_function_arn = lambda::function(&aws.lambda, &hints.notifier_function())
         .await?
         .map(|(arn, _)| arn);
-    alerts.slack_webhook_url = None;
-    let mut webhook_secret_arn = hints.webhook_secret_arn.clone();
-    if let Some(arn) = &hints.webhook_secret_arn {
-        match secrets::read_secret(&aws.secrets, arn).await? {
-            Some((value, _)) => alerts.slack_webhook_url = Some(value),
-            None => webhook_secret_arn = None,
-        }
-    }
+    let (slack_webhook_url, webhook_secret_arn) = find_webhook(aws, hints).await?;
+    alerts.slack_webhook_url = slack_webhook_url;
+    // Write-only: never in a state (its version is kept from the state).
+    alerts.slack_webhook_url_wo = None;
     let block = (hints.alerts.is_some()
         || alerts.slack_webhook_url.is_some()
         || alerts.cpu_threshold != DEFAULT_ALARM_CPU

@@ -7,6 +7,7 @@
 mod converge;
 mod find;
 pub mod notifier;
+pub mod redeploy;
 mod schema;
 mod state;
 #[cfg(test)]
@@ -20,6 +21,7 @@ use crate::aws::{ec2, ecr, ecs, logs, Aws};
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
+use crate::resource::Identity;
 use crate::schema::{whole_in, Schema};
 use crate::typed;
 use crate::value::Dyn;
@@ -131,7 +133,7 @@ impl Composite for ServiceResource {
             repository_arn: None,
             ..want.clone()
         };
-        cur.set_slack_webhook_url(None);
+        cur.clear_slack_webhook();
         cur
     }
 
@@ -208,8 +210,12 @@ impl Composite for ServiceResource {
         }
         plan_image(aws, prior, &mut planned, config, diags).await;
 
-        let webhook = first(&planned, "alerts").map(|a| a.get("slack_webhook_url").clone());
-        let has_webhook = webhook.as_ref().is_some_and(|w| !w.is_null());
+        // A webhook: the deprecated `slack_webhook_url`, or the write-only
+        // form's version (its value is in no plan).
+        let has_webhook = first(&planned, "alerts").is_some_and(|a| {
+            !a.get("slack_webhook_url").is_null()
+                || !a.get("slack_webhook_url_wo_version").is_null()
+        });
         if let Some(prior) = prior {
             let decoded = (
                 typed::decode::<ServiceState>(prior),
@@ -391,6 +397,37 @@ impl Composite for ServiceResource {
             }
         }
     }
+
+    /// The ECS service in its cluster, as import takes it.
+    const IDENTITY: Option<Identity> = Some(Identity {
+        regional: true,
+        attributes: &[
+            ("cluster", "Name of the ECS cluster the service runs in."),
+            ("service", "Name of the ECS service, its `name`."),
+        ],
+        of_state: identity_of,
+        import_id: import_id_of,
+    });
+
+    async fn list(&self, aws: &Aws) -> Result<Option<Vec<String>>> {
+        find::list_services(aws).await.map(Some)
+    }
+}
+
+/// The identity's values in a state: the cluster (`cluster_name`, else the
+/// service's own, named `name`) and the service's name.
+fn identity_of(state: &Dyn) -> Option<Vec<String>> {
+    let name = state.get("name").as_str()?;
+    let cluster = match state.get("cluster_name") {
+        Dyn::Null => name,
+        other => other.as_str()?,
+    };
+    Some(vec![cluster.to_string(), name.to_string()])
+}
+
+/// The import id of an identity: `<cluster>/<service>`.
+fn import_id_of(values: &[String]) -> String {
+    values.join("/")
 }
 
 /// With a `repository`: its defaults, the image (the repository's URL), its
@@ -1103,11 +1140,27 @@ fn validate_health_check_and_deployment(config: &Dyn, diags: &mut Diags) {
     }
     if let Some(b) = first(config, "alerts") {
         let p = |n: &str| a("alerts").then_index(0).then_attr(n);
-        if let Some(url) = b.get("slack_webhook_url").as_str() {
-            if !url.starts_with("https://") || url.len() < 12 {
-                // Never echo the URL: it is a credential.
-                diags.attr_error(p("slack_webhook_url"), "Invalid slack_webhook_url", "A Slack incoming webhook is an https:// URL, such as https://hooks.slack.com/services/T…/B…/….");
+        for attr in ["slack_webhook_url", "slack_webhook_url_wo"] {
+            if let Some(url) = b.get(attr).as_str() {
+                if !url.starts_with("https://") || url.len() < 12 {
+                    // Never echo the URL: it is a credential.
+                    diags.attr_error(p(attr), format!("Invalid {attr}"), "A Slack incoming webhook is an https:// URL, such as https://hooks.slack.com/services/T…/B…/….");
+                }
             }
+        }
+        let (url, wo, version) = (
+            b.get("slack_webhook_url"),
+            b.get("slack_webhook_url_wo"),
+            b.get("slack_webhook_url_wo_version"),
+        );
+        if !wo.is_null() && !url.is_null() {
+            diags.attr_error(p("slack_webhook_url_wo"), "Conflicting Slack webhooks", "Set slack_webhook_url_wo (write-only, with slack_webhook_url_wo_version) or the deprecated slack_webhook_url, not both: alerts post to one webhook.");
+        }
+        if !wo.is_null() && version.is_null() {
+            diags.attr_error(p("slack_webhook_url_wo_version"), "Missing slack_webhook_url_wo_version", "slack_webhook_url_wo is write-only: Terraform never shows its value in a plan or keeps it in the state, so a new webhook cannot be seen by itself. Set slack_webhook_url_wo_version to any string (a hash of the webhook, the date it was issued) and change it with the webhook: the new webhook is written to the secret then.");
+        }
+        if wo.is_null() && !version.is_null() {
+            diags.attr_error(p("slack_webhook_url_wo_version"), "slack_webhook_url_wo_version without slack_webhook_url_wo", "slack_webhook_url_wo_version says when slack_webhook_url_wo changed: set slack_webhook_url_wo with it, or leave both out.");
         }
     }
 }

@@ -93,11 +93,13 @@ pub fn schema() -> Schema {
         blocks: vec![],
     };
     let alerts = Block {
-        description: format!("The CPU alarm: CloudWatch → SNS topic → (with `slack_webhook_url`) a Lambda function that posts to Slack. Left out: the alarm at {DEFAULT_ALARM_CPU} % over {DEFAULT_EVALUATION_PERIODS} minutes, to the topic only."),
+        description: format!("The CPU alarm: CloudWatch → SNS topic → (with a Slack webhook, `slack_webhook_url_wo`) a Lambda function that posts to Slack. Left out: the alarm at {DEFAULT_ALARM_CPU} % over {DEFAULT_EVALUATION_PERIODS} minutes, to the topic only."),
         attributes: vec![
             Attribute::optional_computed("cpu_threshold", Ty::Number, &format!("Average CPU, in percent, above which the alarm fires (default {DEFAULT_ALARM_CPU}).")).range(1, 100),
             Attribute::optional_computed("evaluation_periods", Ty::Number, &format!("Minutes in a row above the threshold before it fires (default {DEFAULT_EVALUATION_PERIODS}).")).range(1, 60),
-            Attribute::optional("slack_webhook_url", Ty::String, "Slack incoming webhook (`https://hooks.slack.com/services/...`). It is kept in a Secrets Manager secret that only the notifier can read, never in the function's settings.").sensitive(),
+            Attribute::optional("slack_webhook_url", Ty::String, "Deprecated: use `slack_webhook_url_wo` with `slack_webhook_url_wo_version`, which never enter the plan or the state. Slack incoming webhook (`https://hooks.slack.com/services/...`), kept in a Secrets Manager secret that only the notifier can read, never in the function's settings; it is also in the plan and the state (marked sensitive). Conflicts with `slack_webhook_url_wo`.").sensitive().deprecated("Use slack_webhook_url_wo with slack_webhook_url_wo_version: the write-only form never enters plan or state (Terraform 1.11 and later)."),
+            Attribute::optional("slack_webhook_url_wo", Ty::String, "Slack incoming webhook (`https://hooks.slack.com/services/...`), write-only (Terraform 1.11 and later): Terraform hands it to the provider when it applies and never keeps it in the plan or the state, so it may come from an ephemeral value. It is written to a Secrets Manager secret that only the notifier can read (never to the function's settings) when the notifier is made and whenever `slack_webhook_url_wo_version` changes; a new value with the same version is not written. Needs `slack_webhook_url_wo_version`; conflicts with `slack_webhook_url`.").write_only(),
+            Attribute::optional("slack_webhook_url_wo_version", Ty::String, "With `slack_webhook_url_wo`: any string, such as a hash of the webhook or the date it was issued. Terraform never shows a write-only value, so this is how a new webhook is seen: change it with the webhook, and the apply writes the new webhook to the secret (its new current version); while it stays the same, the secret keeps what it holds.").not_refreshed("the provider's own trigger for writing the write-only webhook; the secret holds the webhook, not this version, and refresh never reads the webhook back."),
         ],
         blocks: vec![],
     };
@@ -164,8 +166,8 @@ pub fn schema() -> Schema {
                 Attribute::computed("log_group_name", Ty::String, "CloudWatch Logs group of the container's output."),
                 Attribute::computed("alarm_topic_arn", Ty::String, "SNS topic the CPU alarm notifies; subscribe more endpoints to it."),
                 Attribute::computed("alarm_name", Ty::String, "Name of the CPU alarm."),
-                Attribute::computed("notifier_function_arn", Ty::String, "ARN of the Slack notifier function, when `alerts.slack_webhook_url` is set."),
-                Attribute::computed("webhook_secret_arn", Ty::String, "ARN of the secret holding the Slack webhook, when it is set."),
+                Attribute::computed("notifier_function_arn", Ty::String, "ARN of the Slack notifier function, when `alerts.slack_webhook_url_wo` (or the deprecated `alerts.slack_webhook_url`) is set."),
+                Attribute::computed("webhook_secret_arn", Ty::String, "ARN of the secret holding the Slack webhook, when it is set; the notifier reads the webhook from it each time it runs."),
                 Attribute::computed("origin_secret_arn", Ty::String, "With `ingress = \"cloudfront\"`: ARN of the Secrets Manager secret `fansite/<name>/origin-verify`, 64 random lowercase letters and digits made by the provider, that CloudFront must send in the `X-Origin-Verify` header; give it to a fansite_edge's `api_origin_secret_arn`. Its value is never in the plan or the state."),
                 Attribute::computed("origin_secret_version", Ty::String, "The secret's current version (`AWSCURRENT`), which changes with each rotation; give it to a fansite_edge's `api_origin_secret_version`."),
                 Attribute::computed("origin_rule_arn", Ty::String, "With `ingress = \"cloudfront\"`: ARN of the listener rule that forwards requests carrying the current or previous origin secret; the listener answers every other request `403`."),

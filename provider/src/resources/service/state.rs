@@ -172,12 +172,19 @@ impl Default for Deployment {
 }
 
 /// The `alerts {}` block.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Alerts {
     pub cpu_threshold: i32,
     pub evaluation_periods: i32,
+    /// Deprecated: the webhook, in plan and state.
     pub slack_webhook_url: Option<String>,
+    /// The write-only webhook: set in what create and update are asked
+    /// for (from the configuration), never in a state.
+    pub slack_webhook_url_wo: Option<String>,
+    /// What says that `slack_webhook_url_wo` changed: kept in state, and
+    /// the value is written when it differs from the state's.
+    pub slack_webhook_url_wo_version: Option<String>,
 }
 
 impl Default for Alerts {
@@ -186,7 +193,27 @@ impl Default for Alerts {
             cpu_threshold: DEFAULT_ALARM_CPU,
             evaluation_periods: DEFAULT_EVALUATION_PERIODS,
             slack_webhook_url: None,
+            slack_webhook_url_wo: None,
+            slack_webhook_url_wo_version: None,
         }
+    }
+}
+
+/// The webhooks are credentials: a state printed for a log or a failed
+/// test says only whether one is set.
+impl std::fmt::Debug for Alerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "(hidden)");
+        f.debug_struct("Alerts")
+            .field("cpu_threshold", &self.cpu_threshold)
+            .field("evaluation_periods", &self.evaluation_periods)
+            .field("slack_webhook_url", &hidden(&self.slack_webhook_url))
+            .field("slack_webhook_url_wo", &hidden(&self.slack_webhook_url_wo))
+            .field(
+                "slack_webhook_url_wo_version",
+                &self.slack_webhook_url_wo_version,
+            )
+            .finish()
     }
 }
 
@@ -377,6 +404,46 @@ impl ServiceState {
     /// The Slack webhook, when one is configured.
     pub fn slack_webhook_url(&self) -> Option<&String> {
         self.alerts.as_ref()?.slack_webhook_url.as_ref()
+    }
+
+    /// The write-only Slack webhook: only in what create and update are
+    /// asked for, never in a state.
+    pub fn slack_webhook_url_wo(&self) -> Option<&String> {
+        self.alerts.as_ref()?.slack_webhook_url_wo.as_ref()
+    }
+
+    /// The version of the write-only webhook, when that form is used.
+    pub fn slack_webhook_url_wo_version(&self) -> Option<&String> {
+        self.alerts.as_ref()?.slack_webhook_url_wo_version.as_ref()
+    }
+
+    /// Whether alerts go to Slack: a webhook in either form.
+    pub fn has_slack_webhook(&self) -> bool {
+        self.slack_webhook_url().is_some() || self.slack_webhook_url_wo_version().is_some()
+    }
+
+    /// Sets the write-only webhook's version, making the `alerts {}` block
+    /// when there is none.
+    pub fn set_slack_webhook_url_wo_version(&mut self, version: Option<String>) {
+        match (&mut self.alerts, version) {
+            (Some(a), version) => a.slack_webhook_url_wo_version = version,
+            (None, Some(version)) => {
+                self.alerts = Some(Alerts {
+                    slack_webhook_url_wo_version: Some(version),
+                    ..Alerts::default()
+                })
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Forgets the webhook in both forms: no secret holds it.
+    pub fn clear_slack_webhook(&mut self) {
+        if let Some(a) = &mut self.alerts {
+            a.slack_webhook_url = None;
+            a.slack_webhook_url_wo = None;
+            a.slack_webhook_url_wo_version = None;
+        }
     }
 
     /// Sets the webhook, making the `alerts {}` block when there is none.

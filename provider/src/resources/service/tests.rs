@@ -679,3 +679,334 @@ fn a_pinned_image_runs_the_digest_and_reads_back_its_tag() {
     assert!(pinned.container_differs(&repushed));
     assert!(!pinned.container_differs(&pinned.clone()));
 }
+
+const HOOK: &str = "https://hooks.slack.com/services/T0/B0/first";
+const HOOK_2: &str = "https://hooks.slack.com/services/T0/B0/second";
+
+/// The write-only webhook needs its version (a change to a value Terraform
+/// never shows is seen only by it), excludes the deprecated one, and is
+/// checked as that one is; one not known yet (an ephemeral value) passes.
+/// No message echoes a webhook.
+#[test]
+fn the_write_only_webhook_needs_its_version_and_excludes_the_old_one() {
+    let alerts = |pairs: &[(&str, Dyn)]| errors(&config(&[("alerts", block(pairs))]));
+    let wo = || ("slack_webhook_url_wo", Dyn::from(HOOK));
+    let version = || ("slack_webhook_url_wo_version", Dyn::from("1"));
+    assert_eq!(alerts(&[wo(), version()]), Vec::<String>::new());
+    assert_eq!(
+        alerts(&[("slack_webhook_url_wo", Dyn::Unknown), version()]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        alerts(&[wo(), version(), ("slack_webhook_url", HOOK.into())]),
+        vec!["Conflicting Slack webhooks @ alerts[0].slack_webhook_url_wo"]
+    );
+    assert_eq!(
+        alerts(&[wo()]),
+        vec!["Missing slack_webhook_url_wo_version @ alerts[0].slack_webhook_url_wo_version"]
+    );
+    assert_eq!(
+        alerts(&[version()]),
+        vec![
+            "slack_webhook_url_wo_version without slack_webhook_url_wo @ alerts[0].slack_webhook_url_wo_version"
+        ]
+    );
+    assert_eq!(
+        alerts(&[("slack_webhook_url_wo", "http://hooks".into()), version()]),
+        vec!["Invalid slack_webhook_url_wo @ alerts[0].slack_webhook_url_wo"]
+    );
+    assert_eq!(
+        alerts(&[("slack_webhook_url", HOOK.into())]),
+        Vec::<String>::new(),
+        "the deprecated webhook alone still passes"
+    );
+
+    let mut d = Diags::default();
+    validate_config(
+        &config(&[("alerts", block(&[wo(), ("slack_webhook_url", HOOK.into())]))]),
+        &mut d,
+    );
+    let missing =
+        d.0.iter()
+            .find(|i| i.summary == "Missing slack_webhook_url_wo_version")
+            .map(|i| i.detail.clone())
+            .unwrap_or_default();
+    assert!(
+        missing.contains("never shows its value"),
+        "says why the version is needed: {missing}"
+    );
+    assert!(
+        d.0.iter().all(|i| !i.detail.contains("T0/B0/first")),
+        "no message echoes the webhook"
+    );
+}
+
+/// The write-only webhook is sensitive and in no plan or state; its version
+/// is kept in state and not read back; the old webhook is deprecated, naming
+/// what replaces it.
+#[test]
+fn the_write_only_webhook_is_kept_out_of_plan_and_state() {
+    let s = schema::schema();
+    let alerts = &s
+        .block
+        .blocks
+        .iter()
+        .find(|b| b.name == "alerts")
+        .expect("alerts block")
+        .block;
+    let wo = alerts.attribute("slack_webhook_url_wo").expect("wo");
+    assert!(wo.write_only && wo.sensitive);
+    let version = alerts
+        .attribute("slack_webhook_url_wo_version")
+        .expect("version");
+    assert!(!version.write_only && version.not_refreshed.is_some());
+    let old = alerts.attribute("slack_webhook_url").expect("old");
+    assert!(old
+        .deprecated
+        .is_some_and(|m| m.contains("slack_webhook_url_wo_version")));
+
+    let c = config(&[(
+        "alerts",
+        block(&[
+            ("slack_webhook_url_wo", HOOK.into()),
+            ("slack_webhook_url_wo_version", "1".into()),
+        ]),
+    )]);
+    let kept = first(&s.block.without_write_only(&c), "alerts").expect("alerts");
+    assert_eq!(kept.get("slack_webhook_url_wo"), &Dyn::Null);
+    assert_eq!(kept.get("slack_webhook_url_wo_version"), &Dyn::from("1"));
+}
+
+/// A service whose state has the write-only webhook at `version` in the
+/// fake's secret: the version, never the value.
+fn webhook_stored(version: &str) -> ServiceState {
+    ServiceState {
+        name: "fan-api".into(),
+        alerts: Some(state::Alerts {
+            slack_webhook_url_wo_version: Some(version.into()),
+            ..state::Alerts::default()
+        }),
+        webhook_secret_arn: Some(crate::aws::test_fakes::ORIGIN_SECRET_ARN.into()),
+        ..ServiceState::default()
+    }
+}
+
+/// What an apply works from: the write-only webhook `url` (from the
+/// configuration) at `version`.
+fn webhook_wanted(url: &str, version: &str) -> ServiceState {
+    let mut want = webhook_stored(version);
+    if let Some(a) = &mut want.alerts {
+        a.slack_webhook_url_wo = Some(url.into());
+    }
+    want
+}
+
+/// The deprecated webhook `url`, in the fake's secret.
+fn webhook_by_url(url: &str) -> ServiceState {
+    ServiceState {
+        alerts: Some(state::Alerts {
+            slack_webhook_url: Some(url.into()),
+            ..state::Alerts::default()
+        }),
+        ..webhook_stored("unused")
+    }
+}
+
+/// The webhook's secret of `cur` brought to `want` on the fake's Secrets Manager.
+async fn write_webhook(
+    fake: &crate::aws::test_fakes::OriginAlb,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+) -> crate::error::Result<String> {
+    crate::aws::test_mocks::in_operation(converge::sync_webhook_secret(&fake.aws, cur, want)).await
+}
+
+/// A new write-only webhook under the same version is not written
+/// (PutSecretValue): no state could say that it differs. A new version
+/// writes it, once; the state keeps the version, never the value.
+#[tokio::test]
+async fn the_write_only_webhook_is_written_only_when_its_version_changes() {
+    let fake = crate::aws::test_fakes::OriginAlb::new(false);
+    let mut cur = webhook_stored("1");
+    let arn = write_webhook(&fake, &mut cur, &webhook_wanted(HOOK_2, "1"))
+        .await
+        .expect("same version");
+    assert_eq!(arn, crate::aws::test_fakes::ORIGIN_SECRET_ARN);
+    assert_eq!(
+        fake.log(),
+        Vec::<String>::new(),
+        "the same version: nothing written"
+    );
+    assert_eq!(fake.current().as_deref(), Some("v1"));
+
+    write_webhook(&fake, &mut cur, &webhook_wanted(HOOK_2, "2"))
+        .await
+        .expect("new version");
+    assert_eq!(fake.log(), vec!["PutSecretValue"]);
+    assert_eq!(fake.current().as_deref(), Some(HOOK_2));
+    assert_eq!(
+        cur.slack_webhook_url_wo_version().map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(cur.slack_webhook_url_wo(), None, "the state holds no value");
+    assert_eq!(cur.slack_webhook_url(), None);
+
+    write_webhook(&fake, &mut cur, &webhook_wanted(HOOK, "2"))
+        .await
+        .expect("same version again");
+    assert_eq!(fake.log(), vec!["PutSecretValue"], "nothing more");
+}
+
+/// The deprecated webhook is written when it differs from the state's, as
+/// before; moving to the write-only form writes its value and keeps only
+/// its version; a secret found by its name (a create that failed left it)
+/// is written whatever the version, since what it holds is not known.
+#[tokio::test]
+async fn the_deprecated_webhook_and_a_secret_found_by_name_are_written() {
+    let fake = crate::aws::test_fakes::OriginAlb::new(false);
+    let mut cur = webhook_by_url(HOOK);
+    write_webhook(&fake, &mut cur, &webhook_by_url(HOOK))
+        .await
+        .expect("same webhook");
+    assert_eq!(fake.log(), Vec::<String>::new());
+    write_webhook(&fake, &mut cur, &webhook_by_url(HOOK_2))
+        .await
+        .expect("new webhook");
+    assert_eq!(fake.log(), vec!["PutSecretValue"]);
+    assert_eq!(fake.current().as_deref(), Some(HOOK_2));
+    assert_eq!(cur.slack_webhook_url().map(String::as_str), Some(HOOK_2));
+
+    write_webhook(&fake, &mut cur, &webhook_wanted(HOOK, "1"))
+        .await
+        .expect("to the write-only form");
+    assert_eq!(fake.log(), vec!["PutSecretValue", "PutSecretValue"]);
+    assert_eq!(fake.current().as_deref(), Some(HOOK));
+    assert_eq!(cur.slack_webhook_url(), None);
+    assert_eq!(
+        cur.slack_webhook_url_wo_version().map(String::as_str),
+        Some("1")
+    );
+
+    let mut left = ServiceState {
+        webhook_secret_arn: None,
+        ..webhook_stored("1")
+    };
+    let arn = write_webhook(&fake, &mut left, &webhook_wanted(HOOK_2, "1"))
+        .await
+        .expect("found by name");
+    assert_eq!(arn, crate::aws::test_fakes::ORIGIN_SECRET_ARN);
+    assert_eq!(left.webhook_secret_arn.as_deref(), Some(arn.as_str()));
+    assert_eq!(
+        fake.log(),
+        vec!["PutSecretValue", "PutSecretValue", "PutSecretValue"]
+    );
+    assert_eq!(fake.current().as_deref(), Some(HOOK_2));
+}
+
+/// A new version with no write-only value to write (Terraform passed none)
+/// is an error on the attribute, and nothing is written.
+#[tokio::test]
+async fn a_new_version_without_a_value_is_refused() {
+    let fake = crate::aws::test_fakes::OriginAlb::new(false);
+    let err = write_webhook(&fake, &mut webhook_stored("1"), &webhook_stored("2"))
+        .await
+        .expect_err("no value");
+    match err {
+        crate::error::Error::Invalid { path, .. } => {
+            assert_eq!(path.to_string(), "alerts[0].slack_webhook_url_wo")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.log(), Vec::<String>::new());
+}
+
+/// Refresh with the write-only webhook asks only whether its secret is
+/// there (DescribeSecret), never for its value: the fake answers
+/// GetSecretValue only for a version named, so a read of the current value
+/// fails, as the deprecated form's read shows. A secret deleted outside
+/// Terraform reads as gone, so that the plan makes it again.
+#[tokio::test]
+async fn refresh_never_reads_the_write_only_webhook() {
+    let fake = crate::aws::test_fakes::OriginAlb::new(false);
+    let arn = crate::aws::test_fakes::ORIGIN_SECRET_ARN;
+    let found =
+        crate::aws::test_mocks::in_operation(find::find_webhook(&fake.aws, &webhook_stored("1")))
+            .await
+            .expect("found");
+    assert_eq!(found, (None, Some(arn.to_string())));
+    assert!(
+        crate::aws::test_mocks::in_operation(find::find_webhook(&fake.aws, &webhook_by_url(HOOK)))
+            .await
+            .is_err(),
+        "the deprecated form reads the value"
+    );
+
+    crate::aws::test_mocks::in_operation(crate::aws::secrets::delete_secret(
+        &fake.aws.secrets,
+        arn,
+    ))
+    .await
+    .expect("deleted");
+    let found =
+        crate::aws::test_mocks::in_operation(find::find_webhook(&fake.aws, &webhook_stored("1")))
+            .await
+            .expect("gone");
+    assert_eq!(found, (None, None));
+}
+
+/// The notifier's parts are planned by the write-only webhook's version as
+/// by the deprecated webhook: kept when it changes, made again when read
+/// found them gone, gone with the webhook.
+#[tokio::test]
+async fn the_notifier_is_planned_with_the_write_only_webhook() {
+    let alerts = |webhook: Option<(&'static str, &'static str)>| {
+        let mut pairs: Vec<(&str, Dyn)> = vec![
+            ("cpu_threshold", Dyn::Number(80)),
+            ("evaluation_periods", Dyn::Number(3)),
+        ];
+        pairs.extend(webhook.map(|(k, v)| (k, Dyn::from(v))));
+        block(&pairs)
+    };
+    let version = |v: &'static str| Some(("slack_webhook_url_wo_version", v));
+    let mut prior = config(&[("alerts", alerts(version("1")))]);
+    prior.set("notifier_function_arn", "function".into());
+    prior.set("webhook_secret_arn", "secret".into());
+    let known = |s: &str| Dyn::String(s.into());
+
+    assert_eq!(
+        notifier_planned(&prior, alerts(version("2"))).await,
+        [known("function"), known("secret")],
+        "a new version: the same parts"
+    );
+    assert_eq!(
+        notifier_planned(&prior, alerts(None)).await,
+        [Dyn::Null, Dyn::Null],
+        "no webhook: no notifier"
+    );
+    assert_eq!(
+        notifier_planned(&prior, alerts(Some(("slack_webhook_url", HOOK)))).await,
+        [known("function"), known("secret")],
+        "the deprecated webhook: the same parts"
+    );
+    let mut gone = prior.clone();
+    gone.set("webhook_secret_arn", Dyn::Null);
+    assert_eq!(
+        notifier_planned(&gone, alerts(version("1"))).await,
+        [known("function"), Dyn::Unknown],
+        "a secret read as gone is made again"
+    );
+}
+
+/// `notifier_function_arn` and `webhook_secret_arn` as planned from `prior`
+/// with the `alerts` block `alerts`.
+async fn notifier_planned(prior: &Dyn, alerts: Dyn) -> [Dyn; 2] {
+    let mut planned = prior.clone();
+    planned.set("alerts", alerts);
+    let config = planned.clone();
+    let mut d = Diags::default();
+    let planned = ServiceResource
+        .plan(None, Some(prior), planned, &config, &mut d)
+        .await;
+    assert!(!d.has_errors(), "{:?}", d.0);
+    ["notifier_function_arn", "webhook_secret_arn"].map(|p| planned.get(p).clone())
+}
