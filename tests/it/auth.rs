@@ -16,7 +16,7 @@ fn auth(region: &'static str, test: &str, tf: &Terraform) -> Config {
 }
 
 /// A fansite_auth with the hosted UI: callback URLs and a domain prefix named after the test.
-fn auth_with_hosted_ui(region: &'static str, test: &str, tf: &Terraform) -> Config {
+pub(crate) fn auth_with_hosted_ui(region: &'static str, test: &str, tf: &Terraform) -> Config {
     let auth = auth(region, test, tf);
     let prefix = prefix(&auth);
     auth.with("callback_urls = [\"https://fans.example.com/callback\"]")
@@ -48,6 +48,47 @@ pub(crate) async fn live_pools(c: &Client, name: &str) -> Vec<String> {
         .filter(|p| p.name() == Some(name))
         .filter_map(|p| p.id().map(str::to_string))
         .collect()
+}
+
+/// Every part of the auth the endpoint has: each pool of this name, its app
+/// clients, its groups and its hosted UI domain.
+pub(crate) async fn live_parts(region: &str, name: &str) -> Vec<String> {
+    let c = cognito(region).await;
+    let mut parts = Vec::new();
+    for pool in live_pools(&c, name).await {
+        let clients = c
+            .list_user_pool_clients()
+            .user_pool_id(&pool)
+            .max_results(60)
+            .send()
+            .await
+            .expect("list user pool clients");
+        parts.extend(
+            clients
+                .user_pool_clients()
+                .iter()
+                .map(|cl| format!("client {}", cl.client_id().unwrap_or_default())),
+        );
+        parts.extend(
+            groups(&c, &pool)
+                .await
+                .into_iter()
+                .map(|(group, _)| format!("group {group}")),
+        );
+        let domain = c
+            .describe_user_pool()
+            .user_pool_id(&pool)
+            .send()
+            .await
+            .expect("describe pool")
+            .user_pool()
+            .and_then(|p| p.domain().map(str::to_string));
+        if let Some(domain) = domain {
+            parts.push(format!("domain {domain}"));
+        }
+        parts.push(format!("pool {pool}"));
+    }
+    parts
 }
 
 /// The pool a domain prefix points at, if the domain exists.
@@ -82,7 +123,7 @@ async fn groups(c: &Client, pool: &str) -> Vec<(String, String)> {
 
 /// Destroys (turning deletion protection off first when `protected`) and asks
 /// the endpoint that no pool of this name and no domain is left.
-async fn destroy_and_check(ws: &Workspace, auth: &Config, protected: bool) {
+pub(crate) async fn destroy_and_check(ws: &Workspace, auth: &Config, protected: bool) {
     if protected {
         let off = auth.clone().with("deletion_protection = false");
         ws.write(&off.hcl());

@@ -60,7 +60,7 @@ fn s(v: &Value) -> String {
 
 /// Applies the network alone and makes an "app" security group in it through
 /// the API (standing in for a service's), then returns the workspace and the group.
-async fn setup(db: &Config, tf: &Terraform, test: &str) -> (Workspace, String) {
+pub(crate) async fn setup(db: &Config, tf: &Terraform, test: &str) -> (Workspace, String) {
     let ws = Workspace::applied(tf, test, &db.clone().extras_only().hcl());
     let vpc = s(&ws.state_values("fansite_network.net")["vpc_id"]);
     let sg = app_group(db.region, &vpc, &format!("{}-app", db.name)).await;
@@ -184,7 +184,7 @@ async fn ingress_sources(region: &str, sg: &str) -> Vec<String> {
 
 /// Destroys (turning deletion protection off first when it is on) and asks the
 /// endpoint that none of the database's parts are left.
-async fn destroy_and_check(ws: &Workspace, db: &Config) {
+pub(crate) async fn destroy_and_check(ws: &Workspace, db: &Config) {
     let state = ws.state_values(ADDR);
     if state["deletion_protection"] == true {
         ws.write(&db.clone().with("deletion_protection = false").hcl());

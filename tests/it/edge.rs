@@ -155,7 +155,7 @@ async fn additional_metrics(id: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn destroy_and_check(ws: &Workspace, e: &Config) {
+pub(crate) async fn destroy_and_check(ws: &Workspace, e: &Config) {
     let state = ws.state_values(ADDR);
     ws.destroy();
     let left = live_parts(e.region, &e.name, &state).await;

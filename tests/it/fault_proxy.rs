@@ -1,14 +1,15 @@
 //! A small HTTP proxy between the provider and the endpoint that fails one
-//! chosen AWS action with a non-retryable error and forwards everything else.
-//! The provider is pointed at it through its per-service `endpoints {}` block.
+//! chosen AWS action with a non-retryable error and forwards everything else,
+//! or only records the calls. The provider is pointed at it through its
+//! per-service `endpoints {}` block or its `endpoint`.
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use realistic::http::{aws_error, forward, read_request};
+use realistic::http::{aws_error, forward, read_request, Request};
 
-/// Every request the proxy saw, in order: its operation and its body.
+/// Every request the proxy saw, in order: its operation (as `op_name` names it) and its body.
 type Log = Arc<Mutex<Vec<(String, String)>>>;
 
 pub struct FaultProxy {
@@ -93,7 +94,9 @@ impl FaultProxy {
     }
 
     /// The calls seen so far: (operation, body), operation being the
-    /// `X-Amz-Target` operation or the query `Action`.
+    /// `X-Amz-Target` operation, the query `Action`, or for a REST call (S3,
+    /// CloudFront, Lambda) its method and path without the query string
+    /// (`"GET /2015-03-31/functions/fansite-slack"`).
     pub fn calls(&self) -> Vec<(String, String)> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
@@ -118,14 +121,15 @@ fn handle(
     (log, answers): &(Log, Log),
 ) -> std::io::Result<()> {
     let req = read_request(&mut conn)?;
+    let op = op_name(&req);
     if let Ok(mut l) = log.lock() {
-        l.push((req.op.clone(), req.body_text()));
+        l.push((op.clone(), req.body_text()));
     }
     // A REST API (CloudFront) is matched by method and path: "POST /2020-05-31/distribution".
-    let hit = if req.is_json() || !req.form.is_empty() {
-        req.op == needle
+    let hit = if is_rest(&req) {
+        op.starts_with(needle)
     } else {
-        format!("{} {}", req.method, req.path).starts_with(needle)
+        op == needle
     };
     let res = if hit && matched.fetch_add(1, Ordering::SeqCst) < fault.times {
         aws_error(
@@ -138,7 +142,24 @@ fn handle(
         forward(upstream, &req)?
     };
     if let Ok(mut l) = answers.lock() {
-        l.push((req.op.clone(), res.text()));
+        l.push((op, res.text()));
     }
     res.write_to(&mut conn)
+}
+
+/// A call of a REST API (S3, CloudFront, Lambda, Route53): neither an
+/// `X-Amz-Target` header nor a query-protocol body names its operation.
+fn is_rest(req: &Request) -> bool {
+    !req.is_json() && req.form.is_empty()
+}
+
+/// The name a call is logged under: the `X-Amz-Target` operation or the
+/// query `Action`; for a REST call, its method and path without the query
+/// (`"GET /2020-05-31/distribution/E2QWRUHEXAMPLE"`, `"HEAD /my-bucket"`).
+fn op_name(req: &Request) -> String {
+    if is_rest(req) {
+        format!("{} {}", req.method, req.path)
+    } else {
+        req.op.clone()
+    }
 }

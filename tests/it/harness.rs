@@ -284,6 +284,8 @@ pub struct Config {
     body: Vec<String>,
     /// Lines at the end of the provider block (`endpoints { ... }`, `max_retries`).
     provider: String,
+    /// Other `provider "fansite"` blocks: each alias and its endpoint.
+    aliases: Vec<(String, String)>,
     blocks: Vec<Block>,
     /// Whether the resource is written (a first apply may make only its blocks).
     with_resource: bool,
@@ -304,6 +306,7 @@ impl Config {
             attrs: Vec::new(),
             body: Vec::new(),
             provider: String::new(),
+            aliases: Vec::new(),
             blocks: Vec::new(),
             with_resource: true,
         }
@@ -353,6 +356,15 @@ impl Config {
         self
     }
 
+    /// With another `provider "fansite"` block, `alias = <alias>`, in the same
+    /// region with the same default tags, on `endpoint` (a URL) for every
+    /// service: a resource takes it with `provider = fansite.<alias>`.
+    pub fn aliased_provider(mut self, alias: &str, endpoint: &str) -> Config {
+        self.aliases.retain(|(a, _)| a != alias);
+        self.aliases.push((alias.to_string(), endpoint.to_string()));
+        self
+    }
+
     /// With `block` after the provider, before the resource.
     pub fn extra(mut self, block: Block) -> Config {
         self.blocks.push(block);
@@ -366,6 +378,16 @@ impl Config {
     }
 
     pub fn hcl(&self) -> String {
+        let aliases: String = self
+            .aliases
+            .iter()
+            .map(|(alias, url)| {
+                format!(
+                    "\nprovider \"fansite\" {{\n  alias    = {alias:?}\n  region   = \"{region}\"\n  endpoint = {url:?}\n  default_tags {{\n    tags = {{ suite = \"e2e\" }}\n  }}\n}}\n",
+                    region = self.region,
+                )
+            })
+            .collect();
         let blocks: String = self
             .blocks
             .iter()
@@ -411,7 +433,7 @@ provider "fansite" {{
   }}
 {provider}
 }}
-{blocks}
+{aliases}{blocks}
 {resource}"#,
             region = self.region,
             provider = self.provider,

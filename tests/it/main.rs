@@ -43,6 +43,7 @@ mod loadtest;
 mod network;
 mod observability;
 mod provider;
+mod refresh;
 mod release;
 mod service;
 mod stack;

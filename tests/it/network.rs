@@ -7,7 +7,7 @@ use crate::fault_proxy::{Fault, FaultProxy};
 use crate::harness::{ec2, endpoint, run_name, Config, Terraform, Workspace};
 
 /// A fansite_network with the tests' defaults: two zones, one NAT gateway.
-fn network(region: &'static str, test: &str, tf: &Terraform) -> Config {
+pub(crate) fn network(region: &'static str, test: &str, tf: &Terraform) -> Config {
     Config::new("fansite_network", region, run_name(test, tf))
         .attr("cidr_block", "\"10.30.0.0/16\"")
         .attr("availability_zones", zones(region, &["a", "b"]))
@@ -149,7 +149,7 @@ fn subnet_of(state: &Value, zone: &str) -> String {
     s(&state["subnets_by_az"][zone]["public_subnet_id"])
 }
 
-async fn destroy_and_check(ws: &Workspace, net: &Config) {
+pub(crate) async fn destroy_and_check(ws: &Workspace, net: &Config) {
     ws.destroy();
     let left = live_parts(net.region, &net.name).await;
     assert!(left.is_empty(), "destroy left parts behind: {left:?}");

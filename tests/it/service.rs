@@ -62,13 +62,13 @@ fn update() -> Vec<(String, Vec<String>)> {
 
 /// What a database would give the service: its security group (made through
 /// the API in the network) and a connection secret.
-struct Db {
-    sg: String,
-    secret: String,
+pub(crate) struct Db {
+    pub(crate) sg: String,
+    pub(crate) secret: String,
 }
 
 /// Applies the network alone, then makes a stand-in database group and secret.
-async fn setup(svc: &Config, tf: &Terraform, test: &str) -> (Workspace, Db) {
+pub(crate) async fn setup(svc: &Config, tf: &Terraform, test: &str) -> (Workspace, Db) {
     let ws = Workspace::applied(tf, test, &svc.clone().extras_only().hcl());
     let vpc = s(&ws.state_values("fansite_network.net")["vpc_id"]);
     let sg = ec2(svc.region)
@@ -98,7 +98,7 @@ async fn setup(svc: &Config, tf: &Terraform, test: &str) -> (Workspace, Db) {
 }
 
 /// The full service the tests start from: secrets, the database's group, alerts to Slack.
-fn full(svc: Config, db: &Db) -> Config {
+pub(crate) fn full(svc: Config, db: &Db) -> Config {
     svc.with("environment = { NODE_ENV = \"production\" }")
         .with(&format!(
             "secrets = {{ DB_HOST = \"{}:host::\", DB_USER = \"{}:username::\" }}",
@@ -418,7 +418,7 @@ async fn service_active(e: &aws_sdk_ecs::Client, name: &str) -> bool {
     }
 }
 
-async fn destroy_and_check(ws: &Workspace, svc: &Config, db: Option<&Db>) {
+pub(crate) async fn destroy_and_check(ws: &Workspace, svc: &Config, db: Option<&Db>) {
     let state = ws.state_values(ADDR);
     ws.destroy();
     let left = live_parts(svc.region, &svc.name, &state, db.map(|d| d.sg.as_str())).await;

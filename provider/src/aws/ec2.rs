@@ -774,29 +774,67 @@ pub async fn disassociate_route_table(c: &Client, association_id: &str) -> Resul
     )
 }
 
+/// The zone and VPC of each subnet that exists: one DescribeSubnets filtered
+/// by `subnet-id` (a subnet that does not exist is left out, where asking by
+/// ids would fail the whole call), paged.
+pub async fn subnet_places(
+    c: &Client,
+    subnet_ids: &[String],
+) -> Result<BTreeMap<String, SubnetPlace>> {
+    let mut ids = subnet_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let mut out = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .describe_subnets()
+            .filters(
+                Filter::builder()
+                    .name("subnet-id")
+                    .set_values(Some(ids.clone()))
+                    .build(),
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ec2_error("describing", &format!("subnets {}", ids.join(", ")), e))?;
+        for s in page.subnets() {
+            if let (Some(id), Some(zone), Some(vpc)) =
+                (s.subnet_id(), s.availability_zone(), s.vpc_id())
+            {
+                out.insert(
+                    id.to_string(),
+                    SubnetPlace {
+                        zone: zone.to_string(),
+                        vpc: vpc.to_string(),
+                    },
+                );
+            }
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Where a subnet is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubnetPlace {
+    pub zone: String,
+    pub vpc: String,
+}
+
 /// The zone of each subnet.
 pub async fn subnet_zones(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<String, String>> {
-    let out = c
-        .describe_subnets()
-        .set_subnet_ids(Some(subnet_ids.to_vec()))
-        .send()
-        .await
-        .map_err(|e| {
-            ec2_error(
-                "describing",
-                &format!("subnets {}", subnet_ids.join(", ")),
-                e,
-            )
-        })?;
-    Ok(out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            Some((
-                s.subnet_id()?.to_string(),
-                s.availability_zone()?.to_string(),
-            ))
-        })
+    Ok(subnet_places(c, subnet_ids)
+        .await?
+        .into_iter()
+        .map(|(id, p)| (id, p.zone))
         .collect())
 }
 
@@ -847,6 +885,60 @@ pub async fn find_security_group(
     let Some(g) = out.security_groups().first() else {
         return Ok(None);
     };
+    Ok(Some(SecurityGroupInfo {
+        id: id.to_string(),
+        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+        tags: tags_of(g.tags()),
+        sources: sources_of(g, port, marker),
+    }))
+}
+
+/// The groups among `ids` that exist, by id: one DescribeSecurityGroups,
+/// filtered by `group-id` (a gone group is left out instead of failing the
+/// call), paged.
+pub async fn security_groups(
+    c: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, aws_sdk_ec2::types::SecurityGroup>> {
+    let mut out = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .describe_security_groups()
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids.to_vec()))
+                    .build(),
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                ec2_error(
+                    "describing",
+                    &format!("security groups {}", ids.join(", ")),
+                    e,
+                )
+            })?;
+        for g in page.security_groups() {
+            if let Some(id) = g.group_id() {
+                out.insert(id.to_string(), g.clone());
+            }
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The groups that a group's rules on `port` let in, among the rules marked
+/// `marker` (the ones this provider added), sorted.
+pub fn sources_of(g: &aws_sdk_ec2::types::SecurityGroup, port: i32, marker: &str) -> Vec<String> {
     let mut sources: Vec<String> = g
         .ip_permissions()
         .iter()
@@ -857,12 +949,7 @@ pub async fn find_security_group(
         .collect();
     sources.sort();
     sources.dedup();
-    Ok(Some(SecurityGroupInfo {
-        id: id.to_string(),
-        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
-        tags: tags_of(g.tags()),
-        sources,
-    }))
+    sources
 }
 
 fn tcp_from(source: &str, port: i32, marker: &str) -> aws_sdk_ec2::types::IpPermission {
@@ -952,22 +1039,10 @@ pub async fn delete_security_group(c: &Client, id: &str) -> Result<()> {
 
 /// The VPC of each subnet.
 pub async fn subnet_vpcs(c: &Client, subnet_ids: &[String]) -> Result<BTreeMap<String, String>> {
-    let out = c
-        .describe_subnets()
-        .set_subnet_ids(Some(subnet_ids.to_vec()))
-        .send()
-        .await
-        .map_err(|e| {
-            ec2_error(
-                "describing",
-                &format!("subnets {}", subnet_ids.join(", ")),
-                e,
-            )
-        })?;
-    Ok(out
-        .subnets()
-        .iter()
-        .filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string())))
+    Ok(subnet_places(c, subnet_ids)
+        .await?
+        .into_iter()
+        .map(|(id, p)| (id, p.vpc))
         .collect())
 }
 
@@ -1105,25 +1180,10 @@ fn prefix_list_on(list: &str, port: i32, marker: &str) -> aws_sdk_ec2::types::Ip
         .build()
 }
 
-/// The load balancer's ingress as its group `sg` has it: `Some(Internet)` when
-/// it is open to the world, `Some(CloudFront)` when only `cloudfront` (the
-/// prefix list's id) may reach it, `None` when neither (its rules were removed).
-pub async fn load_balancer_ingress(
-    c: &Client,
-    sg: &str,
-    cloudfront: &str,
-) -> Result<Option<Ingress>> {
-    let out = c
-        .describe_security_groups()
-        .group_ids(sg)
-        .send()
-        .await
-        .map_err(|e| ec2_error("describing", &format!("security group {sg}"), e))?;
-    let perms: Vec<aws_sdk_ec2::types::IpPermission> = out
-        .security_groups()
-        .first()
-        .map(|g| g.ip_permissions().to_vec())
-        .unwrap_or_default();
+/// Who a load balancer's group lets in: the world, or CloudFront (through its
+/// origin-facing prefix list `cloudfront`), or neither.
+pub fn ingress_of(g: &aws_sdk_ec2::types::SecurityGroup, cloudfront: &str) -> Option<Ingress> {
+    let perms = g.ip_permissions();
     let world = perms.iter().any(|p| {
         p.ip_ranges()
             .iter()
@@ -1134,13 +1194,13 @@ pub async fn load_balancer_ingress(
             .iter()
             .any(|l| l.prefix_list_id() == Some(cloudfront))
     });
-    Ok(match (world, from_cloudfront) {
+    match (world, from_cloudfront) {
         (true, _) => Some(Ingress::Internet),
         (false, Some(p)) => Some(Ingress::CloudFront {
             port: p.from_port().unwrap_or_default(),
         }),
         (false, None) => None,
-    })
+    }
 }
 
 /// Sets the load balancer's ingress to `want`: the rules it needs are added

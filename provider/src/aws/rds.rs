@@ -597,6 +597,57 @@ pub async fn create_instance(
     .await
 }
 
+fn instance_info(d: &aws_sdk_rds::types::DbInstance) -> InstanceInfo {
+    InstanceInfo {
+        id: d.db_instance_identifier().unwrap_or_default().to_string(),
+        class: d.db_instance_class().unwrap_or_default().to_string(),
+        pending_class: d
+            .pending_modified_values()
+            .and_then(|p| p.db_instance_class())
+            .map(str::to_string),
+        zone: d.availability_zone().unwrap_or_default().to_string(),
+        status: d.db_instance_status().unwrap_or_default().to_string(),
+    }
+}
+
+/// Every instance of the cluster, by its id: one DescribeDBInstances filtered
+/// by `db-cluster-id`, paged, instead of one call per instance.
+pub async fn cluster_instances(
+    c: &Client,
+    cluster: &str,
+) -> Result<BTreeMap<String, InstanceInfo>> {
+    let mut out = BTreeMap::new();
+    let mut marker = None;
+    loop {
+        let page = c
+            .describe_db_instances()
+            .filters(
+                Filter::builder()
+                    .name("db-cluster-id")
+                    .values(cluster)
+                    .build(),
+            )
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    "describing",
+                    &format!("the instances of cluster {cluster:?}"),
+                    e,
+                )
+            })?;
+        for d in page.db_instances() {
+            let info = instance_info(d);
+            out.insert(info.id.clone(), info);
+        }
+        marker = page.marker().filter(|m| !m.is_empty()).map(str::to_string);
+        if marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 /// The instance, or `None` when it is gone.
 pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceInfo>> {
     match c
@@ -607,13 +658,7 @@ pub async fn describe_instance(c: &Client, id: &str) -> Result<Option<InstanceIn
     {
         Ok(out) => Ok(out.db_instances().first().map(|d| InstanceInfo {
             id: id.to_string(),
-            class: d.db_instance_class().unwrap_or_default().to_string(),
-            pending_class: d
-                .pending_modified_values()
-                .and_then(|p| p.db_instance_class())
-                .map(str::to_string),
-            zone: d.availability_zone().unwrap_or_default().to_string(),
-            status: d.db_instance_status().unwrap_or_default().to_string(),
+            ..instance_info(d)
         })),
         Err(e) => {
             let e = not_found_if("describing", &format!("DB instance {id:?}"), e, |e| {

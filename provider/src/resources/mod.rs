@@ -113,3 +113,68 @@ pub mod ids {
         id(s, "sg-", "security group ID")
     }
 }
+
+/// Plan-time check of the subnets given to each attribute of `given`: each
+/// exists, each attribute's span two zones at least (`two_zones` says why
+/// they must), and each is in `vpc`. One DescribeSubnets for all of them.
+pub async fn check_subnets(
+    aws: &crate::aws::Aws,
+    vpc: &str,
+    given: &[(&str, Vec<String>)],
+    two_zones: &str,
+    diags: &mut crate::diag::Diags,
+) {
+    use crate::diag::AttrPath;
+    let all: Vec<String> = given.iter().flat_map(|(_, ids)| ids.clone()).collect();
+    if all.is_empty() {
+        return;
+    }
+    let places = match crate::aws::ec2::subnet_places(&aws.ec2, &all).await {
+        Ok(p) => p,
+        Err(e) => {
+            for (attr, _) in given {
+                diags.attr_error(
+                    AttrPath::attr(attr),
+                    "Unknown subnet",
+                    format!("{e}; use the IDs of existing subnets, such as a fansite_network's subnet IDs."),
+                );
+            }
+            return;
+        }
+    };
+    for (attr, ids) in given {
+        for id in ids {
+            match places.get(id) {
+                None => diags.attr_error(
+                    AttrPath::attr(attr),
+                    "Unknown subnet",
+                    format!("Subnet {id} was not found in {}.", aws.region),
+                ),
+                Some(p) if p.vpc != vpc => diags.attr_error(
+                    AttrPath::attr(attr),
+                    "Subnet outside the VPC",
+                    format!("Subnet {id} is in {}, not in vpc_id {vpc}.", p.vpc),
+                ),
+                Some(_) => {}
+            }
+        }
+        let mut zones: Vec<&str> = ids
+            .iter()
+            .filter_map(|id| places.get(id))
+            .map(|p| p.zone.as_str())
+            .collect();
+        let found = zones.len();
+        zones.sort_unstable();
+        zones.dedup();
+        if found == ids.len() && zones.len() < 2 {
+            diags.attr_error(
+                AttrPath::attr(attr),
+                "Subnets in one availability zone",
+                format!(
+                    "{two_zones}; these are all in {}.",
+                    zones.first().copied().unwrap_or("one zone")
+                ),
+            );
+        }
+    }
+}

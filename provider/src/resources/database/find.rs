@@ -1,5 +1,7 @@
 //! Reading a fansite_database back from AWS.
 
+use std::collections::BTreeMap;
+
 use crate::aws::{autoscaling, ec2, rds, secrets, Aws};
 use crate::error::Result;
 
@@ -75,16 +77,16 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         .collect();
     // An instance being deleted (by hand, say) stays a member until it is
     // gone, but it is going: it is not counted, so the plan makes it again.
-    let mut live = Vec::with_capacity(instance_ids.len());
-    for id in instance_ids {
-        if rds::describe_instance(&aws.rds, &id)
-            .await?
-            .is_some_and(|i| i.status != "deleting")
-        {
-            live.push(id);
-        }
-    }
-    let mut instance_ids = live;
+    // One call reads them all.
+    let instances = if instance_ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        rds::cluster_instances(&aws.rds, &cluster.id).await?
+    };
+    let mut instance_ids: Vec<String> = instance_ids
+        .into_iter()
+        .filter(|id| instances.get(id).is_some_and(|i| i.status != "deleting"))
+        .collect();
     sort_instances(&mut instance_ids);
     let writer_instance_id = cluster
         .members
@@ -95,14 +97,11 @@ pub async fn find_database(aws: &Aws, hints: &DatabaseState) -> Result<Option<Da
         .clone()
         .filter(|w| instance_ids.contains(w))
         .or_else(|| instance_ids.first().cloned());
-    let instance_class = match class_of {
-        Some(id) => rds::describe_instance(&aws.rds, &id)
-            .await?
-            // A change left for the maintenance window is what was asked for.
-            .map(|i| i.pending_class.unwrap_or(i.class)),
-        None => None,
-    }
-    .unwrap_or_else(|| hints.instance_class.clone());
+    let instance_class = class_of
+        .and_then(|id| instances.get(&id))
+        // A change left for the maintenance window is what was asked for.
+        .map(|i| i.pending_class.clone().unwrap_or_else(|| i.class.clone()))
+        .unwrap_or_else(|| hints.instance_class.clone());
 
     // Readers: how many this resource's readers run, and autoscaling's bounds.
     let readers_made = i32::try_from(instance_ids.len().saturating_sub(1)).unwrap_or(0);

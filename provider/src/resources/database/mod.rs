@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-use crate::aws::{ec2, Aws};
+use crate::aws::Aws;
 use crate::diag::{AttrPath, Diags};
 use crate::driver::{Composite, Part, Timeouts};
 use crate::error::Result;
@@ -345,50 +345,14 @@ fn import_id_of(values: &[String]) -> String {
 }
 
 async fn check_subnets(aws: &Aws, vpc: &str, ids: &[String], diags: &mut Diags) {
-    let zones = match ec2::subnet_zones(&aws.ec2, ids).await {
-        Ok(z) => z,
-        Err(e) => {
-            diags.attr_error(
-                AttrPath::attr("subnet_ids"),
-                "Unknown subnet",
-                format!("{e}; use the IDs of existing private subnets, such as a fansite_network's private_subnet_ids."),
-            );
-            return;
-        }
-    };
-    for id in ids {
-        if !zones.contains_key(id) {
-            diags.attr_error(
-                AttrPath::attr("subnet_ids"),
-                "Unknown subnet",
-                format!("Subnet {id} was not found in {}.", aws.region),
-            );
-        }
-    }
-    let mut distinct: Vec<&String> = zones.values().collect();
-    distinct.sort();
-    distinct.dedup();
-    if zones.len() == ids.len() && distinct.len() < 2 {
-        diags.attr_error(
-            AttrPath::attr("subnet_ids"),
-            "Subnets in one availability zone",
-            format!(
-                "Aurora needs subnets in at least two availability zones; these are all in {}.",
-                distinct.first().map(|s| s.as_str()).unwrap_or("one zone")
-            ),
-        );
-    }
-    if let Ok(vpcs) = ec2::subnet_vpcs(&aws.ec2, ids).await {
-        for id in ids {
-            if let Some(v) = vpcs.get(id).filter(|v| v.as_str() != vpc) {
-                diags.attr_error(
-                    AttrPath::attr("subnet_ids"),
-                    "Subnet outside the VPC",
-                    format!("Subnet {id} is in {v}, not in vpc_id {vpc}."),
-                );
-            }
-        }
-    }
+    crate::resources::check_subnets(
+        aws,
+        vpc,
+        &[("subnet_ids", ids.to_vec())],
+        "Aurora needs subnets in at least two availability zones",
+        diags,
+    )
+    .await;
 }
 
 /// Why `name` is not a valid cluster identifier, if it is not.

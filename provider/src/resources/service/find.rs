@@ -119,16 +119,27 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
     let alb_sg = lb
         .as_ref()
         .and_then(|lb| lb.security_groups.first().cloned());
-    let ingress = match &alb_sg {
-        Some(sg) => {
+    // The load balancer's group and the groups of `allow_to`: one call.
+    let mut group_ids: Vec<String> = alb_sg.iter().cloned().collect();
+    if security_group_id.is_some() {
+        group_ids.extend(hints.allow_to.iter().map(|a| a.security_group_id.clone()));
+    }
+    let groups = if group_ids.is_empty() {
+        Default::default()
+    } else {
+        ec2::security_groups(&aws.ec2, &group_ids).await?
+    };
+    let ingress = match alb_sg.as_ref().and_then(|sg| groups.get(sg)) {
+        Some(g) => {
             let cloudfront =
                 ec2::managed_prefix_list(&aws.ec2, ec2::CLOUDFRONT_ORIGIN_FACING).await?;
-            match ec2::load_balancer_ingress(&aws.ec2, sg, &cloudfront).await? {
+            match ec2::ingress_of(g, &cloudfront) {
                 Some(ec2::Ingress::Internet) => "internet".to_string(),
                 Some(ec2::Ingress::CloudFront { .. }) => "cloudfront".to_string(),
                 None => "none".to_string(),
             }
         }
+        None if alb_sg.is_some() => "none".to_string(),
         None => hints.ingress.clone(),
     };
 
@@ -136,22 +147,16 @@ pub async fn find_service(aws: &Aws, hints: &ServiceState) -> Result<Option<Serv
 
     // Rules this service added to other groups: those still there.
     let allow_to = match &security_group_id {
-        Some(task_sg) => {
-            let mut kept = Vec::new();
-            for a in &hints.allow_to {
-                let g = ec2::find_security_group(
-                    &aws.ec2,
-                    &a.security_group_id,
-                    a.port,
-                    &hints.rule_marker(),
-                )
-                .await?;
-                if g.is_some_and(|g| g.sources.contains(task_sg)) {
-                    kept.push(a.clone());
-                }
-            }
-            kept
-        }
+        Some(task_sg) => hints
+            .allow_to
+            .iter()
+            .filter(|a| {
+                groups.get(&a.security_group_id).is_some_and(|g| {
+                    ec2::sources_of(g, a.port, &hints.rule_marker()).contains(task_sg)
+                })
+            })
+            .cloned()
+            .collect(),
         None => hints.allow_to.clone(),
     };
 

@@ -652,55 +652,26 @@ async fn check_plan(aws: &Aws, config: &Dyn, diags: &mut Diags) {
     let Some(vpc) = config.get("vpc_id").as_str() else {
         return;
     };
-    for attr in ["public_subnet_ids", "private_subnet_ids"] {
-        let Some(list) = config.get(attr).as_list() else {
-            continue;
-        };
-        let ids: Option<Vec<String>> = list
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect();
-        let Some(ids) = ids.filter(|i| !i.is_empty()) else {
-            continue;
-        };
-        let zones = match ec2::subnet_zones(&aws.ec2, &ids).await {
-            Ok(z) => z,
-            Err(e) => {
-                diags.attr_error(AttrPath::attr(attr), "Unknown subnet", e.to_string());
-                continue;
-            }
-        };
-        for id in &ids {
-            if !zones.contains_key(id) {
-                diags.attr_error(
-                    AttrPath::attr(attr),
-                    "Unknown subnet",
-                    format!("Subnet {id} was not found in {}.", aws.region),
-                );
-            }
-        }
-        let mut distinct: Vec<&String> = zones.values().collect();
-        distinct.sort();
-        distinct.dedup();
-        if zones.len() == ids.len() && distinct.len() < 2 {
-            diags.attr_error(
-                AttrPath::attr(attr),
-                "Subnets in one availability zone",
-                format!("The service must survive the loss of a zone: list subnets in at least two availability zones; these are all in {}.", distinct.first().map(|s| s.as_str()).unwrap_or("one zone")),
-            );
-        }
-        if let Ok(vpcs) = ec2::subnet_vpcs(&aws.ec2, &ids).await {
-            for id in &ids {
-                if let Some(v) = vpcs.get(id).filter(|v| v.as_str() != vpc) {
-                    diags.attr_error(
-                        AttrPath::attr(attr),
-                        "Subnet outside the VPC",
-                        format!("Subnet {id} is in {v}, not in vpc_id {vpc}."),
-                    );
-                }
-            }
-        }
-    }
+    let given: Vec<(&str, Vec<String>)> = ["public_subnet_ids", "private_subnet_ids"]
+        .into_iter()
+        .filter_map(|attr| {
+            let ids: Option<Vec<String>> = config
+                .get(attr)
+                .as_list()?
+                .iter()
+                .map(|s| s.as_str().map(str::to_string))
+                .collect();
+            Some((attr, ids.filter(|i| !i.is_empty())?))
+        })
+        .collect();
+    crate::resources::check_subnets(
+        aws,
+        vpc,
+        &given,
+        "The service must survive the loss of a zone: list subnets in at least two availability zones",
+        diags,
+    )
+    .await;
     if let Some(cluster) = config.get("cluster_name").as_str() {
         match ecs::cluster_arn(&aws.ecs, cluster).await {
             Ok(Some(_)) => {}
