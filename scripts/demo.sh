@@ -4,6 +4,10 @@
 # examples/ci_access, examples/release, examples/bastion)
 # with real Terraform on the local endpoint, prints its
 # outputs, shows that a second plan is empty, then destroys it.
+# With Terraform 1.15.5 (.tools/bin/terraform) it then shows the newer
+# protocol: the network's identity, `terraform query` finding it, and the
+# plan of its generated configuration, an import by identity that changes
+# nothing (PROTOCOL=0 leaves it out).
 # Then the backend, frontend and observability workspaces that fansite-gen
 # generates, with a local backend (the backend with its bastion switched on,
 # observability without its Grafana part, which only the Terraform Cloud form
@@ -74,6 +78,35 @@ for example in $EXAMPLES; do
   fi
   cd "$ROOT"
 done
+# The newer protocol, on Terraform 1.15.5: resource identity, `terraform
+# query` and its generated configuration, import by identity.
+TF15=$ROOT/.tools/bin/terraform
+if [ "${PROTOCOL:-1}" = 1 ] && [ -x "$TF15" ]; then
+  DIR=$ROOT/target/demo/protocol
+  rm -rf "$DIR" && mkdir -p "$DIR/stack" "$DIR/found"
+  cp examples/network/main.tf "$DIR/stack/"
+  cd "$DIR/stack"
+  echo "demo [protocol]: $("$TF15" version | head -1): apply examples/network"
+  "$TF15" init -input=false -no-color > init.log
+  "$TF15" apply -auto-approve -input=false -no-color | sed -n '/^Apply complete/p'
+  echo "demo [protocol]: the network's identity in the state"
+  "$TF15" show -json | "$ROOT/.tools/venv/bin/python" -c 'import json, sys; [print("  ", r["address"], json.dumps(r.get("identity"))) for r in json.load(sys.stdin)["values"]["root_module"]["resources"]]'
+  # `terraform query` in a configuration of the provider alone: it finds the
+  # network by its tags and writes its configuration with an import block.
+  sed '/^resource /,$d' main.tf > "$DIR/found/main.tf"
+  printf 'list "fansite_network" "all" {\n  provider = fansite\n}\n' > "$DIR/found/find.tfquery.hcl"
+  cd "$DIR/found"
+  "$TF15" init -input=false -no-color > init.log
+  echo "demo [protocol]: terraform query"
+  "$TF15" query -no-color -generate-config-out=generated.tf | sed -n '/^list\./p'
+  rm find.tfquery.hcl
+  echo "demo [protocol]: terraform plan of the generated configuration (import by identity)"
+  "$TF15" plan -input=false -no-color | grep -E "^Plan:|will be imported|identity|No changes" || true
+  cd "$DIR/stack"
+  echo "demo [protocol]: terraform destroy"
+  "$TF15" destroy -auto-approve -input=false -no-color | tail -1
+  cd "$ROOT"
+fi
 # The Terraform Cloud workspaces fansite-gen generates, with a local state file
 # instead of the cloud block: the backend, then the frontend reading its outputs,
 # then observability reading both (its Grafana part is left out of this form:

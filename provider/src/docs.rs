@@ -183,24 +183,39 @@ fn identity_sections(out: &mut String, full_name: &str, identity: &Identity) {
 
 /// `docs/ephemeral-resources/<name>.md`.
 pub fn render_ephemeral(full_name: &str, schema: &Schema, example: &str) -> String {
-    let mut out = String::from(HEADER);
-    let _ = writeln!(
-        out,
-        "# {full_name} (Ephemeral Resource)\n\n{}\n\nEphemeral resources need Terraform 1.10 or later. Their values are opened for the run and are never written to plan or state: pass them to write-only arguments or to a provider's configuration.\n",
-        schema.block.description
-    );
-    let _ = writeln!(out, "## Example Usage\n\n```terraform\n{example}```\n");
-    out.push_str("## Schema\n\n");
-    block_sections(&mut out, &schema.block, "###");
-    out
+    render_other(
+        full_name,
+        "Ephemeral Resource",
+        "Ephemeral resources need Terraform 1.10 or later. Their values are opened for the run and are never written to plan or state: pass them to write-only arguments or to a provider's configuration.",
+        schema,
+        example,
+    )
 }
 
 /// `docs/actions/<name>.md`.
 pub fn render_action(full_name: &str, schema: &Schema, example: &str) -> String {
+    render_other(
+        full_name,
+        "Action",
+        &format!("Actions need Terraform 1.14 or later. Run one with `terraform apply -invoke=action.{full_name}.<name>`, or from a resource's `lifecycle {{ action_trigger {{ ... }} }}`."),
+        schema,
+        example,
+    )
+}
+
+/// The page of what the provider serves beside resources: its kind, what
+/// that kind needs, the example and the schema.
+fn render_other(
+    full_name: &str,
+    kind: &str,
+    needs: &str,
+    schema: &Schema,
+    example: &str,
+) -> String {
     let mut out = String::from(HEADER);
     let _ = writeln!(
         out,
-        "# {full_name} (Action)\n\n{}\n\nActions need Terraform 1.14 or later. Run one with `terraform apply -invoke=action.{full_name}.<name>`, or from a resource's `lifecycle {{ action_trigger {{ ... }} }}`.\n",
+        "# {full_name} ({kind})\n\n{}\n\n{needs}\n",
         schema.block.description
     );
     let _ = writeln!(out, "## Example Usage\n\n```terraform\n{example}```\n");

@@ -376,6 +376,27 @@ impl Block {
 
     /// Every write-only attribute set in `config`, with its path.
     pub fn write_only_set(&self, config: &Dyn, at: &AttrPath) -> Vec<(AttrPath, &'static str)> {
+        self.set_in(config, at)
+            .into_iter()
+            .filter(|(_, a)| a.write_only)
+            .map(|(path, a)| (path, a.name))
+            .collect()
+    }
+
+    /// Every deprecated attribute set in `config`: path, name and message.
+    pub fn deprecated_set(
+        &self,
+        config: &Dyn,
+        at: &AttrPath,
+    ) -> Vec<(AttrPath, &'static str, &'static str)> {
+        self.set_in(config, at)
+            .into_iter()
+            .filter_map(|(path, a)| Some((path, a.name, a.deprecated?)))
+            .collect()
+    }
+
+    /// Every attribute set (not null) in `config`, at any depth, with its path.
+    fn set_in(&self, config: &Dyn, at: &AttrPath) -> Vec<(AttrPath, &Attribute)> {
         let path = |name: &'static str| {
             if at.0.is_empty() {
                 AttrPath::attr(name)
@@ -383,11 +404,11 @@ impl Block {
                 at.clone().then_attr(name)
             }
         };
-        let mut out: Vec<(AttrPath, &'static str)> = self
+        let mut out: Vec<(AttrPath, &Attribute)> = self
             .attributes
             .iter()
-            .filter(|a| a.write_only && !config.get(a.name).is_null())
-            .map(|a| (path(a.name), a.name))
+            .filter(|a| !config.get(a.name).is_null())
+            .map(|a| (path(a.name), a))
             .collect();
         for b in &self.blocks {
             for (i, item) in config
@@ -397,40 +418,7 @@ impl Block {
                 .iter()
                 .enumerate()
             {
-                out.extend(b.block.write_only_set(item, &path(b.name).then_index(i)));
-            }
-        }
-        out
-    }
-
-    /// Every deprecated attribute set in `config`: path, name and message.
-    pub fn deprecated_set(
-        &self,
-        config: &Dyn,
-        at: &AttrPath,
-    ) -> Vec<(AttrPath, &'static str, &'static str)> {
-        let path = |name: &'static str| {
-            if at.0.is_empty() {
-                AttrPath::attr(name)
-            } else {
-                at.clone().then_attr(name)
-            }
-        };
-        let mut out = Vec::new();
-        for a in &self.attributes {
-            if let (Some(message), false) = (a.deprecated, config.get(a.name).is_null()) {
-                out.push((path(a.name), a.name, message));
-            }
-        }
-        for b in &self.blocks {
-            for (i, item) in config
-                .get(b.name)
-                .as_list()
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                out.extend(b.block.deprecated_set(item, &path(b.name).then_index(i)));
+                out.extend(b.block.set_in(item, &path(b.name).then_index(i)));
             }
         }
         out

@@ -279,74 +279,83 @@ impl Provider for FansiteProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(
-            self.resources
-                .iter()
-                .map(|r| {
-                    let adapter: Box<dyn DynamicResource> = Box::new(ResourceAdapter {
-                        inner: r.clone(),
-                        aws: self.aws.clone(),
-                    });
-                    (r.name().to_string(), adapter)
+        Some(by_name::<_, dyn DynamicResource>(
+            &self.resources,
+            |r| r.name(),
+            |inner| {
+                Box::new(ResourceAdapter {
+                    inner,
+                    aws: self.aws.clone(),
                 })
-                .collect(),
-        )
+            },
+        ))
     }
 
     fn get_list_resources(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
-        Some(
-            self.resources
-                .iter()
-                .filter(|r| r.identity().is_some())
-                .map(|r| {
-                    let adapter: Box<dyn DynamicListResource> = Box::new(ResourceAdapter {
-                        inner: r.clone(),
-                        aws: self.aws.clone(),
-                    });
-                    (r.name().to_string(), adapter)
+        let listed: Vec<SharedResource> = self
+            .resources
+            .iter()
+            .filter(|r| r.identity().is_some())
+            .cloned()
+            .collect();
+        Some(by_name::<_, dyn DynamicListResource>(
+            &listed,
+            |r| r.name(),
+            |inner| {
+                Box::new(ResourceAdapter {
+                    inner,
+                    aws: self.aws.clone(),
                 })
-                .collect(),
-        )
+            },
+        ))
     }
 
     fn get_ephemeral_resources(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicEphemeralResource>>> {
-        Some(
-            self.ephemerals
-                .iter()
-                .map(|e| {
-                    let adapter: Box<dyn DynamicEphemeralResource> = Box::new(EphemeralAdapter {
-                        inner: e.clone(),
-                        aws: self.aws.clone(),
-                    });
-                    (e.name().to_string(), adapter)
+        Some(by_name::<_, dyn DynamicEphemeralResource>(
+            &self.ephemerals,
+            |e| e.name(),
+            |inner| {
+                Box::new(EphemeralAdapter {
+                    inner,
+                    aws: self.aws.clone(),
                 })
-                .collect(),
-        )
+            },
+        ))
     }
 
     fn get_actions(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
-        Some(
-            self.actions
-                .iter()
-                .map(|a| {
-                    let adapter: Box<dyn DynamicAction> = Box::new(ActionAdapter {
-                        inner: a.clone(),
-                        aws: self.aws.clone(),
-                    });
-                    (a.name().to_string(), adapter)
+        Some(by_name::<_, dyn DynamicAction>(
+            &self.actions,
+            |a| a.name(),
+            |inner| {
+                Box::new(ActionAdapter {
+                    inner,
+                    aws: self.aws.clone(),
                 })
-                .collect(),
-        )
+            },
+        ))
     }
+}
+
+/// What the provider serves of one kind, by name, each in its adapter.
+fn by_name<T: ?Sized, D: ?Sized>(
+    items: &[Arc<T>],
+    name: impl Fn(&T) -> &'static str,
+    adapt: impl Fn(Arc<T>) -> Box<D>,
+) -> HashMap<String, Box<D>> {
+    items
+        .iter()
+        .map(|item| (name(item).to_string(), adapt(item.clone())))
+        .collect()
 }
 
 /// The configured clients, or an error saying the provider is not configured.

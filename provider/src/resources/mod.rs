@@ -112,6 +112,17 @@ pub mod ids {
     pub fn security_group(s: &str) -> Option<String> {
         id(s, "sg-", "security group ID")
     }
+
+    /// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
+    pub fn secret_arn(arn: &str) -> Option<String> {
+        let parts: Vec<&str> = arn.splitn(7, ':').collect();
+        let ok = parts.len() == 7
+            && parts[0] == "arn"
+            && parts[2] == "secretsmanager"
+            && parts[5] == "secret"
+            && !parts[6].is_empty();
+        (!ok).then(|| format!("{arn:?} is not a Secrets Manager secret ARN such as a fansite_service's origin_secret_arn or a fansite_database's connection_secret_arn (\"arn:aws:secretsmanager:<region>:<account>:secret:<name>\")."))
+    }
 }
 
 /// Plan-time check of the subnets given to each attribute of `given`: each

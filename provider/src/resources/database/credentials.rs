@@ -34,7 +34,7 @@ pub fn schema() -> Schema {
             description: "The user name and password of an Aurora cluster, with its endpoints, read from Secrets Manager each time Terraform plans or applies. Ephemeral: Terraform keeps it in neither plan nor state, so it can go to a write-only attribute or a provider configuration. Give exactly one of `cluster_identifier` (the master user secret RDS keeps for the cluster) or `secret_arn` (a secret holding the credentials, such as a fansite_database's `connection_secret_arn` or `master_secret_arn`).".into(),
             attributes: vec![
                 Attribute::optional("cluster_identifier", Ty::String, "Identifier of an Aurora cluster whose master password RDS manages in Secrets Manager (such as a fansite_database's `name`): its master user secret is read, and its endpoints from the cluster. Conflicts with `secret_arn`.").rule(cluster_identifier_problem, "an Aurora cluster identifier: 1 to 63 letters, digits and `-`, starting with a letter, with no `--` and no `-` at the end"),
-                Attribute::optional_computed("secret_arn", Ty::String, "ARN of a Secrets Manager secret holding the credentials as JSON: either `username` and `password` (with `host`, `reader_host` and `port` when it has them; an RDS-managed master secret's endpoints are read from its cluster), or a fansite_database's connection secret, whose `master_secret_arn` gives the password. Conflicts with `cluster_identifier`; with `cluster_identifier`, the ARN of the cluster's master user secret.").rule(secret_arn_problem, "the ARN of a Secrets Manager secret"),
+                Attribute::optional_computed("secret_arn", Ty::String, "ARN of a Secrets Manager secret holding the credentials as JSON: either `username` and `password` (with `host`, `reader_host` and `port` when it has them; an RDS-managed master secret's endpoints are read from its cluster), or a fansite_database's connection secret, whose `master_secret_arn` gives the password. Conflicts with `cluster_identifier`; with `cluster_identifier`, the ARN of the cluster's master user secret.").rule(crate::resources::ids::secret_arn, "the ARN of a Secrets Manager secret"),
                 Attribute::computed("username", Ty::String, "User name, as the secret holds it.").sensitive(),
                 Attribute::computed("password", Ty::String, "Password, as Secrets Manager holds it now (RDS rotates a master password it manages).").sensitive(),
                 Attribute::computed("host", Ty::String, "Writer endpoint: the DNS name that reaches the cluster's writer. Null when neither the secret nor a cluster gives it.").sensitive(),
@@ -57,19 +57,6 @@ fn cluster_identifier_problem(id: &str) -> Option<String> {
         && !id.contains("--");
     (!ok).then(|| {
         format!("{id:?} is not an Aurora cluster identifier: use 1 to 63 letters, digits and `-`, starting with a letter, with no `--` and no `-` at the end.")
-    })
-}
-
-/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
-fn secret_arn_problem(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.splitn(7, ':').collect();
-    let ok = parts.len() == 7
-        && parts[0] == "arn"
-        && parts[2] == "secretsmanager"
-        && parts[5] == "secret"
-        && !parts[6].is_empty();
-    (!ok).then(|| {
-        format!("{arn:?} is not the ARN of a Secrets Manager secret, such as \"arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:fansite/main/connection-AbCdEf\".")
     })
 }
 

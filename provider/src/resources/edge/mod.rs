@@ -290,15 +290,7 @@ async fn plan_origin_secret(
 
 /// The rules declared on single attributes (`Attribute::rule`).
 pub(crate) mod rules {
-    pub fn secret_arn(arn: &str) -> Option<String> {
-        let parts: Vec<&str> = arn.splitn(7, ':').collect();
-        let ok = parts.len() == 7
-            && parts[0] == "arn"
-            && parts[2] == "secretsmanager"
-            && parts[5] == "secret"
-            && !parts[6].is_empty();
-        (!ok).then(|| format!("{arn:?} is not a Secrets Manager secret ARN such as a fansite_service's origin_secret_arn (\"arn:aws:secretsmanager:<region>:<account>:secret:<name>\")."))
-    }
+    pub use crate::resources::ids::secret_arn;
 
     pub fn bucket_name(name: &str) -> Option<String> {
         let ok = (3..=63).contains(&name.len())
