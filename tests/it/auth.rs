@@ -35,19 +35,31 @@ fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-/// The ids of every pool on the endpoint with this name.
+/// The ids of every pool on the endpoint with this name, over every page of
+/// ListUserPools (at most 60 a page).
 pub(crate) async fn live_pools(c: &Client, name: &str) -> Vec<String> {
-    let out = c
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .expect("list user pools");
-    out.user_pools()
-        .iter()
-        .filter(|p| p.name() == Some(name))
-        .filter_map(|p| p.id().map(str::to_string))
-        .collect()
+    let mut ids = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = c
+            .list_user_pools()
+            .max_results(60)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .expect("list user pools");
+        ids.extend(
+            out.user_pools()
+                .iter()
+                .filter(|p| p.name() == Some(name))
+                .filter_map(|p| p.id().map(str::to_string)),
+        );
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => break,
+        }
+    }
+    ids
 }
 
 /// Every part of the auth the endpoint has: each pool of this name, its app
@@ -91,17 +103,22 @@ pub(crate) async fn live_parts(region: &str, name: &str) -> Vec<String> {
     parts
 }
 
-/// The pool a domain prefix points at, if the domain exists.
+/// The pool a domain prefix points at, if the domain exists. A missing domain
+/// is described as empty (or is ResourceNotFoundException); any other error
+/// fails the test.
 async fn domain_owner(c: &Client, prefix: &str) -> Option<String> {
-    c.describe_user_pool_domain()
-        .domain(prefix)
-        .send()
-        .await
-        .ok()
-        .and_then(|d| {
-            d.domain_description()
-                .and_then(|d| d.user_pool_id().map(str::to_string))
-        })
+    match c.describe_user_pool_domain().domain(prefix).send().await {
+        Ok(d) => d
+            .domain_description()
+            .and_then(|d| d.user_pool_id().map(str::to_string)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => panic!("describe user pool domain {prefix}: {e:?}"),
+    }
 }
 
 async fn groups(c: &Client, pool: &str) -> Vec<(String, String)> {

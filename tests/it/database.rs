@@ -82,22 +82,43 @@ async fn app_group(region: &str, vpc: &str, name: &str) -> String {
         .to_string()
 }
 
-/// Every part of the database the endpoint still has, by kind.
-pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
-    let r = rds(region).await;
-    let mut parts = Vec::new();
-    if let Ok(c) = r
+/// The ids of the clusters DescribeDBClusters gives for `name`:
+/// DBClusterNotFoundFault means none; any other error fails the test.
+async fn cluster_ids(region: &str, name: &str) -> Vec<String> {
+    match rds(region)
+        .await
         .describe_db_clusters()
         .db_cluster_identifier(name)
         .send()
         .await
     {
-        parts.extend(
-            c.db_clusters()
-                .iter()
-                .map(|c| format!("cluster {}", c.db_cluster_identifier().unwrap_or_default())),
-        );
+        Ok(c) => c
+            .db_clusters()
+            .iter()
+            .map(|c| c.db_cluster_identifier().unwrap_or_default().to_string())
+            .collect(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_db_cluster_not_found_fault()) =>
+        {
+            Vec::new()
+        }
+        Err(e) => panic!("describe DB clusters {name}: {e:?}"),
     }
+}
+
+/// Every part of the database the endpoint still has, by kind. Only each
+/// call's own not-found error means a part is gone; any other error fails
+/// the test.
+pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
+    let r = rds(region).await;
+    let mut parts = Vec::new();
+    parts.extend(
+        cluster_ids(region, name)
+            .await
+            .into_iter()
+            .map(|id| format!("cluster {id}")),
+    );
     let instances = r.describe_db_instances().send().await.expect("instances");
     parts.extend(
         instances
@@ -111,38 +132,28 @@ pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<S
                 )
             }),
     );
-    if r.describe_db_subnet_groups()
+    match r
+        .describe_db_subnet_groups()
         .db_subnet_group_name(name)
         .send()
         .await
-        .is_ok()
     {
-        parts.push(format!("subnet group {name}"));
+        Ok(_) => parts.push(format!("subnet group {name}")),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_db_subnet_group_not_found_fault()) => {}
+        Err(e) => panic!("describe DB subnet groups {name}: {e:?}"),
     }
     let sg = s(&state["security_group_id"]);
-    if !sg.is_empty()
-        && ec2(region)
-            .await
-            .describe_security_groups()
-            .group_ids(&sg)
-            .send()
-            .await
-            .is_ok()
-    {
+    if !sg.is_empty() && crate::service::group_exists(region, &sg).await {
         parts.push(format!("security group {sg}"));
     }
-    let sm = secrets(region).await;
     for arn in [
         s(&state["connection_secret_arn"]),
         s(&state["master_secret_arn"]),
     ] {
-        if arn.is_empty() {
-            continue;
-        }
-        if let Ok(d) = sm.describe_secret().secret_id(&arn).send().await {
-            if d.deleted_date().is_none() {
-                parts.push(format!("secret {arn}"));
-            }
+        if !arn.is_empty() && crate::service::secret_live(region, &arn).await {
+            parts.push(format!("secret {arn}"));
         }
     }
     let targets = autoscaling(region)
@@ -756,13 +767,10 @@ async fn database_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ws.write(&config.hcl());
         ws.assert_plan_error(what, summary, code);
     }
-    let made = rds(region)
-        .await
-        .describe_db_clusters()
-        .db_cluster_identifier(&db.name)
-        .send()
-        .await;
-    assert!(made.is_err(), "bad input made a cluster");
+    assert!(
+        cluster_ids(region, &db.name).await.is_empty(),
+        "bad input made a cluster"
+    );
     ws.write(&db.clone().extras_only().hcl());
     ws.destroy();
 }

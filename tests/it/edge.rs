@@ -59,23 +59,33 @@ async fn hosted_zone(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Every part of the edge the endpoint still has.
+/// Whether the endpoint has the bucket: HeadBucket's 404 (NotFound) means
+/// no; any other error fails the test.
+async fn bucket_exists(region: &str, name: &str) -> bool {
+    match s3(region).await.head_bucket().bucket(name).send().await {
+        Ok(_) => true,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => false,
+        Err(e) => panic!("head bucket {name}: {e:?}"),
+    }
+}
+
+/// Every part of the edge the endpoint still has. Only each call's own
+/// not-found error means a part is gone; any other error fails the test.
 pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<String> {
     let mut parts = Vec::new();
-    if s3(region)
-        .await
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .is_ok()
-    {
+    if bucket_exists(region, name).await {
         parts.push(format!("bucket {name}"));
     }
     let cf = cloudfront().await;
     let id = s(&state["distribution_id"]);
-    if !id.is_empty() && cf.get_distribution().id(&id).send().await.is_ok() {
-        parts.push(format!("distribution {id}"));
+    if !id.is_empty() {
+        match cf.get_distribution().id(&id).send().await {
+            Ok(_) => parts.push(format!("distribution {id}")),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_distribution()) => {}
+            Err(e) => panic!("get distribution {id}: {e:?}"),
+        }
     }
     let oacs = cf.list_origin_access_controls().send().await.expect("oacs");
     if let Some(l) = oacs.origin_access_control_list() {
@@ -118,19 +128,23 @@ pub(crate) async fn live_parts(region: &str, name: &str, state: &Value) -> Vec<S
     );
     let zone = s(&state["hosted_zone_id"]);
     if !zone.is_empty() {
-        if let Ok(out) = route53()
+        match route53()
             .await
             .list_resource_record_sets()
             .hosted_zone_id(&zone)
             .send()
             .await
         {
-            parts.extend(
+            Ok(out) => parts.extend(
                 out.resource_record_sets()
                     .iter()
                     .filter(|r| r.alias_target().is_some())
                     .map(|r| format!("record {} {}", r.name(), r.r#type().as_str())),
-            );
+            ),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_hosted_zone()) => {}
+            Err(e) => panic!("list resource record sets of {zone}: {e:?}"),
         }
     }
     parts
@@ -395,16 +409,20 @@ async fn edge_in_place_changes_update_without_replacing(tf: &Terraform) {
     let state = ws.state_values(ADDR);
     // Asked of AWS: with waf_logs = false the web ACL logs nowhere, and its
     // log group is gone.
-    assert!(
-        waf("us-east-1")
-            .await
-            .get_logging_configuration()
-            .resource_arn(s(&state["web_acl_arn"]))
-            .send()
-            .await
-            .is_err(),
-        "the web ACL still logs"
-    );
+    match waf("us-east-1")
+        .await
+        .get_logging_configuration()
+        .resource_arn(s(&state["web_acl_arn"]))
+        .send()
+        .await
+    {
+        Ok(_) => panic!("the web ACL still logs"),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_waf_nonexistent_item_exception()) => {}
+        Err(err) => panic!("get logging configuration: {err:?}"),
+    }
     assert!(!live_parts(e.region, &e.name, &state)
         .await
         .iter()
@@ -1087,13 +1105,7 @@ async fn edge_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
         ws.assert_plan_error(what, summary, code);
     }
     assert!(
-        s3(e.region)
-            .await
-            .head_bucket()
-            .bucket(&e.name)
-            .send()
-            .await
-            .is_err(),
+        !bucket_exists(e.region, &e.name).await,
         "bad input made a bucket"
     );
 }

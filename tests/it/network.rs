@@ -422,19 +422,25 @@ async fn network_drift_is_shown_and_repaired(tf: &Terraform) {
 }
 per_terraform!(network_drift_is_shown_and_repaired);
 
-/// Deletes a VPC and everything in it through the AWS API, as a person would in the console.
+/// The NAT gateway's state, or `None` when the endpoint does not have it
+/// (an empty answer, or NatGatewayNotFound); any other error fails the test.
 async fn live_nat_state(c: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
-    c.describe_nat_gateways()
-        .nat_gateway_ids(id)
-        .send()
-        .await
-        .ok()?
-        .nat_gateways()
-        .first()
-        .and_then(|n| n.state())
-        .map(|s| s.as_str().to_string())
+    match c.describe_nat_gateways().nat_gateway_ids(id).send().await {
+        Ok(out) => out
+            .nat_gateways()
+            .first()
+            .and_then(|n| n.state())
+            .map(|s| s.as_str().to_string()),
+        Err(e)
+            if aws_sdk_ec2::error::ProvideErrorMetadata::code(&e) == Some("NatGatewayNotFound") =>
+        {
+            None
+        }
+        Err(e) => panic!("describe NAT gateway {id}: {e:?}"),
+    }
 }
 
+/// Deletes a VPC and everything in it through the AWS API, as a person would in the console.
 async fn delete_vpc_by_hand(region: &str, vpc_id: &str) {
     let c = ec2(region).await;
     let by_vpc = || Filter::builder().name("vpc-id").values(vpc_id).build();

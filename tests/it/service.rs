@@ -113,7 +113,83 @@ pub(crate) fn full(svc: Config, db: &Db) -> Config {
         ))
 }
 
-/// Every part of the service the endpoint still has, by kind.
+/// Whether the endpoint has the security group: InvalidGroup.NotFound means
+/// no; any other error fails the test.
+pub(crate) async fn group_exists(region: &str, sg: &str) -> bool {
+    match ec2(region)
+        .await
+        .describe_security_groups()
+        .group_ids(sg)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e)
+            if aws_sdk_ec2::error::ProvideErrorMetadata::code(&e)
+                == Some("InvalidGroup.NotFound") =>
+        {
+            false
+        }
+        Err(e) => panic!("describe security groups {sg}: {e:?}"),
+    }
+}
+
+/// Whether the endpoint has the secret `id` (a name or an ARN), not
+/// scheduled for deletion: ResourceNotFoundException means no; any other
+/// error fails the test.
+pub(crate) async fn secret_live(region: &str, id: &str) -> bool {
+    match secrets(region)
+        .await
+        .describe_secret()
+        .secret_id(id)
+        .send()
+        .await
+    {
+        Ok(d) => d.deleted_date().is_none(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            false
+        }
+        Err(e) => panic!("describe secret {id}: {e:?}"),
+    }
+}
+
+/// Whether the endpoint has the Lambda function: ResourceNotFoundException
+/// means no; any other error fails the test.
+async fn function_exists(region: &str, name: &str) -> bool {
+    match lambda(region)
+        .await
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            false
+        }
+        Err(e) => panic!("get function {name}: {e:?}"),
+    }
+}
+
+/// Every ECS failure in `failures` is a missing one (reason MISSING), as
+/// DescribeClusters and DescribeServices report what they do not have;
+/// any other reason fails the test.
+fn only_missing(call: &str, failures: &[aws_sdk_ecs::types::Failure]) {
+    assert!(
+        failures.iter().all(|f| f.reason() == Some("MISSING")),
+        "{call}: {failures:?}"
+    );
+}
+
+/// Every part of the service the endpoint still has, by kind. Only each
+/// call's own not-found error means a part is gone; any other error fails
+/// the test.
 pub(crate) async fn live_parts(
     region: &str,
     name: &str,
@@ -123,68 +199,82 @@ pub(crate) async fn live_parts(
     let mut parts = Vec::new();
     let e = ecs(region).await;
     let cluster = name;
-    if let Ok(out) = e
+    match e
         .describe_services()
         .cluster(cluster)
         .services(name)
         .send()
         .await
     {
-        parts.extend(
-            out.services()
-                .iter()
-                .filter(|s| s.status() == Some("ACTIVE"))
-                .map(|s| format!("service {}", s.service_name().unwrap_or_default())),
-        );
+        Ok(out) => {
+            only_missing("describe services", out.failures());
+            parts.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .map(|s| format!("service {}", s.service_name().unwrap_or_default())),
+            );
+        }
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_cluster_not_found_exception()) => {}
+        Err(err) => panic!("describe services {name}: {err:?}"),
     }
-    if let Ok(out) = e.describe_clusters().clusters(cluster).send().await {
-        parts.extend(
-            out.clusters()
-                .iter()
-                .filter(|c| c.status() == Some("ACTIVE"))
-                .map(|c| format!("cluster {}", c.cluster_name().unwrap_or_default())),
-        );
-    }
-    if let Ok(out) = e
+    let out = e
+        .describe_clusters()
+        .clusters(cluster)
+        .send()
+        .await
+        .expect("describe clusters");
+    only_missing("describe clusters", out.failures());
+    parts.extend(
+        out.clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .map(|c| format!("cluster {}", c.cluster_name().unwrap_or_default())),
+    );
+    let out = e
         .list_task_definitions()
         .family_prefix(name)
         .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
         .send()
         .await
-    {
-        parts.extend(
-            out.task_definition_arns()
-                .iter()
-                .map(|a| format!("task definition {a}")),
-        );
-    }
+        .expect("list task definitions");
+    parts.extend(
+        out.task_definition_arns()
+            .iter()
+            .map(|a| format!("task definition {a}")),
+    );
     let lb = elb(region).await;
-    if let Ok(out) = lb.describe_load_balancers().names(name).send().await {
-        parts.extend(out.load_balancers().iter().map(|l| {
+    match lb.describe_load_balancers().names(name).send().await {
+        Ok(out) => parts.extend(out.load_balancers().iter().map(|l| {
             format!(
                 "load balancer {}",
                 l.load_balancer_name().unwrap_or_default()
             )
-        }));
+        })),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_load_balancer_not_found_exception()) => {}
+        Err(err) => panic!("describe load balancers {name}: {err:?}"),
     }
-    if let Ok(out) = lb.describe_target_groups().names(name).send().await {
-        parts.extend(
+    match lb.describe_target_groups().names(name).send().await {
+        Ok(out) => parts.extend(
             out.target_groups()
                 .iter()
                 .map(|t| format!("target group {}", t.target_group_name().unwrap_or_default())),
-        );
+        ),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_target_group_not_found_exception()) => {}
+        Err(err) => panic!("describe target groups {name}: {err:?}"),
     }
     for key in ["security_group_id", "alb_security_group_id"] {
         let sg = s(&state[key]);
-        if !sg.is_empty()
-            && ec2(region)
-                .await
-                .describe_security_groups()
-                .group_ids(&sg)
-                .send()
-                .await
-                .is_ok()
-        {
+        if !sg.is_empty() && group_exists(region, &sg).await {
             parts.push(format!("security group {sg}"));
         }
     }
@@ -208,13 +298,14 @@ pub(crate) async fn live_parts(
     }
     let i = iam().await;
     for role in ["exec", "task", "notifier"] {
-        if i.get_role()
-            .role_name(format!("{name}-{role}"))
-            .send()
-            .await
-            .is_ok()
-        {
-            parts.push(format!("role {name}-{role}"));
+        let role = format!("{name}-{role}");
+        match i.get_role().role_name(&role).send().await {
+            Ok(_) => parts.push(format!("role {role}")),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) => {}
+            Err(err) => panic!("get role {role}: {err:?}"),
         }
     }
     for prefix in [format!("/ecs/{name}"), format!("/aws/lambda/{name}-slack")] {
@@ -252,37 +343,14 @@ pub(crate) async fn live_parts(
             .iter()
             .map(|a| format!("alarm {}", a.alarm_name().unwrap_or_default())),
     );
-    if lambda(region)
-        .await
-        .get_function()
-        .function_name(format!("{name}-slack"))
-        .send()
-        .await
-        .is_ok()
-    {
+    if function_exists(region, &format!("{name}-slack")).await {
         parts.push(format!("function {name}-slack"));
     }
-    if let Ok(d) = secrets(region)
-        .await
-        .describe_secret()
-        .secret_id(format!("fansite/{name}/slack-webhook"))
-        .send()
-        .await
-    {
-        if d.deleted_date().is_none() {
-            parts.push("webhook secret".into());
-        }
+    if secret_live(region, &format!("fansite/{name}/slack-webhook")).await {
+        parts.push("webhook secret".into());
     }
-    if let Ok(d) = secrets(region)
-        .await
-        .describe_secret()
-        .secret_id(format!("fansite/{name}/origin-verify"))
-        .send()
-        .await
-    {
-        if d.deleted_date().is_none() {
-            parts.push("origin secret".into());
-        }
+    if secret_live(region, &format!("fansite/{name}/origin-verify")).await {
+        parts.push("origin secret".into());
     }
     let targets = autoscaling(region)
         .await
@@ -372,21 +440,37 @@ pub(crate) async fn listener_answer(
 }
 
 /// The secret's value at `stage` (`AWSCURRENT`, `AWSPREVIOUS`), if it has one.
+/// ResourceNotFoundException (no such secret, or no version at that stage)
+/// means none, as does InvalidRequestException for a secret scheduled for
+/// deletion; any other error fails the test.
 pub(crate) async fn secret_at(region: &str, arn: &str, stage: &str) -> Option<(String, String)> {
-    secrets(region)
+    let e = match secrets(region)
         .await
         .get_secret_value()
         .secret_id(arn)
         .version_stage(stage)
         .send()
         .await
-        .ok()
-        .map(|v| {
-            (
+    {
+        Ok(v) => {
+            return Some((
                 v.version_id().unwrap_or_default().to_string(),
                 v.secret_string().unwrap_or_default().to_string(),
-            )
-        })
+            ))
+        }
+        Err(e) => e,
+    };
+    let not_found = e
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_not_found_exception());
+    // A secret scheduled for deletion refuses reads with InvalidRequestException.
+    let refused = e
+        .as_service_error()
+        .is_some_and(|e| e.is_invalid_request_exception());
+    if not_found || (refused && !secret_live(region, arn).await) {
+        return None;
+    }
+    panic!("get secret value {arn} at {stage}: {e:?}")
 }
 
 /// Whether any of `values` is in the workspace's state file.
@@ -1032,13 +1116,7 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     );
     // Alerts without Slack: the notifier's parts are gone, the alarm stays.
     assert!(state["notifier_function_arn"].is_null());
-    assert!(lambda(r)
-        .await
-        .get_function()
-        .function_name(format!("{}-slack", svc.name))
-        .send()
-        .await
-        .is_err());
+    assert!(!function_exists(r, &format!("{}-slack", svc.name)).await);
     let alarms = cloudwatch(r)
         .await
         .describe_alarms()
@@ -1900,17 +1978,24 @@ async fn service_bad_inputs_fail_on_their_attribute(tf: &Terraform) {
             "{what}: the webhook is never echoed"
         );
     }
-    let made = ecs(svc.region)
+    let made = match ecs(svc.region)
         .await
         .describe_services()
         .cluster(&svc.name)
         .services(&svc.name)
         .send()
-        .await;
-    assert!(
-        made.map(|o| o.services().is_empty()).unwrap_or(true),
-        "bad input made a service"
-    );
+        .await
+    {
+        Ok(o) => !o.services().is_empty(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+        {
+            false
+        }
+        Err(e) => panic!("describe services {}: {e:?}", svc.name),
+    };
+    assert!(!made, "bad input made a service");
     ws.write(&svc.clone().extras_only().hcl());
     ws.destroy();
 }
