@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: our provider (`dist` build) against a Go provider built on
-# terraform-plugin-framework, side by side in one run. See scripts/bench.py.
+# terraform-plugin-framework, side by side in one run (scripts/bench.py);
+# then the provider at scale on the local endpoint (scripts/bench_scale.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER_VERSION=0.16.0
@@ -19,4 +20,12 @@ if [ -n "${TERRAFORM:-}" ]; then TF=$TERRAFORM
 elif command -v terraform >/dev/null 2>&1; then TF=$(command -v terraform)
 else TF=$PWD/.tools/bin/terraform
 fi
-exec .tools/venv/bin/python scripts/bench.py --terraform "$TF" --ours "$OURS" --peer-payload "$PEER_DIR/payload" --runs "${RUNS:-15}" --gen "$GEN"
+.tools/venv/bin/python scripts/bench.py --terraform "$TF" --ours "$OURS" --peer-payload "$PEER_DIR/payload" --runs "${RUNS:-15}" --gen "$GEN"
+# At scale (scripts/bench_scale.py): the whole stack through the realistic
+# layer against its critical path, plans of 200 composites, the TLS stacks.
+# BENCH_ONLY=stack (or plan, build) runs one of them.
+cargo build -q -p fansite-tests --bin fansite-realistic
+only=()
+for part in ${BENCH_ONLY:-}; do only+=(--only "$part"); done
+exec .tools/venv/bin/python scripts/bench_scale.py --terraform "$TF" --rc target/bench/ours/terraformrc \
+  --layer "${CARGO_TARGET_DIR:-target}/debug/fansite-realistic" "${only[@]}"

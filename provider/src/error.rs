@@ -75,6 +75,22 @@ pub enum Error {
     /// The configuration is wrong at `path`.
     #[error("{why}")]
     Invalid { path: AttrPath, why: String },
+    /// Steps that ran side by side failed each on its own: every error, in
+    /// the order of the steps (at least two; see [`all_of`]).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<Error>),
+}
+
+/// The outcome of steps that ran side by side: done when every one is,
+/// else its error, or [`Error::Several`] when more than one failed (each
+/// is shown to the user as a diagnostic of its own).
+pub fn all_of(results: impl IntoIterator<Item = Result<()>>) -> Result<()> {
+    let mut errors: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Several(errors)),
+    }
 }
 
 fn detail(reason: &str) -> String {
@@ -108,6 +124,7 @@ impl Error {
     /// configuration error, at the resource otherwise.
     pub fn report(&self, diags: &mut Diags) {
         match self {
+            Error::Several(all) => all.iter().for_each(|e| e.report(diags)),
             Error::Invalid { path, why } => diags.attr_error(path.clone(), why.clone(), ""),
             Error::Build { part, .. } => {
                 diags.error(format!("building {part} failed"), self.to_string())

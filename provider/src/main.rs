@@ -29,8 +29,10 @@ fn main() -> ExitCode {
         tracing::error!("bug: the provider panicked: {info}");
         eprintln!("bug: the provider panicked: {info}");
     }));
-    // tonic and the AWS SDK pull in two rustls crypto providers; without one
-    // chosen here, the first TLS handshake panics.
+    // One TLS stack: rustls on ring, for tonic and the AWS SDK's HTTP client
+    // (`aws::https_client`). Chosen here rather than by crate features, so
+    // that a dependency that enabled a second provider could not make the
+    // first TLS handshake panic.
     if rustls::crypto::ring::default_provider()
         .install_default()
         .is_err()

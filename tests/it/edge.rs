@@ -1145,3 +1145,46 @@ async fn edge_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
     destroy_and_check(&ws, &e).await;
 }
 per_terraform!(edge_fault_midway_keeps_ids_and_destroy_cleans_up);
+
+/// The bucket, the web ACL, the access control and the site-routes function
+/// are made side by side: when two of them fail at once, the other two are
+/// made all the same, their ids are in the state, and destroy removes them.
+/// (Made in turn, the first failure stopped the rest: the access control's
+/// create was never sent.)
+async fn edge_two_failures_at_once_keep_every_id(tf: &Terraform) {
+    let waf = FaultProxy::start(endpoint(), "CreateWebACL");
+    let cloudfront = FaultProxy::start(endpoint(), "POST /2020-05-31/origin-access-control");
+    let e = edge("us-west-2", "edge-two", tf).provider(format!(
+        "  endpoints {{\n    wafv2      = {:?}\n    cloudfront = {:?}\n  }}\n",
+        waf.url, cloudfront.url
+    ));
+    let ws = Workspace::new(tf, "edge-two-faults", &e.hcl());
+    let out = ws.apply_fails();
+    assert!(waf.matched() >= 1, "the web ACL's create was sent");
+    assert!(
+        cloudfront.matched() >= 1,
+        "the access control's create was sent though the web ACL's failed"
+    );
+    // Both errors are reported, each as a diagnostic of its own.
+    for part in ["creating web ACL", "creating origin access control"] {
+        assert!(out.contains(part), "the errors name {part:?}: {out}");
+    }
+    assert!(
+        out.matches("InjectedFault").count() >= 2,
+        "each error names AWS's code: {out}"
+    );
+    let state = ws.state_values(ADDR);
+    assert_eq!(s(&state["bucket_name"]), e.name, "{state}");
+    assert!(!s(&state["site_routes_function_arn"]).is_empty(), "{state}");
+    assert_eq!(state["web_acl_id"], Value::Null, "{state}");
+    assert_eq!(state["origin_access_control_id"], Value::Null, "{state}");
+    assert_eq!(state["distribution_id"], Value::Null, "{state}");
+    let made = live_parts(e.region, &e.name, &state).await;
+    assert_eq!(
+        made.len(),
+        2,
+        "the bucket and the site-routes function, asked of the endpoint: {made:?}"
+    );
+    destroy_and_check(&ws, &e).await;
+}
+per_terraform!(edge_two_failures_at_once_keep_every_id);

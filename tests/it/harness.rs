@@ -892,7 +892,15 @@ pub async fn ssm(region: &str) -> aws_sdk_ssm::Client {
 }
 
 async fn sdk_config(region: &str, url: &str) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(url)
         .credentials_provider(aws_credential_types::Credentials::new(

@@ -2042,6 +2042,69 @@ async fn service_fault_midway_keeps_ids_and_destroy_cleans_up(tf: &Terraform) {
 }
 per_terraform!(service_fault_midway_keeps_ids_and_destroy_cleans_up);
 
+/// The service's chains run side by side (the cluster; the log group and
+/// roles; the groups and load balancer; the alarm and its notifier): when
+/// two fail at once (the load balancer's create and the notifier function's),
+/// what every chain made before is in the state and exists, and destroy
+/// removes it all. (Made in turn, the load balancer's failure stopped the
+/// rest: the alarm's topic and the notifier were never made.)
+async fn service_two_failures_at_once_keep_every_id(tf: &Terraform) {
+    let elb_proxy = FaultProxy::start(endpoint(), "CreateLoadBalancer");
+    let lambda_proxy = FaultProxy::start(endpoint(), "POST /2015-03-31/functions");
+    let svc = service("us-west-2", "svc-two", tf).provider(format!(
+        "  endpoints {{\n    elbv2  = {:?}\n    lambda = {:?}\n  }}\n",
+        elb_proxy.url, lambda_proxy.url
+    ));
+    let (ws, db) = setup(&svc, tf, "service-two-faults").await;
+    let svc = full(svc, &db);
+    ws.write(&svc.hcl());
+    let out = ws.apply_fails();
+    assert!(
+        elb_proxy.matched() >= 1,
+        "the load balancer's create was sent"
+    );
+    assert!(
+        lambda_proxy.matched() >= 1,
+        "the notifier's create was sent though the load balancer's failed"
+    );
+    // Both errors are reported, each as a diagnostic of its own.
+    for part in [
+        format!("creating load balancer \"{}\" failed", svc.name),
+        format!("creating Lambda function \"{}-slack\" failed", svc.name),
+    ] {
+        assert!(out.contains(&part), "the errors name {part:?}: {out}");
+    }
+    assert!(
+        out.matches("InjectedFault").count() >= 2,
+        "each error names AWS's code: {out}"
+    );
+    let state = ws.state_values(ADDR);
+    for key in [
+        "cluster_arn",
+        "log_group_name",
+        "execution_role_arn",
+        "task_role_arn",
+        "alb_security_group_id",
+        "alarm_topic_arn",
+        "webhook_secret_arn",
+    ] {
+        assert!(!s(&state[key]).is_empty(), "state keeps {key}: {state}");
+    }
+    for key in ["alb_arn", "notifier_function_arn", "service_arn"] {
+        assert_eq!(state[key], Value::Null, "{key}: {state}");
+    }
+    let made = live_parts(svc.region, &svc.name, &state, Some(&db.sg)).await;
+    assert!(made.iter().any(|p| p.starts_with("cluster")), "{made:?}");
+    for part in ["webhook secret", "topic ", "role ", "log group /ecs/"] {
+        assert!(
+            made.iter().any(|p| p.starts_with(part)),
+            "{part:?} exists: {made:?}"
+        );
+    }
+    destroy_and_check(&ws, &svc, Some(&db)).await;
+}
+per_terraform!(service_two_failures_at_once_keep_every_id);
+
 /// Runs the notifier's own code (the source the plugin ships) against the
 /// secret Terraform made, with an alarm as SNS delivers it. Lambda cannot run
 /// functions on the local endpoint, so Python runs the handler here; only the

@@ -36,13 +36,22 @@ impl Windows {
         }
     }
 
-    /// `FANSITE_REALISTIC_SCALE` (a number, default 1).
+    /// `FANSITE_REALISTIC_SCALE` (a number, default 1), and
+    /// `FANSITE_REALISTIC_LATENCY` (seconds per call, when the latency is
+    /// not to scale with the windows: `make bench` keeps AWS's ratio of a
+    /// call's time to a wait's).
     pub fn from_env() -> Windows {
-        let scale = std::env::var("FANSITE_REALISTIC_SCALE")
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(1.0);
-        Windows::scaled(scale)
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|n| n.is_finite())
+        };
+        let mut w = Windows::scaled(number("FANSITE_REALISTIC_SCALE").unwrap_or(1.0));
+        if let Some(latency) = number("FANSITE_REALISTIC_LATENCY") {
+            w.latency = Duration::from_secs_f64(latency.max(0.0));
+        }
+        w
     }
 
     fn times(&self, n: u32) -> Duration {

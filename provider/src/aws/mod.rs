@@ -103,9 +103,11 @@ impl Aws {
     }
 
     pub async fn connect(config: &ProviderConfig, stop: crate::ctx::StopSignal) -> Result<Aws> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-            RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
+            .retry_config(
+                RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),
+            );
         if let Some(region) = &config.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -385,8 +387,11 @@ where
     }
 }
 
-/// The first pause of an eventual-consistency retry; each next one doubles,
-/// up to [`EVENTUAL_CONSISTENCY_MAX_DELAY`].
+/// The shortest pause of an eventual-consistency retry. Each pause is a
+/// tenth of the time retried so far, from this up to
+/// [`EVENTUAL_CONSISTENCY_MAX_DELAY`] (as [`wait::pause_after`]): a pause
+/// that doubled retried a role that became assumable after 10 s only after
+/// 12.6 s; a tenth adds at most 1 s to it.
 const EVENTUAL_CONSISTENCY_FIRST_DELAY: Duration = Duration::from_millis(200);
 /// terraform-provider-aws polls its retries at most every 10 s
 /// (`tfresource.RetryWhen`'s backoff); the same here.
@@ -455,7 +460,7 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let ctx = crate::ctx::current();
-    let mut delay = EVENTUAL_CONSISTENCY_FIRST_DELAY;
+    let started = tokio::time::Instant::now();
     let mut tries = 1u32;
     loop {
         match op().await {
@@ -465,8 +470,12 @@ where
                     return Err(e);
                 }
                 tracing::info!(error = %e, tries, left_s = left.as_secs(), "retrying while AWS catches up");
+                let delay = wait::pause_after(
+                    started.elapsed(),
+                    EVENTUAL_CONSISTENCY_FIRST_DELAY,
+                    EVENTUAL_CONSISTENCY_MAX_DELAY,
+                );
                 tokio::time::sleep(delay.min(left)).await;
-                delay = (delay * 2).min(EVENTUAL_CONSISTENCY_MAX_DELAY);
                 tries += 1;
             }
             other => return other,
@@ -477,3 +486,16 @@ where
 #[cfg(test)]
 #[path = "mod_tests.rs"]
 mod tests;
+
+/// The SDK's HTTP client on rustls with ring, the crypto tonic's TLS already
+/// uses: one TLS stack in the binary (the SDK's default client would add
+/// aws-lc-rs, a second one, and its C build). Trusted roots are the
+/// platform's, as with the default client.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}

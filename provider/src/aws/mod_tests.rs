@@ -71,6 +71,30 @@ async fn retries_run_until_the_operation_s_deadline_not_a_count() {
     assert!(calls.load(Ordering::SeqCst) > 8);
 }
 
+/// A role that becomes assumable after 10 s (the realistic layer's window;
+/// on AWS seconds to a minute) is retried at most a tenth later: a pause
+/// that doubled from 200 ms asked again only after 12.6 s.
+#[tokio::test(start_paused = true)]
+async fn a_retry_asks_again_within_a_tenth_of_the_time_retried() {
+    let ctx = Ctx::new(Duration::from_secs(30 * 60), StopSignal::new());
+    let started = Instant::now();
+    let ended = ctx
+        .run(Duration::ZERO, async {
+            retry_eventual(&["InvalidParameterValueException"], || async {
+                if started.elapsed() < Duration::from_secs(10) {
+                    Err(aws("InvalidParameterValueException"))
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+        })
+        .await;
+    assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
+    let waited = started.elapsed();
+    assert!(waited <= Duration::from_secs(11), "{waited:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn retries_stop_at_the_deadline_with_aws_s_error() {
     let ctx = Ctx::new(Duration::from_secs(120), StopSignal::new());

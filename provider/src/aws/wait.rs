@@ -7,7 +7,7 @@
 //! most every 10–30 s (`retry.StateChangeConf`, `MinTimeout`), and guards new
 //! parts with `RetryWhenNewResourceNotFound`. [`Wait::until`] does the same:
 //! it polls at once, then after a pause that grows with the time waited
-//! ([`pause_after`]: a quarter of it, from 1 s up to [`MAX_POLL`]), tolerates
+//! ([`pause_after`]: a tenth of it, from 1 s up to [`MAX_POLL`]), tolerates
 //! not-found for [`NEW_PART_GRACE`] after a create when asked to, stops at the
 //! current operation's deadline, and logs each poll at INFO so that
 //! `TF_LOG=info` shows where an apply spends its time.
@@ -29,19 +29,20 @@ pub const MAX_POLL: Duration = Duration::from_secs(15);
 pub const NEW_PART_GRACE: Duration = Duration::from_secs(60);
 
 /// The pause before the next poll of a wait that has lasted `waited`: a
-/// quarter of it, at least `min` and at most `max`.
+/// tenth of it, at least `min` and at most `max`.
 ///
 /// Most AWS parts are ready in seconds (a security group rule, a Route53
 /// change, a service-linked role), some in minutes (a NAT gateway, an RDS
 /// instance, a CloudFront deployment). A pause that doubles from the start
 /// (the SDK's waiters, terraform-plugin-sdk's `StateChangeConf`) may sleep
 /// nearly as long again as the part took, past the moment it was ready: a
-/// part ready after 4 s was seen after 7 s. A pause of a quarter of the time
-/// waited never adds more than a quarter to a wait, and still makes only a
-/// few dozen calls in ten minutes (about one every 15 s once a minute has
+/// part ready after 4 s was seen after 7 s. A pause of a tenth of the time
+/// waited never adds more than a tenth to a wait (a composite's waits follow
+/// each other, so what each adds is summed), and still makes only about 70
+/// calls in ten minutes (one every 15 s once two and a half minutes have
 /// passed), well within the APIs' request rates.
 pub fn pause_after(waited: Duration, min: Duration, max: Duration) -> Duration {
-    (waited / 4).clamp(min, max)
+    (waited / 10).clamp(min, max)
 }
 
 /// What one poll saw of the part.

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::aws::route53::RecordChange;
 use crate::aws::{cloudfront, logs, route53, s3, secrets, wafv2, Aws};
 use crate::diag::AttrPath;
-use crate::error::{Error, Result};
+use crate::error::{all_of, Error, Result};
 
 use super::state::EdgeState;
 
@@ -31,36 +31,51 @@ fn owner(aws: &Aws, s: &EdgeState) -> String {
     crate::aws::owner("fansite_edge", &s.name, &aws.region)
 }
 
+/// Makes every part. The bucket, the web ACL (with its logging), the origin
+/// access control and the site-routes function need nothing of each other:
+/// they are made side by side, as Terraform would make raw resources, and
+/// each id is in the state before the first error is returned. The
+/// distribution, which names them all, follows.
 pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Result<()> {
-    s3::create_bucket(
-        &aws.s3,
-        &want.name,
-        &aws.region,
-        &want.tags_all,
-        &owner(aws, want),
-    )
-    .await?;
-    cur.bucket_name = Some(cur.name.clone());
-    // A web ACL left by an earlier edge of this name is taken over, not orphaned.
-    let (acl_id, acl_arn) = match wafv2::find_web_acl(&aws.waf, &want.acl_spec().name).await? {
-        Some((id, arn)) => {
-            if let Some(info) = wafv2::get_web_acl(&aws.waf, &want.acl_spec().name, &id).await? {
-                wafv2::update_web_acl(&aws.waf, &id, &info.lock_token, &want.acl_spec()).await?;
-            }
-            (id, arn)
-        }
-        None => wafv2::create_web_acl(&aws.waf, &want.acl_spec(), &waf_tags(want)).await?,
-    };
-    cur.web_acl_id = Some(acl_id);
-    cur.web_acl_arn = Some(acl_arn.clone());
-    set_waf_logs(aws, &acl_arn, want).await?;
-    let oac = match cloudfront::find_oac(&aws.cloudfront, &want.oac_name()).await? {
-        Some(id) => id,
-        None => cloudfront::create_oac(&aws.cloudfront, &want.oac_name()).await?,
-    };
-    cur.oac_id = Some(oac);
-    cur.site_routes_function_arn =
-        Some(cloudfront::ensure_site_routes(&aws.cloudfront, &want.name).await?);
+    let (mut bucket, mut acl, mut oac, mut routes) = (None, None, None, None);
+    let (bucketed, acled, oaced, routed) = tokio::join!(
+        async {
+            s3::create_bucket(
+                &aws.s3,
+                &want.name,
+                &aws.region,
+                &want.tags_all,
+                &owner(aws, want),
+            )
+            .await?;
+            bucket = Some(want.name.clone());
+            Ok::<(), Error>(())
+        },
+        make_web_acl(aws, &mut acl, want),
+        async {
+            oac = Some(
+                match cloudfront::find_oac(&aws.cloudfront, &want.oac_name()).await? {
+                    Some(id) => id,
+                    None => cloudfront::create_oac(&aws.cloudfront, &want.oac_name()).await?,
+                },
+            );
+            Ok::<(), Error>(())
+        },
+        async {
+            routes = Some(cloudfront::ensure_site_routes(&aws.cloudfront, &want.name).await?);
+            Ok::<(), Error>(())
+        },
+    );
+    if bucket.is_some() {
+        cur.bucket_name = Some(cur.name.clone());
+    }
+    if let Some((id, arn)) = acl {
+        cur.web_acl_id = Some(id);
+        cur.web_acl_arn = Some(arn);
+    }
+    cur.oac_id = oac.or(cur.oac_id.take());
+    cur.site_routes_function_arn = routes.or(cur.site_routes_function_arn.take());
+    all_of([bucketed, acled, oaced, routed])?;
     let secret = origin_secret(aws, want).await?;
     let spec = cloudfront::DistSpec {
         api_origin_secret: secret.as_ref().map(|v| v.value.clone()),
@@ -92,6 +107,26 @@ pub async fn create_all(aws: &Aws, cur: &mut EdgeState, want: &EdgeState) -> Res
         .await?;
     }
     cloudfront::wait_deployed(&aws.cloudfront, &d.id, crate::ctx::remaining()).await
+}
+
+/// The web ACL (one left by an earlier edge of this name is taken over, not
+/// orphaned) and its logging; `out` holds its id and ARN once it exists.
+async fn make_web_acl(
+    aws: &Aws,
+    out: &mut Option<(String, String)>,
+    want: &EdgeState,
+) -> Result<()> {
+    let (acl_id, acl_arn) = match wafv2::find_web_acl(&aws.waf, &want.acl_spec().name).await? {
+        Some((id, arn)) => {
+            if let Some(info) = wafv2::get_web_acl(&aws.waf, &want.acl_spec().name, &id).await? {
+                wafv2::update_web_acl(&aws.waf, &id, &info.lock_token, &want.acl_spec()).await?;
+            }
+            (id, arn)
+        }
+        None => wafv2::create_web_acl(&aws.waf, &want.acl_spec(), &waf_tags(want)).await?,
+    };
+    *out = Some((acl_id, acl_arn.clone()));
+    set_waf_logs(aws, &acl_arn, want).await
 }
 
 /// The origin secret the distribution sends to the API origin: the version
@@ -308,7 +343,8 @@ pub async fn delete_all(aws: &Aws, cur: &EdgeState) -> Result<()> {
     // Deleted by name even when state has no ARN: a create that failed
     // after making it leaves it behind otherwise.
     let routes = cloudfront::delete_site_routes(&aws.cloudfront, &cur.name);
-    tokio::try_join!(oac, acl, routes)?;
+    let (oac, acl, routes) = tokio::join!(oac, acl, routes);
+    all_of([oac, acl, routes])?;
     if cur.bucket_made() {
         s3::delete_bucket(&aws.s3, &cur.name, cur.force_destroy, &owner(aws, cur)).await?;
     }

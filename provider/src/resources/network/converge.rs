@@ -5,7 +5,7 @@
 
 use crate::aws::ec2::{self, DefaultRoute};
 use crate::aws::Aws;
-use crate::error::Result;
+use crate::error::{all_of, Result};
 
 use super::state::*;
 
@@ -111,16 +111,12 @@ pub async fn converge(aws: &Aws, cur: &mut NetworkState, want: &NetworkState) ->
         (az, parts, res)
     }))
     .await;
-    let mut failed = None;
+    let mut results = Vec::new();
     for (az, parts, res) in made {
         cur.azs.insert(az, parts);
-        if let Err(e) = res {
-            failed.get_or_insert(e);
-        }
+        results.push(res);
     }
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    all_of(results)?;
 
     // Route every private subnet to its NAT gateway (or nowhere).
     let actual = ec2::vpc_parts(c, &vpc_id).await?;
@@ -432,9 +428,7 @@ pub async fn delete_all(aws: &Aws, cur: &NetworkState) -> Result<()> {
             .map(|nat| ec2::delete_nat_gateway(c, nat, crate::ctx::remaining())),
     )
     .await;
-    for res in deleted {
-        res?;
-    }
+    all_of(deleted)?;
     for eip in &eips {
         ec2::release_eip(c, eip).await?;
     }

@@ -4,7 +4,7 @@
 use crate::aws::{
     autoscaling, cloudwatch, ec2, ecr, ecs, elbv2, iam, lambda, logs, secrets, sns, Aws,
 };
-use crate::error::{Error, Result};
+use crate::error::{all_of, Error, Result};
 
 use super::defaults::DEFAULT_KEEP_IMAGES;
 use super::notifier;
@@ -153,28 +153,27 @@ async fn delete_repository(aws: &Aws, cur: &ServiceState) -> Result<()> {
     Ok(())
 }
 
-/// Makes every part, in dependency order. Parts an earlier create left (found
-/// by name) are taken over.
-pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
-    // The image's repository, and the digest to run.
-    let (resolved, waiting) = sync_repository(aws, cur, want, true).await?;
-    let want = &resolved;
-    cur.image = want.image.clone();
+/// What the access chain made: the log group and the two roles.
+#[derive(Default)]
+struct Access {
+    log_group_name: Option<String>,
+    execution_role_arn: Option<String>,
+    task_role_arn: Option<String>,
+    /// When the execution role was made or given new access, if it was.
+    iam_changed: Option<tokio::time::Instant>,
+}
 
-    // The cluster.
-    let cluster = want.cluster();
-    cur.cluster_arn = Some(if want.owns_cluster() {
-        ecs::create_cluster(&aws.ecs, &cluster, &part_tags(want, &cluster)).await?
-    } else {
-        ecs::cluster_arn(&aws.ecs, &cluster)
-            .await?
-            .ok_or_else(|| Error::Invalid {
-                path: crate::diag::AttrPath::attr("cluster_name"),
-                why: format!("ECS cluster {cluster:?} was not found in {}", aws.region),
-            })?
-    });
+impl Access {
+    fn record(self, cur: &mut ServiceState) -> Option<tokio::time::Instant> {
+        cur.log_group_name = self.log_group_name.or(cur.log_group_name.take());
+        cur.execution_role_arn = self.execution_role_arn.or(cur.execution_role_arn.take());
+        cur.task_role_arn = self.task_role_arn.or(cur.task_role_arn.take());
+        self.iam_changed
+    }
+}
 
-    // Logs and roles.
+/// The log group and the roles the tasks run with, in `out` as each exists.
+async fn make_access(aws: &Aws, out: &mut Access, want: &ServiceState) -> Result<()> {
     logs::ensure_log_group(
         &aws.logs,
         &want.log_group(),
@@ -182,7 +181,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &part_tags(want, &want.log_group()),
     )
     .await?;
-    cur.log_group_name = Some(want.log_group());
+    out.log_group_name = Some(want.log_group());
     let (exec, made) = iam::ensure_role_made(
         &aws.iam,
         &want.execution_role(),
@@ -191,8 +190,8 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &owner(aws, want),
     )
     .await?;
-    let iam_changed = made.then(tokio::time::Instant::now);
-    cur.execution_role_arn = Some(exec);
+    out.iam_changed = made.then(tokio::time::Instant::now);
+    out.execution_role_arn = Some(exec);
     iam::attach_policy(
         &aws.iam,
         &want.execution_role(),
@@ -208,8 +207,36 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         &owner(aws, want),
     )
     .await?;
-    cur.task_role_arn = Some(task);
+    out.task_role_arn = Some(task);
+    Ok(())
+}
 
+/// The cluster: made (ECS may refuse the first one of an account for a
+/// while, see [`ecs::create_cluster`]) or, when the service runs in one it
+/// does not own, found.
+async fn make_cluster(aws: &Aws, out: &mut Option<String>, want: &ServiceState) -> Result<()> {
+    let cluster = want.cluster();
+    *out = Some(if want.owns_cluster() {
+        ecs::create_cluster(&aws.ecs, &cluster, &part_tags(want, &cluster)).await?
+    } else {
+        ecs::cluster_arn(&aws.ecs, &cluster)
+            .await?
+            .ok_or_else(|| Error::Invalid {
+                path: crate::diag::AttrPath::attr("cluster_name"),
+                why: format!("ECS cluster {cluster:?} was not found in {}", aws.region),
+            })?
+    });
+    Ok(())
+}
+
+/// The way in: the security groups and their rules, the load balancer (until
+/// it is active), its target group and listeners. Each id is in `cur` as
+/// soon as its part exists. Returns the tasks' group and the target group.
+async fn make_front(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+) -> Result<(String, String)> {
     // Security groups: the load balancer's open to the world on 80 and 443
     // (or to CloudFront only); the tasks' open on the container port to the
     // load balancer only.
@@ -223,40 +250,9 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     cur.alb_security_group_id = Some(alb_sg.clone());
     ec2::set_load_balancer_ingress(&aws.ec2, &alb_sg, want.alb_ingress(), &want.rule_marker())
         .await?;
-    let task_sg = ensure_security_group(
-        aws,
-        want,
-        &want.task_security_group(),
-        &format!(
-            "Tasks of {}: the container port from the load balancer only",
-            want.name
-        ),
-    )
-    .await?;
-    cur.security_group_id = Some(task_sg.clone());
-    ec2::allow_from(
-        &aws.ec2,
-        &task_sg,
-        &alb_sg,
-        want.container_port,
-        &want.rule_marker(),
-    )
-    .await?;
-    for a in &want.allow_to {
-        ec2::allow_from(
-            &aws.ec2,
-            &a.security_group_id,
-            &task_sg,
-            a.port,
-            &want.rule_marker(),
-        )
-        .await?;
-        if !cur.allow_to.contains(a) {
-            cur.allow_to.push(a.clone());
-        }
-    }
 
-    // The load balancer, its target group and listeners.
+    // The load balancer, its target group and listeners; the tasks' group
+    // and its rules meanwhile (the load balancer takes minutes to provision).
     let lb = match elbv2::find_load_balancer(&aws.elb, &want.name).await? {
         Some(lb) => lb,
         None => {
@@ -274,23 +270,134 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
     cur.alb_dns_name = Some(lb.dns_name.clone());
     cur.alb_zone_id = Some(lb.zone_id.clone());
     cur.url = Some(want.url_for(&lb.dns_name));
-    let tg = match elbv2::find_target_group(&aws.elb, &want.name).await? {
-        Some(tg) => tg.arn,
-        None => {
-            elbv2::create_target_group(
-                &aws.elb,
-                &want.name,
-                &want.vpc_id,
-                want.container_port,
-                &want.health_check(),
-                &part_tags(want, &want.name),
-            )
-            .await?
+    let mut tasks = cur.clone();
+    let (grouped, active) = tokio::join!(make_task_group(aws, &mut tasks, want, &alb_sg), async {
+        let tg = match elbv2::find_target_group(&aws.elb, &want.name).await? {
+            Some(tg) => tg.arn,
+            None => {
+                elbv2::create_target_group(
+                    &aws.elb,
+                    &want.name,
+                    &want.vpc_id,
+                    want.container_port,
+                    &want.health_check(),
+                    &part_tags(want, &want.name),
+                )
+                .await?
+            }
+        };
+        cur.target_group_arn = Some(tg.clone());
+        elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, crate::ctx::remaining()).await?;
+        sync_listeners(aws, cur, want, &lb.arn, &tg).await?;
+        Ok::<String, Error>(tg)
+    });
+    cur.security_group_id = tasks.security_group_id;
+    cur.allow_to = tasks.allow_to;
+    Ok((grouped?, active?))
+}
+
+/// The tasks' security group, open on the container port to the load
+/// balancer's group, and the rules `allow_to` gives it elsewhere.
+async fn make_task_group(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    alb_sg: &str,
+) -> Result<String> {
+    let task_sg = ensure_security_group(
+        aws,
+        want,
+        &want.task_security_group(),
+        &format!(
+            "Tasks of {}: the container port from the load balancer only",
+            want.name
+        ),
+    )
+    .await?;
+    cur.security_group_id = Some(task_sg.clone());
+    ec2::allow_from(
+        &aws.ec2,
+        &task_sg,
+        alb_sg,
+        want.container_port,
+        &want.rule_marker(),
+    )
+    .await?;
+    for a in &want.allow_to {
+        ec2::allow_from(
+            &aws.ec2,
+            &a.security_group_id,
+            &task_sg,
+            a.port,
+            &want.rule_marker(),
+        )
+        .await?;
+        if !cur.allow_to.contains(a) {
+            cur.allow_to.push(a.clone());
         }
+    }
+    Ok(task_sg)
+}
+
+/// The alert fields of `from` (a copy of the state [`sync_alerts`] ran on).
+fn record_alerts(cur: &mut ServiceState, from: ServiceState) {
+    cur.alarm_topic_arn = from.alarm_topic_arn;
+    cur.alarm_name = from.alarm_name;
+    cur.notifier_function_arn = from.notifier_function_arn;
+    cur.webhook_secret_arn = from.webhook_secret_arn;
+    cur.alerts = from.alerts;
+}
+
+/// Makes every part. Parts an earlier create left (found by name) are taken
+/// over.
+///
+/// A composite is one node of Terraform's graph, so what Terraform would run
+/// side by side for raw resources runs side by side here: the alarm and its
+/// Slack notifier (whose function waits for its own role to propagate)
+/// beside all the rest; within the rest, the cluster, the log group and
+/// roles, and the groups, load balancer and listeners; the task definition
+/// and the service follow once those are done. Each chain records its ids in
+/// the state as it goes, all are recorded before an error is returned, and
+/// every chain's error is reported.
+pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
+    // The image's repository, and the digest to run.
+    let (resolved, waiting) = sync_repository(aws, cur, want, true).await?;
+    let want = &resolved;
+    cur.image = want.image.clone();
+    // The alarm and its notifier need nothing of the service (the alarm
+    // names it; CloudWatch takes a metric before it has data).
+    let mut alerting = cur.clone();
+    let (served, alerted) = tokio::join!(
+        make_service(aws, cur, want, waiting),
+        sync_alerts(aws, &mut alerting, want),
+    );
+    record_alerts(cur, alerting);
+    all_of([served, alerted])
+}
+
+/// Everything but the alerts: the cluster, access and way in side by side,
+/// then the first revision and the service, its wait and its scaling.
+/// `waiting`: the image is not pushed yet, so the service is not made.
+async fn make_service(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+    waiting: bool,
+) -> Result<()> {
+    let cluster = want.cluster();
+    let mut cluster_arn = None;
+    let mut access = Access::default();
+    let (clustered, accessed, fronted) = tokio::join!(
+        make_cluster(aws, &mut cluster_arn, want),
+        make_access(aws, &mut access, want),
+        make_front(aws, cur, want),
+    );
+    cur.cluster_arn = cluster_arn.or(cur.cluster_arn.take());
+    let iam_changed = access.record(cur);
+    let (task_sg, tg) = match (all_of([clustered, accessed]), fronted) {
+        (Ok(()), Ok(ids)) => ids,
+        (others, front) => return all_of([front.map(|_| ()), others]),
     };
-    cur.target_group_arn = Some(tg.clone());
-    elbv2::wait_load_balancer_active(&aws.elb, &lb.arn, crate::ctx::remaining()).await?;
-    sync_listeners(aws, cur, want, &lb.arn, &tg).await?;
 
     if waiting {
         // The repository was made just now, so the image cannot be in it yet:
@@ -301,7 +408,6 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
             want.image_tag
         );
         cur.image_digest = None;
-        sync_alerts(aws, cur, want).await?;
         return Ok(());
     }
 
@@ -348,9 +454,7 @@ pub async fn create_all(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) 
         ecs::wait_stable(&aws.ecs, &cluster, &want.name, &td, crate::ctx::remaining()).await?;
     }
 
-    sync_scaling(aws, cur, want, false).await?;
-    sync_alerts(aws, cur, want).await?;
-    Ok(())
+    sync_scaling(aws, cur, want, false).await
 }
 
 /// The listeners and, with `ingress = "cloudfront"`, the origin secret and
@@ -1004,24 +1108,52 @@ async fn set_all_tags(aws: &Aws, cur: &ServiceState, want: &ServiceState) -> Res
     Ok(())
 }
 
-/// Removes every part, in dependency order: what watches the service, the
-/// service, what serves it, then what it ran with.
+/// Removes every part, in dependency order: the service, then what served
+/// it and what it ran with. Chains that need nothing of each other run side
+/// by side, as Terraform would run raw resources: the alarm and its notifier
+/// beside the service's teardown, and once the service is gone, the load
+/// balancer (whose interfaces linger for minutes) beside the roles, log
+/// group and cluster. Every chain runs to its end or its first error.
 pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     check_repository_deletable(aws, cur).await?;
     let cluster = cur.cluster();
-    cloudwatch::delete_alarm(&aws.cloudwatch, &cur.alarm()).await?;
-    let mut c = cur.clone();
-    remove_notifier(aws, &mut c).await?;
-    if let Some(topic) = &cur.alarm_topic_arn {
-        sns::delete_topic(&aws.sns, topic).await?;
-    }
-    autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &cur.name).await?;
-    // Scaled to 0, deleted, and waited for until INACTIVE (whether or not the
-    // state still names it: one deleted outside Terraform may be draining).
-    ecs::delete_service(&aws.ecs, &cluster, &cur.name, crate::ctx::remaining()).await?;
-    for arn in ecs::active_revisions(&aws.ecs, &cur.family()).await? {
-        ecs::deregister_task_definition(&aws.ecs, &arn).await?;
-    }
+    let alerts = async {
+        cloudwatch::delete_alarm(&aws.cloudwatch, &cur.alarm()).await?;
+        let mut c = cur.clone();
+        remove_notifier(aws, &mut c).await?;
+        if let Some(topic) = &cur.alarm_topic_arn {
+            sns::delete_topic(&aws.sns, topic).await?;
+        }
+        Ok::<(), Error>(())
+    };
+    let service = async {
+        autoscaling::stop_service_scaling(&aws.autoscaling, &cluster, &cur.name).await?;
+        // Scaled to 0, deleted, and waited for until INACTIVE (whether or not
+        // the state still names it: one deleted outside Terraform may be
+        // draining).
+        ecs::delete_service(&aws.ecs, &cluster, &cur.name, crate::ctx::remaining()).await?;
+        let (front, ran) = tokio::join!(delete_front(aws, cur), async {
+            for arn in ecs::active_revisions(&aws.ecs, &cur.family()).await? {
+                ecs::deregister_task_definition(&aws.ecs, &arn).await?;
+            }
+            iam::delete_role(&aws.iam, &cur.execution_role(), &owner(aws, cur)).await?;
+            iam::delete_role(&aws.iam, &cur.task_role(), &owner(aws, cur)).await?;
+            logs::delete_log_group(&aws.logs, &cur.log_group()).await?;
+            if cur.owns_cluster() && cur.cluster_arn.is_some() {
+                ecs::delete_cluster(&aws.ecs, &cluster).await?;
+            }
+            Ok::<(), Error>(())
+        });
+        all_of([front, ran])
+    };
+    let (alerted, served) = tokio::join!(alerts, service);
+    all_of([alerted, served])?;
+    delete_repository(aws, cur).await
+}
+
+/// The load balancer (until its interfaces are released), its target group,
+/// the origin secret and the security groups.
+async fn delete_front(aws: &Aws, cur: &ServiceState) -> Result<()> {
     if let Some(lb) = &cur.alb_arn {
         elbv2::delete_load_balancer(&aws.elb, lb, crate::ctx::remaining()).await?;
         // Its interfaces outlive it and hold its security group; the group's
@@ -1066,11 +1198,5 @@ pub async fn delete_all(aws: &Aws, cur: &ServiceState) -> Result<()> {
     if let Some(sg) = &cur.alb_security_group_id {
         ec2::delete_security_group(&aws.ec2, sg).await?;
     }
-    iam::delete_role(&aws.iam, &cur.execution_role(), &owner(aws, cur)).await?;
-    iam::delete_role(&aws.iam, &cur.task_role(), &owner(aws, cur)).await?;
-    logs::delete_log_group(&aws.logs, &cur.log_group()).await?;
-    if cur.owns_cluster() && cur.cluster_arn.is_some() {
-        ecs::delete_cluster(&aws.ecs, &cluster).await?;
-    }
-    delete_repository(aws, cur).await
+    Ok(())
 }
