@@ -83,9 +83,15 @@ pub enum Error {
 
 /// The outcome of steps that ran side by side: done when every one is,
 /// else its error, or [`Error::Several`] when more than one failed (each
-/// is shown to the user as a diagnostic of its own).
+/// is shown to the user as a diagnostic of its own; the same error twice,
+/// such as two steps stopped by Terraform, once).
 pub fn all_of(results: impl IntoIterator<Item = Result<()>>) -> Result<()> {
-    let mut errors: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
+    let mut errors: Vec<Error> = Vec::new();
+    for e in results.into_iter().filter_map(Result::err) {
+        if !errors.iter().any(|seen| seen.to_string() == e.to_string()) {
+            errors.push(e);
+        }
+    }
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -156,3 +162,7 @@ pub fn is_not_found_code(code: &str) -> bool {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;
