@@ -38,7 +38,8 @@ gen: build
 docs:
 	UPDATE_DOCS=1 cargo test --workspace --lib docs::
 
-## Plugin start + schema and `terraform validate`, ours against a Go terraform-plugin-framework provider
+## Plugin start + schema and `terraform validate` against a Go terraform-plugin-framework provider; then the whole stack
+## through the realistic layer against its critical path, plans of 200 composites, the TLS stacks (BENCH_ONLY=stack|plan|build)
 bench: tools
 	@scripts/bench.sh
 

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER_VERSION=0.16.0
-have=$(.tools/venv/bin/pip show workato-terraform-provider 2>/dev/null | sed -n 's/^Version: //p')
+# (pip show fails when it is not installed: a fresh clone.)
+have=$( (.tools/venv/bin/pip show workato-terraform-provider 2>/dev/null || true) | sed -n 's/^Version: //p')
 if [ "$have" != "$PEER_VERSION" ]; then
   echo "bench: installing the peer (PyPI workato-terraform-provider==$PEER_VERSION)"
   .tools/venv/bin/pip install -q --disable-pip-version-check "workato-terraform-provider==$PEER_VERSION"
