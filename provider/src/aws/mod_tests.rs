@@ -42,20 +42,18 @@ async fn eventual_consistency_is_retried_until_it_clears() {
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
 
-/// A dependency that lingers for 10 minutes (an ENI of a deleted load
-/// balancer, say) is waited out within a 30-minute delete: the old try count
-/// gave up after about 16 s.
-#[tokio::test(start_paused = true)]
-async fn retries_run_until_the_operation_s_deadline_not_a_count() {
+/// Retries `code` within a 30-minute operation until AWS stops answering it
+/// after `clears`: how long the retry took and how many calls it made.
+async fn retried_until_clear(code: &'static str, clears: Duration) -> (Duration, u32) {
     let ctx = Ctx::new(Duration::from_secs(30 * 60), StopSignal::new());
     let started = Instant::now();
     let calls = AtomicU32::new(0);
     let ended = ctx
         .run(Duration::ZERO, async {
-            retry_eventual(&["DependencyViolation"], || async {
+            retry_eventual(&[code], || async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                if started.elapsed() < Duration::from_secs(600) {
-                    Err(aws("DependencyViolation"))
+                if started.elapsed() < clears {
+                    Err(aws(code))
                 } else {
                     Ok(())
                 }
@@ -64,11 +62,20 @@ async fn retries_run_until_the_operation_s_deadline_not_a_count() {
         })
         .await;
     assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
-    let waited = started.elapsed();
+    (started.elapsed(), calls.load(Ordering::SeqCst))
+}
+
+/// A dependency that lingers for 10 minutes (an ENI of a deleted load
+/// balancer, say) is waited out within a 30-minute delete: the old try count
+/// gave up after about 16 s.
+#[tokio::test(start_paused = true)]
+async fn retries_run_until_the_operation_s_deadline_not_a_count() {
+    let (waited, calls) =
+        retried_until_clear("DependencyViolation", Duration::from_secs(600)).await;
     assert!(waited >= Duration::from_secs(600), "{waited:?}");
     // The pauses grow to 10 s and no further: AWS is asked again soon after it clears.
     assert!(waited <= Duration::from_secs(611), "{waited:?}");
-    assert!(calls.load(Ordering::SeqCst) > 8);
+    assert!(calls > 8);
 }
 
 /// A role that becomes assumable after 10 s (the realistic layer's window;
@@ -76,22 +83,8 @@ async fn retries_run_until_the_operation_s_deadline_not_a_count() {
 /// that doubled from 200 ms asked again only after 12.6 s.
 #[tokio::test(start_paused = true)]
 async fn a_retry_asks_again_within_a_tenth_of_the_time_retried() {
-    let ctx = Ctx::new(Duration::from_secs(30 * 60), StopSignal::new());
-    let started = Instant::now();
-    let ended = ctx
-        .run(Duration::ZERO, async {
-            retry_eventual(&["InvalidParameterValueException"], || async {
-                if started.elapsed() < Duration::from_secs(10) {
-                    Err(aws("InvalidParameterValueException"))
-                } else {
-                    Ok(())
-                }
-            })
-            .await
-        })
-        .await;
-    assert!(matches!(ended, Ended::Done(Ok(()))), "{ended:?}");
-    let waited = started.elapsed();
+    let (waited, _) =
+        retried_until_clear("InvalidParameterValueException", Duration::from_secs(10)).await;
     assert!(waited <= Duration::from_secs(11), "{waited:?}");
 }
 
