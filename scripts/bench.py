@@ -132,8 +132,20 @@ def gen_bench(gen, count=1000, runs=5):
     (root / "workspaces").mkdir(parents=True)
     shutil.copytree(ROOT / "templates", root / "templates")
     spec = (ROOT / "workspaces" / "backend.toml").read_text()
+    # Only one spec may render the API's release workflow and the surge
+    # script (fansite-gen refuses a second): the copies after the first leave
+    # out their [pipeline] and [loadtest] tables.
+    alone = []
+    skipping = False
+    for line in spec.splitlines(keepends=True):
+        header = line.strip()
+        if header.startswith("["):
+            skipping = header.startswith(("[pipeline", "[loadtest"))
+        if not skipping:
+            alone.append(line)
+    alone = "".join(alone)
     for i in range(count):
-        text = spec.replace('"fansite-backend"', f'"fansite-ws{i}"').replace('"workspaces/backend"', f'"workspaces/ws{i}"')
+        text = (spec if i == 0 else alone).replace('"fansite-backend"', f'"fansite-ws{i}"').replace('"workspaces/backend"', f'"workspaces/ws{i}"')
         (root / "workspaces" / f"ws{i}.toml").write_text(text)
     times = []
     for _ in range(runs):

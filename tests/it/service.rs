@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::fault_proxy::FaultProxy;
 use crate::harness::{
     autoscaling, cloudwatch, ec2, ecs, ecs_at, elb, elb_at, endpoint, iam, lambda, log_groups,
-    repo_root, secrets, sns, start_moto, state_differences, Config, Terraform, Workspace,
+    logs, repo_root, secrets, sns, start_moto, state_differences, Config, Terraform, Workspace,
 };
 
 const ADDR: &str = "fansite_service.test";
@@ -896,7 +896,12 @@ fn urldecode(s: &str) -> String {
 type Change = Box<dyn Fn(Config) -> Config>;
 
 async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
-    let svc = service("us-west-2", "svc-inplace", tf);
+    // ECS through a recording proxy: the endpoint's DescribeServices omits
+    // deploymentConfiguration, so the deployment step is checked in what
+    // UpdateService was sent.
+    let proxy = FaultProxy::record(endpoint());
+    let svc = service("us-west-2", "svc-inplace", tf)
+        .provider(format!("  endpoints {{\n    ecs = {:?}\n  }}\n", proxy.url));
     let (ws, db) = setup(&svc, tf, "service-inplace").await;
     let base = full(svc.clone(), &db).with("keep_revisions = 2");
     ws.write(&base.hcl());
@@ -1010,6 +1015,60 @@ async fn service_in_place_changes_update_without_replacing(tf: &Terraform) {
     );
     assert_eq!((td.cpu(), td.memory()), (Some("1024"), Some("2048")));
     assert_eq!(c.port_mappings()[0].container_port(), Some(8080));
+    let mut environment: Vec<(&str, &str)> = c
+        .environment()
+        .iter()
+        .map(|e| (e.name().unwrap_or_default(), e.value().unwrap_or_default()))
+        .collect();
+    environment.sort();
+    assert_eq!(
+        environment,
+        [("LOG_LEVEL", "warn"), ("NODE_ENV", "production")],
+        "the environment"
+    );
+    let secret_names: Vec<&str> = c.secrets().iter().map(|x| x.name()).collect();
+    assert_eq!(secret_names, ["DB_HOST"], "the secrets, narrowed");
+    let tg = elb(r)
+        .await
+        .describe_target_groups()
+        .target_group_arns(s(&state["target_group_arn"]))
+        .send()
+        .await
+        .expect("target group");
+    let tg = &tg.target_groups()[0];
+    assert_eq!(
+        (tg.health_check_path(), tg.health_check_interval_seconds()),
+        (Some("/ready"), Some(10)),
+        "the health check"
+    );
+    let groups = logs(r)
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/{}", svc.name))
+        .send()
+        .await
+        .expect("log groups");
+    assert_eq!(
+        groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(&format!("/ecs/{}", svc.name)))
+            .and_then(|g| g.retention_in_days()),
+        Some(90),
+        "the log retention"
+    );
+    let deployments: Vec<Value> = proxy
+        .calls()
+        .iter()
+        .filter(|(op, _)| op == "UpdateService")
+        .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok())
+        .map(|b| b["deploymentConfiguration"]["maximumPercent"].clone())
+        .collect();
+    assert_eq!(
+        deployments.last(),
+        Some(&serde_json::json!(150)),
+        "the deployment's maximum_percent, as UpdateService was sent it: {deployments:?}"
+    );
     assert_eq!(service_info(r, &svc.name).await.desired_count(), 3);
     let task_sg = s(&state["security_group_id"]);
     assert_eq!(
