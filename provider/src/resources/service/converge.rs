@@ -153,27 +153,13 @@ async fn delete_repository(aws: &Aws, cur: &ServiceState) -> Result<()> {
     Ok(())
 }
 
-/// What the access chain made: the log group and the two roles.
-#[derive(Default)]
-struct Access {
-    log_group_name: Option<String>,
-    execution_role_arn: Option<String>,
-    task_role_arn: Option<String>,
-    /// When the execution role was made or given new access, if it was.
-    iam_changed: Option<tokio::time::Instant>,
-}
-
-impl Access {
-    fn record(self, cur: &mut ServiceState) -> Option<tokio::time::Instant> {
-        cur.log_group_name = self.log_group_name.or(cur.log_group_name.take());
-        cur.execution_role_arn = self.execution_role_arn.or(cur.execution_role_arn.take());
-        cur.task_role_arn = self.task_role_arn.or(cur.task_role_arn.take());
-        self.iam_changed
-    }
-}
-
-/// The log group and the roles the tasks run with, in `out` as each exists.
-async fn make_access(aws: &Aws, out: &mut Access, want: &ServiceState) -> Result<()> {
+/// The log group and the roles the tasks run with, each in `cur` as it
+/// exists. Returns when the execution role was made, if it was just now.
+async fn make_access(
+    aws: &Aws,
+    cur: &mut ServiceState,
+    want: &ServiceState,
+) -> Result<Option<tokio::time::Instant>> {
     logs::ensure_log_group(
         &aws.logs,
         &want.log_group(),
@@ -181,7 +167,7 @@ async fn make_access(aws: &Aws, out: &mut Access, want: &ServiceState) -> Result
         &part_tags(want, &want.log_group()),
     )
     .await?;
-    out.log_group_name = Some(want.log_group());
+    cur.log_group_name = Some(want.log_group());
     let (exec, made) = iam::ensure_role_made(
         &aws.iam,
         &want.execution_role(),
@@ -190,8 +176,8 @@ async fn make_access(aws: &Aws, out: &mut Access, want: &ServiceState) -> Result
         &owner(aws, want),
     )
     .await?;
-    out.iam_changed = made.then(tokio::time::Instant::now);
-    out.execution_role_arn = Some(exec);
+    let iam_changed = made.then(tokio::time::Instant::now);
+    cur.execution_role_arn = Some(exec);
     iam::attach_policy(
         &aws.iam,
         &want.execution_role(),
@@ -207,16 +193,16 @@ async fn make_access(aws: &Aws, out: &mut Access, want: &ServiceState) -> Result
         &owner(aws, want),
     )
     .await?;
-    out.task_role_arn = Some(task);
-    Ok(())
+    cur.task_role_arn = Some(task);
+    Ok(iam_changed)
 }
 
 /// The cluster: made (ECS may refuse the first one of an account for a
 /// while, see [`ecs::create_cluster`]) or, when the service runs in one it
 /// does not own, found.
-async fn make_cluster(aws: &Aws, out: &mut Option<String>, want: &ServiceState) -> Result<()> {
+async fn make_cluster(aws: &Aws, cur: &mut ServiceState, want: &ServiceState) -> Result<()> {
     let cluster = want.cluster();
-    *out = Some(if want.owns_cluster() {
+    cur.cluster_arn = Some(if want.owns_cluster() {
         ecs::create_cluster(&aws.ecs, &cluster, &part_tags(want, &cluster)).await?
     } else {
         ecs::cluster_arn(&aws.ecs, &cluster)
@@ -385,16 +371,19 @@ async fn make_service(
     waiting: bool,
 ) -> Result<()> {
     let cluster = want.cluster();
-    let mut cluster_arn = None;
-    let mut access = Access::default();
+    // Each chain on its own copy of the state; what each made goes back.
+    let (mut clustering, mut accessing) = (cur.clone(), cur.clone());
     let (clustered, accessed, fronted) = tokio::join!(
-        make_cluster(aws, &mut cluster_arn, want),
-        make_access(aws, &mut access, want),
+        make_cluster(aws, &mut clustering, want),
+        make_access(aws, &mut accessing, want),
         make_front(aws, cur, want),
     );
-    cur.cluster_arn = cluster_arn.or(cur.cluster_arn.take());
-    let iam_changed = access.record(cur);
-    let (task_sg, tg) = match (all_of([clustered, accessed]), fronted) {
+    cur.cluster_arn = clustering.cluster_arn;
+    cur.log_group_name = accessing.log_group_name;
+    cur.execution_role_arn = accessing.execution_role_arn;
+    cur.task_role_arn = accessing.task_role_arn;
+    let iam_changed = accessed.as_ref().ok().copied().flatten();
+    let (task_sg, tg) = match (all_of([clustered, accessed.map(|_| ())]), fronted) {
         (Ok(()), Ok(ids)) => ids,
         (others, front) => return all_of([front.map(|_| ()), others]),
     };
